@@ -1,0 +1,47 @@
+"""The one error hierarchy of stockx.
+
+    StockxError                  anything stockx reports to a user (exit code 2 unless said otherwise)
+    ├── ProjectError             the project on disk is wrong: config, YAML, duplicate names, bad refs
+    │   ├── CompilationError     Jinja could not render a node (syntax, undefined, raise_compiler_error)
+    │   └── CycleError           the DAG has a cycle; the message names it
+    ├── SelectionError           a --select / --exclude expression is malformed
+    ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
+    └── ExportError              export could not start or was aborted (see stockx_export.export)
+
+The CLI turns every StockxError into one red ``Error: ...`` line and an exit code,
+in exactly one place (``stockx_export.cli``).
+"""
+
+from __future__ import annotations
+
+
+class StockxError(Exception):
+    """Root of every error stockx reports to a user."""
+
+    exit_code = 2
+
+
+class ProjectError(StockxError):
+    """The project on disk is invalid."""
+
+
+class CompilationError(ProjectError):
+    """A node could not be rendered."""
+
+
+class CycleError(ProjectError):
+    """The dependency graph has a cycle."""
+
+
+class SelectionError(StockxError):
+    """A selection expression is malformed or names nothing."""
+
+
+class ExecutionError(StockxError):
+    """DuckDB rejected a statement."""
+
+    exit_code = 1
+
+
+class ExportError(StockxError):
+    """The export could not start or was aborted."""

@@ -1,0 +1,95 @@
+"""The one place stockx talks to DuckDB for execution.
+
+Everything else receives a connection as a parameter; this module opens it,
+knows how to quote names and how to read what relations already exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def connect(path: str, read_only: bool = False):
+    """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
+    import duckdb
+
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    except duckdb.Error as exc:
+        from stockx_export.errors import ProjectError
+
+        raise ProjectError(f"cannot open database {path}: {first_line(str(exc))}") from None
+
+
+def database_error_types() -> tuple[type[BaseException], ...]:
+    import duckdb
+
+    return (duckdb.Error,)
+
+
+def first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else message
+
+
+def quote(identifier: str) -> str:
+    """Quote one identifier for DuckDB."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A schema-qualified relation name as it appears in compiled SQL."""
+
+    schema: str
+    identifier: str
+    database: str | None = None
+
+    def render(self) -> str:
+        return f"{quote(self.schema)}.{quote(self.identifier)}" if _needs_quotes(self) else f"{self.schema}.{self.identifier}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+    @property
+    def name(self) -> str:
+        return self.identifier
+
+    @property
+    def table(self) -> str:
+        return self.identifier
+
+    def include(self, **_: Any) -> "Relation":
+        return self
+
+
+def _needs_quotes(relation: Relation) -> bool:
+    return not all(_is_plain(p) for p in (relation.schema, relation.identifier))
+
+
+def _is_plain(name: str) -> bool:
+    return name.replace("_", "a").isalnum() and name.lower() == name and not name[:1].isdigit()
+
+
+def existing_relations(con) -> dict[tuple[str, str], str]:
+    """Every table and view in the database: (schema, name) -> 'table' | 'view'."""
+    rows = con.execute(
+        "select schema_name, table_name, 'table' from duckdb_tables() where not temporary "
+        "union all "
+        "select schema_name, view_name, 'view' from duckdb_views() where not temporary and not internal"
+    ).fetchall()
+    return {(schema, name): kind for schema, name, kind in rows}
+
+
+def columns_of(con, relation: str) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of a relation or query, in order."""
+    cur = con.execute(f"describe {relation}")
+    return [(row[0], row[1]) for row in cur.fetchall()]

@@ -1,0 +1,1 @@
+"""Jinja for SQL: the environment, macros, the render context and the renderer."""

@@ -1,0 +1,61 @@
+{{ config(materialized='view') }}
+
+{#-
+  One row per raw WMS line, in file order, nothing filtered: the raw columns as
+  read (stock_extra_rejects shows them back to the user) next to their
+  normalised and parsed forms. Classification happens in int_inventory_lines.
+-#}
+{%- set dims = variant_dimensions() %}
+
+with raw as (
+
+    -- Every raw column as text, whatever the file format typed it as.
+    -- row_number() over () numbers lines in scan order: DuckDB preserves
+    -- insertion order, for a glob in file-name order.
+    select
+        row_number() over () as line_number,
+        cast(snapshot_id as varchar) as snapshot_id,
+        cast(snapshot_at as varchar) as snapshot_at,
+        cast(warehouse_code as varchar) as warehouse_code,
+        cast(sku as varchar) as sku,
+        {%- for dim in dims %}
+        cast("{{ dim }}" as varchar) as "{{ dim }}",
+        {%- endfor %}
+        cast(bin_code as varchar) as bin_code,
+        cast(qty_on_hand as varchar) as qty_on_hand
+    from {{ source('warehouse', 'inventory') }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        {{ iso_timestamp_parts('snapshot_at') }} as snapshot_parts
+    from raw
+
+)
+
+select
+    line_number,
+    snapshot_id,
+    snapshot_at,
+    warehouse_code,
+    sku,
+    {%- for dim in dims %}
+    "{{ dim }}",
+    {%- endfor %}
+    bin_code,
+    qty_on_hand,
+    {{ normalise_code('warehouse_code') }} as warehouse_key,
+    {{ normalise_code('sku') }} as sku_key,
+    {%- for dim in dims %}
+    {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+    {%- endfor %}
+    {{ product_variant() }} as product_variant,
+    {{ normalise_id('snapshot_id') }} as snapshot_key,
+    {{ iso_timestamp_local('snapshot_parts') }} as snapshot_local_at,
+    {{ iso_timestamp_utc('snapshot_parts') }} as snapshot_utc_at,
+    cast({{ iso_timestamp_local('snapshot_parts') }} as date) as stock_date_at,
+    {{ parse_quantity('qty_on_hand') }} as quantity
+from parsed

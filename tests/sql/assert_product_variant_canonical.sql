@@ -1,0 +1,34 @@
+{%- set dims = variant_dimensions() %}
+{%- set sep = variant_separator() | replace("'", "''") %}
+
+-- Every product_variant in stock_extra is canonical: `dimension:value` pairs
+-- joined by var('variant_separator'), dimensions known, in var('variant_dimensions')
+-- order and each at most once, values trimmed with single inner spaces.
+-- A value containing the separator breaks this too (Peak could not split it).
+-- Returns each offending variant.
+
+with variants as (
+
+    select distinct product_variant, string_split(product_variant, '{{ sep }}') as parts
+    from {{ ref('stock_extra') }}
+
+),
+
+checked as (
+
+    select
+        product_variant,
+        list_bool_and(list_transform(parts, lambda part:
+            regexp_full_match(part, '[a-z_][a-z0-9_]*:\S+( \S+)*'))) as pairs_ok,
+        list_transform(parts, lambda part:
+            list_position([{% for dim in dims %}'{{ dim }}'{% if not loop.last %}, {% endif %}{% endfor %}], split_part(part, ':', 1))) as positions
+    from variants
+
+)
+
+select product_variant
+from checked
+where product_variant is null
+   or not pairs_ok
+   or list_contains(positions, null)
+   or positions <> list_sort(list_distinct(positions))

@@ -1,0 +1,131 @@
+"""Files for machines: ``target/manifest.json`` and ``target/run_results.json``.
+
+manifest.json
+    ``metadata`` (stockx version, generated_at, project), ``nodes`` (each model,
+    seed and test by unique_id: name, resource_type, path (original_file_path),
+    relation, config, meta, tags, description, columns {name: {name, data_type,
+    description, constraints}}, depends_on {nodes}, compiled_path, fqn and, for
+    tests, attached_node), ``sources`` (by unique_id: source_name, name,
+    relation, external_location, path).
+
+run_results.json
+    ``metadata`` (generated_at, invocation_id, command), ``elapsed_time``,
+    ``results``: one per node that was part of the run, each with unique_id,
+    resource_type, name, status (success | error | skipped | pass | fail | warn),
+    timing {started_at, execution_time}, execution_time, message, failures,
+    rows, compiled_path and attached_node (the model a test tests, else null).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from stockx_export import __version__
+
+ARTIFACT_EXTENSIONS: list = []  # callables (project, manifest dict) -> None, e.g. fingerprints
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)  # readers never see half a file
+
+
+def node_entry(project, node) -> dict[str, Any]:
+    compiled = project.compiled_path(node)
+    return {
+        "unique_id": node.unique_id,
+        "name": node.name,
+        "resource_type": node.resource_type,
+        "original_file_path": node.path,
+        "patch_path": node.patch_path,
+        "relation": str(node.relation) if node.relation is not None else None,
+        "schema": node.relation.schema if node.relation is not None else None,
+        "alias": node.relation.identifier if node.relation is not None else None,
+        "fqn": list(node.fqn),
+        "config": node.config,
+        "meta": node.meta,
+        "tags": list(node.tags),
+        "description": node.description,
+        "columns": {
+            c.name: {
+                "name": c.name,
+                "data_type": c.data_type,
+                "description": c.description,
+                "constraints": list(c.constraints),
+            }
+            for c in node.columns
+        },
+        "depends_on": {"nodes": list(node.depends_on)},
+        "compiled_path": compiled.relative_to(project.config.root).as_posix(),
+        "attached_node": node.extra.get("attached_node"),
+    }
+
+
+def write_manifest(project) -> Path:
+    manifest = {
+        "metadata": {"stockx_version": __version__, "generated_at": _now(), "project_name": project.config.name},
+        "nodes": {uid: node_entry(project, node) for uid, node in sorted(project.nodes.items())},
+        "sources": {
+            s.unique_id: {
+                "unique_id": s.unique_id,
+                "source_name": s.source_name,
+                "name": s.name,
+                "relation": str(s.relation),
+                "external_location": s.external_location,
+                "path": s.path,
+                "columns": {c.name: {"name": c.name, "data_type": c.data_type} for c in s.columns},
+            }
+            for s in project.sources.values()
+        },
+    }
+    for extend in ARTIFACT_EXTENSIONS:
+        extend(project, manifest)
+    path = project.config.target_dir / "manifest.json"
+    _write_json(path, manifest)
+    return path
+
+
+def write_run_results(project, run) -> Path:
+    results = []
+    for r in run.results:
+        node = r.node
+        results.append(
+            {
+                "unique_id": node.unique_id,
+                "resource_type": node.resource_type,
+                "name": node.name,
+                "status": r.status,
+                "timing": {"execution_time": round(r.execution_time, 6)},
+                "execution_time": round(r.execution_time, 6),
+                "message": r.message,
+                "failures": r.failures,
+                "rows": r.rows,
+                "relation": str(node.relation) if node.relation is not None else None,
+                "compiled_path": r.compiled_path,
+                "attached_node": node.extra.get("attached_node"),
+            }
+        )
+    data = {
+        "metadata": {
+            "stockx_version": __version__,
+            "generated_at": _now(),
+            "invocation_id": project.renderer.invocation_id,
+            "command": run.command,
+        },
+        "elapsed_time": round(run.elapsed, 6),
+        "success": not run.failed,
+        "results": results,
+    }
+    path = project.config.target_dir / "run_results.json"
+    _write_json(path, data)
+    return path

@@ -1,0 +1,29 @@
+"""Options shared by the commands that select and run nodes."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+
+def selection_options(func):
+    @click.option("-s", "--select", "select", multiple=True, help="Nodes to include (dbt syntax: name, +name, tag:x, path:...).")
+    @click.option("--exclude", multiple=True, help="Nodes to leave out (same syntax).")
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def output_options(func):
+    @click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
+    @click.option(
+        "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Line format of the log."
+    )
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,108 @@
+"""Packing serialized rows into request bodies under a row and a byte limit.
+
+A page's ``body`` is the exact request body; ``len(body)`` is what the byte
+limit bounds. Bodies are assembled from a fixed prefix and suffix (the
+envelope) around the comma-joined rows, so a page's size is known exactly
+before it is built: prefix + suffix + every row + one comma between rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator
+
+from stockx_export.export.serialize import utf8_length
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The payload around the rows: ``{"solutionName":..,"data":[ rows ],"operationType":..}``."""
+
+    solution_name: str
+    operation: str
+    dry_run: bool = False
+
+    @property
+    def prefix(self) -> bytes:
+        name = json.dumps(self.solution_name, ensure_ascii=False)
+        return ('{"solutionName":' + name + ',"data":[').encode("utf-8")
+
+    @property
+    def suffix(self) -> bytes:
+        tail = '],"operationType":' + json.dumps(self.operation)
+        if self.dry_run:
+            tail += ',"dryRun":true'
+        return (tail + "}").encode("utf-8")
+
+    @property
+    def overhead(self) -> int:
+        return len(self.prefix) + len(self.suffix)
+
+    def body(self, rows: Iterable[str]) -> bytes:
+        return self.prefix + ",".join(rows).encode("utf-8") + self.suffix
+
+
+@dataclass(frozen=True)
+class Page:
+    """One request: its rows (JSON texts, key order) and the exact body sent.
+
+    ``number`` is the page's 1-based position in the export; a page split by
+    delivery (413, bisection) keeps its parent's number.
+    """
+
+    number: int
+    rows: tuple[str, ...]
+    body: bytes = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+    def halves(self, envelope: Envelope) -> tuple["Page", "Page"]:
+        """The page split in two by rows (each half at least one row)."""
+        middle = len(self.rows) // 2
+        first, second = self.rows[:middle], self.rows[middle:]
+        return (
+            Page(self.number, first, envelope.body(first)),
+            Page(self.number, second, envelope.body(second)),
+        )
+
+
+class RowTooLarge(ValueError):
+    """One row alone does not fit in a page (the preflight normally catches this first)."""
+
+    def __init__(self, row: str, size: int, limit: int) -> None:
+        super().__init__(f"a row needs a {size}-byte body, above the page limit of {limit} bytes")
+        self.row = row
+
+
+def pack_pages(
+    batches: Iterable[list[str]], envelope: Envelope, page_rows: int, page_bytes: int
+) -> Iterator[Page]:
+    """Pages in row order, greedily filled: each holds at most ``page_rows`` rows
+    and its whole body at most ``page_bytes`` bytes."""
+    overhead = envelope.overhead
+    number = 0
+    rows: list[str] = []
+    size = overhead  # body bytes if the page were closed now
+    for batch in batches:
+        for row in batch:
+            length = utf8_length(row)
+            added = length if not rows else length + 1  # comma before every row but the first
+            if rows and (len(rows) >= page_rows or size + added > page_bytes):
+                number += 1
+                yield Page(number, tuple(rows), envelope.body(rows))
+                rows, size, added = [], overhead, length
+            if size + added > page_bytes:
+                raise RowTooLarge(row, overhead + length, page_bytes)
+            rows.append(row)
+            size += added
+    if rows:
+        number += 1
+        yield Page(number, tuple(rows), envelope.body(rows))

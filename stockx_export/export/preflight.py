@@ -1,0 +1,201 @@
+"""Checks run before a single row is serialized; any failure stops the export.
+
+Build checks read ``target/manifest.json`` and ``target/run_results.json``;
+table checks are SQL in DuckDB (no Python loops over rows) and report the first
+offending rows. Every message says what to run next.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stockx_export.errors import ExportError
+from stockx_export.export.contract import Resource
+from stockx_export.export.serialize import quote_identifier, row_json_sql
+
+SAMPLE = 5  # offending rows shown in a message
+TEST_OK = ("pass", "warn")
+
+
+@dataclass(frozen=True)
+class ModelNode:
+    """What the export needs from the manifest about one model."""
+
+    unique_id: str
+    name: str
+    relation: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def _build_hint(model: str) -> str:
+    return f"run `stockx build --select {model}`"
+
+
+def _read_json(path: Path, model: str) -> dict[str, Any]:
+    if not path.is_file():
+        raise ExportError(f"{path} not found: no build recorded; {_build_hint(model)} first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{path} cannot be read ({exc}); {_build_hint(model)} again") from None
+
+
+def find_model(target_dir: Path, model: str) -> ModelNode:
+    """The model named ``model`` in ``target/manifest.json``."""
+    manifest = _read_json(target_dir / "manifest.json", model)
+    for unique_id in sorted(manifest.get("nodes", {})):
+        node = manifest["nodes"][unique_id]
+        if node.get("resource_type") == "model" and node.get("name") == model:
+            relation = node.get("relation") or f"main.{model}"
+            return ModelNode(unique_id, model, relation, dict(node.get("meta") or {}))
+    raise ExportError(f"no model named '{model}' in {target_dir / 'manifest.json'}; {_build_hint(model)} first")
+
+
+def check_build(target_dir: Path, node: ModelNode) -> None:
+    """The last run built ``node`` successfully and every test attached to it passed (or warned)."""
+    manifest = _read_json(target_dir / "manifest.json", node.name)
+    run_results = _read_json(target_dir / "run_results.json", node.name)
+    results = {r.get("unique_id"): r for r in run_results.get("results", [])}
+    hint = _build_hint(node.name)
+    model_result = results.get(node.unique_id)
+    if model_result is None:
+        raise ExportError(f"the last run did not build model {node.name}; {hint} before exporting")
+    if model_result.get("status") != "success":
+        raise ExportError(
+            f"the last build of model {node.name} ended with status '{model_result.get('status')}'; "
+            f"fix it and {hint} before exporting"
+        )
+    nodes = manifest.get("nodes", {})
+    tests = sorted(
+        uid
+        for uid, n in nodes.items()
+        if n.get("resource_type") == "test"
+        and (n.get("attached_node") == node.unique_id or node.unique_id in n.get("depends_on", {}).get("nodes", []))
+    )
+    tests += sorted(
+        uid for uid, r in results.items() if r.get("attached_node") == node.unique_id and uid not in tests
+    )
+    missing = [uid for uid in tests if uid not in results]
+    if missing:
+        names = ", ".join(nodes.get(uid, {}).get("name", uid) for uid in missing)
+        raise ExportError(f"tests on model {node.name} did not run in the last run: {names}; {hint}")
+    failed = [uid for uid in tests if results[uid].get("status") not in TEST_OK]
+    if failed:
+        described = ", ".join(
+            f"{nodes.get(uid, {}).get('name', uid)} ({results[uid].get('status')}"
+            + (f", {results[uid]['failures']} failing rows" if results[uid].get("failures") else "")
+            + ")"
+            for uid in failed
+        )
+        raise ExportError(f"tests on model {node.name} did not pass in the last run: {described}; fix them and {hint}")
+
+
+def _split_relation(relation: str) -> tuple[str, str]:
+    parts = [p.strip('"') for p in relation.split(".")]
+    return (parts[-2] if len(parts) > 1 else "main"), parts[-1]
+
+
+def check_columns(con: Any, relation: str, resource: Resource) -> None:
+    """The relation exists and its columns are the contract's, in order, with accepted types."""
+    schema, table = _split_relation(relation)
+    found = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    if not found:
+        raise ExportError(f"table {relation} does not exist in the database; {_build_hint(table)} first")
+    problems = []
+    for position in range(max(len(found), len(resource.columns))):
+        have = found[position] if position < len(found) else None
+        want = resource.columns[position] if position < len(resource.columns) else None
+        if want is None:
+            problems.append(f"column {position + 1}: unexpected column {have[0]} {have[1]}")
+        elif have is None:
+            problems.append(f"column {position + 1}: missing {want.name} {want.expected_types}")
+        elif have[0] != want.name:
+            problems.append(f"column {position + 1}: expected {want.name} {want.expected_types}, found {have[0]} {have[1]}")
+        elif have[1] not in want.duckdb_types:
+            problems.append(f"column {position + 1}: {want.name} is {have[1]}, expected {want.expected_types}")
+    if problems:
+        lines = "\n  ".join(problems)
+        raise ExportError(f"table {relation} does not match the Peak {resource.object_name} contract:\n  {lines}")
+
+
+def _describe_rows(names: tuple[str, ...], rows: list[tuple]) -> str:
+    def value(v: Any) -> str:
+        return "NULL" if v is None else repr(str(v))
+
+    return "\n  ".join("(" + ", ".join(f"{n}={value(v)}" for n, v in zip(names, row)) + ")" for row in rows)
+
+
+def _offending(con: Any, relation: str, names: tuple[str, ...], where: str, order: str) -> tuple[int, list[tuple]]:
+    cols = ", ".join(quote_identifier(n) for n in names)
+    count = con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchone()[0]
+    sample = con.execute(f"SELECT {cols} FROM {relation} WHERE {where} ORDER BY {order} LIMIT {SAMPLE}").fetchall() if count else []
+    return count, sample
+
+
+def check_rows(con: Any, relation: str, resource: Resource, strftime: str, max_row_bytes: int) -> int:
+    """Keys non-null and unique, required values present, dates finite, variants
+    ``dimension:value``, every row small enough for a page. Returns the row count."""
+    names = resource.names
+    keys = resource.key_names
+    key_sql = ", ".join(quote_identifier(n) for n in keys)
+    order = ", ".join(f"{quote_identifier(n)} NULLS FIRST" for n in names)
+    checks: list[tuple[str, str]] = []
+    required = [c for c in resource.columns if not c.nullable]
+    checks.append((
+        " OR ".join(f"{quote_identifier(c.name)} IS NULL" for c in required),
+        "NULL in a column the contract requires ({})".format(", ".join(c.name for c in required)),
+    ))
+    temporal = [c for c in resource.columns if c.peak_type in ("date", "timestamp")]
+    checks.append((
+        " OR ".join(f"NOT isfinite({quote_identifier(c.name)})" for c in temporal),
+        "an infinite date or timestamp",
+    ))
+    years = " OR ".join(
+        f"year({quote_identifier(c.name)}) NOT BETWEEN 1 AND 9999" for c in temporal if c.peak_type in ("date", "timestamp")
+    )
+    checks.append((f"({years})", "a date or timestamp outside years 1-9999"))
+    if "product_variant" in names:
+        checks.append((
+            "NOT regexp_full_match(product_variant, '[^:]+:.+')",
+            "a product_variant that is not 'dimension:value'",
+        ))
+    checks.append((
+        f"strlen({row_json_sql(resource, strftime)}) > {max_row_bytes}",
+        f"a row whose JSON does not fit in a page ({max_row_bytes} bytes of rows at most)",
+    ))
+    for where, what in checks:
+        count, sample = _offending(con, relation, names, where, order)
+        if count:
+            raise ExportError(
+                f"table {relation}: {count} row{'s' if count != 1 else ''} with {what}; first:\n  "
+                + _describe_rows(names, sample)
+            )
+    duplicates = con.execute(
+        f"SELECT {key_sql}, count(*) AS n FROM {relation} GROUP BY ALL HAVING count(*) > 1 ORDER BY {key_sql}"
+        f" LIMIT {SAMPLE}"
+    ).fetchall()
+    if duplicates:
+        total = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {relation} GROUP BY {key_sql} HAVING count(*) > 1)"
+        ).fetchone()[0]
+        described = "\n  ".join(
+            _describe_rows(keys, [row[:-1]]) + f" appears {row[-1]} times" for row in duplicates
+        )
+        raise ExportError(
+            f"table {relation}: primary key ({', '.join(keys)}) is not unique: "
+            f"{total} key{'s' if total != 1 else ''} repeated; first:\n  {described}"
+        )
+    return con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+
+
+def check_table(con: Any, relation: str, resource: Resource, strftime: str, max_row_bytes: int) -> int:
+    """Every table check, in order; returns the number of rows to export."""
+    check_columns(con, relation, resource)
+    return check_rows(con, relation, resource, strftime, max_row_bytes)

@@ -1,0 +1,145 @@
+"""Export settings: one frozen value resolved from four layers.
+
+Later layers win, key by key:
+
+1. defaults (below, from the Peak API guides);
+2. ``[tool.stockx.export]`` in pyproject.toml;
+3. the model's ``meta: {peak: {...}}`` in its property file (read from
+   ``target/manifest.json``), so each exported model can name its own object;
+4. the environment: ``PEAK_BASE_URL`` overrides ``base_url``;
+5. command-line options.
+
+Keys are spelled as the fields below; dashes are accepted for underscores
+(``page-rows``). The access token is not a setting: it is read from
+``PEAK_AUTH_TOKEN`` by the delivery code and never stored here, so settings can
+be written to files and printed freely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from stockx_export.errors import ExportError
+
+META_KEY = "peak"  # the model meta key holding its export settings
+TIMESTAMP_FORMATS = {"iso": "%Y-%m-%dT%H:%M:%SZ", "sql": "%Y-%m-%d %H:%M:%S"}
+OPERATIONS = ("UPSERT", "APPEND")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How one model is turned into Peak payloads and delivered."""
+
+    object: str = "STOCK_EXTRA"
+    solution_name: str = "QP_OOTB"
+    prefix: str = "QP_"
+    suffix: str = "_OOTB"
+    base_url: str = "https://ingestion.peak.ai"
+    path: str = "/api/v2/ingest/object/{prefix}{object}{suffix}"
+    operation: str = "UPSERT"
+    timestamp_format: str = "iso"
+    page_rows: int = 500
+    page_bytes: int = 1_000_000
+    requests_per_second: float = 50.0
+    in_flight: int = 4
+    # Retry bounds: a page is given up (and the export aborted) after this many
+    # attempts, or when its next wait would end later than this many seconds
+    # after its first attempt.
+    max_attempts: int = 8
+    retry_seconds: float = 300.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    timeout: float = 30.0
+    # DuckDB may spill its sort to disk above this, so memory stays flat.
+    memory_limit: str = "1GB"
+
+    @property
+    def url(self) -> str:
+        """The full ingest URL for this object."""
+        path = self.path.format(prefix=self.prefix, object=self.object, suffix=self.suffix)
+        return self.base_url.rstrip("/") + path
+
+    @property
+    def strftime(self) -> str:
+        return TIMESTAMP_FORMATS[self.timestamp_format]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Every setting plus the resolved URL, for manifests and summaries."""
+        return {**asdict(self), "url": self.url}
+
+
+_FIELDS = {f.name: f for f in fields(ExportSettings)}
+_TYPES = {"int": int, "float": float, "str": str}
+
+
+def resolve_settings(
+    project: Mapping[str, Any] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ExportSettings:
+    """Merge the layers (see module docstring) into validated settings.
+
+    ``project`` is ``[tool.stockx.export]``, ``meta`` the model's ``meta``
+    (its ``peak`` key is used), ``env`` the process environment, and
+    ``overrides`` command-line values (``None`` values are ignored).
+    """
+    settings = ExportSettings()
+    settings = _apply(settings, project or {}, "[tool.stockx.export] in pyproject.toml")
+    model_meta = (meta or {}).get(META_KEY) or {}
+    if not isinstance(model_meta, Mapping):
+        raise ExportError(f"model meta '{META_KEY}' must be a mapping of export settings, got {model_meta!r}")
+    settings = _apply(settings, model_meta, f"the model's meta.{META_KEY}")
+    base_url = (env or {}).get("PEAK_BASE_URL")
+    if base_url:
+        settings = _apply(settings, {"base_url": base_url}, "PEAK_BASE_URL")
+    cli = {k: v for k, v in (overrides or {}).items() if v is not None}
+    settings = _apply(settings, cli, "the command line")
+    return settings
+
+
+def _apply(settings: ExportSettings, layer: Mapping[str, Any], source: str) -> ExportSettings:
+    changes: dict[str, Any] = {}
+    for raw_key in sorted(layer):
+        key = raw_key.replace("-", "_")
+        if key not in _FIELDS:
+            known = ", ".join(sorted(_FIELDS))
+            raise ExportError(f"{source}: unknown export setting '{raw_key}' (known: {known})")
+        changes[key] = _coerce(key, layer[raw_key], source)
+    return replace(settings, **changes) if changes else settings
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    kind = _FIELDS[key].type
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        if not ok and isinstance(value, str) and value.strip().isdigit():
+            value, ok = int(value), True
+        if not ok or value < 1:
+            raise ExportError(f"{source}: export setting '{key}' must be a whole number above 0, got {value!r}")
+    elif kind == "float":
+        try:
+            value = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not value > 0:
+            raise ExportError(f"{source}: export setting '{key}' must be a number above 0")
+    elif not isinstance(value, str):
+        raise ExportError(f"{source}: export setting '{key}' must be a string, got {value!r}")
+    if key == "operation":
+        value = value.upper()
+        if value not in OPERATIONS:
+            raise ExportError(f"{source}: operation must be UPSERT or APPEND, got '{value}'")
+    if key == "timestamp_format" and value not in TIMESTAMP_FORMATS:
+        raise ExportError(f"{source}: timestamp_format must be 'iso' or 'sql', got '{value}'")
+    if key == "base_url" and not value.startswith(("http://", "https://")):
+        raise ExportError(f"{source}: base_url must start with http:// or https://, got '{value}'")
+    if key == "path":
+        try:
+            value.format(prefix="", object="", suffix="")
+        except (KeyError, IndexError, ValueError):
+            raise ExportError(
+                f"{source}: path template '{value}' may only use {{prefix}}, {{object}} and {{suffix}}"
+            ) from None
+    return value

@@ -1,0 +1,134 @@
+"""Materializations: how a compiled model or a seed becomes a relation in DuckDB.
+
+Every build happens inside one transaction. A table is built under a temporary
+name, checked, and swapped in; a failure (or a failed check, such as a model
+contract) rolls back and leaves the previous relation exactly as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stockx_export.db import Relation, literal, quote
+
+# Called with the connection and the relation to inspect before it replaces the old one.
+Check = Callable[[Any, str], None]
+TMP_SUFFIX = "__stockx_tmp"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a build did, for the log line."""
+
+    verb: str  # "created table", "created view", "merged incremental", "loaded seed"
+    rows: int | None = None
+    detail: str = ""
+
+
+def _transaction(con, steps: Callable[[], Outcome]) -> Outcome:
+    con.execute("begin transaction")
+    try:
+        outcome = steps()
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+    return outcome
+
+
+def _ensure_schema(con, schema: str) -> None:
+    con.execute(f"create schema if not exists {quote(schema)}")
+
+
+def _drop(con, relation: Relation, kind: str | None) -> None:
+    if kind == "table":
+        con.execute(f"drop table if exists {relation}")
+    elif kind == "view":
+        con.execute(f"drop view if exists {relation}")
+
+
+def build_view(con, relation: Relation, sql: str, existing: str | None, check: Check | None = None) -> Outcome:
+    def steps() -> Outcome:
+        _ensure_schema(con, relation.schema)
+        if existing == "table":
+            _drop(con, relation, existing)
+        con.execute(f"create or replace view {relation} as (\n{sql}\n)")
+        if check:
+            check(con, str(relation))
+        return Outcome("created view")
+
+    return _transaction(con, steps)
+
+
+def build_table(con, relation: Relation, sql: str, existing: str | None, check: Check | None = None) -> Outcome:
+    tmp = Relation(relation.schema, relation.identifier + TMP_SUFFIX)
+
+    def steps() -> Outcome:
+        _ensure_schema(con, relation.schema)
+        con.execute(f"drop table if exists {tmp}")
+        rows = con.execute(f"create table {tmp} as (\n{sql}\n)").fetchone()[0]
+        if check:
+            check(con, str(tmp))
+        _drop(con, relation, existing)
+        con.execute(f"alter table {tmp} rename to {quote(relation.identifier)}")
+        return Outcome("created table", rows)
+
+    return _transaction(con, steps)
+
+
+def build_incremental(
+    con,
+    relation: Relation,
+    sql: str,
+    existing: str | None,
+    unique_key: Any,
+    *,
+    full_refresh: bool,
+    check: Check | None = None,
+) -> Outcome:
+    if existing != "table" or full_refresh:
+        outcome = build_table(con, relation, sql, existing, check)
+        return Outcome("created incremental", outcome.rows, "full refresh" if existing else "first build")
+    keys = [unique_key] if isinstance(unique_key, str) else list(unique_key or [])
+    new = f"temp.main.{quote(relation.identifier + '__stockx_new')}"
+
+    def steps() -> Outcome:
+        con.execute(f"drop table if exists {new}")
+        con.execute(f"create temp table {quote(relation.identifier + '__stockx_new')} as (\n{sql}\n)")
+        if check:
+            check(con, new)
+        replaced = 0
+        if keys:
+            match = " and ".join(f"{relation}.{quote(k)} is not distinct from new.{quote(k)}" for k in keys)
+            replaced = con.execute(f"delete from {relation} using {new} as new where {match}").fetchone()[0]
+        inserted = con.execute(f"insert into {relation} by name select * from {new}").fetchone()[0]
+        con.execute(f"drop table {new}")
+        return Outcome("merged incremental", inserted, f"{replaced} replaced" if keys else "appended")
+
+    return _transaction(con, steps)
+
+
+def seed_select(csv_path: Path, config: dict[str, Any]) -> str:
+    """The ``read_csv`` call that loads a seed with its configured options."""
+    options = [literal(str(csv_path)), "sample_size = -1"]
+    header = config.get("header", True)
+    options.append(f"header = {'true' if header else 'false'}")
+    delimiter = config.get("delimiter", config.get("delim"))
+    if delimiter:
+        options.append(f"delim = {literal(delimiter)}")
+    for key in ("quote", "escape"):
+        if config.get(key):
+            options.append(f"{key} = {literal(config[key])}")
+    types = config.get("column_types") or {}
+    if types:
+        pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items())
+        options.append(f"types = {{{pairs}}}")
+    return f"select * from read_csv({', '.join(options)})"
+
+
+def load_seed(con, relation: Relation, csv_path: Path, config: dict[str, Any], existing: str | None) -> Outcome:
+    outcome = build_table(con, relation, seed_select(csv_path, config), existing)
+    return Outcome("loaded seed", outcome.rows)

@@ -1,0 +1,223 @@
+"""Running selected nodes in DAG order against one DuckDB connection.
+
+A node that fails marks every descendant in this run SKIPPED; the others still
+run. Executors are looked up by resource type, so tests plug in beside models.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stockx_export import materialize
+from stockx_export.db import database_error_types, first_line
+from stockx_export.errors import StockxError
+from stockx_export.nodes import Node
+
+FAILED = ("error", "fail")
+
+
+@dataclass
+class NodeResult:
+    """The outcome of one node in one run."""
+
+    node: Node
+    status: str  # success | error | skipped | pass | fail | warn
+    message: str = ""
+    execution_time: float = 0.0
+    rows: int | None = None
+    failures: int | None = None
+    compiled_path: str | None = None
+    detail: str = ""  # multi-line text shown under the failure summary
+    verb: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return self.status in FAILED
+
+
+@dataclass
+class RunResults:
+    command: str
+    results: list[NodeResult]
+    elapsed: float
+    started_at: float
+    stopped_early: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return any(r.failed for r in self.results)
+
+
+Executor = Callable[["Runner", Node], NodeResult]
+
+
+class Runner:
+    """Runs nodes of a project; one instance per command invocation."""
+
+    def __init__(self, project, con, reporter, *, command: str, fail_fast: bool = False) -> None:
+        self.project = project
+        self.con = con
+        self.reporter = reporter
+        self.command = command
+        self.fail_fast = fail_fast
+        self.executors: dict[str, Executor] = {"seed": run_seed, "model": run_model}
+        # Each returns a materialize.Check for a node (or None); contracts register here.
+        self.model_checks: list[Callable[[Node], materialize.Check | None]] = []
+        self.results: dict[str, NodeResult] = {}
+        self.hooks_before: list[Callable[["Runner", list[str]], None]] = []
+
+    def run(self, order: list[str]) -> RunResults:
+        started = time.time()
+        self.project.attach(self.con)
+        for hook in self.hooks_before:
+            hook(self, order)
+        self.reporter.start(self.command, [self.project.nodes[u] for u in order])
+        blocked: dict[str, str] = {}
+        stopped = False
+        total = len(order)
+        for index, uid in enumerate(order, 1):
+            node = self.project.nodes[uid]
+            if stopped:
+                result = NodeResult(node, "skipped", "skipped: --fail-fast stopped the run")
+            elif uid in blocked:
+                result = NodeResult(node, "skipped", f"skipped: upstream {blocked[uid]} failed")
+            else:
+                self.reporter.node_started(index, total, node)
+                result = self.execute(node)
+            self.results[uid] = result
+            self.reporter.node_finished(index, total, result)
+            if result.failed:
+                cause = f"{node.resource_type.replace('_', ' ')} {node.name}" if node.resource_type != "model" else node.name
+                for child in self.descendants_to_block(node):
+                    blocked.setdefault(child, cause)
+                if self.fail_fast:
+                    stopped = True
+        run = RunResults(self.command, list(self.results.values()), time.time() - started, started, stopped)
+        self.reporter.finish(run)
+        return run
+
+    def descendants_to_block(self, node: Node) -> set[str]:
+        """What a failure of ``node`` skips.
+
+        A failed model or seed skips everything downstream of it. A failed test skips
+        what is downstream of the nodes it tests, but not the sibling tests of those
+        nodes; a failed unit test also skips the model it tests.
+        """
+        dag, nodes = self.project.dag, self.project.nodes
+        if node.resource_type == "test":
+            roots = [p for p in node.depends_on if p in nodes]
+        elif node.resource_type == "unit_test":
+            roots = [node.extra["model_id"]]
+        else:
+            roots = [node.unique_id]
+        found = set().union(*(dag.descendants(r) for r in roots if r in dag))
+        if node.resource_type == "unit_test":
+            found |= set(roots)
+        found.discard(node.unique_id)
+        built = {u for u in found if u in nodes and nodes[u].resource_type not in ("test", "unit_test")}
+        return built | {
+            u
+            for u in found - built
+            if u in nodes and any(p in built for p in nodes[u].depends_on + (nodes[u].extra.get("model_id", ""),))
+        }
+
+    def execute(self, node: Node) -> NodeResult:
+        executor = self.executors.get(node.resource_type)
+        if executor is None:
+            return NodeResult(node, "skipped", f"no executor for {node.resource_type}")
+        started = time.perf_counter()
+        try:
+            result = executor(self, node)
+        except StockxError as exc:
+            result = NodeResult(node, "error", str(exc))
+        except database_error_types() as exc:
+            result = NodeResult(node, "error", first_line(str(exc)), detail=str(exc).strip())
+        result.execution_time = time.perf_counter() - started
+        return result
+
+    def write_compiled(self, node: Node, sql: str) -> Path:
+        path = self.project.compiled_path(node)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
+        return path
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.project.config.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def check_for(self, node: Node) -> materialize.Check | None:
+        checks = [c for c in (make(node) for make in self.model_checks) if c is not None]
+        if not checks:
+            return None
+
+        def combined(con, relation: str) -> None:
+            for check in checks:
+                check(con, relation)
+
+        return combined
+
+
+def run_seed(runner: Runner, node: Node) -> NodeResult:
+    project = runner.project
+    existing = project.relation_exists(node.relation)
+    csv_path = project.config.root / node.path
+    try:
+        outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing)
+    except database_error_types() as exc:
+        return NodeResult(
+            node, "error", f"{node.path}: {first_line(str(exc))}", detail=str(exc).strip()
+        )
+    project.existing[(node.relation.schema, node.relation.identifier)] = "table"
+    return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows)
+
+
+def run_model(runner: Runner, node: Node) -> NodeResult:
+    project = runner.project
+    sql = project.compile(node)
+    compiled = runner.write_compiled(node, sql)
+    shown = runner.display(compiled)
+    relation = node.relation
+    existing = project.relation_exists(relation)
+    kind = node.materialized
+    check = runner.check_for(node)
+    try:
+        if kind == "view":
+            outcome = materialize.build_view(runner.con, relation, sql, existing, check)
+        elif kind == "table":
+            outcome = materialize.build_table(runner.con, relation, sql, existing, check)
+        elif kind == "incremental":
+            outcome = materialize.build_incremental(
+                runner.con,
+                relation,
+                sql,
+                existing,
+                node.config.get("unique_key"),
+                full_refresh=project.full_refresh or node.config.get("full_refresh") is True,
+                check=check,
+            )
+        else:
+            return NodeResult(
+                node,
+                "error",
+                f"{node.path}: materialized='{kind}' is not supported; use view, table, incremental or ephemeral",
+                compiled_path=shown,
+            )
+    except database_error_types() as exc:
+        return NodeResult(
+            node,
+            "error",
+            f"{node.path}: {first_line(str(exc))}",
+            detail=f"{str(exc).strip()}\ncompiled SQL: {shown}",
+            compiled_path=shown,
+        )
+    except StockxError as exc:
+        return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
+    project.existing[(relation.schema, relation.identifier)] = "view" if kind == "view" else "table"
+    return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows, compiled_path=shown, message=outcome.detail)

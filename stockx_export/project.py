@@ -24,7 +24,8 @@ BUILTIN_MACROS = Path(__file__).parent / "macros"
 CTE_PREFIX = "__stockx_cte__"
 # Config keys whose values are mappings: in folder config they are settings, not sub-folders.
 MAPPING_CONFIGS = {"meta", "contract", "column_types", "docs", "persist_docs", "grants", "quote_columns"}
-RESOURCE_ORDER = {"seed": 0, "model": 1, "test": 1, "unit_test": 1}
+# Ties in DAG order: tests first, so each runs right after what it tests; then seeds, then models.
+RESOURCE_ORDER = {"test": -1, "unit_test": -1, "seed": 0, "model": 1}
 
 
 def folder_config(tree: dict[str, Any], parts: list[str]) -> dict[str, Any]:

@@ -70,6 +70,8 @@ class Runner:
         self.model_checks: list[Callable[[Node], materialize.Check | None]] = []
         self.results: dict[str, NodeResult] = {}
         self.hooks_before: list[Callable[["Runner", list[str]], None]] = []
+        self.hooks_after: list[Callable[["Runner", RunResults], None]] = []
+        self.options = None  # the engine's RunOptions, for extensions that read flags
 
     def run(self, order: list[str]) -> RunResults:
         started = time.time()
@@ -98,6 +100,8 @@ class Runner:
                 if self.fail_fast:
                     stopped = True
         run = RunResults(self.command, list(self.results.values()), time.time() - started, started, stopped)
+        for hook in self.hooks_after:
+            hook(self, run)
         self.reporter.finish(run)
         return run
 

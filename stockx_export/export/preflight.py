@@ -133,7 +133,8 @@ def _describe_rows(names: tuple[str, ...], rows: list[tuple]) -> str:
 
 
 def _offending(con: Any, relation: str, names: tuple[str, ...], where: str, order: str) -> tuple[int, list[tuple]]:
-    cols = ", ".join(quote_identifier(n) for n in names)
+    # Cast in SQL so values print as DuckDB writes them ('infinity', not a clamped date).
+    cols = ", ".join(f"CAST({quote_identifier(n)} AS VARCHAR)" for n in names)
     count = con.execute(f"SELECT count(*) FROM {relation} WHERE {where}").fetchone()[0]
     sample = con.execute(f"SELECT {cols} FROM {relation} WHERE {where} ORDER BY {order} LIMIT {SAMPLE}").fetchall() if count else []
     return count, sample

@@ -55,7 +55,7 @@ def build_view(con, relation: Relation, sql: str, existing: str | None, check: C
         _ensure_schema(con, relation.schema)
         if existing == "table":
             _drop(con, relation, existing)
-        con.execute(f"create or replace view {relation} as (\n{sql}\n)")
+        con.execute(f"create or replace view {relation} as ({sql}\n)")
         if check:
             check(con, str(relation))
         return Outcome("created view")
@@ -69,7 +69,7 @@ def build_table(con, relation: Relation, sql: str, existing: str | None, check: 
     def steps() -> Outcome:
         _ensure_schema(con, relation.schema)
         con.execute(f"drop table if exists {tmp}")
-        rows = con.execute(f"create table {tmp} as (\n{sql}\n)").fetchone()[0]
+        rows = con.execute(f"create table {tmp} as ({sql}\n)").fetchone()[0]
         if check:
             check(con, str(tmp))
         _drop(con, relation, existing)
@@ -97,7 +97,7 @@ def build_incremental(
 
     def steps() -> Outcome:
         con.execute(f"drop table if exists {new}")
-        con.execute(f"create temp table {quote(relation.identifier + '__stockx_new')} as (\n{sql}\n)")
+        con.execute(f"create temp table {quote(relation.identifier + '__stockx_new')} as ({sql}\n)")
         if check:
             check(con, new)
         replaced = 0

@@ -297,6 +297,7 @@ class Project:
     def compile(self, node: Node) -> str:
         """The SQL that builds ``node``, with ephemeral models inlined as CTEs."""
         body, ctes = self._render_compile(node)
+        body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
         return inject_ctes(body, [(CTE_PREFIX + n, self.compiled_ephemeral(self.by_name[n])[0]) for n in ctes])
 
     def compiled_ephemeral(self, node: Node) -> tuple[str, tuple[str, ...]]:

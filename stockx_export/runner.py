@@ -140,7 +140,7 @@ class Runner:
         except StockxError as exc:
             result = NodeResult(node, "error", str(exc))
         except database_error_types() as exc:
-            result = NodeResult(node, "error", first_line(str(exc)), detail=str(exc).strip())
+            result = NodeResult(node, "error", first_line(str(exc)), detail=rest_lines(str(exc)))
         result.execution_time = time.perf_counter() - started
         return result
 
@@ -168,6 +168,11 @@ class Runner:
         return combined
 
 
+def rest_lines(message: str) -> str:
+    """A DuckDB message without its first line (which the result's message already shows)."""
+    return "\n".join(message.strip().splitlines()[1:]).strip("\n")
+
+
 def run_seed(runner: Runner, node: Node) -> NodeResult:
     project = runner.project
     existing = project.relation_exists(node.relation)
@@ -175,9 +180,7 @@ def run_seed(runner: Runner, node: Node) -> NodeResult:
     try:
         outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing)
     except database_error_types() as exc:
-        return NodeResult(
-            node, "error", f"{node.path}: {first_line(str(exc))}", detail=str(exc).strip()
-        )
+        return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
     project.existing[(node.relation.schema, node.relation.identifier)] = "table"
     return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows)
 
@@ -218,7 +221,7 @@ def run_model(runner: Runner, node: Node) -> NodeResult:
             node,
             "error",
             f"{node.path}: {first_line(str(exc))}",
-            detail=f"{str(exc).strip()}\ncompiled SQL: {shown}",
+            detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"),
             compiled_path=shown,
         )
     except StockxError as exc:

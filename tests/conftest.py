@@ -1,0 +1,61 @@
+"""Shared fixtures: real projects written to disk, and the real CLI run on them."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stockx_export.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """Write ``files`` (relative path -> text, dedented) under ``root``; a pyproject is added if missing."""
+    root.mkdir(parents=True, exist_ok=True)
+    if "pyproject.toml" not in files:
+        files = {"pyproject.toml": '[tool.stockx]\nname = "demo"\n', **files}
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+class Invoker:
+    """Runs ``stockx`` in-process against one project directory."""
+
+    def __init__(self, project_dir: Path) -> None:
+        self.project_dir = project_dir
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None):
+        runner = CliRunner()
+        argv = list(args)
+        if "--project-dir" not in argv and argv and argv[0] not in ("--help", "--version"):
+            argv[1:1] = ["--project-dir", str(self.project_dir)]
+        return runner.invoke(cli, argv, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """``make_project({path: text})`` -> (project dir, invoker)."""
+
+    def make(files: dict[str, str], name: str = "project"):
+        root = write_project(tmp_path / name, files)
+        return root, Invoker(root)
+
+    return make
+
+
+def query(database: Path, sql: str):
+    """Rows of ``sql`` on a built DuckDB file, opened read-only."""
+    import duckdb
+
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

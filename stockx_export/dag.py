@@ -98,5 +98,7 @@ class DAG(Generic[T]):
             node = min((p for p in self._parents[node] if indegree[p] > 0), key=self._sort_key)
         cycle = path[path.index(node):]
         cycle.reverse()  # parents were followed, so reverse to read in dependency direction
+        first = cycle.index(min(cycle, key=self._sort_key))
+        cycle = cycle[first:] + cycle[:first]
         names = [self._label(n) for n in cycle]
         return " -> ".join(names + [names[0]])

@@ -1,0 +1,394 @@
+"""The build engine on real projects on disk: seeds, materializations, errors, output."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import query
+
+SHOP = {
+    "pyproject.toml": """
+        [tool.stockx]
+        name = "shop"
+        [tool.stockx.vars]
+        min_amount = 0
+        [tool.stockx.models]
+        tags = ["nightly"]
+        [tool.stockx.models.marts]
+        materialized = "table"
+        schema = "marts"
+        [tool.stockx.models.marts.finance]
+        tags = ["finance"]
+    """,
+    "seeds/customers.csv": "id,name\n1,Ann\n2,Bob\n3,Cy\n",
+    "seeds/orders.csv": "id,customer_id,amount\n10,1,5\n11,1,7\n12,2,3\n",
+    "macros/money.sql": """
+        {% macro cents(col) -%}
+          ({{ col }} * 100)::bigint
+        {%- endmacro %}
+
+        {% macro ids() %}{{ return([1, 2]) }}{% endmacro %}
+
+        {% macro id_list() %}{{ ids() | join(', ') }}{% endmacro %}
+    """,
+    "models/staging/stg_orders.sql": """
+        select id, customer_id, {{ cents('amount') }} as amount_cents
+        from {{ ref('orders') }}
+        where amount >= {{ var('min_amount') }}
+    """,
+    "models/staging/eph_customers.sql": """
+        {{ config(materialized='ephemeral') }}
+        select id, upper(name) as name from {{ ref('customers') }} where id in ({{ id_list() }})
+    """,
+    "models/marts/customer_totals.sql": """
+        with o as (select customer_id, sum(amount_cents) as total from {{ ref('stg_orders') }} group by 1)
+        select c.id, c.name, coalesce(o.total, 0) as total
+        from {{ ref('eph_customers') }} c left join o on o.customer_id = c.id
+    """,
+    "models/marts/finance/revenue.sql": """
+        select sum(total) as revenue from {{ ref('customer_totals') }}
+    """,
+}
+
+
+def test_build_creates_every_relation_in_dag_order(make_project):
+    root, stockx = make_project(SHOP)
+    result = stockx("build")
+    assert result.exit_code == 0, result.output
+    lines = [line.split("  ", 1)[1] for line in result.output.splitlines() if " of 5 " in line]
+    assert [line.split(" ..")[0] for line in lines] == [
+        "1 of 5 OK loaded seed main.customers",
+        "2 of 5 OK loaded seed main.orders",
+        "3 of 5 OK created view main.stg_orders",
+        "4 of 5 OK created table marts.customer_totals",
+        "5 of 5 OK created table marts.revenue",
+    ]
+    assert "Done. PASS=5 WARN=0 ERROR=0 SKIP=0 TOTAL=5" in result.output
+    db = root / "target" / "stockx.duckdb"
+    assert query(db, "select id, name, total from marts.customer_totals order by id") == [(1, "ANN", 1200), (2, "BOB", 300)]
+    assert query(db, "select revenue from marts.revenue") == [(1500,)]
+    kinds = dict(query(db, "select table_name, table_type from information_schema.tables"))
+    assert kinds["stg_orders"] == "VIEW" and kinds["customer_totals"] == "BASE TABLE"
+    assert "eph_customers" not in kinds  # ephemeral models are never created
+
+
+def test_folder_config_is_inherited_and_tags_accumulate(make_project):
+    root, stockx = make_project(SHOP)
+    result = stockx("ls", "--output", "json")
+    nodes = {n["name"]: n for n in map(json.loads, result.output.splitlines())}
+    assert nodes["revenue"]["relation"] == "marts.revenue"
+    assert nodes["revenue"]["materialized"] == "table"
+    assert nodes["revenue"]["tags"] == ["nightly", "finance"]
+    assert nodes["stg_orders"]["tags"] == ["nightly"]
+    assert nodes["stg_orders"]["materialized"] == "view"
+
+
+def test_vars_on_the_command_line_override_project_vars(make_project):
+    root, stockx = make_project(SHOP)
+    assert stockx("build", "--vars", "{min_amount: 5}").exit_code == 0
+    assert query(root / "target/stockx.duckdb", "select count(*) from main.stg_orders") == [(2,)]
+    assert stockx("run", "--vars", '{"min_amount": 6}', "-s", "stg_orders").exit_code == 0
+    assert query(root / "target/stockx.duckdb", "select count(*) from main.stg_orders") == [(1,)]
+
+
+def test_database_option_overrides_the_configured_file(make_project, tmp_path):
+    root, stockx = make_project(SHOP)
+    other = tmp_path / "elsewhere" / "other.duckdb"
+    assert stockx("build", "--database", str(other)).exit_code == 0
+    assert query(other, "select count(*) from main.customers") == [(3,)]
+    assert not (root / "target" / "stockx.duckdb").exists()
+
+
+def test_memory_database_builds_without_a_file(make_project):
+    root, stockx = make_project(SHOP)
+    result = stockx("build", "--database", ":memory:")
+    assert result.exit_code == 0, result.output
+    assert not (root / "target" / "stockx.duckdb").exists()
+
+
+def test_sql_error_names_model_and_compiled_file_and_skips_descendants(make_project):
+    files = dict(SHOP)
+    files["models/staging/stg_orders.sql"] = "select id,\n  customer_idd from {{ ref('orders') }}\n"
+    files["models/other.sql"] = "select 1 as one\n"
+    root, stockx = make_project(files)
+    result = stockx("build")
+    assert result.exit_code == 1
+    out = result.output
+    assert "ERROR model main.stg_orders" in out
+    assert "SKIP model marts.customer_totals" in out
+    assert "SKIP model marts.revenue" in out
+    assert "OK created view main.other" in out  # unrelated models still run
+    assert "Failure in model stg_orders (models/staging/stg_orders.sql)" in out
+    assert 'models/staging/stg_orders.sql: Binder Error: Referenced column "customer_idd" not found' in out
+    assert "LINE 2:   customer_idd from main.orders" in out  # the line of the compiled file
+    assert "compiled SQL: target/compiled/models/staging/stg_orders.sql" in out
+    assert "Done. PASS=3 WARN=0 ERROR=1 SKIP=2 TOTAL=6" in out
+    results = json.loads((root / "target/run_results.json").read_text())
+    status = {r["name"]: r["status"] for r in results["results"]}
+    assert status["stg_orders"] == "error" and status["revenue"] == "skipped" and status["other"] == "success"
+
+
+def test_failed_table_build_leaves_the_previous_table_intact(make_project):
+    root, stockx = make_project(SHOP)
+    assert stockx("build").exit_code == 0
+    bad = root / "models/marts/customer_totals.sql"
+    bad.write_text("select id, 1 / 0 as total, error('boom') as x from {{ ref('customers') }}\n")
+    result = stockx("run", "-s", "customer_totals")
+    assert result.exit_code == 1
+    assert "boom" in result.output
+    db = root / "target/stockx.duckdb"
+    assert query(db, "select id, name, total from marts.customer_totals order by id") == [(1, "ANN", 1200), (2, "BOB", 300)]
+    tables = [r[0] for r in query(db, "select table_name from duckdb_tables()")]
+    assert not any(t.endswith("__stockx_tmp") for t in tables)
+
+
+def test_fail_fast_stops_at_the_first_failure(make_project):
+    files = dict(SHOP)
+    files["models/staging/aaa_broken.sql"] = "select nope\n"
+    root, stockx = make_project(files)
+    result = stockx("run", "--fail-fast")
+    assert result.exit_code == 1
+    assert "ERROR model main.aaa_broken" in result.output
+    assert "OK created" not in result.output
+
+
+INCREMENTAL = {
+    "seeds/events.csv": "day,shop,qty\n2025-01-01,a,1\n2025-01-01,b,2\n2025-01-02,a,3\n",
+    "models/daily.sql": """
+        {{ config(materialized='incremental', unique_key=['day', 'shop']) }}
+        select day, shop, sum(qty) as qty, '{{ "incremental" if is_incremental() else "full" }}' as how
+        from {{ ref('events') }}
+        {% if is_incremental() %}
+        where day >= (select max(day) from {{ this }})
+        {% endif %}
+        group by all
+    """,
+}
+
+
+def test_incremental_merges_on_a_composite_key(make_project):
+    root, stockx = make_project(INCREMENTAL)
+    db = root / "target/stockx.duckdb"
+    first = stockx("build")
+    assert first.exit_code == 0, first.output
+    assert "OK created incremental main.daily" in first.output
+    assert query(db, "select count(*), min(how), max(how) from main.daily") == [(3, "full", "full")]
+
+    (root / "seeds/events.csv").write_text(
+        "day,shop,qty\n2025-01-01,a,1\n2025-01-01,b,2\n2025-01-02,a,3\n2025-01-02,a,4\n2025-01-03,b,5\n"
+    )
+    second = stockx("build")
+    assert "OK merged incremental main.daily" in second.output
+    rows = query(db, "select day::varchar, shop, qty, how from main.daily order by all")
+    assert rows == [
+        ("2025-01-01", "a", 1, "full"),
+        ("2025-01-01", "b", 2, "full"),
+        ("2025-01-02", "a", 7, "incremental"),  # the key was replaced, not duplicated
+        ("2025-01-03", "b", 5, "incremental"),
+    ]
+
+    third = stockx("run", "--full-refresh")
+    assert "OK created incremental main.daily" in third.output
+    assert query(db, "select count(*), min(how) from main.daily") == [(4, "full")]
+
+
+def test_ref_to_nothing_names_file_line_and_close_names(make_project):
+    files = dict(SHOP)
+    files["models/marts/bad.sql"] = "-- totals\nselect *\nfrom {{ ref('stg_ordrs') }}\n"
+    root, stockx = make_project(files)
+    result = stockx("build")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: models/marts/bad.sql:3: ref('stg_ordrs') not found; did you mean 'stg_orders' or 'orders'?\n"
+    )
+
+
+def test_a_cycle_is_named(make_project):
+    root, stockx = make_project(
+        {"models/a.sql": "select * from {{ ref('b') }}\n", "models/b.sql": "select * from {{ ref('a') }}\n"}
+    )
+    result = stockx("run")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: dependency cycle: a -> b -> a\n"
+
+
+def test_duplicate_names_name_both_files(make_project):
+    root, stockx = make_project({"models/x/dup.sql": "select 1\n", "models/y/dup.sql": "select 2\n"})
+    result = stockx("ls")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: two nodes are named 'dup': models/x/dup.sql and models/y/dup.sql; rename one of them\n"
+
+
+def test_jinja_syntax_error_names_file_and_line(make_project):
+    root, stockx = make_project({"models/m.sql": "select 1\n{% if %}\nselect 2\n"})
+    result = stockx("compile")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: models/m.sql:2: Jinja syntax error: Expected an expression, got 'end of statement block'\n"
+
+
+def test_errors_inside_macros_name_the_model_line_and_the_macro_line(make_project):
+    root, stockx = make_project(
+        {
+            "macros/m.sql": "{% macro boom() %}\n{{ exceptions.raise_compiler_error('no such thing') }}\n{% endmacro %}\n",
+            "models/m.sql": "select 1\n\n{{ boom() }}\n",
+        }
+    )
+    result = stockx("ls")
+    assert result.stderr == "Error: models/m.sql:3: no such thing (in macros/m.sql:2)\n"
+
+
+def test_a_missing_var_is_named(make_project):
+    root, stockx = make_project({"models/m.sql": "select {{ var('region') }}\n"})
+    result = stockx("ls")
+    assert result.stderr == (
+        "Error: models/m.sql:1: var('region') is not set and has no default: set it in [tool.stockx.vars] "
+        "or pass --vars '{region: ...}' (while rendering models/m.sql)\n"
+    )
+
+
+def test_context_functions(make_project, monkeypatch):
+    monkeypatch.setenv("STOCKX_TEST_REGION", "eu")
+    root, stockx = make_project(
+        {
+            "models/ctx.sql": """
+                {{ config(alias='context_values', tags=['x']) }}
+                select '{{ env_var('STOCKX_TEST_REGION') }}' as region,
+                       '{{ env_var('STOCKX_TEST_MISSING', 'fallback') }}' as fallback,
+                       '{{ target.name }}' as target_name,
+                       '{{ target.schema }}' as target_schema,
+                       '{{ this }}' as this_relation,
+                       '{{ config.get('alias') }}' as alias
+                {{ log('rendering ctx', info=True) }}
+            """
+        }
+    )
+    result = stockx("run")
+    assert result.exit_code == 0, result.output
+    assert "rendering ctx" in result.output
+    assert query(root / "target/stockx.duckdb", "select * from main.context_values") == [
+        ("eu", "fallback", "dev", "main", "main.context_values", "context_values")
+    ]
+
+
+def test_sources_resolve_to_relations_or_to_external_files(make_project, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "part-1.csv").write_text("sku,qty\nA,1\n")
+    (data / "part-2.csv").write_text("sku,qty\nB,2\n")
+    root, stockx = make_project(
+        {
+            "seeds/raw_stock.csv": "sku,qty\nZ,9\n",
+            "models/sources.yml": """
+                version: 2
+                sources:
+                  - name: wms
+                    schema: main
+                    tables:
+                      - name: stock
+                        identifier: raw_stock
+                        external_location: >-
+                          {%- if var('stock_path', '') -%}
+                          read_csv('{{ var("stock_path") }}', all_varchar = true)
+                          {%- endif -%}
+            """,
+            "models/stock.sql": "select sku, qty from {{ source('wms', 'stock') }}\n",
+        }
+    )
+    assert stockx("build").exit_code == 0
+    db = root / "target/stockx.duckdb"
+    assert query(db, "select * from main.stock") == [("Z", 9)]
+    result = stockx("run", "--vars", f"{{stock_path: '{data}/part-*.csv'}}")
+    assert result.exit_code == 0, result.output
+    assert query(db, "select sku, qty from main.stock order by sku") == [("A", "1"), ("B", "2")]
+
+
+def test_unknown_source_suggests_the_declared_one(make_project):
+    root, stockx = make_project(
+        {
+            "models/s.yml": "sources:\n  - name: wms\n    tables:\n      - name: stock\n",
+            "models/m.sql": "select * from {{ source('wms', 'stocks') }}\n",
+        }
+    )
+    result = stockx("ls")
+    assert result.stderr == "Error: models/m.sql:1: source('wms', 'stocks') not found; did you mean 'wms.stock'?\n"
+
+
+def test_seed_options_and_a_bad_seed_line(make_project):
+    root, stockx = make_project(
+        {
+            "seeds/codes.csv": "code;label\n007;James\n010;Ten\n",
+            "seeds/props.yml": """
+                seeds:
+                  - name: codes
+                    config:
+                      delimiter: ";"
+                      column_types: {code: varchar}
+            """,
+        }
+    )
+    assert stockx("seed").exit_code == 0
+    assert query(root / "target/stockx.duckdb", "select * from main.codes order by 1") == [("007", "James"), ("010", "Ten")]
+    (root / "seeds/codes.csv").write_text("code;label\n007;James\n010;Ten;extra;columns\n")
+    result = stockx("seed")
+    assert result.exit_code == 1
+    assert "ERROR seed main.codes" in result.output
+    assert "seeds/codes.csv:" in result.output
+    # the previous load is kept whole
+    assert query(root / "target/stockx.duckdb", "select count(*) from main.codes") == [(2,)]
+
+
+def test_json_log_format_and_quiet(make_project):
+    root, stockx = make_project(SHOP)
+    result = stockx("build", "--log-format", "json")
+    events = [json.loads(line) for line in result.output.splitlines()]
+    finished = [e for e in events if e["event"] == "node_finished"]
+    assert [e["name"] for e in finished] == ["customers", "orders", "stg_orders", "customer_totals", "revenue"]
+    assert finished[3]["relation"] == "marts.customer_totals" and finished[3]["rows"] == 2
+    assert events[-1]["event"] == "run_finished" and events[-1]["success"] is True
+    quiet = stockx("build", "--quiet")
+    assert quiet.exit_code == 0 and quiet.output == ""
+
+
+def test_show_ls_compile_and_clean(make_project):
+    root, stockx = make_project(SHOP)
+    stockx("build")
+    shown = stockx("show", "-s", "customer_totals", "--limit", "1")
+    assert shown.output.splitlines()[0] == "| id | name | total |"
+    assert len(shown.output.splitlines()) == 3
+    inline = stockx("show", "--inline", "select count(*) as n from {{ ref('orders') }}")
+    assert inline.output.splitlines()[2] == "| 3 |"
+    names = stockx("ls", "--output", "name", "--resource-type", "model").output.split()
+    assert names == ["stg_orders", "customer_totals", "revenue"]
+    compiled = stockx("compile", "-s", "customer_totals")
+    assert compiled.stdout == "target/compiled/models/marts/customer_totals.sql\n"
+    cleaned = stockx("clean")
+    assert cleaned.exit_code == 0 and not (root / "target").exists()
+
+
+@pytest.mark.parametrize("command", ["build", "run", "seed", "test", "compile", "ls", "show", "clean"])
+def test_every_command_has_help_and_the_project_options(command):
+    from click.testing import CliRunner
+
+    from stockx_export.cli import cli
+
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0
+    for option in ("--project-dir", "--vars", "--database"):
+        assert option in result.output
+    first = result.output.split("\n\n")[1].strip()
+    assert first and not first.startswith("Options")
+
+
+def test_not_a_project(tmp_path):
+    from click.testing import CliRunner
+
+    from stockx_export.cli import cli
+
+    result = CliRunner().invoke(cli, ["ls", "--project-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: {tmp_path} is not a stockx project: add a [tool.stockx] table to pyproject.toml "
+        "(or run from a dbt project with dbt_project.yml)\n"
+    )

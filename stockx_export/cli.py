@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "ls": "stockx_export.commands.inspect:ls",
     "show": "stockx_export.commands.inspect:show",
     "clean": "stockx_export.commands.inspect:clean",
+    "export": "stockx_export.commands.export:export",
 }
 
 

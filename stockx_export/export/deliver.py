@@ -1,0 +1,356 @@
+"""Delivering pages to Peak's ingest endpoint: concurrency, rate limit, retries, isolation.
+
+What each answer means (see shared/peak-api/README.md):
+
+    2xx            read the body: rows in a non-empty ``failed`` array are rejected,
+                   the rest acknowledged; a ``failed`` array that cannot be matched
+                   to rows makes the page unacknowledged, and it is bisected
+    400, 422       the payload was rejected: bisect until single rows are isolated
+    413            too large: split in two and send both halves
+    401, 403       the token is wrong: abort at once (no retry)
+    429, 5xx, timeouts, connection errors
+                   retry with exponential backoff and jitter, honouring Retry-After,
+                   within ``max_attempts`` and ``retry_seconds`` per page
+    anything else  abort (wrong URL, method, ...)
+
+Re-sending an UPSERT page is harmless, which is what makes retries and
+bisection safe. Pages are sent from ``in_flight`` worker threads; results are
+reported to the caller in page order, from the calling thread.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Callable, Iterable
+
+from stockx_export.errors import ExportError
+from stockx_export.export.contract import Resource
+from stockx_export.export.pages import Envelope, Page
+from stockx_export.export.serialize import row_key
+from stockx_export.export.settings import ExportSettings
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REJECT_STATUSES = frozenset({400, 422})
+AUTH_STATUSES = frozenset({401, 403})
+TOO_LARGE = 413
+QUEUE_PER_WORKER = 4  # pages queued per in-flight slot: keeps workers busy while one page retries
+
+
+class DeliveryAborted(ExportError):
+    """Delivery stopped: a refused token, an unexpected answer, or retries exhausted."""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One row Peak refused, with the answer that said so."""
+
+    page: int
+    key: tuple[Any, ...]
+    row: str
+    status: int
+    response: str
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """The outcome of one page: which rows Peak acknowledged and which it rejected."""
+
+    page: Page
+    acknowledged: tuple[str, ...]
+    rejected: tuple[Rejection, ...]
+    requests: int
+    retries: int
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """A request that will be repeated after ``delay`` seconds."""
+
+    page: int
+    attempt: int
+    reason: str
+    delay: float
+
+
+@dataclass
+class DeliverySummary:
+    """Totals over a delivery, updated as page results arrive."""
+
+    pages: int = 0
+    rows: int = 0
+    acknowledged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    elapsed: float = 0.0
+
+    def add(self, result: PageResult) -> None:
+        self.pages += 1
+        self.rows += len(result.page.rows)
+        self.acknowledged += len(result.acknowledged)
+        self.rejected.extend(result.rejected)
+        self.requests += result.requests
+        self.retries += result.retries
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date
+    (``now`` is the wall clock, seconds since the epoch). None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class RateLimiter:
+    """At most ``per_second`` acquisitions per second across threads, evenly spaced."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float], sleep: Callable[[float], Any]) -> None:
+        self._interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next = clock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+    def defer(self, until: float) -> None:
+        """No slot before ``until``: a 429 slows every worker, not just the one that saw it."""
+        with self._lock:
+            self._next = max(self._next, until)
+
+
+class _Stopped(Exception):
+    """Another worker aborted the delivery; this one stops quietly."""
+
+
+def match_failed(resource: Resource, rows: tuple[str, ...], failed: list[Any]) -> dict[int, Any] | None:
+    """Map each ``failed`` entry to the index of its row in ``rows``, or None if any
+    entry cannot be matched. Entries match by primary-key values (at the top level
+    or under ``row``/``record``/``data``), else by a 0-based position in ``data``
+    (an integer entry, or ``index``/``position``/``row_index``)."""
+    keys = {row_key(resource, row): index for index, row in enumerate(rows)}
+    matched: dict[int, Any] = {}
+    for entry in failed:
+        index = None
+        if isinstance(entry, dict):
+            for candidate in (entry, entry.get("row"), entry.get("record"), entry.get("data")):
+                if isinstance(candidate, dict) and all(n in candidate for n in resource.key_names):
+                    index = keys.get(tuple(candidate[n] for n in resource.key_names))
+                    break
+            else:
+                for name in ("index", "position", "row_index"):
+                    value = entry.get(name)
+                    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(rows):
+                        index = value
+                        break
+        elif isinstance(entry, int) and not isinstance(entry, bool) and 0 <= entry < len(rows):
+            index = entry
+        if index is None:
+            return None
+        matched[index] = entry
+    return matched
+
+
+def _failed_entries(response: Any) -> list[Any] | None:
+    """The non-empty ``failed`` array of a 2xx answer; [] when every row was taken;
+    None when ``failed`` is present but not an array (cannot be matched)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    failed = body.get("failed") if isinstance(body, dict) else None
+    if not failed:
+        return []
+    return failed if isinstance(failed, list) else None
+
+
+class _Sender:
+    """Sends one page to completion (retries, splits, bisection) from a worker thread."""
+
+    def __init__(self, client, settings: ExportSettings, token: str, envelope: Envelope, resource: Resource,
+                 limiter: RateLimiter, stop: threading.Event, sleep, clock, wall, rng, on_retry) -> None:
+        self.client = client
+        self.settings = settings
+        self.token = token
+        self.envelope = envelope
+        self.resource = resource
+        self.limiter = limiter
+        self.stop = stop
+        self.sleep = sleep
+        self.clock = clock
+        self.wall = wall
+        self.rng = rng
+        self.on_retry = on_retry
+        self.url = settings.url
+
+    def scrub(self, text: str) -> str:
+        """Server text with the token removed, in case a server echoes headers back."""
+        return text.replace(self.token, "***") if self.token else text
+
+    def deliver(self, page: Page) -> PageResult:
+        acknowledged: list[str] = []
+        rejected: list[Rejection] = []
+        counts = [0, 0]  # requests, retries
+        self._send(page, acknowledged, rejected, counts)
+        return PageResult(page, tuple(acknowledged), tuple(rejected), counts[0], counts[1])
+
+    def _reject(self, page: Page, row: str, status: int, response: str, rejected: list[Rejection]) -> None:
+        rejected.append(Rejection(page.number, row_key(self.resource, row), row, status, self.scrub(response)))
+
+    def _send(self, page: Page, acknowledged: list[str], rejected: list[Rejection], counts: list[int]) -> None:
+        response = self._post(page, counts)
+        status = response.status_code
+        if 200 <= status < 300:
+            failed = _failed_entries(response)
+            if failed == []:
+                acknowledged.extend(page.rows)
+                return
+            matched = match_failed(self.resource, page.rows, failed) if failed is not None else None
+            if matched is not None:
+                for index, row in enumerate(page.rows):
+                    if index in matched:
+                        entry = json.dumps(matched[index], ensure_ascii=False)
+                        self._reject(page, row, status, entry, rejected)
+                    else:
+                        acknowledged.append(row)
+                return
+            # Peak said some rows failed without saying which: none is acknowledged,
+            # and bisection finds them (UPSERT makes the re-sends harmless).
+        if len(page.rows) == 1:
+            self._reject(page, page.rows[0], status, response.text, rejected)
+            return
+        for half in page.halves(self.envelope):
+            self._send(half, acknowledged, rejected, counts)
+
+    def _post(self, page: Page, counts: list[int]):
+        """POST until an answer that is not transient; abort on auth and unknown answers."""
+        import httpx
+
+        first = self.clock()
+        headers = {"Authorization": self.token, "Content-Type": "application/json"}
+        attempt = 0
+        while True:
+            if self.stop.is_set():
+                raise _Stopped
+            attempt += 1
+            counts[0] += 1
+            self.limiter.acquire()
+            delay = None
+            try:
+                response = self.client.post(self.url, content=page.body, headers=headers, timeout=self.settings.timeout)
+            except httpx.TimeoutException as exc:
+                reason = f"timeout ({type(exc).__name__})"
+            except httpx.TransportError as exc:
+                reason = f"connection error ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status in AUTH_STATUSES:
+                    raise DeliveryAborted(
+                        f"Peak refused the access token (HTTP {status}) at {self.url}: "
+                        "set PEAK_AUTH_TOKEN to a valid personal access token for this tenant"
+                    )
+                if 200 <= status < 300 or status in REJECT_STATUSES or status == TOO_LARGE:
+                    return response
+                if status not in RETRY_STATUSES:
+                    text = self.scrub(response.text.strip())[:200]
+                    raise DeliveryAborted(
+                        f"unexpected HTTP {status} from POST {self.url} (page {page.number}): {text!r}; "
+                        "check base_url and path in the export settings"
+                    )
+                reason = f"HTTP {status}"
+                delay = retry_after_seconds(response.headers.get("Retry-After"), self.wall())
+                if delay is not None and status == 429:
+                    self.limiter.defer(self.clock() + delay)
+            if delay is None:
+                ceiling = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
+                delay = ceiling / 2 + self.rng() * ceiling / 2  # equal jitter: spread, never zero
+            elapsed = self.clock() - first
+            if attempt >= self.settings.max_attempts or elapsed + delay > self.settings.retry_seconds:
+                raise DeliveryAborted(
+                    f"gave up on page {page.number} after {attempt} attempts in {elapsed:.1f}s "
+                    f"(last: {reason}); re-run the export later: re-sending acknowledged pages is harmless"
+                )
+            counts[1] += 1
+            if self.on_retry is not None:
+                self.on_retry(RetryEvent(page.number, attempt, reason, delay))
+            self.sleep(delay)
+
+
+def deliver(
+    pages: Iterable[Page],
+    client: Any,
+    settings: ExportSettings,
+    token: str,
+    resource: Resource,
+    envelope: Envelope,
+    on_page: Callable[[PageResult], None] | None = None,
+    on_retry: Callable[[RetryEvent], None] | None = None,
+    sleep: Callable[[float], Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
+    rng: Callable[[], float] = random.random,
+) -> DeliverySummary:
+    """Send every page; call ``on_page`` with each page's result, in page order,
+    from this thread (so a state store can record acknowledgements as they come).
+
+    ``envelope`` must be the one the pages were packed with (halves are rebuilt
+    with it). Raises :class:`DeliveryAborted` on a refused token, an unexpected
+    answer or exhausted retries, after the pages already acknowledged have been
+    reported.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    stop = threading.Event()
+    pause = sleep or stop.wait  # an abort wakes workers out of their backoff
+    limiter = RateLimiter(settings.requests_per_second, clock, pause)
+    sender = _Sender(client, settings, token, envelope, resource, limiter, stop, pause, clock, wall, rng, on_retry)
+    summary = DeliverySummary()
+    started = clock()
+
+    def finish(future) -> None:
+        result = future.result()
+        summary.add(result)
+        summary.elapsed = clock() - started
+        if on_page is not None:
+            on_page(result)
+
+    window = settings.in_flight * QUEUE_PER_WORKER
+    with ThreadPoolExecutor(max_workers=settings.in_flight, thread_name_prefix="peak-push") as pool:
+        pending: deque = deque()
+        try:
+            for page in pages:
+                pending.append(pool.submit(sender.deliver, page))
+                while pending and (len(pending) >= window or pending[0].done()):
+                    finish(pending.popleft())
+            while pending:
+                finish(pending.popleft())
+        except BaseException:
+            stop.set()
+            for future in pending:
+                future.cancel()
+            raise
+    summary.elapsed = clock() - started
+    return summary

@@ -1,0 +1,158 @@
+"""One export, end to end: settings, preflight, then files or delivery.
+
+The CLI command calls :func:`export_model`; library users (and the sync state)
+can call the steps themselves: :func:`preflight`, :func:`pages_of`,
+:func:`write_files`, :func:`push`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from stockx_export.errors import ExportError
+from stockx_export.export.contract import RESOURCES, Resource
+from stockx_export.export.deliver import DeliverySummary, PageResult, deliver
+from stockx_export.export.files import write_pages
+from stockx_export.export.pages import Envelope, Page, RowTooLarge, pack_pages
+from stockx_export.export.preflight import check_build, check_table, find_model
+from stockx_export.export.serialize import iter_row_batches
+from stockx_export.export.settings import ExportSettings, resolve_settings
+
+TOKEN_ENV = "PEAK_AUTH_TOKEN"
+
+
+class RowsRejected(ExportError):
+    """The export finished, but Peak rejected some rows."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """What to export and how: the model's relation, its Peak resource, settings."""
+
+    model: str
+    relation: str
+    resource: Resource
+    settings: ExportSettings
+    dry_run: bool = False
+
+    @property
+    def envelope(self) -> Envelope:
+        return Envelope(self.settings.solution_name, self.settings.operation, self.dry_run)
+
+
+def resource_for(settings: ExportSettings) -> Resource:
+    try:
+        return RESOURCES[settings.object]
+    except KeyError:
+        known = ", ".join(sorted(RESOURCES))
+        raise ExportError(f"no Peak contract for object '{settings.object}' (known: {known})") from None
+
+
+def preflight(con: Any, job: ExportJob) -> int:
+    """Table checks (see :mod:`.preflight`) under the job's limits; returns the row count.
+
+    Also caps DuckDB's memory so the key-order sort spills instead of growing.
+    """
+    try:
+        con.execute(f"SET memory_limit = '{job.settings.memory_limit}'")
+    except Exception as exc:  # DuckDB's error types load lazily; any failure here is a bad setting
+        raise ExportError(f"memory_limit '{job.settings.memory_limit}' was refused by DuckDB: {exc}") from None
+    max_row = job.settings.page_bytes - job.envelope.overhead
+    return check_table(con, job.relation, job.resource, job.settings.strftime, max_row)
+
+
+def pages_of(con: Any, job: ExportJob) -> Iterator[Page]:
+    """The job's pages, streamed in primary-key order."""
+    batches = iter_row_batches(con, job.relation, job.resource, job.settings.strftime)
+    try:
+        yield from pack_pages(batches, job.envelope, job.settings.page_rows, job.settings.page_bytes)
+    except RowTooLarge as exc:
+        raise ExportError(f"{job.relation}: {exc}; raise page_bytes") from None
+
+
+def write_files(con: Any, job: ExportJob, out_dir: Path) -> dict[str, Any]:
+    return write_pages(pages_of(con, job), out_dir, job.resource, job.model, job.settings.as_dict())
+
+
+def push(
+    con: Any,
+    job: ExportJob,
+    client: Any,
+    token: str,
+    rejected_path: Path,
+    on_page: Callable[[PageResult], None] | None = None,
+    **deliver_options: Any,
+) -> DeliverySummary:
+    """Deliver the job's pages; every rejected row is appended to ``rejected_path``
+    (truncated first) as one JSON line with the server's answer."""
+    rejected_path.parent.mkdir(parents=True, exist_ok=True)
+    with rejected_path.open("w", encoding="utf-8") as rejected_file:
+
+        def record(result: PageResult) -> None:
+            for rejection in result.rejected:
+                rejected_file.write(json.dumps(_rejection_record(job.resource, rejection), ensure_ascii=False) + "\n")
+            rejected_file.flush()
+            if on_page is not None:
+                on_page(result)
+
+        return deliver(pages_of(con, job), client, job.settings, token, job.resource, job.envelope,
+                       on_page=record, **deliver_options)
+
+
+def _rejection_record(resource: Resource, rejection: Any) -> dict[str, Any]:
+    try:
+        response: Any = json.loads(rejection.response)
+    except ValueError:
+        response = rejection.response
+    return {
+        "page": rejection.page,
+        "key": dict(zip(resource.key_names, rejection.key)),
+        "status": rejection.status,
+        "response": response,
+        "row": json.loads(rejection.row),
+    }
+
+
+def plan(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[str, str], dry_run: bool,
+         check_last_build: bool = True) -> ExportJob:
+    """Find the model in the last build, check that build, resolve its settings."""
+    target_dir = Path(config.target_dir)
+    node = find_model(target_dir, model)
+    if check_last_build:
+        check_build(target_dir, node)
+    project = config.settings.get("export", {})
+    if not isinstance(project, Mapping):
+        raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")
+    settings = resolve_settings(project, node.meta, env, overrides)
+    return ExportJob(model, node.relation, resource_for(settings), settings, dry_run)
+
+
+def token_from(env: Mapping[str, str]) -> str:
+    token = env.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ExportError(f"{TOKEN_ENV} is not set: export your Peak personal access token in it before pushing")
+    return token
+
+
+def new_client(settings: ExportSettings):
+    """The httpx client for a push: a pooled connection per page in flight."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=settings.in_flight, max_keepalive_connections=settings.in_flight)
+    return httpx.Client(timeout=settings.timeout, limits=limits, follow_redirects=False)
+
+
+def connect_read_only(database: str):
+    from stockx_export.db import connect
+
+    return connect(database, read_only=database != ":memory:")
+
+
+def default_env() -> Mapping[str, str]:
+    return os.environ

@@ -1,0 +1,330 @@
+"""A stand-in for Peak's ingestion API on 127.0.0.1, for tests and benchmarks.
+
+It is a real threaded HTTP server on an ephemeral port. Every POST is checked
+against the resource contract the way Peak would (path, token, envelope, each
+row's keys in order, types, formats, nulls) and stored by primary key with
+UPSERT semantics, so a test can compare what the server holds with the table.
+
+A payload that breaks the contract is answered 400 with a ``DI_E_`` body *and*
+recorded in ``server.violations``: a client bug, so tests assert the list is
+empty. Everything else that can go wrong is scripted per test:
+
+    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2))
+        one action per coming request, in order (then normal service)
+    server.reject_keys = {key, ...}   422 DI_E_ body for any payload holding one
+    server.fail_keys = {key, ...}     200 with those rows in a ``failed`` array
+    server.fail_unmatched = True      ... and ``failed`` entries without keys
+    server.max_body_bytes = n         413 above n bytes
+    server.rate_limit = 50.0          429 (Retry-After: 1) above 50 requests/s
+
+Usage: the ``peak_server`` fixture (import it into a test module), or
+``with PeakServer(token=...) as server: ... server.base_url ...``.
+Keys are tuples of the primary-key values as sent (dates as ``YYYY-MM-DD``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from stockx_export.export.contract import STOCK_EXTRA, Resource
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+TIMESTAMP = {"iso": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "sql": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")}
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer the request with this status, headers and body; store nothing."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """Read the request, then reset the connection without answering."""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Wait this many seconds, then serve the request normally."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Logged:
+    """One request as the server saw it."""
+
+    path: str
+    status: int  # 0 for a reset connection
+    rows: int
+    size: int
+    dry_run: bool
+    authorization: str | None = field(repr=False, default=None)
+
+
+def di_error(code: str, message: str, category: str = "VALIDATION") -> str:
+    """A validation error body in Peak's published shape (code, category, message)."""
+    return json.dumps({"errorCode": code, "category": category, "message": message})
+
+
+class PeakServer:
+    """The fake ingestion API. Not thread-safe to reconfigure while requests are in flight."""
+
+    def __init__(
+        self,
+        token: str = "test-token-7f3a9c",
+        resource: Resource = STOCK_EXTRA,
+        solution_name: str = "QP_OOTB",
+        path: str = "/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB",
+        timestamp_format: str = "iso",
+    ) -> None:
+        self.token = token
+        self.resource = resource
+        self.solution_name = solution_name
+        self.path = path
+        self.timestamp_format = timestamp_format
+        self.rows: dict[tuple, dict[str, Any]] = {}
+        self.log: list[Logged] = []
+        self.violations: list[str] = []
+        self.reject_keys: set[tuple] = set()
+        self.fail_keys: set[tuple] = set()
+        self.fail_unmatched = False
+        self.max_body_bytes: int | None = None
+        self.rate_limit: float | None = None
+        self._actions: list[Any] = []
+        self._lock = threading.Lock()
+        self._bucket = (0.0, 0.0)  # tokens, last refill time
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> "PeakServer":
+        server = self
+
+        class Handler(_Handler):
+            peak = server
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="peak-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> "PeakServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    # -- scripting -----------------------------------------------------------------
+    def script(self, *actions: Any) -> None:
+        """Queue actions; each coming request takes the next one."""
+        with self._lock:
+            self._actions.extend(actions)
+
+    def key_of(self, row: dict[str, Any]) -> tuple:
+        return tuple(row[name] for name in self.resource.key_names)
+
+    def held_rows(self) -> list[dict[str, Any]]:
+        """Every stored row, in key order."""
+        with self._lock:
+            return [self.rows[key] for key in sorted(self.rows)]
+
+    # -- serving -------------------------------------------------------------------
+    def _next_action(self) -> Any:
+        with self._lock:
+            return self._actions.pop(0) if self._actions else None
+
+    def _rate_limited(self) -> bool:
+        if self.rate_limit is None:
+            return False
+        with self._lock:
+            tokens, last = self._bucket
+            now = time.monotonic()
+            tokens = min(self.rate_limit, tokens + (now - last) * self.rate_limit) if last else self.rate_limit
+            if tokens < 1:
+                self._bucket = (tokens, now)
+                return True
+            self._bucket = (tokens - 1, now)
+            return False
+
+    def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str, int, bool]:
+        """Answer one POST: (status, headers, body, rows in payload, dry run)."""
+        if path != self.path:
+            return 404, {}, json.dumps({"message": f"no such object path {path}"}), 0, False
+        if headers.get("Authorization") != self.token:
+            return 401, {}, json.dumps({"message": "invalid or missing personal access token"}), 0, False
+        if self._rate_limited():
+            return 429, {"Retry-After": "1"}, json.dumps({"message": "rate limit exceeded"}), 0, False
+        if self.max_body_bytes is not None and len(body) > self.max_body_bytes:
+            return 413, {}, json.dumps({"message": "payload too large"}), 0, False
+        try:
+            payload, rows = self._validate(headers, body)
+        except ValueError as exc:
+            with self._lock:
+                self.violations.append(str(exc))
+            return 400, {}, di_error("DI_E_00400", str(exc)), 0, False
+        dry_run = payload.get("dryRun") is True
+        bad = [row for row in rows if self.key_of(row) in self.reject_keys]
+        if bad:
+            message = f"product_id {bad[0]['product_id']!r} does not exist in PRODUCT"
+            return 422, {}, di_error("DI_E_10422", message), len(rows), dry_run
+        failed = [row for row in rows if self.key_of(row) in self.fail_keys]
+        taken = [row for row in rows if self.key_of(row) not in self.fail_keys]
+        if not dry_run:
+            with self._lock:
+                for row in taken:
+                    self.rows[self.key_of(row)] = row
+        if self.fail_unmatched:
+            entries = [{"errorCode": "DI_E_10023", "message": "foreign key violation"} for _ in failed]
+        else:
+            entries = [
+                {**{n: row[n] for n in self.resource.key_names}, "errorCode": "DI_E_10023", "message": "foreign key violation"}
+                for row in failed
+            ]
+        answer = {"status": "accepted", "accepted": len(taken), "failed": entries}
+        if dry_run:
+            answer["dryRun"] = True
+        return 200, {}, json.dumps(answer), len(rows), dry_run
+
+    def _validate(self, headers: Any, body: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The payload and its rows, or ValueError naming the first contract breach."""
+        if headers.get("Content-Type") != "application/json":
+            raise ValueError(f"Content-Type must be application/json, got {headers.get('Content-Type')!r}")
+        try:
+            text = body.decode("utf-8")
+            payload = json.loads(text, object_pairs_hook=_ordered_pairs)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValueError(f"body is not UTF-8 JSON: {exc}") from None
+        if _non_ascii(text) != sum(_non_ascii(v) for v in _strings(payload)):
+            raise ValueError("body escapes non-ASCII characters as \\uXXXX; Peak expects UTF-8 text")
+        keys = list(payload)
+        if keys not in (["solutionName", "data", "operationType"], ["solutionName", "data", "operationType", "dryRun"]):
+            raise ValueError(f"payload keys {keys} are not solutionName, data, operationType[, dryRun]")
+        if payload["solutionName"] != self.solution_name:
+            raise ValueError(f"solutionName {payload['solutionName']!r}, expected {self.solution_name!r}")
+        if payload["operationType"] not in ("UPSERT", "APPEND"):
+            raise ValueError(f"operationType {payload['operationType']!r}")
+        if "dryRun" in payload and payload["dryRun"] is not True:
+            raise ValueError("dryRun must be true when present")
+        data = payload["data"]
+        if not isinstance(data, list) or not data:
+            raise ValueError("data must be a non-empty array")
+        for index, row in enumerate(data):
+            self._validate_row(index, row)
+        return payload, data
+
+    def _validate_row(self, index: int, row: Any) -> None:
+        where = f"data[{index}]"
+        if not isinstance(row, dict) or list(row) != list(self.resource.names):
+            raise ValueError(f"{where}: keys {list(row) if isinstance(row, dict) else row!r} are not the contract's, in order")
+        for column in self.resource.columns:
+            value = row[column.name]
+            if value is None:
+                if not column.nullable:
+                    raise ValueError(f"{where}.{column.name}: null in a non-nullable column")
+                continue
+            if column.peak_type == "integer":
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            elif column.peak_type == "date":
+                ok = isinstance(value, str) and DATE.fullmatch(value) is not None
+            elif column.peak_type == "timestamp":
+                ok = isinstance(value, str) and TIMESTAMP[self.timestamp_format].fullmatch(value) is not None
+            else:
+                ok = isinstance(value, str)
+            if not ok:
+                raise ValueError(f"{where}.{column.name}: {value!r} is not a valid {column.peak_type}")
+
+
+def _non_ascii(text: str) -> int:
+    return sum(1 for ch in text if ord(ch) > 127) if not text.isascii() else 0
+
+
+def _strings(value: Any):
+    """Every string inside a parsed JSON value (keys included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _ordered_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"duplicate keys in an object: {names}")
+    return dict(pairs)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Peak's load balancers do
+    peak: PeakServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read server.log
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        action = self.peak._next_action()
+        authorization = self.headers.get("Authorization")
+        if isinstance(action, Reset):
+            self._log(0, 0, len(body), False, authorization)
+            # SO_LINGER 0 turns close() into a TCP reset.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+            return
+        if isinstance(action, Delay):
+            time.sleep(action.seconds)
+        if isinstance(action, Reply):
+            status, headers, text, rows, dry_run = action.status, action.headers, action.body, 0, False
+        else:
+            status, headers, text, rows, dry_run = self.peak.handle(self.path, self.headers, body)
+        self._log(status, rows, len(body), dry_run, authorization)
+        encoded = text.encode("utf-8")
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(encoded)))
+        self.end_headers()
+        self.wfile.write(encoded)
+
+    def _log(self, status: int, rows: int, size: int, dry_run: bool, authorization: str | None) -> None:
+        with self.peak._lock:
+            self.peak.log.append(Logged(self.path, status, rows, size, dry_run, authorization))
+
+
+@pytest.fixture
+def peak_server():
+    """A started :class:`PeakServer` on an ephemeral port, stopped after the test."""
+    with PeakServer() as server:
+        yield server

@@ -205,20 +205,24 @@ BENCH_INVENTORY_SQL = """
 with spec as (
     select
         i,
-        i // 40 as snapshot_no,                                   -- 40 lines per snapshot
-        hash(i, 1) % 200 as warehouse_no,
+        i // 40 as snapshot_no,                      -- 40 lines per snapshot, one warehouse each
+        hash(i // 40, 1) % 200 as warehouse_no,
         hash(i // 40, 2) % 3 as form,
-        (i // 40) // 2000 as day_no,                              -- ~80k lines a day
         hash(i, 3) % 5000 as sku_no,
-        hash(i, 4) % 100 as roll
+        hash(i, 4) % 100 as roll,
+        -- 2,000 snapshots (80k lines) a day, at a random minute of it
+        date '2026-01-01' + cast((i // 40) // 2000 as integer) + to_minutes(cast(hash(i // 40, 5) % 1440 as bigint)) as local_at
     from range({n}) t(i)
 )
 select
     'SNP-' || snapshot_no as snapshot_id,
     case
         when roll = 0 and hash(i, 9) % 4 = 0 then '2026-13-01T00:00:00Z'
-        else strftime(date '2026-01-01' + cast(day_no as integer) + to_minutes(cast(hash(snapshot_no, 5) % 1440 as bigint)),
-             case form when 0 then '%Y-%m-%dT%H:%M:%SZ' when 1 then '%Y-%m-%d %H:%M:%S' else '%Y-%m-%dT%H:%M:%S+01:00' end)
+        else case form
+            when 0 then strftime(local_at, '%Y-%m-%dT%H:%M:%SZ')
+            when 1 then strftime(local_at, '%Y-%m-%d %H:%M:%S')
+            else strftime(local_at, '%Y-%m-%dT%H:%M:%S+01:00')
+        end
     end as snapshot_at,
     case when roll = 1 then 'WH-NOPE' when roll = 2 then ' wh-' || warehouse_no || ' ' else 'WH-' || warehouse_no end as warehouse_code,
     case when roll = 3 then 'SKU-MISSING' when roll = 4 then lower('SKU-' || sku_no) else 'SKU-' || sku_no end as sku,

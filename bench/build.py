@@ -1,0 +1,140 @@
+"""Engine overhead: `stockx build` of a generated project vs the same SQL run directly on DuckDB.
+
+    python bench/build.py [--models 300] [--repeat 3]
+
+Generates a project of a few hundred models (3 seeds, layered views and tables
+that ref one to three earlier models, a macro in every model), then in the same
+run and on the same machine measures:
+
+* ``stockx build`` wall time (a fresh process, as a user runs it);
+* the baseline: a fresh Python process that executes the very statements
+  stockx compiled (target/compiled/**) on DuckDB in the same order;
+* the engine's overhead ratio (stockx / baseline);
+* the cold-start time of ``stockx ls`` and of ``stockx --help``.
+
+Absolute times drift on shared machines; the ratios are the figures to compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+STOCKX = [sys.executable, "-m", "stockx_export.cli"]
+
+BASELINE = textwrap.dedent(
+    """
+    import json, sys, time
+    import duckdb
+    plan = json.load(open(sys.argv[1]))
+    con = duckdb.connect(sys.argv[2])
+    for kind, schema, name, sql in plan:
+        con.execute(f"create schema if not exists {schema}")
+        if kind == "seed":
+            con.execute(f"create or replace table {schema}.{name} as select * from read_csv('{sql}', sample_size=-1)")
+        elif kind == "view":
+            con.execute(f"create or replace view {schema}.{name} as ({sql})")
+        else:
+            con.execute(f"create or replace table {schema}.{name} as ({sql})")
+    con.close()
+    """
+)
+
+
+def generate(root: Path, models: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    (root / "models").mkdir(parents=True)
+    (root / "macros").mkdir()
+    (root / "seeds").mkdir()
+    (root / "pyproject.toml").write_text('[tool.stockx]\nname = "bench"\n[tool.stockx.models.layer_3]\nmaterialized = "table"\n')
+    for s in range(3):
+        rows = "\n".join(f"{i},{rng.randint(1, 50)},{rng.random():.4f}" for i in range(1000))
+        (root / "seeds" / f"seed_{s}.csv").write_text(f"id,grp,val\n{rows}\n")
+    (root / "macros" / "m.sql").write_text(
+        "{% macro scaled(col, factor) -%}({{ col }} * {{ factor }}){%- endmacro %}\n"
+    )
+    names = [f"seed_{s}" for s in range(3)]
+    per_layer = max(1, models // 5)
+    for i in range(models):
+        layer = min(4, i // per_layer)
+        folder = root / "models" / f"layer_{layer}"
+        folder.mkdir(exist_ok=True)
+        parents = rng.sample(names[-40:], k=min(len(names[-40:]), rng.randint(1, 3)))
+        first, rest = parents[0], parents[1:]
+        joins = "".join(f"\nleft join {{{{ ref('{p}') }}}} as t{j} using (id)" for j, p in enumerate(rest))
+        name = f"model_{i:04d}"
+        (folder / f"{name}.sql").write_text(
+            f"select t.id, t.grp, {{{{ scaled('t.val', {rng.randint(1, 9)}) }}}} as val\n"
+            f"from {{{{ ref('{first}') }}}} as t{joins}\n"
+        )
+        names.append(name)
+
+
+def timed(command: list[str], cwd: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def baseline_plan(root: Path) -> list[list[str]]:
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    run_results = json.loads((root / "target" / "run_results.json").read_text())
+    plan = []
+    for result in run_results["results"]:
+        node = manifest["nodes"][result["unique_id"]]
+        schema, name = node["schema"], node["alias"]
+        if node["resource_type"] == "seed":
+            plan.append(["seed", schema, name, str(root / node["original_file_path"])])
+        elif node["resource_type"] == "model":
+            sql = (root / node["compiled_path"]).read_text()
+            plan.append([node["config"].get("materialized", "view"), schema, name, sql])
+    return plan
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="stockx-bench-build-"))
+    try:
+        root = work / "project"
+        generate(root, args.models)
+        builds, baselines, lss, helps = [], [], [], []
+        for _ in range(args.repeat):
+            shutil.rmtree(root / "target", ignore_errors=True)
+            builds.append(timed([*STOCKX, "build", "--quiet"], root))
+            plan_file = work / "plan.json"
+            plan_file.write_text(json.dumps(baseline_plan(root)))
+            script = work / "baseline.py"
+            script.write_text(BASELINE)
+            db = work / "baseline.duckdb"
+            db.unlink(missing_ok=True)
+            baselines.append(timed([sys.executable, str(script), str(plan_file), str(db)], work))
+            lss.append(timed([*STOCKX, "ls"], root))
+            helps.append(timed([*STOCKX, "--help"], root))
+        build, base = statistics.median(builds), statistics.median(baselines)
+        print(f"project: 3 seeds, {args.models} models; median of {args.repeat} runs")
+        print(f"stockx build (fresh process)           {build:7.3f} s")
+        print(f"same compiled SQL on DuckDB directly   {base:7.3f} s")
+        print(f"engine overhead ratio                  {build / base:7.2f}x")
+        print(f"cold start: stockx ls                  {statistics.median(lss):7.3f} s")
+        print(f"cold start: stockx --help              {statistics.median(helps):7.3f} s")
+        analysis = Path(__file__).with_name("analysis.py")
+        if analysis.exists():
+            print(f"(analysis share of the build: python {analysis.relative_to(Path.cwd()) if analysis.is_relative_to(Path.cwd()) else analysis})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

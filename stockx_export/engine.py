@@ -18,7 +18,7 @@ from stockx_export.project import Project, load_project
 from stockx_export.selector import select as select_nodes
 
 # "module:function" called with (runner, order) before a run; each may add executors or checks.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["stockx_export.analysis.checks:before_run"]
 
 RESOURCE_TYPES = {
     "seed": ("seed",),
@@ -92,6 +92,9 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
     written = []
     try:
         project.attach(con)
+        from stockx_export.analysis.checks import run_checks
+
+        run_checks(project, con, order, reporter.warn)
         for uid in order:
             node = project.nodes[uid]
             path = project.compiled_path(node)

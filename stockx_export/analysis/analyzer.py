@@ -1,0 +1,55 @@
+"""One analysis of a project: each model rendered and parsed once, schemas inferred on demand.
+
+An :class:`Analyzer` is stateful (it caches what it has worked out), so it is a
+plain class; what it hands out (:class:`Parsed`, column tuples) is frozen.
+"""
+
+from __future__ import annotations
+
+from stockx_export.analysis.parse import Parsed, duckdb_syntax_checker, parse_sql
+from stockx_export.analysis.schema import ColumnInfo, SchemaInference
+
+
+class Analyzer:
+    """Parses the models of ``project`` (compiled against ``con``) and infers their columns."""
+
+    def __init__(self, project, con) -> None:
+        self.project = project
+        self.con = con
+        self._parsed: dict[str, Parsed] = {}
+        self._check_syntax = duckdb_syntax_checker(con)
+        self.schemas = SchemaInference(self)
+
+    def compiled_path(self, node) -> str:
+        path = self.project.compiled_path(node)
+        try:
+            return path.relative_to(self.project.config.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def parsed(self, node) -> Parsed:
+        """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""
+        if node.unique_id not in self._parsed:
+            sql = self.project.compile(node)
+            parsed = parse_sql(
+                sql,
+                path=node.path,
+                raw=node.raw_code,
+                compiled_path=self.compiled_path(node),
+                check_syntax=self._check_syntax,
+            )
+            if parsed.problem is not None and parsed.problem.level == "error":
+                # The message points at the compiled file: make sure it is there to open.
+                path = self.project.compiled_path(node)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
+            self._parsed[node.unique_id] = parsed
+        return self._parsed[node.unique_id]
+
+    def columns(self, node) -> tuple[ColumnInfo, ...] | None:
+        """The output columns of a model or seed, or None when they cannot be known."""
+        return self.schemas.columns(node)
+
+    def models(self, order: list[str]) -> list:
+        nodes = self.project.nodes
+        return [nodes[u] for u in order if u in nodes and nodes[u].resource_type == "model"]

@@ -1,0 +1,109 @@
+"""Rendered model SQL -> a sqlglot expression (DuckDB dialect), with syntax errors
+mapped back to the line of the model's ``.sql`` file where that line survived
+rendering.
+
+DuckDB's own parser decides whether the SQL is valid: sqlglot does not know all
+of DuckDB's syntax, and a model DuckDB accepts must never be refused. When only
+sqlglot fails, the model is valid but cannot be analysed, which is a warning.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from stockx_export.analysis.problems import Problem
+
+_DUCKDB_LINE = re.compile(r"^LINE (\d+):", re.M)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A model's compiled SQL and, when sqlglot could read it, its expression."""
+
+    sql: str
+    expression: Any  # sqlglot.exp.Expression | None
+    problem: Problem | None = None
+
+
+def source_line(raw: str, compiled: str, compiled_line: int) -> int | None:
+    """The line of ``raw`` (the model file) that rendered as ``compiled_line`` of ``compiled``.
+
+    Jinja keeps literal SQL lines as they are, so the n-th occurrence of the same
+    text in the compiled SQL is the n-th occurrence in the file; lines made by a
+    macro or a loop have no counterpart and give None.
+    """
+    lines = compiled.splitlines()
+    if not 1 <= compiled_line <= len(lines):
+        return None
+    text = lines[compiled_line - 1].strip()
+    if not text:
+        return None
+    nth = sum(1 for line in lines[: compiled_line - 1] if line.strip() == text)
+    seen = 0
+    for number, line in enumerate(raw.splitlines(), 1):
+        if line.strip() == text:
+            if seen == nth:
+                return number
+            seen += 1
+    return None
+
+
+def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax) -> Parsed:
+    """Parse ``sql`` (rendered from the model file ``path`` whose text is ``raw``).
+
+    ``check_syntax(sql)`` returns DuckDB's parser message, or None when DuckDB
+    accepts the SQL.
+    """
+    import sqlglot
+    from sqlglot.errors import ParseError, TokenError
+
+    invalid = check_syntax(sql)
+    if invalid is not None:
+        match = _DUCKDB_LINE.search(invalid)
+        compiled_line = int(match.group(1)) if match else None
+        description = invalid.strip().splitlines()[0]
+        if compiled_line is None:
+            try:
+                sqlglot.parse_one(sql, read="duckdb")
+            except ParseError as exc:
+                compiled_line = (exc.errors[0].get("line") if exc.errors else None) or None
+            except TokenError:
+                pass
+        line = source_line(raw, sql, compiled_line) if compiled_line else None
+        where = f"{compiled_path}:{compiled_line}" if compiled_line else compiled_path
+        return Parsed(sql, None, Problem(path, f"{description} (compiled SQL: {where})", line))
+    try:
+        expressions = sqlglot.parse(sql, read="duckdb")
+    except (ParseError, TokenError) as exc:
+        reason = str(exc).splitlines()[0]
+        return Parsed(
+            sql,
+            None,
+            Problem(path, f"stockx cannot analyse this SQL (sqlglot: {reason}); column checks and lineage skip it", level="warn"),
+        )
+    statements = [e for e in expressions if e is not None]
+    if len(statements) != 1:
+        return Parsed(
+            sql,
+            None,
+            Problem(path, f"a model must be one SELECT statement; found {len(statements)} statements (compiled SQL: {compiled_path})"),
+        )
+    return Parsed(sql, statements[0])
+
+
+def duckdb_syntax_checker(con):
+    """A ``check_syntax`` function using DuckDB's parser on ``con`` (nothing is bound or run)."""
+    from stockx_export.db import database_error_types
+
+    errors = database_error_types()
+
+    def check(sql: str) -> str | None:
+        try:
+            con.extract_statements(sql)
+        except errors as exc:
+            return str(exc)
+        return None
+
+    return check

@@ -1,0 +1,142 @@
+"""Output columns of every relation a model reads, and of the model itself.
+
+Seeds: DuckDB sniffs the CSV with the seed's own load options (so column_types
+count). Sources: their YAML columns; a source without columns that is a seed's
+table, or a file expression, is described by DuckDB. Models: inferred from their
+SQL with sqlglot's qualify (which expands ``SELECT *``) and annotate_types, over
+the schemas of what they read; when that cannot be done, their YAML columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    data_type: str | None = None  # DuckDB spelling; None when unknown
+
+
+def _from_yaml(columns) -> tuple[ColumnInfo, ...] | None:
+    return tuple(ColumnInfo(c.name, c.data_type) for c in columns) or None
+
+
+class SchemaInference:
+    """Columns of seeds, sources and models of one project, worked out once each."""
+
+    def __init__(self, analyzer) -> None:
+        self.analyzer = analyzer
+        self.project = analyzer.project
+        self._columns: dict[str, tuple[ColumnInfo, ...] | None] = {}
+        self.qualified: dict[str, object] = {}  # model id -> qualified, type-annotated expression
+        self._inferred: dict[str, tuple[ColumnInfo, ...]] = {}
+
+    def columns(self, node) -> tuple[ColumnInfo, ...] | None:
+        if node.unique_id not in self._columns:
+            self._columns[node.unique_id] = None  # a guard while working it out
+            if node.resource_type == "seed":
+                found = self._describe(_seed_select(self.project, node)) or _from_yaml(node.columns)
+            else:
+                found = self._infer(node) or _from_yaml(node.columns)
+            self._columns[node.unique_id] = found
+        return self._columns[node.unique_id]
+
+    def inferred(self, node) -> tuple[ColumnInfo, ...] | None:
+        """A model's columns as its SQL gives them (never its YAML), or None when unknown."""
+        self.columns(node)
+        return self._inferred.get(node.unique_id)
+
+    def source_columns(self, source) -> tuple[ColumnInfo, ...] | None:
+        if source.unique_id not in self._columns:
+            found = _from_yaml(source.columns)
+            if found is None:
+                seed = self._seed_at(source.relation)
+                if seed is not None:
+                    found = self.columns(seed)
+                elif source.external_location.strip():
+                    found = self._describe(f"select * from {self.project.resolve_source(source.source_name, source.name, None)}")
+            self._columns[source.unique_id] = found
+        return self._columns[source.unique_id]
+
+    def _seed_at(self, relation):
+        for node in self.project.nodes.values():
+            if node.resource_type == "seed" and node.relation == relation:
+                return node
+        return None
+
+    def _describe(self, query: str) -> tuple[ColumnInfo, ...] | None:
+        from stockx_export.db import database_error_types
+
+        try:
+            rows = self.analyzer.con.execute(f"describe {query}").fetchall()
+        except database_error_types():
+            return None
+        return tuple(ColumnInfo(row[0], row[1]) for row in rows)
+
+    def mapping(self, node) -> dict[str, dict[str, dict[str, str]]]:
+        """sqlglot's schema for what ``node`` reads: {schema: {table: {column: type}}}."""
+        project = self.project
+        mapping: dict[str, dict[str, dict[str, str]]] = {}
+        by_id = {s.unique_id: s for s in project.sources.values()}
+        for uid in node.depends_on:
+            if uid in project.nodes:
+                upstream = project.nodes[uid]
+                if upstream.relation is None:  # ephemeral: inlined as a CTE, nothing to look up
+                    continue
+                relation, columns = upstream.relation, self.columns(upstream)
+            elif uid in by_id:
+                relation, columns = by_id[uid].relation, self.source_columns(by_id[uid])
+            else:
+                continue
+            if columns is not None:
+                mapping.setdefault(relation.schema, {})[relation.identifier] = {
+                    c.name: c.data_type or "UNKNOWN" for c in columns
+                }
+        if node.relation is not None and node.materialized == "incremental":
+            # {{ this }} in an incremental filter reads the model's own table: same columns.
+            mapping.setdefault(node.relation.schema, {}).setdefault(
+                node.relation.identifier, {c.name: c.data_type or "UNKNOWN" for c in node.columns}
+            )
+        return mapping
+
+    def _infer(self, node) -> tuple[ColumnInfo, ...] | None:
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.optimizer.annotate_types import annotate_types
+        from sqlglot.optimizer.qualify import qualify
+
+        parsed = self.analyzer.parsed(node)
+        if parsed.expression is None or not isinstance(parsed.expression, exp.Query):
+            return None
+        mapping = self.mapping(node)
+        try:
+            qualified = qualify(
+                parsed.expression.copy(), schema=mapping, dialect="duckdb", validate_qualify_columns=False
+            )
+            annotate_types(qualified, schema=mapping, dialect="duckdb")
+        except (SqlglotError, KeyError, ValueError):
+            return None
+        selects = qualified.selects
+        if any(isinstance(s, exp.Star) or isinstance(s.this, exp.Star) for s in selects):
+            return None  # a SELECT * over something whose columns are unknown
+        self.qualified[node.unique_id] = qualified
+        inferred = tuple(ColumnInfo(s.alias_or_name, _type_name(s.type)) for s in selects)
+        self._inferred[node.unique_id] = inferred
+        return inferred
+
+
+def _type_name(data_type) -> str | None:
+    from sqlglot import exp
+
+    if data_type is None or data_type.is_type(exp.DataType.Type.UNKNOWN):
+        return None
+    name = data_type.sql("duckdb")
+    return "VARCHAR" if name == "TEXT" else name
+
+
+def _seed_select(project, node) -> str:
+    from stockx_export.materialize import seed_select
+
+    return f"({seed_select(Path(project.config.root) / node.path, node.config)})"

@@ -16,6 +16,7 @@ empty. Everything else that can go wrong is scripted per test:
     server.fail_unmatched = True      ... and ``failed`` entries without keys
     server.max_body_bytes = n         413 above n bytes
     server.rate_limit = 50.0          429 (Retry-After: 1) above 50 requests/s
+    server.rate_burst = 2             ... allowing bursts of 2 (default: one second's worth)
 
 Usage: the ``peak_server`` fixture (import it into a test module), or
 ``with PeakServer(token=...) as server: ... server.base_url ...``.
@@ -104,6 +105,7 @@ class PeakServer:
         self.fail_unmatched = False
         self.max_body_bytes: int | None = None
         self.rate_limit: float | None = None
+        self.rate_burst: float | None = None
         self._actions: list[Any] = []
         self._lock = threading.Lock()
         self._bucket = (0.0, 0.0)  # tokens, last refill time
@@ -165,7 +167,8 @@ class PeakServer:
         with self._lock:
             tokens, last = self._bucket
             now = time.monotonic()
-            tokens = min(self.rate_limit, tokens + (now - last) * self.rate_limit) if last else self.rate_limit
+            burst = self.rate_burst or self.rate_limit
+            tokens = min(burst, tokens + (now - last) * self.rate_limit) if last else burst
             if tokens < 1:
                 self._bucket = (tokens, now)
                 return True
@@ -310,17 +313,82 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, text, rows, dry_run = self.peak.handle(self.path, self.headers, body)
         self._log(status, rows, len(body), dry_run, authorization)
         encoded = text.encode("utf-8")
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(encoded)))
-        self.end_headers()
-        self.wfile.write(encoded)
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(encoded)))
+            self.end_headers()
+            self.wfile.write(encoded)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a slow-answer scenario): nothing to answer.
+            self.close_connection = True
 
     def _log(self, status: int, rows: int, size: int, dry_run: bool, authorization: str | None) -> None:
         with self.peak._lock:
             self.peak.log.append(Logged(self.path, status, rows, size, dry_run, authorization))
+
+
+# -- fixture tables -----------------------------------------------------------------
+STOCK_EXTRA_DDL = """
+CREATE TABLE {relation} (
+    product_id VARCHAR, location_id VARCHAR, product_variant VARCHAR, stock_date_at DATE,
+    created_at TIMESTAMP, stock_id VARCHAR, stock_units {units_type}, updated_at TIMESTAMP
+)"""
+
+# Rows that exercise JSON escaping and UTF-8: quotes, backslashes, control characters,
+# accents, CJK, emoji, a line separator, the largest BIGINT and a negative count.
+AWKWARD_ROWS = [
+    ("P-\"quoted\"", "LOC-1", "size:L", "2025-01-28", "2025-01-28 00:00:00", "STK\\1", 120, "2025-01-28 10:00:00"),
+    ("P-café", "LOC-Zürich", "colour:rouge é", "2025-01-28", None, None, 0, None),
+    ("P-日本", "LOC-1", "size:特大", "2025-01-29", "2024-02-29 23:59:59.999999", "tab\there\nnew", -5, None),
+    ("P-emoji-😀", "LOC-1", "pack:6", "0001-01-01", "1970-01-01 00:00:00", "ls\u2028ps\u2029", 9223372036854775807, "9999-12-31 23:59:59"),
+    ("P-ctl\x01\x1f", "LOC-1", "size:S", "2025-01-28", None, "", 1, None),
+]
+
+
+def create_stock_extra(con: Any, rows: int = 0, relation: str = "main.stock_extra",
+                       units_type: str = "BIGINT", extra: list[tuple] | None = None) -> None:
+    """Create a stock_extra table with ``rows`` generated rows (varied nulls, several
+    keys per product) plus ``extra`` literal rows, inserted in no particular order."""
+    con.execute(STOCK_EXTRA_DDL.format(relation=relation, units_type=units_type))
+    if rows:
+        con.execute(f"""
+            INSERT INTO {relation}
+            SELECT 'PROD-' || lpad((i % 997)::VARCHAR, 4, '0'),
+                   'LOC-' || lpad(((i // 997) % 13)::VARCHAR, 3, '0'),
+                   (['size:S', 'size:M', 'colour:red'])[(i // 12961) % 3 + 1],
+                   DATE '2025-01-01' + (i // 38883)::INTEGER,
+                   CASE WHEN i % 7 = 0 THEN NULL ELSE TIMESTAMP '2025-01-28 00:00:00' + to_seconds(i % 86400) END,
+                   CASE WHEN i % 5 = 0 THEN NULL ELSE 'STK-' || i END,
+                   (i * 37) % 1000,
+                   CASE WHEN i % 3 = 0 THEN NULL ELSE TIMESTAMP '2025-01-28 10:00:00' END
+            FROM range({rows}) AS t(i)
+            ORDER BY hash(i)""")
+    for row in extra or []:
+        con.execute(f"INSERT INTO {relation} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row))
+
+
+def table_rows(con: Any, resource: Resource = STOCK_EXTRA, relation: str = "main.stock_extra",
+               timestamp_format: str = "iso") -> list[dict[str, Any]]:
+    """The table as Peak rows, formatted in Python (an oracle independent of the
+    exporter's SQL), in key order."""
+    separator, zone = {"iso": ("T", "Z"), "sql": (" ", "")}[timestamp_format]
+    names = ", ".join(f'"{n}"' for n in resource.names)
+    out = []
+    for values in con.execute(f"SELECT {names} FROM {relation}").fetchall():
+        row = {}
+        for column, value in zip(resource.columns, values):
+            if value is not None and column.peak_type in ("date", "timestamp"):
+                text = f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+                if column.peak_type == "timestamp":
+                    text += f"{separator}{value.hour:02d}:{value.minute:02d}:{value.second:02d}{zone}"
+                value = text
+            row[column.name] = value
+        out.append(row)
+    # Key order as UTF-8 bytes, the order DuckDB sorts VARCHAR in.
+    return sorted(out, key=lambda r: tuple(str(r[n]).encode() for n in resource.key_names))
 
 
 @pytest.fixture

@@ -1,0 +1,259 @@
+"""Delivery against a real HTTP server on 127.0.0.1 that checks every payload.
+
+After each scenario the rows the server holds are compared with the table
+(formatted independently of the exporter), minus the rows it rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from email.utils import format_datetime
+from datetime import datetime, timezone
+
+import duckdb
+import httpx
+import pytest
+from peak_server import AWKWARD_ROWS, Delay, Reply, Reset, create_stock_extra, di_error, peak_server, table_rows  # noqa: F401
+
+from stockx_export.export.deliver import DeliveryAborted, retry_after_seconds
+from stockx_export.export.run import ExportJob, preflight, push
+from stockx_export.export.settings import resolve_settings
+
+ROWS = 1200
+
+
+@pytest.fixture
+def con():
+    connection = duckdb.connect()
+    create_stock_extra(connection, ROWS, extra=AWKWARD_ROWS)
+    yield connection
+    connection.close()
+
+
+def make_job(server, **overrides):
+    settings = resolve_settings(overrides={"base_url": server.base_url, "page_rows": 100,
+                                           "requests_per_second": 1000.0, "backoff_base": 0.01, **overrides})
+    from stockx_export.export.contract import STOCK_EXTRA
+
+    return ExportJob("stock_extra", "main.stock_extra", STOCK_EXTRA, settings)
+
+
+class Recorder:
+    """Collects what delivery reports, and stands in for sleeping."""
+
+    def __init__(self):
+        self.pages = []
+        self.retries = []
+        self.sleeps = []
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+
+
+def run_push(con, server, tmp_path, job=None, token=None, recorder=None, **options):
+    job = job or make_job(server)
+    recorder = recorder or Recorder()
+    preflight(con, job)
+    with httpx.Client() as client:
+        options.setdefault("sleep", recorder.sleep)
+        summary = push(con, job, client, token or server.token, tmp_path / "export" / "rejected.jsonl",
+                       on_page=recorder.pages.append, on_retry=recorder.retries.append, **options)
+    return summary, recorder
+
+
+def test_every_row_arrives_exactly_once_in_key_order(con, peak_server, tmp_path):
+    summary, recorder = run_push(con, peak_server, tmp_path)
+    assert peak_server.violations == []
+    assert peak_server.held_rows() == table_rows(con)
+    total = ROWS + len(AWKWARD_ROWS)
+    assert (summary.pages, summary.rows, summary.acknowledged, summary.rejected) == (13, total, total, [])
+    assert [r.page.number for r in recorder.pages] == list(range(1, 14))
+    assert {entry.authorization for entry in peak_server.log} == {peak_server.token}
+    assert (tmp_path / "export" / "rejected.jsonl").read_text() == ""
+
+
+def test_sql_timestamps_and_prefixless_path(con, tmp_path):
+    from peak_server import PeakServer
+
+    with PeakServer(path="/api/v2/objects/STOCK_EXTRA", timestamp_format="sql") as server:
+        job = make_job(server, prefix="", suffix="", path="/api/v2/objects/{prefix}{object}{suffix}",
+                       timestamp_format="sql")
+        run_push(con, server, tmp_path, job=job)
+        assert server.violations == []
+        assert server.held_rows() == table_rows(con, timestamp_format="sql")
+
+
+def test_dry_run_validates_and_stores_nothing(con, peak_server, tmp_path):
+    job = make_job(peak_server)
+    job = ExportJob(job.model, job.relation, job.resource, job.settings, dry_run=True)
+    summary, _ = run_push(con, peak_server, tmp_path, job=job)
+    assert peak_server.violations == []
+    assert peak_server.held_rows() == []
+    assert all(entry.dry_run for entry in peak_server.log)
+    assert summary.acknowledged == ROWS + len(AWKWARD_ROWS)
+
+
+def test_429_waits_as_retry_after_says_in_seconds_and_as_an_http_date(con, peak_server, tmp_path):
+    later = datetime.fromtimestamp(2_000_000_030, tz=timezone.utc)
+    peak_server.script(Reply(429, {"Retry-After": "7"}), Reply(429, {"Retry-After": format_datetime(later, usegmt=True)}))
+    job = make_job(peak_server, in_flight=1)
+    summary, recorder = run_push(con, peak_server, tmp_path, job=job, wall=lambda: 2_000_000_000.0)
+    assert [(e.page, e.attempt, e.reason, e.delay) for e in recorder.retries] == [
+        (1, 1, "HTTP 429", 7.0),
+        (1, 2, "HTTP 429", 30.0),
+    ]
+    assert 7.0 in recorder.sleeps and 30.0 in recorder.sleeps
+    assert summary.retries == 2
+    assert peak_server.held_rows() == table_rows(con)
+
+
+def test_5xx_resets_and_slow_answers_are_retried_with_growing_backoff(con, peak_server, tmp_path):
+    peak_server.script(Reply(503), Reply(502), Reset(), Reply(500), Delay(1.0), Reply(504))
+    job = make_job(peak_server, in_flight=1, timeout=0.3, backoff_base=1.0, backoff_cap=4.0)
+    summary, recorder = run_push(con, peak_server, tmp_path, job=job, rng=lambda: 1.0)
+    reasons = [(e.attempt, e.reason, e.delay) for e in recorder.retries]
+    # A reset reads as ReadError or RemoteProtocolError depending on timing.
+    assert reasons[2][1] in ("connection error (ReadError)", "connection error (RemoteProtocolError)")
+    reasons[2] = (3, "connection error", 4.0)
+    assert reasons == [
+        (1, "HTTP 503", 1.0),
+        (2, "HTTP 502", 2.0),
+        (3, "connection error", 4.0),
+        (4, "HTTP 500", 4.0),
+        (5, "timeout (ReadTimeout)", 4.0),
+        (6, "HTTP 504", 4.0),
+    ]
+    assert summary.retries == 6
+    assert peak_server.violations == []
+    assert peak_server.held_rows() == table_rows(con)
+
+
+def test_jitter_keeps_backoff_between_half_and_full(con, peak_server, tmp_path):
+    peak_server.script(Reply(503), Reply(503))
+    job = make_job(peak_server, in_flight=1, backoff_base=2.0)
+    _, recorder = run_push(con, peak_server, tmp_path, job=job, rng=lambda: 0.0)
+    assert [e.delay for e in recorder.retries] == [1.0, 2.0]
+
+
+def test_exhausted_attempts_abort_naming_the_page(con, peak_server, tmp_path):
+    peak_server.script(*[Reply(503)] * 3)
+    job = make_job(peak_server, in_flight=1, max_attempts=3)
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=job, clock=lambda: 100.0)
+    assert str(caught.value) == (
+        "gave up on page 1 after 3 attempts in 0.0s (last: HTTP 503); "
+        "re-run the export later: re-sending acknowledged pages is harmless"
+    )
+
+
+def test_retry_time_budget_aborts_before_a_long_retry_after(con, peak_server, tmp_path):
+    peak_server.script(Reply(429, {"Retry-After": "600"}))
+    job = make_job(peak_server, in_flight=1, retry_seconds=60.0)
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=job, clock=lambda: 100.0)
+    assert "gave up on page 1 after 1 attempts" in str(caught.value)
+    assert "(last: HTTP 429)" in str(caught.value)
+
+
+def test_401_aborts_at_once_without_showing_the_token(con, peak_server, tmp_path):
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, token="wrong-secret-token-123")
+    assert str(caught.value) == (
+        f"Peak refused the access token (HTTP 401) at {peak_server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB: "
+        "set PEAK_AUTH_TOKEN to a valid personal access token for this tenant"
+    )
+    assert "wrong-secret-token-123" not in str(caught.value)
+    assert all(entry.status == 401 for entry in peak_server.log)
+    assert len(peak_server.log) <= 4  # no retries: at most the pages already in flight
+    assert peak_server.held_rows() == []
+
+
+def test_403_aborts_too(con, peak_server, tmp_path):
+    peak_server.script(Reply(403, body='{"message": "forbidden for test-token-7f3a9c"}'))
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert "(HTTP 403)" in str(caught.value)
+
+
+def test_unexpected_status_aborts_and_scrubs_an_echoed_token(con, peak_server, tmp_path):
+    peak_server.script(Reply(404, body=f"no route; you sent Authorization: {peak_server.token}"))
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert str(caught.value) == (
+        f"unexpected HTTP 404 from POST {peak_server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (page 1): "
+        "'no route; you sent Authorization: ***'; check base_url and path in the export settings"
+    )
+
+
+def test_413_splits_pages_until_they_fit(con, peak_server, tmp_path):
+    job = make_job(peak_server, page_rows=500)
+    peak_server.max_body_bytes = 30_000
+    summary, _ = run_push(con, peak_server, tmp_path, job=job)
+    statuses = [entry.status for entry in peak_server.log]
+    assert 413 in statuses
+    assert all(entry.size <= 30_000 for entry in peak_server.log if entry.status == 200)
+    assert summary.rejected == []
+    assert peak_server.held_rows() == table_rows(con)
+
+
+def test_422_bisection_isolates_the_bad_rows_and_delivers_the_rest(con, peak_server, tmp_path):
+    expected = table_rows(con)
+    bad = [expected[17], expected[18], expected[650]]
+    peak_server.reject_keys = {peak_server.key_of(row) for row in bad}
+    summary, _ = run_push(con, peak_server, tmp_path)
+    rejected_keys = sorted(r.key for r in summary.rejected)
+    assert rejected_keys == sorted(peak_server.key_of(row) for row in bad)
+    assert {r.status for r in summary.rejected} == {422}
+    assert peak_server.held_rows() == [row for row in expected if row not in bad]
+    lines = [json.loads(line) for line in (tmp_path / "export" / "rejected.jsonl").read_text().splitlines()]
+    assert [line["row"] for line in lines] == bad
+    assert lines[0]["key"] == {k: bad[0][k] for k in ("product_id", "location_id", "product_variant", "stock_date_at")}
+    assert lines[0]["response"] == json.loads(di_error("DI_E_10422", f"product_id {bad[0]['product_id']!r} does not exist in PRODUCT"))
+    assert [line["page"] for line in lines] == [1, 1, 7]
+
+
+def test_failed_array_in_a_200_marks_only_those_rows_rejected(con, peak_server, tmp_path):
+    expected = table_rows(con)
+    failed = [expected[3], expected[1111]]
+    peak_server.fail_keys = {peak_server.key_of(row) for row in failed}
+    summary, recorder = run_push(con, peak_server, tmp_path)
+    assert sorted(r.key for r in summary.rejected) == sorted(peak_server.key_of(r) for r in failed)
+    assert summary.acknowledged == len(expected) - 2
+    first_page = recorder.pages[0]
+    assert json.loads(first_page.rejected[0].row) == failed[0]
+    assert failed[0] not in [json.loads(r) for r in first_page.acknowledged]
+    assert len(first_page.acknowledged) == 99
+    assert json.loads(first_page.rejected[0].response)["errorCode"] == "DI_E_10023"
+    assert peak_server.held_rows() == [row for row in expected if row not in failed]
+    # Matched by key: no extra requests were needed.
+    assert summary.requests == summary.pages
+
+
+def test_unmatchable_failed_array_is_bisected(con, peak_server, tmp_path):
+    expected = table_rows(con)
+    failed = [expected[250]]
+    peak_server.fail_keys = {peak_server.key_of(row) for row in failed}
+    peak_server.fail_unmatched = True
+    summary, recorder = run_push(con, peak_server, tmp_path)
+    assert [r.key for r in summary.rejected] == [peak_server.key_of(failed[0])]
+    assert summary.acknowledged == len(expected) - 1
+    assert summary.requests > summary.pages
+    assert len(recorder.pages[2].acknowledged) == 99
+    assert peak_server.held_rows() == [row for row in expected if row not in failed]
+
+
+def test_rate_limited_server_sees_no_429_at_the_client_limit(con, peak_server, tmp_path):
+    peak_server.rate_limit = 20.0
+    peak_server.rate_burst = 2.0
+    job = make_job(peak_server, page_rows=100, requests_per_second=20.0)
+    summary, _ = run_push(con, peak_server, tmp_path, job=job, sleep=None)
+    assert [entry.status for entry in peak_server.log] == [200] * summary.pages
+
+
+@pytest.mark.parametrize("value,seconds", [
+    ("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-4", 0.0),
+    ("Wed, 18 May 2033 03:33:40 GMT", 20.0), ("Wed, 18 May 2033 03:33:00 GMT", 0.0),
+    ("soon", None), ("", None), (None, None),
+])
+def test_retry_after_values(value, seconds):
+    assert retry_after_seconds(value, now=2_000_000_000.0) == seconds

@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "ls": "stockx_export.commands.inspect:ls",
     "show": "stockx_export.commands.inspect:show",
     "clean": "stockx_export.commands.inspect:clean",
+    "check": "stockx_export.commands.analysis:check",
+    "lineage": "stockx_export.commands.analysis:lineage",
     "export": "stockx_export.commands.export:export",
 }
 

@@ -1,0 +1,164 @@
+"""Column lineage across models: which source and seed columns an output column derives from.
+
+Within one model sqlglot's ``lineage`` follows a column through CTEs and
+subqueries (ephemeral models are inlined CTEs, so they are walked through, not
+shown) down to the tables the model reads; each table is a model (followed in
+turn), a seed or a source (where the tree ends).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from stockx_export.errors import ProjectError
+
+KIND_ORDER = {"model": 0, "seed": 1, "source": 2}
+
+
+@dataclass(frozen=True)
+class ColumnLineage:
+    """A column of a model, seed or source, and the columns it derives from."""
+
+    kind: str  # "model" | "seed" | "source"
+    name: str  # model or seed name; "source_name.table" for a source
+    column: str
+    upstream: tuple["ColumnLineage", ...] = ()
+
+    def label(self) -> str:
+        prefix = "" if self.kind == "model" else f"{self.kind} "
+        return f"{prefix}{self.name}.{self.column}"
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "column": self.column,
+            "upstream": [u.as_dict() for u in self.upstream],
+        }
+
+
+class LineageTracer:
+    """Traces columns through the models of one analysed project, caching each model's answer."""
+
+    def __init__(self, analyzer) -> None:
+        self.analyzer = analyzer
+        self.project = analyzer.project
+        self._scopes: dict[str, object] = {}
+        self._traced: dict[tuple[str, str], ColumnLineage] = {}
+        self._relations = self._relation_index()
+        self._seeds = {
+            _key(n.relation.schema, n.relation.identifier): n
+            for n in self.project.nodes.values()
+            if n.resource_type == "seed" and n.relation is not None
+        }
+
+    def _relation_index(self) -> dict[tuple[str, str], tuple[str, object]]:
+        index: dict[tuple[str, str], tuple[str, object]] = {}
+        # Sources first: a source that is a seed's table is read as the source, so it is shown as one.
+        for source in self.project.sources.values():
+            index.setdefault(_key(source.relation.schema, source.relation.identifier), ("source", source))
+        for node in self.project.nodes.values():
+            if node.resource_type in ("model", "seed") and node.relation is not None:
+                index.setdefault(_key(node.relation.schema, node.relation.identifier), (node.resource_type, node))
+        return index
+
+    def model(self, name: str):
+        node = self.project.by_name.get(name)
+        if node is None or node.resource_type != "model":
+            models = sorted(n.name for n in self.project.nodes.values() if n.resource_type == "model")
+            close = difflib.get_close_matches(name, models, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; list them with: stockx ls --resource-type model"
+            raise ProjectError(f"lineage: no model named '{name}'{hint}")
+        return node
+
+    def trace(self, node, column: str | None = None) -> list[ColumnLineage]:
+        """The lineage of ``column`` of ``node`` (every output column when None), in output order."""
+        columns = self.analyzer.schemas.inferred(node)
+        if columns is None:
+            raise ProjectError(
+                f"lineage: the columns of {node.name} ({node.path}) cannot be worked out from its SQL "
+                "(a SELECT * over a relation with unknown columns, or SQL stockx cannot parse)"
+            )
+        names = [c.name for c in columns]
+        if column is not None:
+            matches = [n for n in names if n.lower() == column.lower()]
+            if not matches:
+                raise ProjectError(f"lineage: {node.name} has no column '{column}'; its columns: {', '.join(names)}")
+            names = matches
+        return [self._column(node, name) for name in names]
+
+    def _column(self, node, column: str) -> ColumnLineage:
+        key = (node.unique_id, column)
+        if key not in self._traced:
+            upstream = tuple(self._follow(kind, target, col) for kind, target, col in self._direct(node, column))
+            self._traced[key] = ColumnLineage("model", node.name, column, upstream)
+        return self._traced[key]
+
+    def _follow(self, kind: str, target, column: str) -> ColumnLineage:
+        if kind == "source":
+            # A source that is a seed's table (the bundled sample data) goes on to that seed.
+            seed = self._seeds.get(_key(target.relation.schema, target.relation.identifier))
+            upstream = (ColumnLineage("seed", seed.name, column),) if seed is not None else ()
+            return ColumnLineage("source", f"{target.source_name}.{target.name}", column, upstream)
+        if kind == "seed" or self.analyzer.schemas.inferred(target) is None:
+            return ColumnLineage(kind, target.name, column)
+        return self._column(target, column)
+
+    def _direct(self, node, column: str) -> list[tuple[str, object, str]]:
+        """(kind, node or source, column) of each column of a relation ``node`` reads that ``column`` uses."""
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.lineage import lineage
+        from sqlglot.optimizer.scope import build_scope
+
+        qualified = self.analyzer.schemas.qualified[node.unique_id]
+        if node.unique_id not in self._scopes:
+            self._scopes[node.unique_id] = build_scope(qualified)
+        root = lineage(
+            column,
+            qualified,
+            schema=self.analyzer.schemas.mapping(node),
+            dialect="duckdb",
+            scope=self._scopes[node.unique_id],
+            copy=False,
+        )
+        found: list[tuple[str, object, str]] = []
+        for step in root.walk():
+            if step.downstream or not isinstance(step.expression, exp.Table):
+                continue
+            table = step.expression
+            target = self._relations.get(_key(table.db or self.project.config.target_schema, table.name))
+            if target is None:
+                continue
+            name = sqlglot.parse_one(step.name, read="duckdb")
+            entry = (target[0], target[1], name.name if isinstance(name, exp.Column) else step.name)
+            if entry not in found:
+                found.append(entry)
+        # sqlglot's walk order is not stable between runs: sort for a deterministic tree.
+        return sorted(found, key=lambda e: (KIND_ORDER[e[0]], _name(e[1]), e[2]))
+
+
+def _name(target) -> str:
+    return f"{target.source_name}.{target.name}" if hasattr(target, "source_name") else target.name
+
+
+def _key(schema: str, name: str) -> tuple[str, str]:
+    return (schema.lower(), name.lower())
+
+
+def render_tree(items: list[ColumnLineage]) -> str:
+    """Each column as a tree of what it derives from, separated by blank lines."""
+    blocks = []
+    for item in items:
+        lines = [item.label()]
+        _branches(item, "", lines)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _branches(item: ColumnLineage, indent: str, lines: list[str]) -> None:
+    for index, child in enumerate(item.upstream):
+        last = index == len(item.upstream) - 1
+        lines.append(f"{indent}{'└── ' if last else '├── '}{child.label()}")
+        _branches(child, indent + ("    " if last else "│   "), lines)

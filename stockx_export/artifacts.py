@@ -26,7 +26,9 @@ from typing import Any
 
 from stockx_export import __version__
 
-ARTIFACT_EXTENSIONS: list = []  # callables (project, manifest dict) -> None, e.g. fingerprints
+from stockx_export.analysis.fingerprint import add_to_manifest
+
+ARTIFACT_EXTENSIONS: list = [add_to_manifest]  # callables (project, manifest dict) -> None
 
 
 def _now() -> str:

@@ -54,6 +54,7 @@ def open_project(options: RunOptions, reporter) -> Project:
     )
     for warning in project.warnings:
         reporter.warn(warning)
+    project.state_path = options.get("state")  # for --select state:modified
     return project
 
 

@@ -126,6 +126,13 @@ def _by_package(project: "Project", value: str) -> set[str]:
     return {n.unique_id for n in _candidates(project)} if value == project.config.name else set()
 
 
+@method("state")
+def _by_state(project: "Project", value: str) -> set[str]:
+    from stockx_export.analysis.state import select_state
+
+    return select_state(project, value)
+
+
 def _by_config(project: "Project", key: str, value: str) -> set[str]:
     def matches(actual) -> bool:
         if isinstance(actual, (list, tuple)):

@@ -80,14 +80,30 @@ def test(**kwargs) -> None:
 @click.command("compile")
 @project_options
 @selection_options
+@click.option(
+    "--dialect",
+    type=click.Choice(["snowflake", "bigquery", "postgres", "spark", "databricks"]),
+    default=None,
+    help="Also transpile each model into target/compiled/<dialect>/.",
+)
 @handle_errors
-def compile_(project_dir, vars_, database, select, exclude) -> None:
+def compile_(project_dir, vars_, database, select, exclude, state, dialect) -> None:
     """Render models to target/compiled/ without running them."""
     from stockx_export.engine import RunOptions, compile_project
     from stockx_export.reporting import TextReporter
 
-    options = RunOptions(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude)
+    options = RunOptions(
+        project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),)
+    )
     reporter = TextReporter(out=sys.stderr)
+    if dialect:
+        from stockx_export.analysis.transpile import transpile_project
+
+        written = transpile_project(options, reporter, dialect)
+        for path in written:
+            click.echo(_shown(path, project_dir))
+        click.echo(f"Transpiled {len(written)} model{'s' if len(written) != 1 else ''} to {dialect}.", err=True)
+        return
     written = compile_project(options, reporter)
     for _, path in written:
         click.echo(_shown(path, project_dir))

@@ -25,13 +25,13 @@ def _options(**kwargs):
 @click.option("--resource-type", "resource_type", type=click.Choice(RESOURCE_CHOICES), multiple=True, help="Only these kinds of node.")
 @click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector", show_default=True)
 @handle_errors
-def ls(project_dir, vars_, database, select, exclude, resource_type, output) -> None:
+def ls(project_dir, vars_, database, select, exclude, state, resource_type, output) -> None:
     """List the nodes a selection picks, in DAG order."""
     from stockx_export.engine import list_nodes
     from stockx_export.reporting import TextReporter
 
     types = tuple(t for t in resource_type if t != "all") or ("seed", "model", "test", "unit_test")
-    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude)
+    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),))
     nodes = list_nodes(options, TextReporter(out=sys.stderr), types)
     for node in nodes:
         if output == "json":
@@ -64,7 +64,7 @@ def ls(project_dir, vars_, database, select, exclude, resource_type, output) -> 
 @click.option("--limit", default=10, show_default=True, type=int, help="Rows to show.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @handle_errors
-def show(project_dir, vars_, database, select, exclude, inline, limit, output) -> None:
+def show(project_dir, vars_, database, select, exclude, state, inline, limit, output) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
     from stockx_export.engine import show as show_rows
     from stockx_export.errors import ProjectError
@@ -73,7 +73,7 @@ def show(project_dir, vars_, database, select, exclude, inline, limit, output) -
 
     if not inline and not select:
         raise ProjectError("show needs --select MODEL or --inline 'select ...'")
-    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude)
+    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),))
     names, rows = show_rows(options, TextReporter(out=sys.stderr), inline, limit)
     if output == "json":
         click.echo(json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False))

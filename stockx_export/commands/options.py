@@ -10,6 +10,12 @@ import click
 def selection_options(func):
     @click.option("-s", "--select", "select", multiple=True, help="Nodes to include (dbt syntax: name, +name, tag:x, path:...).")
     @click.option("--exclude", multiple=True, help="Nodes to leave out (same syntax).")
+    @click.option(
+        "--state",
+        type=click.Path(path_type=str),
+        default=None,
+        help="Previous manifest.json (or its folder) for state:modified; default target/manifest.json.",
+    )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)

@@ -1,0 +1,110 @@
+"""Fingerprints for change detection: what a node is, so a later run can tell whether it changed.
+
+A model's fingerprint hashes its SQL rendered in parse mode (no database: the
+same files and vars always give the same text) and normalised by sqlglot (so
+formatting and comments do not count), its config, and the fingerprints of what
+it depends on: a change anywhere upstream changes every fingerprint below it.
+Seeds hash their CSV bytes; sources their declaration. Normalising costs a
+sqlglot parse, so results are cached in ``target/`` by the hash of the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+CACHE_FILE = "analysis_cache.json"
+
+
+def _digest(value) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalised_sql(sql: str) -> str:
+    """``sql`` as sqlglot prints it (DuckDB dialect): one canonical text per query, comments dropped."""
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        return ";\n".join(e.sql(dialect="duckdb", comments=False) for e in sqlglot.parse(sql, read="duckdb") if e)
+    except SqlglotError:
+        # SQL sqlglot cannot read still gets a fingerprint: comments and whitespace removed by hand.
+        without = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
+        return " ".join(without.split())
+
+
+class FingerprintCache:
+    """rendered-SQL hash -> normalised-SQL hash, kept in ``target/analysis_cache.json``."""
+
+    def __init__(self, target_dir: Path) -> None:
+        self.path = target_dir / CACHE_FILE
+        try:
+            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def normalised_hash(self, sql: str) -> str:
+        key = _digest(sql)
+        if key not in self.entries:
+            self.entries[key] = _digest(normalised_sql(sql))
+            self.changed = True
+        return self.entries[key]
+
+    def save(self) -> None:
+        if self.changed and self.path.parent.is_dir():
+            self.path.write_text(json.dumps(self.entries, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _rendered(project, node) -> str:
+    from stockx_export.jinja.render import Frame
+
+    frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node})
+    return project.renderer.render(node.raw_code, frame)
+
+
+def _content(project, node, cache: FingerprintCache) -> str:
+    if node.resource_type == "seed":
+        return hashlib.sha256((project.config.root / node.path).read_bytes()).hexdigest()
+    if node.resource_type == "model":
+        return cache.normalised_hash(_rendered(project, node))
+    return _digest(node.raw_code)
+
+
+def fingerprints(project) -> dict[str, str]:
+    """unique id -> fingerprint, for every node and source of ``project``."""
+    cache = FingerprintCache(project.config.target_dir)
+    found: dict[str, str] = {}
+    for source in project.sources.values():
+        found[source.unique_id] = _digest(
+            {
+                "relation": str(source.relation),
+                "external_location": source.external_location,
+                "columns": [(c.name, c.data_type) for c in source.columns],
+            }
+        )
+    for uid in project.dag.sorted():
+        node = project.nodes.get(uid)
+        if node is None or uid in found:
+            continue
+        found[uid] = _digest(
+            {
+                "content": _content(project, node, cache),
+                "config": node.config,
+                "upstream": [found.get(u, u) for u in sorted(node.depends_on)],
+            }
+        )
+    cache.save()
+    return found
+
+
+def add_to_manifest(project, manifest: dict) -> None:
+    """Artifact extension: a ``fingerprint`` on each node and source of ``manifest.json``."""
+    prints = fingerprints(project)
+    for section in ("nodes", "sources"):
+        for uid, entry in manifest.get(section, {}).items():
+            if uid in prints:
+                entry["fingerprint"] = prints[uid]

@@ -80,7 +80,7 @@ def _push(config, con, job, token, total) -> None:
     from stockx_export.export.progress import Progress, summary_text
 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
-    shown_path = os.path.relpath(rejected_path)
+    shown_path = _shown(rejected_path)
     progress = Progress(total, tty=sys.stderr.isatty())
     try:
         with run.new_client(job.settings) as client:
@@ -91,3 +91,11 @@ def _push(config, con, job, token, total) -> None:
     if summary.rejected:
         count = len(summary.rejected)
         raise run.RowsRejected(f"Peak rejected {count:,} row{'s' if count != 1 else ''}; see {shown_path}")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,198 @@
+"""``stockx export`` as a user runs it: a project on disk, a DuckDB file, a loopback Peak."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from peak_server import AWKWARD_ROWS, create_stock_extra, peak_server, table_rows  # noqa: F401
+
+from stockx_export.cli import cli
+
+TOKEN = "pat-secret-5b1e0c77"
+ROWS = 230
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = tmp_path / "proj"
+    (root / "target").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.stockx]\nname = "proj"\ndatabase = "target/stockx.duckdb"\n\n[tool.stockx.export]\npage_rows = 50\n'
+    )
+    con = duckdb.connect(str(root / "target" / "stockx.duckdb"))
+    create_stock_extra(con, ROWS, extra=AWKWARD_ROWS)
+    con.close()
+    write_build(root, model_status="success", test_status="pass", meta={"peak": {"page-bytes": 9_000}})
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PEAK_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("PEAK_BASE_URL", raising=False)
+    return root
+
+
+def write_build(root, model_status, test_status, meta=None):
+    model = "model.proj.stock_extra"
+    test = "test.proj.unique_stock_extra_key"
+    nodes = {
+        model: {"unique_id": model, "name": "stock_extra", "resource_type": "model", "relation": "main.stock_extra",
+                "meta": meta or {}, "depends_on": {"nodes": []}},
+        test: {"unique_id": test, "name": "unique_stock_extra_key", "resource_type": "test",
+               "depends_on": {"nodes": [model]}},
+    }
+    results = [
+        {"unique_id": model, "resource_type": "model", "status": model_status, "attached_node": None},
+        {"unique_id": test, "resource_type": "test", "status": test_status, "failures": 0, "attached_node": model},
+    ]
+    (root / "target" / "manifest.json").write_text(json.dumps({"nodes": nodes}))
+    (root / "target" / "run_results.json").write_text(json.dumps({"metadata": {}, "results": results}))
+
+
+def expected_rows(root):
+    con = duckdb.connect(str(root / "target" / "stockx.duckdb"), read_only=True)
+    try:
+        return table_rows(con)
+    finally:
+        con.close()
+
+
+def invoke(*args, env=None):
+    return CliRunner().invoke(cli, ["export", *args], env=env or {}, catch_exceptions=False)
+
+
+def test_out_writes_pages_and_a_manifest(project):
+    result = invoke("--out", "payloads")
+    out = project / "payloads"
+    manifest = json.loads((out / "manifest.json").read_text())
+    pages = manifest["pages"]
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"wrote {len(pages)} pages ({ROWS + len(AWKWARD_ROWS)} rows, {manifest['totals']['bytes']:,} bytes) "
+        "and manifest.json to payloads\n"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json"] + [f"page-{i:06d}.json" for i in range(1, len(pages) + 1)]
+    rows = []
+    for entry in pages:
+        body = (out / entry["file"]).read_bytes()
+        assert entry["bytes"] == len(body) <= 9_000
+        assert entry["sha256"] == hashlib.sha256(body).hexdigest()
+        data = json.loads(body)["data"]
+        assert entry["rows"] == len(data) <= 50
+        assert entry["first_key"] == [data[0][k] for k in manifest["key"]]
+        assert entry["last_key"] == [data[-1][k] for k in manifest["key"]]
+        rows.extend(data)
+    assert rows == expected_rows(project)
+    assert manifest["totals"] == {"pages": len(pages), "rows": len(rows), "bytes": sum(p["bytes"] for p in pages)}
+    assert (manifest["settings"]["page_rows"], manifest["settings"]["page_bytes"]) == (50, 9_000)
+    assert manifest["key"] == ["product_id", "location_id", "product_variant", "stock_date_at"]
+
+
+def test_out_replaces_stale_pages(project):
+    (project / "payloads").mkdir()
+    (project / "payloads" / "page-000999.json").write_text("{}")
+    assert invoke("--out", "payloads", "--page-rows", "500", "--page-bytes", "1000000").exit_code == 0
+    assert sorted(p.name for p in (project / "payloads").iterdir()) == ["manifest.json", "page-000001.json"]
+
+
+def test_push_delivers_everything_and_exits_0(project, peak_server):
+    peak_server.token = TOKEN
+    result = invoke("--push", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 0, result.output
+    total = ROWS + len(AWKWARD_ROWS)
+    assert result.stdout.startswith(
+        f"pushed {len(peak_server.log)} pages to {peak_server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB: "
+        f"{total} rows acknowledged, 0 rejected; {len(peak_server.log)} requests, 0 retries, "
+    )
+    assert f"pushed {total}/{total} rows in {len(peak_server.log)} pages, 0 rejected, " in result.stderr
+    assert peak_server.violations == []
+    assert peak_server.held_rows() == expected_rows(project)
+
+
+def test_validate_only_sends_dry_runs(project, peak_server):
+    peak_server.token = TOKEN
+    result = invoke("--validate-only", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("validated ")
+    assert peak_server.held_rows() == [] and all(entry.dry_run for entry in peak_server.log)
+
+
+def test_rejected_rows_exit_1_and_are_listed(project, peak_server):
+    peak_server.token = TOKEN
+    expected = expected_rows(project)
+    bad = expected[60]
+    peak_server.reject_keys = {peak_server.key_of(bad)}
+    result = invoke("--push", "--base-url", peak_server.base_url, env={"PEAK_AUTH_TOKEN": TOKEN})
+    assert result.exit_code == 1
+    key = ", ".join(str(bad[k]) for k in ("product_id", "location_id", "product_variant", "stock_date_at"))
+    assert "1 rows rejected (all listed in target/export/rejected.jsonl):\n" in result.stdout
+    assert f"  page 2: ({key}): HTTP 422 " in result.stdout
+    assert result.stderr.endswith("Error: Peak rejected 1 row; see target/export/rejected.jsonl\n")
+    lines = (project / "target" / "export" / "rejected.jsonl").read_text().splitlines()
+    assert [json.loads(line)["row"] for line in lines] == [bad]
+    assert peak_server.held_rows() == [row for row in expected if row != bad]
+
+
+def test_a_refused_token_aborts_with_exit_2_and_is_never_shown(project, peak_server):
+    result = invoke("--push", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"Error: Peak refused the access token (HTTP 401) at {peak_server.base_url}/api/v2/ingest/object/"
+        "QP_STOCK_EXTRA_OOTB: set PEAK_AUTH_TOKEN to a valid personal access token for this tenant\n"
+    )
+    assert TOKEN not in result.output
+    for path in (project / "target").rglob("*"):
+        if path.is_file() and path.suffix != ".duckdb":
+            assert TOKEN not in path.read_text(errors="replace")
+    assert {entry.authorization for entry in peak_server.log} == {TOKEN}  # sent raw, no "Bearer"
+
+
+def test_missing_token(project):
+    result = invoke("--push")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: PEAK_AUTH_TOKEN is not set: export your Peak personal access token in it before pushing\n"
+
+
+def test_exactly_one_mode(project):
+    for args in ([], ["--push", "--out", "x"]):
+        result = invoke(*args)
+        assert result.exit_code == 2
+        assert result.stderr == "Error: choose one of --out DIR, --push or --validate-only\n"
+
+
+def test_a_failed_build_stops_before_anything_is_written(project):
+    write_build(project, model_status="success", test_status="fail")
+    result = invoke("--out", "payloads")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: tests on model stock_extra did not pass in the last run: unique_stock_extra_key (fail); "
+        "fix them and run `stockx build --select stock_extra`\n"
+    )
+    assert not (project / "payloads").exists()
+
+
+def test_bad_table_stops_before_anything_is_sent(project, peak_server):
+    con = duckdb.connect(str(project / "target" / "stockx.duckdb"))
+    con.execute("UPDATE stock_extra SET product_variant = 'L' WHERE product_id = 'P-café'")
+    con.close()
+    result = invoke("--push", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: table main.stock_extra: 1 row with a product_variant that is not 'dimension:value'; first:\n"
+        "  (product_id='P-café', location_id='LOC-Zürich', product_variant='L', "
+    )
+    assert peak_server.log == []
+
+
+def test_unknown_setting_in_pyproject(project):
+    (project / "pyproject.toml").write_text('[tool.stockx]\nname = "proj"\n[tool.stockx.export]\npages = 5\n')
+    result = invoke("--out", "x")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: [tool.stockx.export] in pyproject.toml: unknown export setting 'pages' (known: ")
+
+
+def test_help():
+    result = CliRunner().invoke(cli, ["export", "--help"])
+    assert result.exit_code == 0
+    assert "Export MODEL (default stock_extra) as Peak ingest payloads." in result.output

@@ -1,0 +1,54 @@
+"""Export settings: layering and validation messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from stockx_export.errors import ExportError
+from stockx_export.export.settings import ExportSettings, resolve_settings
+
+
+def test_defaults_follow_the_peak_guides():
+    settings = resolve_settings()
+    assert settings == ExportSettings()
+    assert settings.url == "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
+    assert (settings.page_rows, settings.page_bytes, settings.requests_per_second, settings.in_flight) == (500, 1_000_000, 50.0, 4)
+    assert (settings.operation, settings.timestamp_format, settings.solution_name) == ("UPSERT", "iso", "QP_OOTB")
+
+
+def test_layers_apply_in_order_key_by_key():
+    settings = resolve_settings(
+        project={"page-rows": 100, "prefix": "", "base_url": "https://ingestion.eu.peak.ai"},
+        meta={"peak": {"page_rows": 200, "suffix": ""}, "owner": "ops"},
+        env={"PEAK_BASE_URL": "http://127.0.0.1:8080/"},
+        overrides={"page_rows": None, "in_flight": 2, "operation": "append"},
+    )
+    assert (settings.page_rows, settings.prefix, settings.suffix, settings.in_flight, settings.operation) == (200, "", "", 2, "APPEND")
+    assert settings.url == "http://127.0.0.1:8080/api/v2/ingest/object/STOCK_EXTRA"
+    assert resolve_settings(env={"PEAK_BASE_URL": "http://a"}, overrides={"base_url": "http://b"}).base_url == "http://b"
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"project": {"pag_rows": 1}}, "[tool.stockx.export] in pyproject.toml: unknown export setting 'pag_rows' (known: "),
+    ({"meta": {"peak": {"page_rows": 0}}}, "the model's meta.peak: export setting 'page_rows' must be a whole number above 0, got 0"),
+    ({"overrides": {"page_bytes": "lots"}}, "the command line: export setting 'page_bytes' must be a whole number above 0, got 'lots'"),
+    ({"project": {"requests_per_second": -1}}, "[tool.stockx.export] in pyproject.toml: export setting 'requests_per_second' must be a number above 0"),
+    ({"project": {"operation": "DELETE"}}, "[tool.stockx.export] in pyproject.toml: operation must be UPSERT or APPEND, got 'DELETE'"),
+    ({"project": {"timestamp_format": "unix"}}, "[tool.stockx.export] in pyproject.toml: timestamp_format must be 'iso' or 'sql', got 'unix'"),
+    ({"env": {"PEAK_BASE_URL": "ingestion.peak.ai"}}, "PEAK_BASE_URL: base_url must start with http:// or https://, got 'ingestion.peak.ai'"),
+    ({"project": {"path": "/x/{tenant}"}}, "[tool.stockx.export] in pyproject.toml: path template '/x/{tenant}' may only use {prefix}, {object} and {suffix}"),
+    ({"meta": {"peak": "STOCK_EXTRA"}}, "model meta 'peak' must be a mapping of export settings, got 'STOCK_EXTRA'"),
+    ({"project": {"prefix": 1}}, "[tool.stockx.export] in pyproject.toml: export setting 'prefix' must be a string, got 1"),
+])
+def test_bad_settings_are_named_with_their_source(kwargs, message):
+    with pytest.raises(ExportError) as caught:
+        resolve_settings(**kwargs)
+    assert str(caught.value).startswith(message)
+    if not message.endswith("(known: "):
+        assert str(caught.value) == message
+
+
+def test_as_dict_holds_no_token_and_the_resolved_url():
+    data = resolve_settings().as_dict()
+    assert data["url"] == "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
+    assert not any("token" in key for key in data)

@@ -240,6 +240,9 @@ class Project:
         return list(self.sources)
 
     def resolve_ref(self, name: str, frame: Frame) -> Any:
+        redirected = frame.extra.get("relations", {})
+        if name in redirected:  # a unit test's fixture table
+            return redirected[name]
         node = self.by_name.get(name)
         if node is None:  # a model not parsed yet: parsing only needs a stand-in
             return Relation(self.config.target_schema, name)
@@ -255,6 +258,9 @@ class Project:
 
     def resolve_source(self, source: str, table: str, frame: Frame) -> Any:
         key = (source, table)
+        redirected = frame.extra.get("relations", {})
+        if key in redirected:  # a unit test's fixture table
+            return redirected[key]
         if key not in self._source_exprs:
             entry = self.sources[key]
             expression = self.renderer.render_string(entry.external_location, entry.path).strip()
@@ -262,6 +268,9 @@ class Project:
         return self._source_exprs[key] or self.sources[key].relation
 
     def this(self, frame: Frame) -> Relation:
+        redirected = frame.extra.get("relations", {})
+        if "this" in redirected:  # a unit test's fixture for the model's previous state
+            return redirected["this"]
         schema = self.generate_schema_name(frame.config.get("schema"), frame)
         return Relation(schema, str(frame.config.get("alias") or frame.name))
 
@@ -294,9 +303,13 @@ class Project:
         self.con = con
         self.existing = existing_relations(con)
 
-    def compile(self, node: Node) -> str:
-        """The SQL that builds ``node``, with ephemeral models inlined as CTEs."""
-        body, ctes = self._render_compile(node)
+    def compile(self, node: Node, relations: dict[Any, Any] | None = None) -> str:
+        """The SQL that builds ``node``, with ephemeral models inlined as CTEs.
+
+        ``relations`` redirects inputs (a ref name, a (source, table) pair or
+        ``"this"``) to other relations: unit tests point them at fixture tables.
+        """
+        body, ctes = self._render_compile(node, relations)
         body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
         return inject_ctes(body, [(CTE_PREFIX + n, self.compiled_ephemeral(self.by_name[n])[0]) for n in ctes])
 
@@ -305,7 +318,10 @@ class Project:
             self._compiled[node.name] = self._render_compile(node)
         return self._compiled[node.name]
 
-    def _render_compile(self, node: Node) -> tuple[str, tuple[str, ...]]:
+    def _render_compile(self, node: Node, relations: dict[Any, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+        extra: dict[str, Any] = {"node": node}
+        if relations:
+            extra["relations"] = relations
         frame = Frame(
             node.name,
             node.path,
@@ -319,7 +335,10 @@ class Project:
         return sql, tuple(frame.ctes)
 
     def compiled_path(self, node: Node) -> Path:
-        return self.config.target_dir / "compiled" / node.path
+        base = self.config.target_dir / "compiled"
+        if node.path.endswith((".yml", ".yaml")):  # a test declared in a property file: a folder per file, as dbt
+            return base / node.path / f"{node.extra.get('file_name', node.name)}.sql"
+        return base / node.path
 
 
 def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:

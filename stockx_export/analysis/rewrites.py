@@ -1,0 +1,123 @@
+"""Exact rewrites of DuckDB constructs sqlglot does not translate faithfully.
+
+Each rewrite keeps DuckDB's semantics, including NULL handling; what cannot be
+kept exactly is not rewritten, and ``transpile`` reports it instead.
+
+Postgres:
+    TRY_CAST(x AS T)             stockx_try_cast(CAST(x AS TEXT), NULL::T)   (support function)
+    ARG_MAX(x, y)                (ARRAY_AGG(x ORDER BY y DESC) FILTER (WHERE y IS NOT NULL AND x IS NOT NULL))[1]
+    ARG_MAX_NULL(x, y)           the same, keeping rows where x is NULL
+    TO_MINUTES(n)                (n) * INTERVAL '1 MINUTE'
+    REGEXP_FULL_MATCH(s, 'p')    s ~ '^(?:p)$'
+    REGEXP_EXTRACT(s, 'p', ['a', 'b']) AS parts, then parts.a
+                                 REGEXP_MATCH(s, 'p') AS parts, then COALESCE(parts[1], '')
+                                 (DuckDB gives '' for a group that did not match, Postgres NULL)
+"""
+
+from __future__ import annotations
+
+# Functions the rewrites introduce: not DuckDB leftovers, so not reported as untranslatable.
+OWN_FUNCTIONS = {"stockx_try_cast", "regexp_match"}
+
+POSTGRES_SUPPORT = """\
+-- Support functions for SQL transpiled by `stockx compile --dialect postgres`.
+-- Run once in the target database, before the models.
+
+-- DuckDB's TRY_CAST: the value cast to the type of `target`, or NULL when it does not cast.
+create or replace function stockx_try_cast(value text, target anyelement) returns anyelement
+language plpgsql stable as $$
+begin
+    if value is null then
+        return null;
+    end if;
+    execute format('select %L::%s', value, pg_typeof(target)) into target;
+    return target;
+exception when others then
+    return null;
+end
+$$;
+"""
+
+
+def support_sql(dialect: str) -> str:
+    return POSTGRES_SUPPORT if dialect == "postgres" else ""
+
+
+def _template(text: str, **values):
+    """A Postgres expression from ``text`` whose columns named like ``values`` keys are replaced by copies."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(text, read="postgres")
+
+    def put(node):
+        if isinstance(node, exp.Column) and not node.table and node.name in values:
+            return values[node.name].copy()
+        return node
+
+    return tree.transform(put)
+
+
+def _struct_aliases(expression) -> dict[str, list[str]]:
+    """alias -> group names, for each ``REGEXP_EXTRACT(s, p, [names]) AS alias``."""
+    from sqlglot import exp
+
+    found: dict[str, list[str]] = {}
+    for alias in expression.find_all(exp.Alias):
+        inner = alias.this
+        group = inner.args.get("group") if isinstance(inner, exp.RegexpExtract) else None
+        if isinstance(group, exp.Array) and all(
+            isinstance(e, exp.Literal) and e.is_string for e in group.expressions
+        ):
+            found[alias.alias.lower()] = [e.name.lower() for e in group.expressions]
+    return found
+
+
+def _postgres(expression):
+    from sqlglot import exp
+
+    structs = _struct_aliases(expression)
+
+    def rewrite(node):
+        if isinstance(node, exp.TryCast):
+            return exp.Anonymous(
+                this="stockx_try_cast",
+                expressions=[exp.cast(node.this.copy(), "text"), exp.cast(exp.null(), node.to.copy())],
+            )
+        if isinstance(node, exp.ArgMax) or (
+            isinstance(node, exp.Anonymous) and node.name.lower() == "arg_max_null" and len(node.expressions) == 2
+        ):
+            x, y = (node.this, node.expression) if isinstance(node, exp.ArgMax) else node.expressions
+            keep_null = isinstance(node, exp.Anonymous)
+            condition = "__y IS NOT NULL" if keep_null else "__y IS NOT NULL AND __x IS NOT NULL"
+            return _template(f"(ARRAY_AGG(__x ORDER BY __y DESC) FILTER (WHERE {condition}))[1]", __x=x, __y=y)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "to_minutes" and len(node.expressions) == 1:
+            return _template("(__n) * INTERVAL '1 MINUTE'", __n=node.expressions[0])
+        if isinstance(node, exp.RegexpFullMatch) and isinstance(node.expression, exp.Literal) and not node.args.get("options"):
+            return exp.RegexpLike(this=node.this.copy(), expression=exp.Literal.string(f"^(?:{node.expression.name})$"))
+        if isinstance(node, exp.RegexpExtract) and isinstance(node.args.get("group"), exp.Array):
+            if isinstance(node.parent, exp.Alias) and node.parent.alias.lower() in structs:
+                return exp.Anonymous(this="regexp_match", expressions=[node.this.copy(), node.expression.copy()])
+        if isinstance(node, exp.Column) and node.table.lower() in structs and not node.args.get("db"):
+            names = structs[node.table.lower()]
+            if node.name.lower() in names:
+                index = names.index(node.name.lower()) + 1
+                return _template(f"COALESCE(__s[{index}], '')", __s=exp.Column(this=node.args["table"].copy()))
+        return node
+
+    # Children first (reversed pre-order), so a rewrite copies already rewritten arguments.
+    for node in reversed(list(expression.dfs())):
+        new = rewrite(node)
+        if new is not node:
+            if node is expression:
+                expression = new
+            else:
+                node.replace(new)
+    return expression
+
+
+def rewrite(expression, dialect: str):
+    """``expression`` (parsed DuckDB) with the exact rewrites for ``dialect`` applied."""
+    if dialect == "postgres":
+        return _postgres(expression)
+    return expression

@@ -1,0 +1,146 @@
+"""``stockx compile --dialect``: each model's compiled SQL in another warehouse's dialect.
+
+sqlglot does the translation, but passes through what it does not know
+(DuckDB-only functions come out verbatim) and maps some constructs to ones
+with other semantics (``TRY_CAST`` becomes a plain ``CAST`` in Postgres). So
+before generating, each model is searched for constructs with no faithful
+translation to the dialect; a model with one is reported, naming the model and
+the construct, and not written. A few DuckDB constructs have exact rewrites
+(see ``rewrites``); Postgres's ``TRY_CAST`` needs a helper function, written
+once to ``target/compiled/postgres/stockx_support.sql``.
+
+Tables are written fully qualified (database.schema.table); the database is
+``[tool.stockx.transpile] database``, else the DuckDB database's name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from stockx_export.analysis import rewrites
+from stockx_export.errors import ProjectError
+
+DIALECTS = ("snowflake", "bigquery", "postgres", "spark", "databricks")
+SUPPORT_FILE = "stockx_support.sql"
+
+
+@dataclass(frozen=True)
+class Transpiled:
+    """One model in a dialect: its SQL, or the constructs that kept it from translating."""
+
+    sql: str | None
+    untranslatable: tuple[str, ...] = ()
+    needs_support: bool = False
+
+
+class TranspileError(ProjectError):
+    """Some models use constructs the target dialect cannot express."""
+
+
+def _unsupported(expression, dialect: str) -> list[str]:
+    """Constructs in ``expression`` that would be written wrongly (or verbatim) in ``dialect``."""
+    from sqlglot import exp
+
+    found: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in found:
+            found.append(text)
+
+    for node in expression.walk():
+        if isinstance(node, exp.Anonymous) and node.name.lower() not in rewrites.OWN_FUNCTIONS:
+            add(f"function {node.name.upper()}() (DuckDB's; sqlglot knows no {dialect} equivalent)")
+        elif isinstance(node, exp.TryCast) and dialect == "postgres":
+            add(f"TRY_CAST(... AS {node.to.sql('duckdb')}) (Postgres has no safe cast)")
+        elif isinstance(node, exp.RegexpExtract) and isinstance(node.args.get("group"), exp.Array):
+            add("REGEXP_EXTRACT with a list of group names (returns a DuckDB STRUCT)")
+        elif isinstance(node, exp.RegexpFullMatch):
+            add(f"REGEXP_FULL_MATCH() (no {dialect} equivalent known to stockx)")
+        elif isinstance(node, exp.ArgMax) and dialect == "postgres":
+            add("ARG_MAX() (Postgres has no arg_max aggregate)")
+        elif isinstance(node, (exp.ReadCSV, exp.ReadParquet)):
+            add(f"{node.sql('duckdb').split('(')[0].upper()}() (reads a file; declare the data as a table in {dialect})")
+    return found
+
+
+def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
+    """``sql`` (DuckDB) in ``dialect``, tables qualified with ``database``."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+
+    if dialect not in DIALECTS:
+        raise ProjectError(f"--dialect {dialect} is not supported; use one of {', '.join(DIALECTS)}")
+    expression = sqlglot.parse_one(sql, read="duckdb")
+    expression = rewrites.rewrite(expression, dialect)
+    problems = _unsupported(expression, dialect)
+    if problems:
+        return Transpiled(None, tuple(problems))
+    for table in expression.find_all(exp.Table):
+        if isinstance(table.this, exp.Identifier) and table.db and not table.catalog:
+            table.set("catalog", exp.to_identifier(database))
+    try:
+        text = expression.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        return Transpiled(None, tuple(str(exc).splitlines()))
+    except SqlglotError as exc:  # pragma: no cover - generation errors other than "unsupported"
+        return Transpiled(None, (f"sqlglot: {str(exc).splitlines()[0]}",))
+    needs_support = any(
+        isinstance(n, exp.Anonymous) and n.name.lower() in rewrites.OWN_FUNCTIONS for n in expression.walk()
+    )
+    return Transpiled(text + "\n", (), needs_support)
+
+
+def _database_name(database: str) -> str:
+    """The name DuckDB gives a database file when it attaches it (as the renderer's target.database)."""
+    return "memory" if database == ":memory:" else Path(database).stem
+
+
+def transpile_project(options, reporter, dialect: str) -> list[Path]:
+    """Write each selected model in ``dialect`` under ``target/compiled/<dialect>/``; paths written.
+
+    Models are compiled as a full refresh (an incremental model's filter needs its
+    own DuckDB table). Untranslatable models are not written, and raise
+    :class:`TranspileError` naming each model and construct once the others are written.
+    """
+    from stockx_export.analysis.api import analysed_project
+    from stockx_export.analysis.checks import run_checks
+    from stockx_export.selector import select
+
+    options = dataclasses.replace(options, full_refresh=True)
+    written: list[Path] = []
+    failures: list[str] = []
+    with analysed_project(options, reporter) as (project, con):
+        order = select(project, options.select, options.exclude, ("model",))
+        run_checks(project, con, order, reporter.warn)
+        transpile = project.config.settings.get("transpile", {})
+        database = str(transpile.get("database") or _database_name(project.config.database))
+        out = project.config.target_dir / "compiled" / dialect
+        needs_support = False
+        for uid in order:
+            node = project.nodes[uid]
+            result = transpile_sql(project.compile(node), dialect, database)
+            if result.sql is None:
+                failures += [f"  {node.path}: {construct}" for construct in result.untranslatable]
+                continue
+            path = out / node.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(result.sql, encoding="utf-8")
+            written.append(path)
+            needs_support |= result.needs_support
+        if needs_support:
+            support = out / SUPPORT_FILE
+            support.write_text(rewrites.support_sql(dialect), encoding="utf-8")
+            reporter.warn(
+                f"some models call stockx_try_cast(): run {support.relative_to(project.config.root).as_posix()} "
+                f"once in the {dialect} database before them"
+            )
+    if failures:
+        count = len({f.split(":")[0] for f in failures})
+        raise TranspileError(
+            f"{count} model{'s' if count != 1 else ''} cannot be translated to {dialect} "
+            f"(not written; the other {len(written)} are):\n" + "\n".join(failures)
+        )
+    return written

@@ -329,7 +329,7 @@ class Project:
             dict(node.config),
             "compile",
             allowed_refs=frozenset(node.refs),
-            extra={"node": node},
+            extra=extra,
         )
         sql = self.renderer.render(node.raw_code, frame)
         return sql, tuple(frame.ctes)

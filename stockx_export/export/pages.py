@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Iterable, Iterator
 
 from stockx_export.export.serialize import utf8_length
@@ -86,23 +88,36 @@ def pack_pages(
     batches: Iterable[list[str]], envelope: Envelope, page_rows: int, page_bytes: int
 ) -> Iterator[Page]:
     """Pages in row order, greedily filled: each holds at most ``page_rows`` rows
-    and its whole body at most ``page_bytes`` bytes."""
-    overhead = envelope.overhead
+    and its whole body at most ``page_bytes`` bytes.
+
+    Cut points are found with running byte totals and ``bisect`` rather than a
+    Python step per row, so packing costs little next to fetching the rows.
+    """
+    room = page_bytes - envelope.overhead + 1  # +1: n rows need n-1 commas, counted as n below
     number = 0
-    rows: list[str] = []
-    size = overhead  # body bytes if the page were closed now
+    carry: list[str] = []
     for batch in batches:
-        for row in batch:
-            length = utf8_length(row)
-            added = length if not rows else length + 1  # comma before every row but the first
-            if rows and (len(rows) >= page_rows or size + added > page_bytes):
-                number += 1
-                yield Page(number, tuple(rows), envelope.body(rows))
-                rows, size, added = [], overhead, length
-            if size + added > page_bytes:
-                raise RowTooLarge(row, overhead + length, page_bytes)
-            rows.append(row)
-            size += added
-    if rows:
+        rows = carry + batch if carry else batch
+        # Each row costs its UTF-8 bytes plus one comma.
+        if "".join(rows).isascii():
+            sizes = map(len, rows)
+        else:
+            sizes = (utf8_length(row) for row in rows)
+        totals = list(accumulate(size + 1 for size in sizes))
+        start, base = 0, 0
+        while start < len(rows):
+            end = bisect_right(totals, base + room, start, min(start + page_rows, len(rows)))
+            if end == start:
+                row = rows[start]
+                raise RowTooLarge(row, envelope.overhead + utf8_length(row), page_bytes)
+            if end == len(rows) and end - start < page_rows:
+                break  # the page may still take rows from the next batch
+            number += 1
+            chunk = rows[start:end]
+            yield Page(number, tuple(chunk), envelope.body(chunk))
+            base = totals[end - 1]
+            start = end
+        carry = rows[start:]
+    if carry:
         number += 1
-        yield Page(number, tuple(rows), envelope.body(rows))
+        yield Page(number, tuple(carry), envelope.body(carry))

@@ -6,6 +6,7 @@
     │   └── CycleError           the DAG has a cycle; the message names it
     ├── SelectionError           a --select / --exclude expression is malformed
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
+    │   └── ContractError        a model's output differs from its enforced contract
     └── ExportError              export could not start or was aborted (see stockx_export.export)
 
 The CLI turns every StockxError into one red ``Error: ...`` line and an exit code,
@@ -41,6 +42,10 @@ class ExecutionError(StockxError):
     """DuckDB rejected a statement."""
 
     exit_code = 1
+
+
+class ContractError(ExecutionError):
+    """A model's output differs from its enforced contract (names, order, types, constraints)."""
 
 
 class ExportError(StockxError):

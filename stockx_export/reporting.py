@@ -87,7 +87,7 @@ class TextReporter:
         line = head + "." * max(3, WIDTH - len(head)) + tail
         word = STATUS_WORD.get(result.status, "")
         self._print(line, COLORS.get(word), force=result.failed)
-        if result.failed and result.extra.get("preview"):
+        if (result.failed or result.status == "warn") and result.extra.get("preview"):
             self._print(result.extra["preview"], force=True)
 
     def finish(self, run) -> None:

@@ -34,6 +34,8 @@ class NodeResult:
     detail: str = ""  # multi-line text shown under the failure summary
     verb: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    started_at: float | None = None  # epoch seconds; None for nodes that did not execute
+    completed_at: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -109,11 +111,14 @@ class Runner:
         """What a failure of ``node`` skips.
 
         A failed model or seed skips everything downstream of it. A failed test skips
-        what is downstream of the nodes it tests, but not the sibling tests of those
-        nodes; a failed unit test also skips the model it tests.
+        what is downstream of the node it tests (its attached node; for a singular
+        test, every node it reads), but not the sibling tests of those nodes; a
+        failed unit test also skips the model it tests.
         """
         dag, nodes = self.project.dag, self.project.nodes
-        if node.resource_type == "test":
+        if node.resource_type == "test" and node.extra.get("attached_node") in nodes:
+            roots = [node.extra["attached_node"]]
+        elif node.resource_type == "test":
             roots = [p for p in node.depends_on if p in nodes]
         elif node.resource_type == "unit_test":
             roots = [node.extra["model_id"]]
@@ -134,6 +139,7 @@ class Runner:
         executor = self.executors.get(node.resource_type)
         if executor is None:
             return NodeResult(node, "skipped", f"no executor for {node.resource_type}")
+        started_at = time.time()
         started = time.perf_counter()
         try:
             result = executor(self, node)
@@ -142,6 +148,7 @@ class Runner:
         except database_error_types() as exc:
             result = NodeResult(node, "error", first_line(str(exc)), detail=rest_lines(str(exc)))
         result.execution_time = time.perf_counter() - started
+        result.started_at, result.completed_at = started_at, started_at + result.execution_time
         return result
 
     def write_compiled(self, node: Node, sql: str) -> Path:

@@ -23,6 +23,14 @@ class Var:
         self._values = values
         self._current = current
 
+    @property
+    def values(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def current(self) -> Callable[[], str]:
+        return self._current
+
     def __call__(self, name: str, default: Any = _MISSING) -> Any:
         if name in self._values:
             return self._values[name]

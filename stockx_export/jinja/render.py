@@ -9,10 +9,12 @@ answered from the database and ``run_query`` live.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import difflib
 import sys
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -276,6 +278,40 @@ class Renderer:
         finally:
             self._set_frame(previous)
 
+    def evaluate(self, expression: str, frame: Frame) -> Any:
+        """The native value of one Jinja expression (``ref('x')``, ``var('y')``) for ``frame``.
+
+        Generic test arguments are evaluated this way, as dbt does, so a list from
+        ``var()`` stays a list and ``ref()`` both resolves and records a dependency.
+        """
+        previous = self.frame
+        self._set_frame(frame)
+        try:
+            return self.env.compile_expression(expression, undefined_to_none=False)(**self.context)
+        except Exception as exc:
+            raise located(exc, frame.path) from None
+        finally:
+            self._set_frame(previous)
+
+    @contextlib.contextmanager
+    def overridden(self, vars: dict[str, Any] | None = None, macros: dict[str, Any] | None = None) -> Iterator[None]:
+        """Render with some vars and macros replaced (unit tests' ``overrides:``), then restore.
+
+        A macro override is a value the macro returns, e.g. ``is_incremental: true``.
+        Macros reach names through the shared context, so they see the overrides too.
+        """
+        saved = dict(self.context)
+        if vars:
+            current = self.context["var"]
+            self.context["var"] = ctx.Var({**current.values, **vars}, current.current)
+        for name, value in (macros or {}).items():
+            self.context[name] = _constant(value)
+        try:
+            yield
+        finally:
+            self.context.clear()
+            self.context.update(saved)
+
     def render_string(self, text: str, where: str) -> str:
         """Render a short string from YAML (``external_location``, descriptions)."""
         if "{" not in text:
@@ -291,6 +327,13 @@ class Renderer:
                 self.frame = previous
         except Exception as exc:
             raise located(exc, where) from None
+
+
+def _constant(value: Any):
+    def macro(*args: Any, **kwargs: Any) -> Any:
+        return value
+
+    return macro
 
 
 def _return(value: Any) -> None:

@@ -1,0 +1,126 @@
+"""Enforced model contracts: the built relation must have exactly the declared columns.
+
+``config: {contract: {enforced: true}}`` plus a ``data_type`` on every column
+of the model's property file. The check runs inside the build transaction,
+after the new relation is built under a temporary name and before it replaces
+the old one, so a mismatch rolls back and the previous relation stays intact.
+
+Types are compared after DuckDB itself resolves each declared type's aliases
+(``int`` / ``int4`` / ``integer`` -> INTEGER, ``text`` / ``string`` -> VARCHAR,
+``datetime`` -> TIMESTAMP, ``float8`` -> DOUBLE, ``numeric`` -> DECIMAL(18,3)).
+Column constraints ``not_null`` and ``primary_key`` (not null and unique) are
+checked in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+
+from stockx_export.db import columns_of, quote
+from stockx_export.errors import ContractError
+from stockx_export.nodes import Node
+
+CHECKED_CONSTRAINTS = ("not_null", "primary_key")
+
+
+def enforced(node: Node) -> bool:
+    contract = node.config.get("contract")
+    return isinstance(contract, dict) and contract.get("enforced") is True
+
+
+@lru_cache(maxsize=None)
+def canonical_type(declared: str) -> str:
+    """DuckDB's own name for a declared type: 'int4' -> 'INTEGER'. Raises ValueError if unknown."""
+    from stockx_export.db import database_error_types
+
+    con = _types_connection()
+    try:
+        return con.execute(f"select typeof(cast(null as {declared}))").fetchone()[0]
+    except database_error_types() as exc:
+        raise ValueError(str(exc).strip().splitlines()[0]) from None
+
+
+@lru_cache(maxsize=1)
+def _types_connection():
+    # A private in-memory database: resolving a type name must not touch the build transaction.
+    from stockx_export.db import connect
+
+    return connect(":memory:")
+
+
+def contract_differences(node: Node, actual: list[tuple[str, str]]) -> list[str]:
+    """Each way ``actual`` (name, DuckDB type) differs from the node's declared columns, in column order."""
+    declared = list(node.columns)
+    problems = []
+    for column in declared:
+        if not column.data_type:
+            problems.append(f"column {column.name} has no data_type in {node.patch_path or 'its property file'}")
+    if problems:
+        return problems
+    expected_types = {}
+    for column in declared:
+        try:
+            expected_types[column.name] = canonical_type(str(column.data_type))
+        except ValueError as exc:
+            problems.append(f"column {column.name}: data_type '{column.data_type}' is not a DuckDB type ({exc})")
+    if problems:
+        return problems
+    actual_names = [name for name, _ in actual]
+    actual_types = dict(actual)
+    declared_names = [c.name for c in declared]
+    for name in declared_names:
+        if name not in actual_types:
+            problems.append(f"column {name} is missing from the model's output")
+    for name in actual_names:
+        if name not in declared_names:
+            problems.append(f"column {name} ({actual_types[name]}) is in the output but not in the contract")
+    for column in declared:
+        got = actual_types.get(column.name)
+        if got is not None and got != expected_types[column.name]:
+            problems.append(
+                f"column {column.name}: contract says {column.data_type} ({expected_types[column.name]}), model gives {got}"
+            )
+    common_declared = [n for n in declared_names if n in actual_types]
+    common_actual = [n for n in actual_names if n in expected_types]
+    if common_declared != common_actual:
+        problems.append(f"column order: contract says {', '.join(common_declared)}; model gives {', '.join(common_actual)}")
+    return problems
+
+
+def constraint_violations(con, node: Node, relation: str) -> list[str]:
+    problems = []
+    for column in node.columns:
+        kinds = set(column.constraints) & set(CHECKED_CONSTRAINTS)
+        if not kinds:
+            continue
+        name = quote(column.name)
+        nulls = con.execute(f"select count(*) from {relation} where {name} is null").fetchone()[0]
+        if nulls:
+            problems.append(f"column {column.name}: {nulls} null value{'s' if nulls != 1 else ''} break constraint {'/'.join(sorted(kinds))}")
+        if "primary_key" in kinds:
+            duplicated = con.execute(
+                f"select count(*) from (select {name} from {relation} group by {name} having count(*) > 1)"
+            ).fetchone()[0]
+            if duplicated:
+                problems.append(f"column {column.name}: {duplicated} duplicated value{'s' if duplicated != 1 else ''} break constraint primary_key")
+    return problems
+
+
+def contract_check(node: Node) -> Callable[[object, str], None] | None:
+    """A ``Runner.model_checks`` entry: the contract check for ``node``, or None without a contract."""
+    if node.resource_type != "model" or not enforced(node):
+        return None  # as in dbt, constraints are checked only under an enforced contract
+
+    def check(con, relation: str) -> None:
+        problems = contract_differences(node, columns_of(con, relation))
+        if not problems:
+            problems = constraint_violations(con, node, relation)
+        if problems:
+            listed = "\n".join(f"  - {p}" for p in problems)
+            count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            raise ContractError(
+                f"contract of {node.name} not met ({count}); the previous {node.name} is unchanged:\n{listed}"
+            )
+
+    return check

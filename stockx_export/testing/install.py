@@ -1,0 +1,18 @@
+"""The runner extension (see ``stockx_export.engine.EXTENSIONS``): tests, contracts, JUnit."""
+
+from __future__ import annotations
+
+from stockx_export.testing.contracts import contract_check
+from stockx_export.testing.data_tests import run_data_test
+from stockx_export.testing.junit import write_junit
+from stockx_export.testing.unit import run_unit_test
+
+
+def install(runner, order: list[str]) -> None:
+    runner.executors["test"] = run_data_test
+    runner.executors["unit_test"] = run_unit_test
+    runner.model_checks.append(contract_check)
+    junit = runner.options.get("junit") if runner.options is not None else None
+    if junit:
+        name = runner.project.config.name
+        runner.hooks_after.append(lambda runner, run: write_junit(junit, run, name))

@@ -1,0 +1,179 @@
+"""Running a unit test: the model's SQL against fixture rows, compared with the expected rows.
+
+Everything happens in a fresh in-memory DuckDB: each ``given`` input becomes a
+table, the model is compiled with its ``ref``/``source`` (and ``this``)
+pointed at those tables, and its output is compared with ``expect`` on the
+expected columns, as multisets (row order does not matter). The project
+database is never opened. ``overrides`` replace vars, macros (``is_incremental``
+is false unless overridden, as in dbt) and environment variables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from stockx_export.db import Relation, columns_of, quote
+from stockx_export.errors import ProjectError
+from stockx_export.nodes import Node
+from stockx_export.runner import NodeResult
+from stockx_export.tables import format_table
+from stockx_export.testing.collect import parse_input
+from stockx_export.testing.fixtures import Rows, given_columns, load_table, read_rows
+
+DIFF_ROWS = 20
+ACTUAL = "__stockx_actual"
+EXPECTED = "__stockx_expected"
+
+
+def _table_name(key: Any) -> str:
+    text = "this" if key == "this" else "__".join(key) if isinstance(key, tuple) else key
+    return "given_" + re.sub(r"\W+", "_", text)
+
+
+def _declared(project, model: Node, key: Any) -> list[tuple[str, str | None]]:
+    """The columns the upstream of ``key`` declares in YAML (the model itself for ``this``)."""
+    if key == "this":
+        columns = model.columns
+    elif isinstance(key, tuple):
+        columns = project.sources[key].columns
+    else:
+        columns = project.by_name[key].columns
+    return [(c.name, c.data_type) for c in columns]
+
+
+def _describe(key: Any) -> str:
+    if key == "this":
+        return "this"
+    if isinstance(key, tuple):
+        return f"source('{key[0]}', '{key[1]}')"
+    return f"ref('{key}')"
+
+
+@contextlib.contextmanager
+def isolated(project, con) -> Iterator[None]:
+    """Point the project's run_query / is_incremental at ``con`` for the duration of a unit test."""
+    from stockx_export.db import existing_relations
+
+    saved = project.con, project.existing
+    project.con, project.existing = con, existing_relations(con)
+    try:
+        yield
+    finally:
+        project.con, project.existing = saved
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, Any]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update({k: str(v) for k, v in values.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
+    """Create a table per given input (and an empty one per undeclared-but-typed input)."""
+    relations: dict[Any, Relation] = {}
+    for number, item in enumerate(node.extra["given"], 1):
+        where = f"{node.path}: unit test '{node.name}', given {number}"
+        key = parse_input(item["input"], where)
+        rows = read_rows(item, f"{where} ({_describe(key)})")
+        table = _table_name(key)
+        load_table(con, table, given_columns(_declared(project, model, key), rows), rows, f"{where} ({_describe(key)})")
+        relations[key] = Relation("main", table)
+    for key in [*model.refs, *model.sources]:
+        if key in relations or (isinstance(key, str) and project.by_name[key].materialized == "ephemeral"):
+            continue
+        declared = _declared(project, model, key)
+        if not declared:
+            raise ProjectError(
+                f"{node.path}: unit test '{node.name}' gives no rows for {_describe(key)}, and its columns are not "
+                f"declared in YAML: add `- input: {_describe(key)}` with `rows: []` and the columns the model reads"
+            )
+        table = _table_name(key)
+        load_table(con, table, given_columns(declared, Rows()), Rows(), node.path)
+        relations[key] = Relation("main", table)
+    return relations
+
+
+def run_unit_test(runner, node: Node) -> NodeResult:
+    """The executor for resource type ``unit_test``."""
+    from stockx_export.db import connect
+
+    project = runner.project
+    model = project.nodes[node.extra["model_id"]]
+    overrides = node.extra.get("overrides") or {}
+    macros = {"is_incremental": False, **(overrides.get("macros") or {})}
+    con = connect(":memory:")
+    try:
+        relations = load_given(project, con, node, model)
+        with project.renderer.overridden(overrides.get("vars") or {}, macros), environment(
+            overrides.get("env_vars") or {}
+        ), isolated(project, con):
+            sql = project.compile(model, relations)
+        shown = runner.display(runner.write_compiled(node, sql))
+        con.execute(f"create table {ACTUAL} as (\n{sql}\n)")
+        return compare(con, node, shown)
+    finally:
+        con.close()
+
+
+def compare(con, node: Node, shown: str) -> NodeResult:
+    """Expected rows against the model's output (already in ``__stockx_actual``)."""
+    where = f"{node.path}: unit test '{node.name}', expect"
+    expected = read_rows(node.extra["expect"], where)
+    actual_columns = columns_of(con, ACTUAL)
+    actual_types = dict(actual_columns)
+    if expected.sql is not None:
+        con.execute(f"create table {EXPECTED} as (\n{expected.sql}\n)")
+        names = [n for n, _ in columns_of(con, EXPECTED)]
+    else:
+        names = expected.columns or [n for n, _ in actual_columns]
+    missing = [n for n in names if n not in actual_types]
+    if missing:
+        return NodeResult(
+            node,
+            "error",
+            f"expected column{'s' if len(missing) != 1 else ''} {', '.join(missing)} not in the output of "
+            f"{node.extra['model']} (it has {', '.join(n for n, _ in actual_columns)})",
+            compiled_path=shown,
+        )
+    if expected.sql is None:
+        load_table(con, EXPECTED, [(n, actual_types[n]) for n in names], expected, where)
+    listed = ", ".join(quote(n) for n in names)
+    unexpected = con.execute(f"select {listed} from {ACTUAL} except all select {listed} from {EXPECTED}").fetchall()
+    absent = con.execute(f"select {listed} from {EXPECTED} except all select {listed} from {ACTUAL}").fetchall()
+    if not unexpected and not absent:
+        return NodeResult(node, "pass", compiled_path=shown, failures=0)
+    diff = sorted(
+        [("-", *r) for r in absent] + [("+", *r) for r in unexpected],
+        key=lambda r: ([str(v) for v in r[1:]], r[0] != "-"),
+    )
+    message = (
+        f"actual differs from expected: {len(absent)} expected row{'s' if len(absent) != 1 else ''} missing, "
+        f"{len(unexpected)} unexpected row{'s' if len(unexpected) != 1 else ''}"
+    )
+    table = format_table(["diff", *names], diff[:DIFF_ROWS], indent="    ")
+    more = f"\n    ... {len(diff) - DIFF_ROWS} more" if len(diff) > DIFF_ROWS else ""
+    legend = "    (- expected but missing, + in the output but not expected)"
+    return NodeResult(
+        node,
+        "fail",
+        message,
+        failures=len(diff),
+        compiled_path=shown,
+        detail=f"compiled SQL: {shown}",
+        extra={
+            "preview": f"    {message}\n{table}{more}\n{legend}",
+            "sample": {"columns": ["diff", *names], "rows": [list(r) for r in diff[:DIFF_ROWS]]},
+        },
+    )

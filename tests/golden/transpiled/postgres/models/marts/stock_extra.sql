@@ -1,0 +1,58 @@
+WITH accepted AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at,
+    snapshot_key,
+    quantity
+  FROM stockx.main.int_inventory_lines
+  WHERE
+    reject_reason IS NULL
+), per_instant AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at,
+    SUM(quantity) AS units,
+    MAX(snapshot_key) AS snapshot_key
+  FROM accepted
+  GROUP BY
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at
+)
+SELECT
+  product_id,
+  location_id,
+  product_variant,
+  stock_date_at,
+  MIN(snapshot_utc_at) AS created_at,
+  (
+    ARRAY_AGG(snapshot_key ORDER BY snapshot_utc_at DESC) FILTER(WHERE
+      snapshot_utc_at IS NOT NULL)
+  )[1] AS stock_id, /* arg_max_null: a NULL snapshot_id at the latest instant stays NULL rather than */ /* falling back to an older snapshot's id. */
+  CAST(GREATEST(
+    (
+      ARRAY_AGG(units ORDER BY snapshot_utc_at DESC) FILTER(WHERE
+        snapshot_utc_at IS NOT NULL AND units IS NOT NULL)
+    )[1],
+    0
+  ) AS BIGINT) AS stock_units,
+  MAX(snapshot_utc_at) AS updated_at
+FROM per_instant
+GROUP BY
+  product_id,
+  location_id,
+  product_variant,
+  stock_date_at
+ORDER BY
+  product_id,
+  location_id,
+  product_variant,
+  stock_date_at

@@ -1,0 +1,106 @@
+"""Golden files for the sample project: lineage, and the SQL transpiled to other warehouses.
+
+The Postgres files are also executed and compared with DuckDB (test_analysis_postgres).
+Regenerate after an intended change with ``STOCKX_UPDATE_GOLDEN=1 pytest tests/test_analysis_golden.py``
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from analysis_sample import GOLDEN, copy_sample
+from conftest import Invoker
+
+UPDATE = os.environ.get("STOCKX_UPDATE_GOLDEN") == "1"
+
+
+def _golden(path: Path, actual: str) -> None:
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run with STOCKX_UPDATE_GOLDEN=1 and review it"
+    assert actual == path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    root = copy_sample(tmp_path_factory.mktemp("golden") / "sample")
+    return root, Invoker(root)
+
+
+def test_product_variant_derives_from_raw_size_colour_and_pack(sample):
+    _, stockx = sample
+    result = stockx("lineage", "stock_extra", "product_variant", "--output", "json")
+    assert result.exit_code == 0, result.output
+    tree = json.loads(result.output)["columns"][0]
+    leaves = set()
+
+    def walk(item, path):
+        path = path + [(item["kind"], item["name"], item["column"])]
+        if not item["upstream"]:
+            leaves.add(tuple(path))
+        for child in item["upstream"]:
+            walk(child, path)
+
+    walk(tree, [])
+    chain = [("model", "stock_extra", "product_variant"), ("model", "int_inventory_lines", "product_variant"),
+             ("model", "stg_warehouse__inventory", "product_variant")]
+    assert leaves == {
+        tuple(chain + [("source", "warehouse.inventory", dim), ("seed", "raw_inventory", dim)])
+        for dim in ("size", "colour", "pack")
+    }
+    _golden(GOLDEN / "lineage" / "stock_extra.product_variant.json", result.output)
+
+
+def test_lineage_of_every_stock_extra_column(sample):
+    _, stockx = sample
+    result = stockx("lineage", "stock_extra")
+    assert result.exit_code == 0, result.output
+    _golden(GOLDEN / "lineage" / "stock_extra.txt", result.output)
+
+
+def test_lineage_errors_name_what_exists(sample):
+    _, stockx = sample
+    assert stockx("lineage", "stock_xtra").output == "Error: lineage: no model named 'stock_xtra'; did you mean 'stock_extra'?\n"
+    assert stockx("lineage", "locations", "city").output == (
+        "Error: lineage: locations has no column 'city'; its columns: location_id, location_name, country\n"
+    )
+
+
+def _transpiled(root: Path, dialect: str) -> dict[str, str]:
+    out = root / "target" / "compiled" / dialect
+    return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8") for p in sorted(out.rglob("*.sql"))}
+
+
+def test_postgres_output_of_the_sample_project(sample):
+    root, stockx = sample
+    result = stockx("compile", "--dialect", "postgres")
+    assert result.exit_code == 0, result.output
+    files = _transpiled(root, "postgres")
+    assert len(files) == 9  # eight models and the support functions
+    for relative, text in files.items():
+        _golden(GOLDEN / "transpiled" / "postgres" / relative, text)
+    assert "stockx.main.raw_inventory" in files["models/staging/warehouse/stg_warehouse__inventory.sql"]
+
+
+def test_snowflake_reports_what_does_not_translate_and_writes_the_rest(sample):
+    root, stockx = sample
+    result = stockx("compile", "--dialect", "snowflake")
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "Error: 2 models cannot be translated to snowflake (not written; the other 6 are):\n"
+        "  models/staging/warehouse/stg_warehouse__inventory.sql: function TO_MINUTES() (DuckDB's; sqlglot knows no snowflake equivalent)\n"
+        "  models/staging/warehouse/stg_warehouse__inventory.sql: REGEXP_FULL_MATCH() (no snowflake equivalent known to stockx)\n"
+        "  models/staging/warehouse/stg_warehouse__inventory.sql: REGEXP_EXTRACT with a list of group names (returns a DuckDB STRUCT)\n"
+        "  models/marts/stock_extra.sql: function ARG_MAX_NULL() (DuckDB's; sqlglot knows no snowflake equivalent)\n"
+    )
+    files = _transpiled(root, "snowflake")
+    assert "models/marts/stock_extra.sql" not in files
+    assert len(files) == 6
+    for relative, text in files.items():
+        _golden(GOLDEN / "transpiled" / "snowflake" / relative, text)

@@ -257,3 +257,14 @@ def test_rate_limited_server_sees_no_429_at_the_client_limit(con, peak_server, t
 ])
 def test_retry_after_values(value, seconds):
     assert retry_after_seconds(value, now=2_000_000_000.0) == seconds
+
+
+def test_an_abort_wakes_pages_waiting_to_retry(con, peak_server, tmp_path):
+    # One of the first two pages is told to come back later, the other that the token is bad:
+    # the waiting one must give up at once and the abort must be what is reported.
+    peak_server.script(Reply(503), Reply(401))
+    job = make_job(peak_server, in_flight=2, backoff_base=60.0, backoff_cap=60.0)
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=job, sleep=None)
+    assert "Peak refused the access token (HTTP 401)" in str(caught.value)
+    assert sorted(entry.status for entry in peak_server.log)[:2] == [401, 503]

@@ -205,6 +205,7 @@ class _Sender:
         self.rng = rng
         self.on_retry = on_retry
         self.url = settings.url
+        self.aborted: DeliveryAborted | None = None
 
     def scrub(self, text: str) -> str:
         """Server text with the token removed, in case a server echoes headers back."""
@@ -214,7 +215,14 @@ class _Sender:
         acknowledged: list[str] = []
         rejected: list[Rejection] = []
         counts = [0, 0]  # requests, retries
-        self._send(page, acknowledged, rejected, counts)
+        try:
+            self._send(page, acknowledged, rejected, counts)
+        except DeliveryAborted as exc:
+            # Stop every other worker now, not when the caller reaches this page.
+            if self.aborted is None:
+                self.aborted = exc
+            self.stop.set()
+            raise
         return PageResult(page, tuple(acknowledged), tuple(rejected), counts[0], counts[1])
 
     def _reject(self, page: Page, row: str, status: int, response: str, rejected: list[Rejection]) -> None:
@@ -331,7 +339,11 @@ def deliver(
     started = clock()
 
     def finish(future) -> None:
-        result = future.result()
+        try:
+            result = future.result()
+        except _Stopped:
+            # An earlier page was still retrying when a later one aborted: report the abort.
+            raise sender.aborted from None
         summary.add(result)
         summary.elapsed = clock() - started
         if on_page is not None:

@@ -1,0 +1,81 @@
+"""Fingerprints in manifest.json and ``--select state:modified``."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+FILES = {
+    "seeds/orders.csv": "id,amount,status\n1,10,paid\n2,20,open\n",
+    "models/staged.sql": "select id, amount, status from {{ ref('orders') }}\n",
+    "models/paid.sql": "select id, amount from {{ ref('staged') }} where status = 'paid'\n",
+    "models/other.sql": "select 1 as one\n",
+}
+
+
+def _names(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return result.output.split()
+
+
+def test_every_node_has_a_fingerprint_in_the_manifest(make_project):
+    root, stockx = make_project(FILES)
+    assert stockx("compile").exit_code == 0
+    nodes = json.loads((root / "target/manifest.json").read_text())["nodes"]
+    assert sorted(nodes) == ["model.demo.other", "model.demo.paid", "model.demo.staged", "seed.demo.orders"]
+    assert all(len(entry["fingerprint"]) == 64 for entry in nodes.values())
+
+
+def test_formatting_and_comments_do_not_count(make_project):
+    root, stockx = make_project(FILES)
+    stockx("compile")
+    (root / "models/staged.sql").write_text(
+        "-- the orders, as loaded\nSELECT id,\n       amount,\n       status\nFROM {{ ref('orders') }}  /* all of them */\n"
+    )
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+
+
+def test_a_changed_model_selects_itself_and_what_is_built_from_it(make_project):
+    root, stockx = make_project(FILES)
+    stockx("compile")
+    (root / "models/staged.sql").write_text("select id, amount * 100 as amount, status from {{ ref('orders') }}\n")
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["staged", "paid"]
+    # + operators combine with the method: ancestors of what changed come too.
+    assert _names(stockx("ls", "-s", "+state:modified", "--output", "name")) == ["orders", "staged", "paid"]
+
+
+def test_config_vars_and_seed_changes_count(make_project):
+    root, stockx = make_project({**FILES, "models/other.sql": "select {{ var('n', 1) }} as one\n"})
+    stockx("compile")
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name", "--vars", "{n: 2}")) == ["other"]
+    (root / "models/paid.sql").write_text(
+        "{{ config(materialized='table') }}\nselect id, amount from {{ ref('staged') }} where status = 'paid'\n"
+    )
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["paid"]
+    (root / "seeds/orders.csv").write_text("id,amount,status\n1,10,paid\n")
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["orders", "staged", "paid"]
+
+
+def test_state_points_at_a_saved_manifest(make_project, tmp_path):
+    root, stockx = make_project(FILES)
+    stockx("compile")
+    saved = tmp_path / "prod-state"
+    saved.mkdir()
+    shutil.copy(root / "target/manifest.json", saved / "manifest.json")
+    (root / "models/other.sql").write_text("select 2 as one\n")
+    stockx("compile")  # the default state (target/manifest.json) now knows the change
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+    assert _names(stockx("ls", "-s", "state:modified", "--state", str(saved), "--output", "name")) == ["other"]
+    result = stockx("ls", "-s", "state:modified", "--state", str(saved / "manifest.json"), "--output", "name")
+    assert _names(result) == ["other"]
+
+
+def test_state_without_a_previous_manifest_says_what_to_do(make_project):
+    root, stockx = make_project(FILES)
+    result = stockx("ls", "-s", "state:modified")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: state:modified compares with a previous manifest, and {root / 'target' / 'manifest.json'} "
+        "does not exist; pass --state PATH (a manifest.json or the folder holding it) or build once first\n"
+    )
+    assert stockx("ls", "-s", "state:changed").output == "Error: state:changed is not a state; use state:modified or state:new\n"

@@ -108,6 +108,8 @@ def _postgres(expression):
     # Children first (reversed pre-order), so a rewrite copies already rewritten arguments.
     for node in reversed(list(expression.dfs())):
         new = rewrite(node)
+        if new is not node and isinstance(node, exp.Column) and isinstance(node.parent, exp.Select):
+            new = exp.alias_(new, node.name)  # a projection keeps its output name
         if new is not node:
             if node is expression:
                 expression = new

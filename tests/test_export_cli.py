@@ -196,3 +196,28 @@ def test_help():
     result = CliRunner().invoke(cli, ["export", "--help"])
     assert result.exit_code == 0
     assert "Export MODEL (default stock_extra) as Peak ingest payloads." in result.output
+
+
+def test_end_to_end_after_a_real_build(tmp_path, monkeypatch, peak_server):
+    """The repository's own project, built by `stockx build`, then pushed."""
+    import shutil
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parent.parent
+    root = tmp_path / "built"
+    for folder in ("models", "seeds", "macros", "tests/sql"):
+        shutil.copytree(repo / folder, root / folder)
+    shutil.copy(repo / "pyproject.toml", root / "pyproject.toml")
+    monkeypatch.chdir(root)
+    build = CliRunner().invoke(cli, ["build"], catch_exceptions=False)
+    assert build.exit_code == 0, build.output
+    peak_server.token = TOKEN
+    result = invoke("--push", "--page-rows", "40", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(root / "target" / "stockx.duckdb"), read_only=True)
+    try:
+        expected = table_rows(con)
+    finally:
+        con.close()
+    assert expected and peak_server.violations == []
+    assert peak_server.held_rows() == expected

@@ -67,8 +67,8 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
         if out_dir is not None:
             manifest = run.write_files(con, job, out_dir)
             totals = manifest["totals"]
-            click.echo(f"wrote {totals['pages']:,} pages ({totals['rows']:,} rows, {totals['bytes']:,} bytes) "
-                       f"and manifest.json to {out_dir}")
+            click.echo(f"wrote {_plural(totals['pages'], 'page')} ({_plural(totals['rows'], 'row')}, "
+                       f"{totals['bytes']:,} bytes) and manifest.json to {out_dir}")
             return
         _push(config, con, job, token, total)
     finally:
@@ -99,3 +99,7 @@ def _shown(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

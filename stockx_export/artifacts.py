@@ -1,19 +1,29 @@
 """Files for machines: ``target/manifest.json`` and ``target/run_results.json``.
 
 manifest.json
-    ``metadata`` (stockx version, generated_at, project), ``nodes`` (each model,
-    seed and test by unique_id: name, resource_type, path (original_file_path),
-    relation, config, meta, tags, description, columns {name: {name, data_type,
-    description, constraints}}, depends_on {nodes}, compiled_path, fqn and, for
-    tests, attached_node), ``sources`` (by unique_id: source_name, name,
-    relation, external_location, path).
+    ``metadata`` (stockx_version, generated_at, project_name), ``nodes`` (each
+    model, seed, data test and unit test by unique_id: unique_id, name,
+    resource_type, original_file_path (the file that declares it: a property
+    file for generic and unit tests), patch_path, relation, schema, alias, fqn,
+    config, meta, tags, description, columns {name: {name, data_type,
+    description, constraints}}, depends_on {nodes}, compiled_path (where the
+    compiled SQL is written) and attached_node (the model, seed or source a
+    data test tests; null otherwise). Data tests also carry test_kind (generic
+    | singular), test_name, column_name and test_metadata {name, namespace,
+    kwargs} (null for singular tests); unit tests carry model, given, expect
+    and overrides as written), ``sources`` (by unique_id: unique_id,
+    source_name, name, relation, external_location, path, columns).
 
 run_results.json
-    ``metadata`` (generated_at, invocation_id, command), ``elapsed_time``,
-    ``results``: one per node that was part of the run, each with unique_id,
-    resource_type, name, status (success | error | skipped | pass | fail | warn),
-    timing {started_at, execution_time}, execution_time, message, failures,
-    rows, compiled_path and attached_node (the model a test tests, else null).
+    ``metadata`` (stockx_version, generated_at, invocation_id, command),
+    ``elapsed_time``, ``success``, ``results``: one per node that was part of
+    the run, each with unique_id, resource_type, name, status (success | error
+    | skipped | pass | fail | warn), timing {started_at, completed_at (ISO 8601
+    UTC, null when skipped), execution_time}, execution_time, message,
+    failures (failing rows of a data test, diff rows of a unit test, else
+    null), rows, relation, compiled_path, attached_node (the node a data test
+    tests, else null), severity (error | warn for data tests, else null) and
+    store_failures_relation (where failing rows were stored, else null).
 """
 
 from __future__ import annotations
@@ -70,7 +80,28 @@ def node_entry(project, node) -> dict[str, Any]:
         "depends_on": {"nodes": list(node.depends_on)},
         "compiled_path": compiled.relative_to(project.config.root).as_posix(),
         "attached_node": node.extra.get("attached_node"),
+        **_test_fields(node),
     }
+
+
+def _test_fields(node) -> dict[str, Any]:
+    if node.resource_type == "test":
+        return {
+            "test_kind": node.extra.get("test_kind"),
+            "test_name": node.extra.get("test_name"),
+            "column_name": node.extra.get("column_name"),
+            "test_metadata": node.extra.get("test_metadata"),
+        }
+    if node.resource_type == "unit_test":
+        return {key: node.extra.get(key) for key in ("model", "given", "expect", "overrides")}
+    return {}
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def write_manifest(project) -> Path:
@@ -107,7 +138,11 @@ def write_run_results(project, run) -> Path:
                 "resource_type": node.resource_type,
                 "name": node.name,
                 "status": r.status,
-                "timing": {"execution_time": round(r.execution_time, 6)},
+                "timing": {
+                    "started_at": _iso(r.started_at),
+                    "completed_at": _iso(r.completed_at),
+                    "execution_time": round(r.execution_time, 6),
+                },
                 "execution_time": round(r.execution_time, 6),
                 "message": r.message,
                 "failures": r.failures,
@@ -115,6 +150,8 @@ def write_run_results(project, run) -> Path:
                 "relation": str(node.relation) if node.relation is not None else None,
                 "compiled_path": r.compiled_path,
                 "attached_node": node.extra.get("attached_node"),
+                "severity": str(node.config.get("severity", "error")).lower() if node.resource_type == "test" else None,
+                "store_failures_relation": r.extra.get("store_failures_relation"),
             }
         )
     data = {

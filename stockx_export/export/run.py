@@ -11,7 +11,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import RESOURCES, Resource
@@ -87,10 +87,14 @@ def push(
     token: str,
     rejected_path: Path,
     on_page: Callable[[PageResult], None] | None = None,
+    pages: Iterable[Page] | None = None,
     **deliver_options: Any,
 ) -> DeliverySummary:
     """Deliver the job's pages; every rejected row is appended to ``rejected_path``
-    (truncated first) as one JSON line with the server's answer."""
+    (truncated first) as one JSON line with the server's answer.
+
+    ``pages`` replaces the whole table's pages (the sync state sends only the
+    rows that changed); they must be packed with ``job.envelope``."""
     rejected_path.parent.mkdir(parents=True, exist_ok=True)
     with rejected_path.open("w", encoding="utf-8") as rejected_file:
 
@@ -101,7 +105,8 @@ def push(
             if on_page is not None:
                 on_page(result)
 
-        return deliver(pages_of(con, job), client, job.settings, token, job.resource, job.envelope,
+        source = pages_of(con, job) if pages is None else pages
+        return deliver(source, client, job.settings, token, job.resource, job.envelope,
                        on_page=record, **deliver_options)
 
 

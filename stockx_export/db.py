@@ -67,8 +67,12 @@ class Relation:
     def table(self) -> str:
         return self.identifier
 
-    def include(self, **_: Any) -> "Relation":
-        return self
+    def include(self, database: bool = True, schema: bool = True, identifier: bool = True) -> Any:
+        """dbt's ``relation.include(...)``: stockx never renders the database, so only
+        ``schema=False`` changes the text (to the bare identifier)."""
+        if schema:
+            return self
+        return quote(self.identifier) if _needs_quotes(self) else self.identifier
 
 
 def _needs_quotes(relation: Relation) -> bool:

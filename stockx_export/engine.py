@@ -18,7 +18,7 @@ from stockx_export.project import Project, load_project
 from stockx_export.selector import select as select_nodes
 
 # "module:function" called with (runner, order) before a run; each may add executors or checks.
-EXTENSIONS: list[str] = ["stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install"]
+EXTENSIONS: list[str] = ["stockx_export.dbt.extension:install", "stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install"]
 
 RESOURCE_TYPES = {
     "seed": ("seed",),

@@ -28,6 +28,13 @@ MAPPING_CONFIGS = {"meta", "contract", "column_types", "docs", "persist_docs", "
 RESOURCE_ORDER = {"test": -1, "unit_test": -1, "seed": 0, "model": 1}
 
 
+class CteName(str):
+    """What ``ref()`` of an ephemeral model renders to; ``.include()`` keeps it as it is."""
+
+    def include(self, **_: Any) -> "CteName":
+        return self
+
+
 def folder_config(tree: dict[str, Any], parts: list[str]) -> dict[str, Any]:
     """Config from a dbt-style ``models:`` block for a file under the folders ``parts``."""
     config: dict[str, Any] = {}
@@ -152,10 +159,15 @@ class Project:
         parts = list(path.relative_to(base).parent.parts)
         return [self.config.name, *parts] if self.config.flavour == "dbt" else parts
 
+    def _config_parts(self, path: Path, base: Path) -> list[str]:
+        """The keys leading to a node's config block: dbt also keys a block by the node's own name."""
+        parts = self._parts(path, base)
+        return [*parts, path.stem] if self.config.flavour == "dbt" else parts
+
     def _add_seed(self, path: Path, display: str, base: Path) -> None:
         name = path.stem
         patch = self.properties.seeds.get(name) or Patch(name=name, path="")
-        config = merge_config({"materialized": "seed"}, folder_config(self.config.seeds, self._parts(path, base)))
+        config = merge_config({"materialized": "seed"}, folder_config(self.config.seeds, self._config_parts(path, base)))
         config = merge_config(config, patch.config)
         if config.get("enabled") is False:
             return
@@ -178,7 +190,7 @@ class Project:
     def _parse_model(self, path: Path, display: str, base: Path) -> None:
         name = path.stem
         patch = self.properties.models.get(name) or Patch(name=name, path="")
-        config = merge_config({"materialized": "view"}, folder_config(self.config.models, self._parts(path, base)))
+        config = merge_config({"materialized": "view"}, folder_config(self.config.models, self._config_parts(path, base)))
         config = merge_config(config, patch.config)
         raw = path.read_text(encoding="utf-8")
         frame = Frame(name, display, "model", config, "parse")
@@ -249,12 +261,12 @@ class Project:
         if node.materialized != "ephemeral":
             return node.relation
         if frame.mode == "parse":
-            return CTE_PREFIX + name
+            return CteName(CTE_PREFIX + name)
         _, ctes = self.compiled_ephemeral(node)
         for cte in (*ctes, name):
             if cte not in frame.ctes:
                 frame.ctes.append(cte)
-        return CTE_PREFIX + name
+        return CteName(CTE_PREFIX + name)
 
     def resolve_source(self, source: str, table: str, frame: Frame) -> Any:
         key = (source, table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from stockx_export.analysis.parse import Parsed, duckdb_syntax_checker, parse_sql
 from stockx_export.analysis.schema import ColumnInfo, SchemaInference
+from stockx_export.errors import CompilationError
 
 
 class Analyzer:
@@ -30,7 +31,13 @@ class Analyzer:
     def parsed(self, node) -> Parsed:
         """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""
         if node.unique_id not in self._parsed:
-            sql = self.project.compile(node)
+            try:
+                sql = self.project.compile(node)
+            except CompilationError:
+                # Rendering can need the run itself (dbt's run_query over an upstream model
+                # not built yet): leave such a model to run time, which reports its errors.
+                self._parsed[node.unique_id] = Parsed("", None)
+                return self._parsed[node.unique_id]
             parsed = parse_sql(
                 sql,
                 path=node.path,

@@ -56,10 +56,17 @@ def direct_reads(project, node, expression, level: str) -> list[Problem]:
 
     default = project.config.target_schema
     allowed = set()
-    for name in node.refs:
+    refs, seen_refs = list(node.refs), set()
+    while refs:  # an ephemeral model's refs are read by the models it is inlined into
+        name = refs.pop()
         upstream = project.by_name.get(name)
-        if upstream is not None and upstream.relation is not None:
+        if upstream is None or name in seen_refs:
+            continue
+        seen_refs.add(name)
+        if upstream.relation is not None:
             allowed.add(_key(upstream.relation.schema, upstream.relation.identifier, default))
+        elif upstream.materialized == "ephemeral":
+            refs.extend(upstream.refs)
     for key in node.sources:
         source = project.sources.get(key)
         if source is not None:

@@ -1,0 +1,138 @@
+"""The runner extension for dbt projects: dbt-duckdb's seeds, and on-run-start / on-run-end hooks.
+
+Named in ``stockx_export.engine.EXTENSIONS``; it does nothing for a stockx project.
+
+Hooks render with the project's context (``target``, ``var``, macros ...). on-run-end
+also sees ``schemas`` (the schemas of the seeds and models that were built, sorted),
+``database_schemas`` and ``results`` (one per seed, model and test of the run, each
+with ``status``, ``message``, ``failures``, ``execution_time`` and ``node``), as in dbt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from stockx_export import materialize
+from stockx_export.db import database_error_types, first_line
+from stockx_export.dbt import seeds
+from stockx_export.errors import ExecutionError
+from stockx_export.jinja.context import Target
+from stockx_export.jinja.render import Frame
+from stockx_export.nodes import Node
+from stockx_export.runner import NodeResult, RunResults, Runner, rest_lines
+
+PROJECT_FILE = "dbt_project.yml"
+BUILT = ("seed", "model")
+
+
+def install(runner: Runner, order: list[str]) -> None:
+    if runner.project.config.flavour != "dbt":
+        return
+    runner.executors["seed"] = run_seed
+    runner.hooks_before.append(run_start_hooks)
+    runner.hooks_after.append(run_end_hooks)
+
+
+def run_seed(runner: Runner, node: Node) -> NodeResult:
+    """Load a seed as dbt-duckdb does (see stockx_export.dbt.seeds)."""
+    project = runner.project
+    existing = project.relation_exists(node.relation)
+    csv_path = project.config.root / node.path
+    try:
+        sql = seeds.seed_select(csv_path, node.config)
+        outcome = materialize.build_table(runner.con, node.relation, sql, existing)
+    except database_error_types() as exc:
+        return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
+    project.existing[(node.relation.schema, node.relation.identifier)] = "table"
+    return NodeResult(node, "success", verb="loaded seed", rows=outcome.rows)
+
+
+def run_start_hooks(runner: Runner, order: list[str]) -> None:
+    """Run on-run-start; a failing hook stops the run before any node, as in dbt."""
+    hooks = runner.project.config.on_run_start
+    for index, sql in enumerate(hooks):
+        error = _run_hook(runner, "on-run-start", index, sql, {})
+        if error:
+            raise ExecutionError(error)
+
+
+def run_end_hooks(runner: Runner, run: RunResults) -> None:
+    """Run on-run-end with ``schemas`` and ``results``; a failing hook is an error result of the run."""
+    built = [r for r in run.results if r.node.resource_type in BUILT and r.status == "success" and r.node.relation]
+    schemas = sorted({r.node.relation.schema for r in built})
+    database = runner.project.renderer.context["target"]["database"]
+    extra = {
+        "schemas": schemas,
+        "database_schemas": [(database, schema) for schema in schemas],
+        "results": [hook_result(r, database) for r in run.results],
+    }
+    for index, sql in enumerate(runner.project.config.on_run_end):
+        error = _run_hook(runner, "on-run-end", index, sql, extra)
+        if error:
+            node = _hook_node(runner, "on-run-end", index, sql)
+            run.results.append(NodeResult(node, "error", error))
+
+
+def _hook_node(runner: Runner, event: str, index: int, sql: str) -> Node:
+    name = runner.project.config.name
+    return Node(
+        unique_id=f"operation.{name}.{name}-{event}-{index}",
+        name=f"{name}-{event}-{index}",
+        resource_type="operation",
+        path=PROJECT_FILE,
+        raw_code=sql,
+        config={},
+        relation=None,
+    )
+
+
+def _run_hook(runner: Runner, event: str, index: int, sql: str, extra: dict[str, Any]) -> str | None:
+    """Render and run one hook; the error message if it failed, else None."""
+    project = runner.project
+    where = f"{PROJECT_FILE}: {event} hook {index + 1}"
+    # The renderer caches templates by path, so each hook gets a path of its own.
+    key = f"{PROJECT_FILE}#{event}-{index}"
+    frame = Frame(f"{project.config.name}-{event}-{index}", key, "operation", {}, "compile")
+    try:
+        rendered = project.renderer.render(sql, frame, extra)
+    except Exception as exc:
+        message = str(exc).removeprefix(key).lstrip(":0123456789 ")
+        return f"{where}: {message}"
+    if rendered.strip():
+        try:
+            runner.con.execute(rendered)
+        except database_error_types() as exc:
+            return f"{where}: {first_line(str(exc))}"
+    runner.reporter.log(f"OK {event} hook {index + 1} of {len(getattr(project.config, event.replace('-', '_')))}")
+    return None
+
+
+def hook_result(result: NodeResult, database: str) -> Target:
+    """A run result as a hook sees it: dbt's RunResult attributes that macros read."""
+    node = result.node
+    relation = node.relation
+    return Target(
+        status=result.status,
+        message=result.message or None,
+        failures=result.failures,
+        execution_time=result.execution_time,
+        adapter_response={"rows_affected": result.rows} if result.rows is not None else {},
+        thread_id="Thread-1",
+        timing=[],
+        node=Target(
+            unique_id=node.unique_id,
+            name=node.name,
+            resource_type=node.resource_type,
+            original_file_path=node.path,
+            path=str(Path(node.path)),
+            package_name=node.unique_id.split(".")[1],
+            database=database,
+            schema=relation.schema if relation is not None else None,
+            alias=relation.identifier if relation is not None else None,
+            identifier=relation.identifier if relation is not None else None,
+            config=node.config,
+            tags=list(node.tags),
+            fqn=list(node.fqn),
+        ),
+    )

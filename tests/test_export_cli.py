@@ -137,6 +137,7 @@ def test_rejected_rows_exit_1_and_are_listed(project, peak_server):
 def test_a_refused_token_aborts_with_exit_2_and_is_never_shown(project, peak_server):
     result = invoke("--push", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
     assert result.exit_code == 2
+    assert "aborted after 0 pages (0 rows) were answered; 0 rows rejected so far\n" in result.stderr
     assert result.stderr.endswith(
         f"Error: Peak refused the access token (HTTP 401) at {peak_server.base_url}/api/v2/ingest/object/"
         "QP_STOCK_EXTRA_OOTB: set PEAK_AUTH_TOKEN to a valid personal access token for this tenant\n"

@@ -77,6 +77,7 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
 
 def _push(config, con, job, token, total) -> None:
     from stockx_export.export import run
+    from stockx_export.export.deliver import DeliveryAborted
     from stockx_export.export.progress import Progress, summary_text
 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
@@ -85,6 +86,11 @@ def _push(config, con, job, token, total) -> None:
     try:
         with run.new_client(job.settings) as client:
             summary = run.push(con, job, client, token, rejected_path, on_page=progress.page, on_retry=progress.retry)
+    except DeliveryAborted:
+        progress.close()
+        click.echo(f"aborted after {_plural(progress.pages, 'page')} ({_plural(progress.rows, 'row')}) "
+                   f"were answered; {_plural(progress.rejected, 'row')} rejected so far", err=True)
+        raise
     finally:
         progress.close()
     click.echo(summary_text(summary, job.settings.url, shown_path, job.dry_run))

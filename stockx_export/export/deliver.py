@@ -14,7 +14,9 @@ What each answer means (see shared/peak-api/README.md):
     anything else  abort (wrong URL, method, ...)
 
 Re-sending an UPSERT page is harmless, which is what makes retries and
-bisection safe. Pages are sent from ``in_flight`` worker threads; results are
+bisection safe. With APPEND it is not: a page whose answer was lost (timeout,
+reset) and is re-sent may be inserted twice, and Peak publishes no idempotency
+key to prevent it; prefer UPSERT. Pages are sent from ``in_flight`` worker threads; results are
 reported to the caller in page order, from the calling thread.
 """
 

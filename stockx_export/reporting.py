@@ -88,7 +88,7 @@ class TextReporter:
         word = STATUS_WORD.get(result.status, "")
         self._print(line, COLORS.get(word), force=result.failed)
         if (result.failed or result.status == "warn") and result.extra.get("preview"):
-            self._print(result.extra["preview"], force=True)
+            self._print(result.extra["preview"], force=result.failed)
 
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)

@@ -71,7 +71,7 @@ def read_spec(entry: Any, where: str) -> GenericTestSpec:
     else:
         raise ProjectError(
             f"{where}: cannot read test {entry!r}: write a test name (`- not_null`) or "
-            "one name mapped to its arguments (`- accepted_values: {{values: [a, b]}}`)"
+            "one name mapped to its arguments (`- accepted_values: {values: [a, b]}`)"
         )
     if not isinstance(test, str) or not test.strip():
         raise ProjectError(f"{where}: a test needs a name, got {test!r}")

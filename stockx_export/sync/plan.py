@@ -1,0 +1,135 @@
+"""What a push has to send: every key of the table against the state, in one SQL join.
+
+Each key of the table is
+
+    new        never acknowledged by this destination
+    changed    acknowledged, but the row's fingerprint differs now
+    unchanged  acknowledged with this very fingerprint: not sent again
+    rejected   refused last time it was sent: sent again, whatever its fingerprint
+
+and each key acknowledged earlier but missing from the table is *gone*: Peak has
+no delete operation, so gone keys are reported (and stay in the state), never
+silently forgotten.
+
+The plan runs in DuckDB with the state database attached to the project
+database; only the keys that are not unchanged are kept, in a temporary table
+holding the row JSON to send, so a push re-reads nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from stockx_export.export.contract import Resource
+from stockx_export.export.serialize import BATCH_ROWS, key_order_sql, quote_identifier, row_json_sql
+from stockx_export.sync.state import T, PlanCounts
+
+PLAN_TABLE = "stockx_sync_plan"  # a temporary table of the planning connection
+NEW, CHANGED, UNCHANGED, REJECTED, GONE = "new", "changed", "unchanged", "rejected", "gone"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """The counts of one plan; ``full`` sends every row of the table."""
+
+    table_rows: int
+    new: int
+    changed: int
+    unchanged: int
+    rejected: int
+    gone: int
+    full: bool = False
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "changes"
+
+    @property
+    def to_send(self) -> int:
+        return self.table_rows if self.full else self.new + self.changed + self.rejected
+
+    def counts(self) -> PlanCounts:
+        return PlanCounts(self.mode, self.table_rows, self.new, self.changed, self.unchanged, self.rejected,
+                          self.gone, self.to_send)
+
+
+def key_text_sql(resource: Resource) -> str:
+    """A SQL expression giving a row's key as a JSON array of the values as sent:
+    ``["P1","L1","size:S","2025-01-28"]``. Independent of the payload's timestamp
+    format, so a format change re-sends rows but never makes keys look new."""
+    parts = []
+    for column in resource.key:
+        ident = quote_identifier(column.name)
+        if column.peak_type == "string":
+            parts.append(f"to_json({ident})")
+        elif column.peak_type == "date":
+            parts.append(f"""'"' || strftime({ident}, '%Y-%m-%d') || '"'""")
+        elif column.peak_type == "timestamp":
+            parts.append(f"""'"' || strftime({ident}, '%Y-%m-%dT%H:%M:%SZ') || '"'""")
+        else:
+            parts.append(f"CAST({ident} AS VARCHAR)")
+    return "concat('[', " + ", ',', ".join(parts) + ", ']')"
+
+
+def _rows_sql(relation: str, resource: Resource, strftime: str) -> str:
+    """Key columns, key text, row JSON and its fingerprint for every row of ``relation``."""
+    keys = ", ".join(quote_identifier(c.name) for c in resource.key)
+    return (
+        f"SELECT *, md5(row_json) AS fingerprint FROM ("
+        f"SELECT {keys}, {key_text_sql(resource)} AS key, {row_json_sql(resource, strftime)} AS row_json "
+        f"FROM {relation})"
+    )
+
+
+def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, destination: str,
+                 table_rows: int, full: bool = False) -> SyncPlan:
+    """Classify every key (see module docstring); keep the rows to send in ``stockx_sync_plan``.
+
+    ``table_rows`` is the table's row count (the preflight counted it), so the
+    unchanged rows never need to be stored or counted.
+    """
+    c_keys = ", ".join(f"c.{quote_identifier(c.name)}" for c in resource.key)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {PLAN_TABLE} AS
+            WITH cur AS ({_rows_sql(relation, resource, strftime)}),
+            acked AS (SELECT key, fingerprint FROM {T}.acknowledged WHERE destination = $destination),
+            refused AS (SELECT key FROM {T}.rejected WHERE destination = $destination),
+            classified AS (
+                SELECT coalesce(c.key, a.key) AS key, {c_keys}, c.row_json,
+                       coalesce(c.fingerprint, a.fingerprint) AS fingerprint,
+                       CASE WHEN c.key IS NULL THEN '{GONE}'
+                            WHEN r.key IS NOT NULL THEN '{REJECTED}'
+                            WHEN a.key IS NULL THEN '{NEW}'
+                            WHEN a.fingerprint <> c.fingerprint THEN '{CHANGED}'
+                            ELSE '{UNCHANGED}' END AS status
+                FROM cur c FULL OUTER JOIN acked a ON a.key = c.key
+                LEFT JOIN refused r ON r.key = c.key)
+            SELECT * FROM classified WHERE status <> '{UNCHANGED}'""",
+        {"destination": destination},
+    )
+    counts = dict(con.execute(f"SELECT status, count(*) FROM {PLAN_TABLE} GROUP BY status").fetchall())
+    new, changed, rejected = counts.get(NEW, 0), counts.get(CHANGED, 0), counts.get(REJECTED, 0)
+    unchanged = table_rows - new - changed - rejected
+    return SyncPlan(table_rows, new, changed, unchanged, rejected, counts.get(GONE, 0), full)
+
+
+def gone_keys(con: Any, limit: int) -> list[str]:
+    """The first ``limit`` gone keys of the last plan, in key-text order."""
+    return [k for (k,) in con.execute(
+        f"SELECT key FROM {PLAN_TABLE} WHERE status = '{GONE}' ORDER BY key LIMIT ?", [limit]).fetchall()]
+
+
+def iter_send_rows(con: Any, relation: str, resource: Resource, strftime: str, full: bool,
+                   batch_rows: int = BATCH_ROWS) -> Iterator[list[tuple[str, str, str]]]:
+    """Batches of ``(key, fingerprint, row JSON)`` to send, in primary-key order
+    (the export's order): the plan's new, changed and rejected rows, or with
+    ``full`` every row of the table."""
+    order = key_order_sql(resource)
+    if full:
+        query = f"SELECT key, fingerprint, row_json FROM ({_rows_sql(relation, resource, strftime)}) ORDER BY {order}"
+    else:
+        query = f"SELECT key, fingerprint, row_json FROM {PLAN_TABLE} WHERE status <> '{GONE}' ORDER BY {order}"
+    result = con.execute(query)
+    while batch := result.fetchmany(batch_rows):
+        yield batch

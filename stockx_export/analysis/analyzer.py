@@ -18,6 +18,7 @@ class Analyzer:
         self.project = project
         self.con = con
         self._parsed: dict[str, Parsed] = {}
+        self._compiled: dict[str, str] = {}
         self._check_syntax = duckdb_syntax_checker(con)
         self.schemas = SchemaInference(self)
 
@@ -27,6 +28,12 @@ class Analyzer:
             return path.relative_to(self.project.config.root).as_posix()
         except ValueError:
             return str(path)
+
+    def compiled(self, node) -> str:
+        """``node``'s SQL as it will run, rendered once."""
+        if node.unique_id not in self._compiled:
+            self._compiled[node.unique_id] = self.project.compile(node)
+        return self._compiled[node.unique_id]
 
     def parsed(self, node) -> Parsed:
         """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""

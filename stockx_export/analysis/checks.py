@@ -6,6 +6,10 @@ a failed check stops ``stockx build`` / ``run`` before the first node runs.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
 from stockx_export.analysis.analyzer import Analyzer
 from stockx_export.analysis.problems import CheckError, Problem
 from stockx_export.analysis.references import direct_reads, direct_reads_level
@@ -37,25 +41,85 @@ def contract_problems(analyzer: Analyzer, node) -> list[Problem]:
     return problems
 
 
-def check_models(analyzer: Analyzer, nodes: list) -> list[Problem]:
+CACHE_FILE = "check_cache.json"
+CACHE_VERSION = "1"
+MAX_KEYS = 20_000
+
+
+class CleanCache:
+    """Keys of models that passed every check, in ``target/check_cache.json``.
+
+    A key hashes all a model's non-contract checks depend on: its compiled SQL and
+    the relations it may read. A model found clean before is not parsed again;
+    contracted models are always checked (their upstream columns may change).
+    """
+
+    def __init__(self, target_dir: Path) -> None:
+        self.path = target_dir / CACHE_FILE
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            self.keys = set(data["clean"]) if data.get("version") == CACHE_VERSION else set()
+        except (OSError, ValueError, KeyError, TypeError):
+            self.keys = set()
+        self.seen: set[str] = set()
+
+    @staticmethod
+    def key(project, node, sql: str) -> str:
+        reads = []
+        for name in node.refs:
+            upstream = project.by_name.get(name)
+            reads.append(str(upstream.relation) if upstream is not None else name)
+        reads += [str(project.sources[s].relation) for s in node.sources if s in project.sources]
+        text = json.dumps([CACHE_VERSION, sql, sorted(reads), str(node.relation)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def save(self) -> None:
+        # Keep the keys of models not selected this time; forget them all once stale ones pile up.
+        keep = self.keys | self.seen if len(self.keys) < MAX_KEYS else self.seen
+        if keep != self.keys:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({"version": CACHE_VERSION, "clean": sorted(keep)}) + "\n", encoding="utf-8")
+
+
+def _contracted(node) -> bool:
+    contract = node.config.get("contract") or {}
+    return isinstance(contract, dict) and bool(contract.get("enforced"))
+
+
+def check_models(analyzer: Analyzer, nodes: list, cache: CleanCache | None = None) -> list[Problem]:
     """Every problem the static checks find in ``nodes`` (models), in node order."""
-    level = direct_reads_level(analyzer.project.config.settings)
+    project = analyzer.project
+    level = direct_reads_level(project.config.settings)
     problems: list[Problem] = []
     for node in nodes:
-        parsed = analyzer.parsed(node)
-        if parsed.problem is not None:
-            problems.append(parsed.problem)
-        if parsed.expression is None:
-            continue
-        problems += direct_reads(analyzer.project, node, parsed.expression, level)
-        problems += contract_problems(analyzer, node)
+        key = None
+        if cache is not None and not _contracted(node):
+            key = CleanCache.key(project, node, analyzer.compiled(node))
+            if key in cache.keys:
+                cache.seen.add(key)
+                continue
+        found = _check(analyzer, node, level)
+        if key is not None and not found:
+            cache.seen.add(key)
+        problems += found
     return problems
+
+
+def _check(analyzer: Analyzer, node, level: str) -> list[Problem]:
+    parsed = analyzer.parsed(node)
+    problems = [parsed.problem] if parsed.problem is not None else []
+    if parsed.expression is None:
+        return problems
+    problems += direct_reads(analyzer.project, node, parsed.expression, level)
+    return problems + contract_problems(analyzer, node)
 
 
 def run_checks(project, con, order: list[str], warn) -> Analyzer:
     """Check the models in ``order``; warnings go to ``warn``, errors raise :class:`CheckError`."""
     analyzer = Analyzer(project, con)
-    problems = check_models(analyzer, analyzer.models(order))
+    cache = CleanCache(project.config.target_dir)
+    problems = check_models(analyzer, analyzer.models(order), cache)
+    cache.save()
     for problem in problems:
         if problem.level == "warn":
             warn(str(problem))

@@ -25,11 +25,12 @@ def _digest(value) -> str:
 
 def normalised_sql(sql: str) -> str:
     """``sql`` as sqlglot prints it (DuckDB dialect): one canonical text per query, comments dropped."""
-    import sqlglot
     from sqlglot.errors import SqlglotError
 
+    from stockx_export.analysis.parse import parse_duckdb
+
     try:
-        return ";\n".join(e.sql(dialect="duckdb", comments=False) for e in sqlglot.parse(sql, read="duckdb") if e)
+        return ";\n".join(e.sql(dialect="duckdb", comments=False) for e in parse_duckdb(sql) if e)
     except SqlglotError:
         # SQL sqlglot cannot read still gets a fingerprint: comments and whitespace removed by hand.
         without = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)

@@ -27,6 +27,19 @@ class Parsed:
     problem: Problem | None = None
 
 
+_PARSED: dict[str, list] = {}
+
+
+def parse_duckdb(sql: str) -> list:
+    """``sqlglot.parse(sql, read="duckdb")``, once per text in this process (checks and
+    fingerprints read the same SQL). Callers must not modify the expressions: copy first."""
+    if sql not in _PARSED:
+        import sqlglot
+
+        _PARSED[sql] = sqlglot.parse(sql, read="duckdb")
+    return _PARSED[sql]
+
+
 def source_line(raw: str, compiled: str, compiled_line: int) -> int | None:
     """The line of ``raw`` (the model file) that rendered as ``compiled_line`` of ``compiled``.
 
@@ -75,7 +88,7 @@ def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax
         where = f"{compiled_path}:{compiled_line}" if compiled_line else compiled_path
         return Parsed(sql, None, Problem(path, f"{description} (compiled SQL: {where})", line))
     try:
-        expressions = sqlglot.parse(sql, read="duckdb")
+        expressions = parse_duckdb(sql)
     except (ParseError, TokenError) as exc:
         reason = str(exc).splitlines()[0]
         return Parsed(

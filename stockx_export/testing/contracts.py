@@ -97,14 +97,18 @@ def constraint_violations(con, node: Node, relation: str) -> list[str]:
         name = quote(column.name)
         nulls = con.execute(f"select count(*) from {relation} where {name} is null").fetchone()[0]
         if nulls:
-            problems.append(f"column {column.name}: {nulls} null value{'s' if nulls != 1 else ''} break constraint {'/'.join(sorted(kinds))}")
+            problems.append(f"column {column.name}: {_counted(nulls, 'null value')} constraint {'/'.join(sorted(kinds))}")
         if "primary_key" in kinds:
             duplicated = con.execute(
                 f"select count(*) from (select {name} from {relation} group by {name} having count(*) > 1)"
             ).fetchone()[0]
             if duplicated:
-                problems.append(f"column {column.name}: {duplicated} duplicated value{'s' if duplicated != 1 else ''} break constraint primary_key")
+                problems.append(f"column {column.name}: {_counted(duplicated, 'duplicated value')} constraint primary_key")
     return problems
+
+
+def _counted(count: int, what: str) -> str:
+    return f"{count} {what} breaks" if count == 1 else f"{count} {what}s break"
 
 
 def contract_check(node: Node) -> Callable[[object, str], None] | None:
@@ -120,7 +124,7 @@ def contract_check(node: Node) -> Callable[[object, str], None] | None:
             listed = "\n".join(f"  - {p}" for p in problems)
             count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
             raise ContractError(
-                f"contract of {node.name} not met ({count}); the previous {node.name} is unchanged:\n{listed}"
+                f"contract of {node.name} not met ({count}); {node.relation} is left as it was:\n{listed}"
             )
 
     return check

@@ -29,6 +29,8 @@ COMMANDS: dict[str, str] = {
     "check": "stockx_export.commands.analysis:check",
     "lineage": "stockx_export.commands.analysis:lineage",
     "export": "stockx_export.commands.export:export",
+    "runs": "stockx_export.commands.sync:runs",
+    "rejected": "stockx_export.commands.sync:rejected",
 }
 
 

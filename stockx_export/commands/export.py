@@ -34,15 +34,23 @@ from stockx_export.cli import handle_errors, project_options
 @click.option("--max-attempts", type=int, default=None, help="Attempts per page before giving up (default 8).")
 @click.option("--retry-seconds", type=float, default=None, help="Seconds per page before giving up (default 300).")
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for one answer (default 30).")
+@click.option("--full", is_flag=True, help="With --push: send every row, not only new, changed and rejected ones.")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print what --push would send (new, changed, unchanged, rejected before, gone); send nothing.")
+@click.option("--force", is_flag=True, help="With --push: send even when the volume guard would stop.")
+@click.option("--state-db", default=None, help="Sync state DuckDB file (default .stockx/state.duckdb).")
 @project_options
 @handle_errors
 def export(model, out_dir, push, validate_only, object_, solution_name, prefix, suffix, base_url, path_template,
            operation, timestamp_format, page_rows, page_bytes, requests_per_second, in_flight, max_attempts,
-           retry_seconds, timeout, project_dir, vars_, database):
+           retry_seconds, timeout, full, plan_only, force, state_db, project_dir, vars_, database):
     """Export MODEL (default stock_extra) as Peak ingest payloads.
 
     Checks the last build and the table first; then writes the payloads to
-    --out DIR, or sends them with --push (or --validate-only). Exit code 0 when
+    --out DIR, or sends them with --push (or --validate-only). --push sends
+    only the rows that are new, changed or were rejected since the last push
+    to the same destination (the sync state, .stockx/state.duckdb); --full
+    sends every row, --plan shows what would be sent. Exit code 0 when
     every row was acknowledged, 1 when Peak rejected some rows (listed in
     target/export/rejected.jsonl), 2 when the export was aborted.
     """
@@ -50,8 +58,10 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
     from stockx_export.errors import ExportError
     from stockx_export.export import run
 
-    if sum((out_dir is not None, push, validate_only)) != 1:
+    if sum((out_dir is not None, push or plan_only, validate_only)) != 1:
         raise ExportError("choose one of --out DIR, --push or --validate-only")
+    if (full or force or state_db) and not (push or plan_only):
+        raise ExportError("--full, --force and --state-db go with --push or --plan")
     overrides = {
         "object": object_, "solution_name": solution_name, "prefix": prefix, "suffix": suffix,
         "base_url": base_url, "path": path_template, "operation": operation, "timestamp_format": timestamp_format,
@@ -60,6 +70,11 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
     }
     config = load_config(project_dir, vars=vars_, database=database)
     job = run.plan(config, model, overrides, os.environ, dry_run=validate_only)
+    if push or plan_only:
+        from stockx_export.commands.sync import push_with_state
+
+        push_with_state(config, job, full=full, plan_only=plan_only, force=force, state_db=state_db)
+        return
     token = None if out_dir is not None else run.token_from(os.environ)
     con = run.connect_read_only(config.database)
     try:

@@ -213,46 +213,8 @@ class StateStore:
         )
 
     def recover(self) -> list[int]:
-        """Close runs left 'running' by a killed push (as aborted) and merge every
-        unmerged run. Safe only while this process holds the state database, which
-        DuckDB's own file lock guarantees. Returns the ids of the runs closed."""
-        stale = [r for (r,) in self.writer.execute(
-            f"SELECT run_id FROM {T}.runs WHERE status = ? ORDER BY run_id", [RUNNING]).fetchall()]
-        if stale:
-            self.writer.execute(
-                f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = updated_at WHERE status = ?",
-                [ABORTED, KILLED, RUNNING],
-            )
-        for run_id, destination, touched in self.writer.execute(
-            f"SELECT run_id, destination, rows_acknowledged + rows_rejected FROM {T}.runs "
-            "WHERE NOT merged ORDER BY run_id"
-        ).fetchall():
-            self._merge(run_id, destination, touched)
-        return stale
-
-    def _merge(self, run_id: int, destination: str, touched: int) -> None:
-        """Delete entries a later run superseded; one transaction."""
-        w = self.writer
-        w.execute("BEGIN TRANSACTION")
-        try:
-            if touched:
-                this_run = f"destination = $d AND run_id = $r"
-                w.execute(
-                    f"DELETE FROM {T}.acknowledged WHERE destination = $d AND run_id < $r "
-                    f"AND key IN (SELECT key FROM {T}.acknowledged WHERE {this_run})",
-                    {"d": destination, "r": run_id},
-                )
-                w.execute(
-                    f"DELETE FROM {T}.rejected WHERE destination = $d AND run_id < $r AND key IN ("
-                    f"SELECT key FROM {T}.acknowledged WHERE {this_run} "
-                    f"UNION ALL SELECT key FROM {T}.rejected WHERE {this_run})",
-                    {"d": destination, "r": run_id},
-                )
-            w.execute(f"UPDATE {T}.runs SET merged = true WHERE run_id = ?", [run_id])
-            w.execute("COMMIT")
-        except BaseException:
-            w.execute("ROLLBACK")
-            raise
+        """See :func:`recover`."""
+        return recover(self.writer)
 
     # -- questions the guard asks ------------------------------------------------------
     def acknowledged_keys(self) -> int:
@@ -333,7 +295,51 @@ class StateStore:
         )
         touched = self.writer.execute(
             f"SELECT rows_acknowledged + rows_rejected FROM {T}.runs WHERE run_id = ?", [run_id]).fetchone()[0]
-        self._merge(run_id, self.id, touched)
+        _merge(self.writer, run_id, self.id, touched)
+
+
+def recover(w: Any) -> list[int]:
+    """Close runs left 'running' by a killed push (as aborted) and merge every
+    unmerged run. Safe only while this process holds the state database, which
+    DuckDB's own file lock guarantees (no other process can have it open).
+    Returns the ids of the runs closed."""
+    stale = [r for (r,) in w.execute(
+        f"SELECT run_id FROM {T}.runs WHERE status = ? ORDER BY run_id", [RUNNING]).fetchall()]
+    if stale:
+        w.execute(
+            f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = updated_at WHERE status = ?",
+            [ABORTED, KILLED, RUNNING],
+        )
+    for run_id, destination, touched in w.execute(
+        f"SELECT run_id, destination, rows_acknowledged + rows_rejected FROM {T}.runs "
+        "WHERE NOT merged ORDER BY run_id"
+    ).fetchall():
+        _merge(w, run_id, destination, touched)
+    return stale
+
+
+def _merge(w: Any, run_id: int, destination: str, touched: int) -> None:
+    """Delete entries a later run superseded; one transaction."""
+    w.execute("BEGIN TRANSACTION")
+    try:
+        if touched:
+            this_run = "destination = $d AND run_id = $r"
+            w.execute(
+                f"DELETE FROM {T}.acknowledged WHERE destination = $d AND run_id < $r "
+                f"AND key IN (SELECT key FROM {T}.acknowledged WHERE {this_run})",
+                {"d": destination, "r": run_id},
+            )
+            w.execute(
+                f"DELETE FROM {T}.rejected WHERE destination = $d AND run_id < $r AND key IN ("
+                f"SELECT key FROM {T}.acknowledged WHERE {this_run} "
+                f"UNION ALL SELECT key FROM {T}.rejected WHERE {this_run})",
+                {"d": destination, "r": run_id},
+            )
+        w.execute(f"UPDATE {T}.runs SET merged = true WHERE run_id = ?", [run_id])
+        w.execute("COMMIT")
+    except BaseException:
+        w.execute("ROLLBACK")
+        raise
 
 
 @dataclass(frozen=True)

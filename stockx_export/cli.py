@@ -64,6 +64,14 @@ def handle_errors(func):
     return wrapper
 
 
+def _set_profiles_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    # Read only by dbt projects; kept out of every command's signature.
+    from stockx_export.dbt_project import set_profiles_dir
+
+    set_profiles_dir(value)
+    return value
+
+
 def project_options(func):
     """The options every command takes: where the project is and how to override it."""
 
@@ -76,6 +84,13 @@ def project_options(func):
     )
     @click.option("--vars", "vars_", default=None, help="YAML or JSON mapping overriding project vars.")
     @click.option("--database", default=None, help="DuckDB file to build into (or :memory:).")
+    @click.option(
+        "--profiles-dir",
+        default=None,
+        expose_value=False,
+        callback=_set_profiles_dir,
+        help="Folder of a dbt project's profiles.yml (default: $DBT_PROFILES_DIR, else the project directory).",
+    )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)

@@ -118,8 +118,14 @@ class Project:
         for path, display, base in seeds:
             self._add_seed(path, display, base)
         self._model_files = {p.stem: (p, d, b) for p, d, b in models}
+        if cfg.flavour == "dbt":  # docs blocks; Python models, snapshots and packages reported
+            from stockx_export.dbt import support
+
+            support.before_models(self)
         for path, display, base in models:
             self._parse_model(path, display, base)
+        if cfg.flavour == "dbt":  # Jinja in descriptions, as dbt renders it
+            support.after_models(self)
         self._check_patches()
         for node in self.nodes.values():
             self.dag.add(node.unique_id, node.depends_on)

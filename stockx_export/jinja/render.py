@@ -186,6 +186,7 @@ class Renderer:
             adapter=_Adapter(self),
             run_query=self._run_query,
             modules=ctx.Modules,
+            doc=self._doc,
             tojson=ctx.tojson,
             fromjson=ctx.fromjson,
             toyaml=ctx.toyaml,
@@ -233,6 +234,17 @@ class Renderer:
         if (source_name, table_name) not in frame.sources:
             frame.sources.append((source_name, table_name))
         return self.resolver.resolve_source(source_name, table_name, frame)
+
+    def _doc(self, *args: str) -> str:
+        """``doc('name')`` (or ``doc('package', 'name')``): the text of a ``{% docs %}`` block."""
+        name = args[-1] if args else ""
+        block = self.macros.docs.get(name)
+        if block is None:
+            close = difflib.get_close_matches(name, list(self.macros.docs), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; define it in a {% docs %} block in a .md file"
+            raise CompilationError(f"doc('{name}') not found{hint}")
+        opening = block.source.index("%}") + 2
+        return block.source[opening : block.source.rindex("{%")].strip()
 
     def _is_incremental(self) -> bool:
         frame = self.frame

@@ -83,12 +83,18 @@ def environment(values: dict[str, Any]) -> Iterator[None]:
 def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
     """Create a table per given input (and an empty one per undeclared-but-typed input)."""
     relations: dict[Any, Relation] = {}
+    inputs = []
     for number, item in enumerate(node.extra["given"], 1):
         where = f"{node.path}: unit test '{node.name}', given {number}"
         key = parse_input(item["input"], where)
-        rows = read_rows(item, f"{where} ({_describe(key)})")
+        inputs.append((key, read_rows(item, f"{where} ({_describe(key)})"), f"{where} ({_describe(key)})"))
+    # `this` last: its columns default to the model's own output types over the other inputs.
+    for key, rows, where in sorted(inputs, key=lambda i: i[0] == "this"):
+        declared = _declared(project, model, key)
+        if key == "this" and not (declared and all(t for _, t in declared)):
+            declared = _output_types(project, con, model, relations) or declared
         table = _table_name(key)
-        load_table(con, table, given_columns(_declared(project, model, key), rows), rows, f"{where} ({_describe(key)})")
+        load_table(con, table, given_columns(declared, rows), rows, where)
         relations[key] = Relation("main", table)
     for key in [*model.refs, *model.sources]:
         if key in relations or (isinstance(key, str) and project.by_name[key].materialized == "ephemeral"):
@@ -103,6 +109,19 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
         load_table(con, table, given_columns(declared, Rows()), Rows(), node.path)
         relations[key] = Relation("main", table)
     return relations
+
+
+def _output_types(project, con, model: Node, relations: dict[Any, Relation]) -> list[tuple[str, str]]:
+    """The model's output columns on a first (non-incremental) run over the given inputs; [] if unknown."""
+    from stockx_export.db import database_error_types
+    from stockx_export.errors import StockxError
+
+    try:
+        with project.renderer.overridden(macros={"is_incremental": False}), isolated(project, con):
+            sql = project.compile(model, relations)
+        return columns_of(con, f"(\n{sql}\n)")
+    except (StockxError, *database_error_types()):
+        return []
 
 
 def run_unit_test(runner, node: Node) -> NodeResult:

@@ -11,7 +11,7 @@ then, each in a fresh subprocess so ``ru_maxrss`` is that step's own peak:
     copy       COPY (SELECT * ... ORDER BY key) TO 'x.json' (FORMAT json): same rows, same order
 
 ratio = serialize seconds / copy seconds (target <= 1.0). Both run under the
-same DuckDB memory_limit (the export's default, 1GB), as the export does.
+same DuckDB memory_limit (the export's default, 256MB), as the export does.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def child(step: str, db: str, out: str) -> None:
     from stockx_export.db import connect
     from stockx_export.export.contract import STOCK_EXTRA
     from stockx_export.export.run import ExportJob, pages_of
+    from stockx_export.export.serialize import row_key
     from stockx_export.export.settings import resolve_settings
 
     settings = resolve_settings()
@@ -66,10 +67,15 @@ def child(step: str, db: str, out: str) -> None:
     rows = pages = size = 0
     if step == "serialize":
         job = ExportJob("stock_extra", "main.stock_extra", STOCK_EXTRA, settings)
+        previous = None
         for page in pages_of(con, job):
             rows += len(page.rows)
             pages += 1
             size += page.size
+            # Key order across page boundaries, checked on the fly (two rows per page).
+            first, last = row_key(STOCK_EXTRA, page.rows[0]), row_key(STOCK_EXTRA, page.rows[-1])
+            assert previous is None or previous < first <= last, (previous, first, last)
+            previous = last
     else:
         con.execute(f"COPY (SELECT * FROM stock_extra ORDER BY {KEY}) TO '{out}' (FORMAT json)")
         size = os.path.getsize(out)

@@ -106,3 +106,16 @@ def test_halves_rebuild_bodies(con):
     assert (len(first.rows), len(second.rows)) == (2, 3)
     assert first.rows + second.rows == page.rows
     assert json.loads(second.body)["data"] == [json.loads(r) for r in page.rows[2:]]
+
+
+def test_key_order_holds_when_duckdb_sorts_in_parallel():
+    # Enough rows for several row groups, so the sort and the projection above it run on many threads.
+    connection = duckdb.connect()
+    connection.execute("SET threads = 4")
+    connection.execute("SET preserve_insertion_order = true")
+    create_stock_extra(connection, 250_000)
+    keys = [row_key(STOCK_EXTRA, row) for row in all_rows(connection, batch_rows=20_000)]
+    connection.close()
+    assert len(keys) == 250_000
+    assert keys == sorted(keys, key=lambda key: tuple(str(v).encode() for v in key))
+    assert len(set(keys)) == len(keys)

@@ -59,6 +59,8 @@ def preflight(con: Any, job: ExportJob) -> int:
 
     Also caps DuckDB's memory so the key-order sort spills instead of growing.
     """
+    # Row order relies on projections keeping the order of a sorted subquery.
+    con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"SET memory_limit = '{job.settings.memory_limit}'")
     except Exception as exc:  # DuckDB's error types load lazily; any failure here is a bad setting

@@ -59,12 +59,21 @@ def key_order_sql(resource: Resource) -> str:
     return ", ".join(quote_identifier(c.name) for c in resource.key)
 
 
+def sorted_rows_sql(relation: str, resource: Resource) -> str:
+    """The relation's rows in primary-key order, as a subquery.
+
+    The JSON is built *above* the sort, not sorted along with it: DuckDB then
+    sorts the narrow (and compressed) typed columns instead of wide JSON
+    strings, which is what makes the export faster than ``COPY ... (FORMAT
+    json)``. A projection over an ordered subquery keeps its order in DuckDB as
+    long as ``preserve_insertion_order`` is on (the preflight turns it on).
+    """
+    return f"(SELECT * FROM {relation} ORDER BY {key_order_sql(resource)})"
+
+
 def rows_query(relation: str, resource: Resource, timestamp_format: str) -> str:
     """The query returning each row's JSON text, in primary-key order."""
-    return (
-        f"SELECT {row_json_sql(resource, timestamp_format)} AS row_json "
-        f"FROM {relation} ORDER BY {key_order_sql(resource)}"
-    )
+    return f"SELECT {row_json_sql(resource, timestamp_format)} AS row_json FROM {sorted_rows_sql(relation, resource)}"
 
 
 def iter_row_batches(
@@ -93,8 +102,7 @@ def iter_rows(
         for c in resource.key
     )
     result = con.execute(
-        f"SELECT {keys}, {row_json_sql(resource, timestamp_format)} FROM {relation} "
-        f"ORDER BY {key_order_sql(resource)}"
+        f"SELECT {keys}, {row_json_sql(resource, timestamp_format)} FROM {sorted_rows_sql(relation, resource)}"
     )
     width = len(resource.key)
     while batch := result.fetchmany(batch_rows):

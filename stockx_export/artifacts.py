@@ -11,7 +11,8 @@ manifest.json
     data test tests; null otherwise). Data tests also carry test_kind (generic
     | singular), test_name, column_name and test_metadata {name, namespace,
     kwargs} (null for singular tests); unit tests carry model, given, expect
-    and overrides as written), ``sources`` (by unique_id: unique_id,
+    and overrides as written; every node also has the fingerprint written by
+    stockx_export.analysis.fingerprint), ``sources`` (by unique_id: unique_id,
     source_name, name, relation, external_location, path, columns).
 
 run_results.json

@@ -25,7 +25,8 @@ CTE_PREFIX = "__stockx_cte__"
 # Config keys whose values are mappings: in folder config they are settings, not sub-folders.
 MAPPING_CONFIGS = {"meta", "contract", "column_types", "docs", "persist_docs", "grants", "quote_columns"}
 # Ties in DAG order: tests first, so each runs right after what it tests; then seeds, then models.
-RESOURCE_ORDER = {"test": -1, "unit_test": -1, "seed": 0, "model": 1}
+# Sources run nothing: they come first, so a source's tests are ready as soon as their seed is.
+RESOURCE_ORDER = {"source": -2, "test": -1, "unit_test": -1, "seed": 0, "model": 1}
 
 
 class CteName(str):

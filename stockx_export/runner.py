@@ -116,10 +116,11 @@ class Runner:
         failed unit test also skips the model it tests.
         """
         dag, nodes = self.project.dag, self.project.nodes
-        if node.resource_type == "test" and node.extra.get("attached_node") in nodes:
+        # A source is in the DAG but not in nodes: a failed source test still skips what reads the source.
+        if node.resource_type == "test" and node.extra.get("attached_node") in dag:
             roots = [node.extra["attached_node"]]
         elif node.resource_type == "test":
-            roots = [p for p in node.depends_on if p in nodes]
+            roots = [p for p in node.depends_on if p in dag]
         elif node.resource_type == "unit_test":
             roots = [node.extra["model_id"]]
         else:

@@ -371,6 +371,33 @@ def test_singular_test_with_config_and_source_tests_wait_for_the_seed_behind_the
     assert result.exit_code == 1
 
 
+def test_a_failed_source_test_skips_the_models_reading_the_source(make_project):
+    root, stockx = make_project(
+        {
+            "seeds/raw.csv": "id\n1\n1\n",
+            "models/sources.yml": """
+                version: 2
+                sources:
+                  - name: shop
+                    tables:
+                      - name: raw
+                        columns:
+                          - name: id
+                            data_tests: [unique]
+            """,
+            "models/from_source.sql": "select * from {{ source('shop', 'raw') }}\n",
+            "models/from_seed.sql": "select * from {{ ref('raw') }}\n",
+        }
+    )
+    result = stockx("build")
+    assert node_lines(result.output) == [
+        "1 of 4 OK loaded seed main.raw",
+        "2 of 4 FAIL source_unique_shop_raw_id",
+        "3 of 4 OK created view main.from_seed",
+        "4 of 4 SKIP model main.from_source",
+    ]
+
+
 def test_unknown_test_name_is_a_project_error(make_project):
     root, stockx = make_project(
         {

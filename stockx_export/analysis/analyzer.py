@@ -32,17 +32,19 @@ class Analyzer:
     def compiled(self, node) -> str:
         """``node``'s SQL as it will run, rendered once."""
         if node.unique_id not in self._compiled:
-            self._compiled[node.unique_id] = self.project.compile(node)
+            try:
+                self._compiled[node.unique_id] = self.project.compile(node)
+            except CompilationError:
+                # Rendering can need the run itself (dbt's run_query over an upstream model
+                # not built yet): such a model is left to run time, which reports its errors.
+                self._compiled[node.unique_id] = ""
         return self._compiled[node.unique_id]
 
     def parsed(self, node) -> Parsed:
         """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""
         if node.unique_id not in self._parsed:
-            try:
-                sql = self.project.compile(node)
-            except CompilationError:
-                # Rendering can need the run itself (dbt's run_query over an upstream model
-                # not built yet): leave such a model to run time, which reports its errors.
+            sql = self.compiled(node)
+            if not sql:
                 self._parsed[node.unique_id] = Parsed("", None)
                 return self._parsed[node.unique_id]
             parsed = parse_sql(

@@ -99,7 +99,7 @@ def check_models(analyzer: Analyzer, nodes: list, cache: CleanCache | None = Non
                 cache.seen.add(key)
                 continue
         found = _check(analyzer, node, level)
-        if key is not None and not found:
+        if key is not None and not found and analyzer.compiled(node):
             cache.seen.add(key)
         problems += found
     return problems

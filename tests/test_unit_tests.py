@@ -122,6 +122,32 @@ def test_csv_rows_and_var_overrides(make_project):
     assert result.exit_code == 0, result.output
 
 
+def test_fixture_files(make_project):
+    tests = """
+  - name: from_files
+    model: totals
+    given:
+      - input: ref('orders')
+        format: csv
+        fixture: two_orders
+    expect:
+      format: sql
+      fixture: expected_totals
+"""
+    extra = {
+        "tests/fixtures/two_orders.csv": "id,customer,amount,ordered_on\n1,a,5,2026-11-01\n2,a,7,2026-11-02\n",
+        "tests/fixtures/expected/expected_totals.sql": "select 'a' as customer, 12 as total, date '2026-11-02' as last_on\n",
+    }
+    root, stockx, result = run(make_project, tests, extra=extra)
+    assert result.exit_code == 0, result.output
+    (root / "tests/fixtures/two_orders.csv").unlink()
+    result = stockx("test")
+    assert result_of(root, "from_files")["message"] == (
+        f"models/_unit.yml: unit test 'from_files', given 1 (ref('orders')): fixture 'two_orders.csv' not found "
+        f"(looked in {root / 'tests/sql/fixtures'}, {root / 'tests/fixtures'})"
+    )
+
+
 def test_is_incremental_override_reads_this_from_the_given_rows(make_project):
     tests = f"""
   - name: only_rows_after_the_last_built_day
@@ -308,7 +334,8 @@ def test_an_input_with_declared_columns_may_be_left_out(make_project):
         ),
         (
             "  - name: t\n    model: totals\n    given: []\n",
-            "Error: models/_unit.yml: unit test 't': 'expect' needs rows (a YAML list, or CSV text with `format: csv`)\n",
+            "Error: models/_unit.yml: unit test 't': 'expect' needs rows (a YAML list, or CSV text with `format: csv`) "
+            "or a fixture\n",
         ),
     ],
 )

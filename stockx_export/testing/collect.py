@@ -314,8 +314,8 @@ def _unit_tests(project) -> list[Node]:
                 raise ProjectError(f"{where}: every item of 'given' needs `input: ref('name')` or `input: source('s', 't')`")
             _check_input(project, parse_input(item["input"], where), where)
         expect = raw.get("expect")
-        if not isinstance(expect, dict) or "rows" not in expect:
-            raise ProjectError(f"{where}: 'expect' needs rows (a YAML list, or CSV text with `format: csv`)")
+        if not isinstance(expect, dict) or not ("rows" in expect or "fixture" in expect):
+            raise ProjectError(f"{where}: 'expect' needs rows (a YAML list, or CSV text with `format: csv`) or a fixture")
         nodes.append(
             Node(
                 unique_id=f"unit_test.{project.config.name}.{model.name}.{name}",

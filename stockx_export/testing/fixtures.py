@@ -1,7 +1,9 @@
 """Unit test rows as typed tables in an in-memory DuckDB.
 
 Rows come as a YAML list of mappings (``format: dict``, the default), as CSV
-text (``format: csv``; an empty field is NULL) or as a query (``format: sql``).
+text (``format: csv``; an empty field is NULL) or as a query (``format: sql``);
+CSV and SQL may instead live in a file named by ``fixture:``, found under a
+``fixtures/`` folder of a test path (``tests/fixtures/orders.csv`` for dbt's layout).
 A given input's table has the columns its upstream declares in YAML (with
 their ``data_type``) plus any others the rows name; a column without a
 declared type takes one inferred from its values. Every value is cast to its
@@ -16,6 +18,7 @@ import decimal
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from stockx_export.db import quote
@@ -39,10 +42,24 @@ class Rows:
         return list(dict.fromkeys(k for row in self.rows for k in row))
 
 
-def read_rows(spec: dict[str, Any], where: str) -> Rows:
+def find_fixture(name: str, fmt: str, folders: list[Path], where: str) -> str:
+    """The text of fixture file ``name`` (.csv or .sql by ``fmt``) from the first folder holding it."""
+    if fmt not in ("csv", "sql"):
+        raise ProjectError(f"{where}: fixture files need format: csv or format: sql")
+    for folder in folders:
+        found = sorted(folder.rglob(f"{name}.{fmt}")) if folder.is_dir() else []
+        if found:
+            return found[0].read_text(encoding="utf-8")
+    searched = ", ".join(str(f) for f in folders) or "no fixtures folder"
+    raise ProjectError(f"{where}: fixture '{name}.{fmt}' not found (looked in {searched})")
+
+
+def read_rows(spec: dict[str, Any], where: str, fixture_folders: list[Path] = ()) -> Rows:
     """The rows of one ``given`` item or of ``expect``."""
     fmt = str(spec.get("format") or "dict").lower()
     rows = spec.get("rows")
+    if spec.get("fixture"):
+        rows = find_fixture(str(spec["fixture"]), fmt, list(fixture_folders), where)
     if fmt == "dict":
         rows = rows or []
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

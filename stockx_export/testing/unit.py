@@ -87,7 +87,8 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
     for number, item in enumerate(node.extra["given"], 1):
         where = f"{node.path}: unit test '{node.name}', given {number}"
         key = parse_input(item["input"], where)
-        inputs.append((key, read_rows(item, f"{where} ({_describe(key)})"), f"{where} ({_describe(key)})"))
+        described = f"{where} ({_describe(key)})"
+        inputs.append((key, read_rows(item, described, fixture_folders(project)), described))
     # `this` last: its columns default to the model's own output types over the other inputs.
     for key, rows, where in sorted(inputs, key=lambda i: i[0] == "this"):
         declared = _declared(project, model, key)
@@ -141,15 +142,24 @@ def run_unit_test(runner, node: Node) -> NodeResult:
             sql = project.compile(model, relations)
         shown = runner.display(runner.write_compiled(node, sql))
         con.execute(f"create table {ACTUAL} as (\n{sql}\n)")
-        return compare(con, node, shown)
+        return compare(con, node, shown, project)
     finally:
         con.close()
 
 
-def compare(con, node: Node, shown: str) -> NodeResult:
+def fixture_folders(project) -> list:
+    """Where ``fixture:`` files are looked for: ``fixtures/`` in each test path and beside it."""
+    folders = []
+    for test_path in project.config.test_paths:
+        base = project.config.path(test_path)
+        folders += [base / "fixtures", base.parent / "fixtures"]
+    return list(dict.fromkeys(folders))
+
+
+def compare(con, node: Node, shown: str, project) -> NodeResult:
     """Expected rows against the model's output (already in ``__stockx_actual``)."""
     where = f"{node.path}: unit test '{node.name}', expect"
-    expected = read_rows(node.extra["expect"], where)
+    expected = read_rows(node.extra["expect"], where, fixture_folders(project))
     actual_columns = columns_of(con, ACTUAL)
     actual_types = dict(actual_columns)
     if expected.sql is not None:

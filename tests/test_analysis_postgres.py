@@ -94,3 +94,17 @@ def test_transpiled_sample_project_gives_duckdb_tables_on_postgres(tmp_path, pos
             compared.append(relation)
     duck.close()
     assert len(compared) == 8
+
+
+def test_without_postgres_the_skip_reason_says_what_to_install(monkeypatch):
+    import postgres_server
+
+    monkeypatch.delenv("STOCKX_PG_DSN", raising=False)
+    monkeypatch.setattr(postgres_server.glob, "glob", lambda pattern: [])
+    with pytest.raises(Unavailable) as raised:
+        with postgres_server.postgres_server():
+            pass
+    assert str(raised.value) == (
+        "PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): "
+        "apt-get install -y postgresql, or set STOCKX_PG_DSN to a server"
+    )

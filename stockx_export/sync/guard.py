@@ -8,8 +8,9 @@ sends anyway.
 - Sending: new + changed rows above ``max_send_share`` of the table. Rows
   refused last time are not counted: they were planned before, and a
   destination that refuses many rows would otherwise stop every push. Not
-  checked on a destination's first sync (everything is new) nor with
-  ``--full`` (sending everything is what was asked).
+  checked before a push to the destination has completed (everything is new,
+  and an interrupted first push must be able to resume) nor with ``--full``
+  (sending everything is what was asked).
 - Shrinking: the table lost more than ``max_shrink_share`` of the rows it had
   at the last sync that completed.
 """

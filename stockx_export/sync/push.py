@@ -118,8 +118,9 @@ class Sync:
 
     def guard_problem(self, plan: SyncPlan) -> str | None:
         assert self.store is not None
-        first_sync = self.store.acknowledged_keys() == 0
-        return volume_problem(plan, first_sync, self.store.last_sync(),
+        last_sync = self.store.last_sync()
+        # Until a push has completed, everything is new (an interrupted first push included).
+        return volume_problem(plan, last_sync is None, last_sync,
                               self.settings.max_send_share, self.settings.max_shrink_share)
 
     def check_guard(self, plan: SyncPlan, force: bool) -> None:

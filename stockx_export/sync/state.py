@@ -217,10 +217,6 @@ class StateStore:
         return recover(self.writer)
 
     # -- questions the guard asks ------------------------------------------------------
-    def acknowledged_keys(self) -> int:
-        return self.writer.execute(
-            f"SELECT count(*) FROM {T}.acknowledged WHERE destination = ?", [self.id]).fetchone()[0]
-
     def last_sync(self) -> tuple[int, int] | None:
         """(run id, table rows) of the last run that finished its sends, or None."""
         return self.writer.execute(

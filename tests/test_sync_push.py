@@ -1,0 +1,275 @@
+"""``stockx export --push`` with its sync state, as a user runs it, against a loopback Peak.
+
+After every scenario the server holds exactly the table's rows (minus the rows
+it refused), and the state says exactly what was acknowledged."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from peak_server import di_error, Reply
+from sync_support import (TOKEN, RecordingPeak, acknowledged_keys, change_table, expected_rows, invoke,
+                          make_project, push_env, state_path, state_query)
+
+from stockx_export.sync.lock import PushLock
+from stockx_export.sync.state import Destination
+
+ROWS = 600
+PAGE = 50
+KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")
+
+
+@pytest.fixture
+def server():
+    with RecordingPeak() as peak:
+        yield peak
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "proj", ROWS, page_rows=PAGE)
+    monkeypatch.chdir(root)
+    return root
+
+
+def key_of(row):
+    return tuple(row[k] for k in KEYS)
+
+
+def push(root, server, *args):
+    return invoke(root, "export", "--push", *args, env=push_env(server))
+
+
+def test_first_push_sends_everything_then_nothing(project, server):
+    first = push(project, server)
+    assert first.exit_code == 0, first.output
+    assert server.held_rows() == expected_rows(project)
+    assert first.stdout.splitlines()[1] == (
+        f"sync run 1 (changes): {ROWS} of {ROWS} rows sent ({ROWS} new, 0 changed, 0 rejected before); "
+        "0 unchanged, 0 gone; state .stockx/state.duckdb"
+    )
+    requests = len(server.log)
+    assert requests == ROWS // PAGE
+
+    second = push(project, server)
+    assert second.exit_code == 0, second.output
+    assert len(server.log) == requests  # not one request
+    assert second.stdout.splitlines()[1] == (
+        f"sync run 2 (changes): 0 of {ROWS} rows sent (0 new, 0 changed, 0 rejected before); "
+        f"{ROWS} unchanged, 0 gone; state .stockx/state.duckdb"
+    )
+    assert acknowledged_keys(project) == {key_of(r) for r in expected_rows(project)}
+
+
+def test_only_new_and_changed_rows_are_sent_and_gone_keys_are_reported(project, server):
+    assert push(project, server).exit_code == 0
+    before = {key_of(r): r for r in expected_rows(project)}
+    change_table(project, """
+        UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 100 = 1;
+        DELETE FROM stock_extra WHERE stock_units % 100 = 3;
+        INSERT INTO stock_extra VALUES ('NEW-1', 'LOC-9', 'size:XL', DATE '2025-03-01', NULL, NULL, 5, NULL)""")
+    after = {key_of(r): r for r in expected_rows(project)}
+    changed = {k for k in after if k in before and after[k] != before[k]}
+    gone = sorted(set(before) - set(after))
+    new = set(after) - set(before)
+    assert changed and gone and new == {("NEW-1", "LOC-9", "size:XL", "2025-03-01")}
+    start = len(server.stored)
+
+    plan = invoke(project, "export", "--plan", env=push_env(server))
+    assert plan.exit_code == 0, plan.output
+    unchanged = len(after) - len(changed) - 1
+    width = len(str(unchanged))
+    gone_lines = [f"  {json.dumps(list(k), ensure_ascii=False, separators=(',', ':'))}" for k in gone[:10]]
+    assert plan.stdout == "\n".join([
+        f"plan for stock_extra -> {server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (solution QP_OOTB):",
+        f"  new             {1:>{width}}",
+        f"  changed         {len(changed):>{width}}",
+        f"  unchanged       {unchanged:>{width}}  (not sent)",
+        f"  rejected before {0:>{width}}  (sent again)",
+        f"  gone            {len(gone):>{width}}  (acknowledged earlier, no longer in the table; Peak has no delete)",
+        f"  to send         {len(changed) + 1:>{width}}  of {len(after)} rows (changes)",
+        f"gone keys (first {min(10, len(gone))} of {len(gone)}):",
+        *gone_lines,
+    ]) + "\n"
+    assert len(server.stored) == start  # --plan sends nothing
+
+    result = push(project, server)
+    assert result.exit_code == 0, result.output
+    assert sorted(server.stored_keys(start)) == sorted(changed | new)
+    assert f"{len(gone)} acknowledged keys are no longer in the table (Peak has no delete)" in result.stdout
+    # Peak has no delete: it still holds the gone rows, and every row of the table as it is now.
+    assert server.held_rows() == sorted(list(after.values()) + [before[k] for k in gone],
+                                        key=lambda r: tuple(str(r[k]).encode() for k in KEYS))
+
+
+def test_full_sends_every_row_again(project, server):
+    assert push(project, server).exit_code == 0
+    start = len(server.stored)
+    result = push(project, server, "--full")
+    assert result.exit_code == 0, result.output
+    assert len(server.stored_keys(start)) == ROWS
+    assert result.stdout.splitlines()[1].startswith(f"sync run 2 (full): {ROWS} of {ROWS} rows sent (0 new, ")
+
+
+def test_rejected_rows_are_kept_listed_and_retried(project, server):
+    rows = expected_rows(project)
+    bad = [rows[60], rows[400]]
+    server.reject_keys = {key_of(r) for r in bad}
+    result = push(project, server)
+    assert result.exit_code == 1
+    assert result.stderr.endswith("Error: Peak rejected 2 rows; see target/export/rejected.jsonl\n")
+    assert server.held_rows() == [r for r in rows if r not in bad]
+
+    listed = invoke(project, "rejected")
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0] == f"run 1 -> {server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB:"
+    body = di_error("DI_E_10422", f"product_id {bad[0]['product_id']!r} does not exist in PRODUCT")
+    first_key = json.dumps([bad[0][k] for k in KEYS], ensure_ascii=False, separators=(",", ":"))
+    assert lines[1] == f"  {first_key}  HTTP 422  {body}"
+    assert json.loads(lines[2].removeprefix("    row ")) == bad[0]
+    assert len(lines) == 5
+    as_json = [json.loads(line) for line in invoke(project, "rejected", "--format", "jsonl").stdout.splitlines()]
+    assert [(r["run_id"], r["status"], r["row"], r["response"]["errorCode"]) for r in as_json] == [
+        (1, 422, bad[0], "DI_E_10422"), (1, 422, bad[1], "DI_E_10422")]
+
+    # Peak now knows the products: the next push sends exactly the two rows again.
+    server.reject_keys = set()
+    start = len(server.stored)
+    again = push(project, server)
+    assert again.exit_code == 0, again.output
+    assert sorted(server.stored_keys(start)) == sorted(key_of(r) for r in bad)
+    assert server.held_rows() == rows
+    assert invoke(project, "rejected").stdout == "no rejected rows\n"
+
+
+def test_rows_in_a_failed_array_are_not_acknowledged(project, server):
+    rows = expected_rows(project)
+    failed = {key_of(rows[10]), key_of(rows[11]), key_of(rows[500])}
+    server.fail_keys = set(failed)
+    result = push(project, server)
+    assert result.exit_code == 1
+    assert acknowledged_keys(project) == {key_of(r) for r in rows} - failed
+    stored = state_query(project, "SELECT key, status, run_id FROM rejected ORDER BY key")
+    assert {tuple(json.loads(k)) for k, _, _ in stored} == failed
+    assert {(s, r) for _, s, r in stored} == {(200, 1)}
+    server.fail_keys = set()
+    start = len(server.stored)
+    assert push(project, server).exit_code == 0
+    assert sorted(server.stored_keys(start)) == sorted(failed)
+    assert server.held_rows() == rows
+
+
+def test_runs_lists_every_run(project, server):
+    assert push(project, server).exit_code == 0
+    before = expected_rows(project)
+    change_table(project, "UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 100 = 1")
+    server.reject_keys = {next(key_of(r) for r, old in zip(expected_rows(project), before) if r != old)}
+    changed = push(project, server)
+    changed_rows = state_query(project, "SELECT rows_planned FROM runs WHERE run_id = 2")[0][0]
+    result = invoke(project, "runs")
+    assert changed.exit_code == 1 and result.exit_code == 0
+    lines = result.stdout.splitlines()
+    header = lines[0].split()
+    assert header[:3] == ["run", "started", "(UTC)"] and header[-1] == "destination"
+    second = lines[1].split()
+    url = f"{server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
+    # run, date, time, seconds, mode, status (3 words), table, planned, sent, acknowledged, rejected, pages, retries
+    assert second[0] == "2" and second[4:8] == ["changes", "completed", "with", "errors"]
+    assert second[8:] == [str(ROWS), str(changed_rows), str(changed_rows), str(changed_rows - 1), "1",
+                          str(-(-changed_rows // PAGE)), "0", url]
+    first = lines[2].split()
+    assert first[0] == "1" and first[4:] == ["changes", "success", str(ROWS), str(ROWS), str(ROWS), str(ROWS), "0",
+                                             str(ROWS // PAGE), "0", url]
+    assert invoke(project, "runs", "-n", "1").stdout.splitlines()[1:] == [lines[1]]
+
+
+def test_volume_guard_stops_a_shrunken_table_unless_forced(project, server):
+    assert push(project, server).exit_code == 0
+    change_table(project, "DELETE FROM stock_extra WHERE product_id < 'PROD-0300'")
+    remaining = len(expected_rows(project))
+    start = len(server.log)
+    result = push(project, server)
+    assert result.exit_code == 2
+    share = (ROWS - remaining) / ROWS * 100
+    message = (f"volume guard: the table shrank from {ROWS} to {remaining} rows ({share:.1f}% fewer) since the last "
+               f"sync (run 1), above max-shrink-share 20.0%")
+    assert result.stderr == f"Error: {message}; nothing was sent (run 2). Check the build; re-run with --force to send anyway\n"
+    assert len(server.log) == start
+    assert state_query(project, "SELECT status, message FROM runs WHERE run_id = 2") == [("aborted", message)]
+    forced = push(project, server, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert state_query(project, "SELECT status, table_rows FROM runs WHERE run_id = 3") == [("success", remaining)]
+
+
+def test_volume_guard_stops_a_push_that_changes_most_rows(project, server):
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text() + "\n[tool.stockx.sync]\nmax-send-share = 0.1\n")
+    assert push(project, server).exit_code == 0
+    change_table(project, "UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 5 = 0")
+    plan = invoke(project, "export", "--plan", env=push_env(server))
+    changed = int(plan.stdout.splitlines()[2].split()[1])
+    assert changed > ROWS * 0.1
+    assert plan.stdout.splitlines()[-1] == (
+        f"volume guard: a push would stop: {changed} of {ROWS} rows are new or changed "
+        f"({changed / ROWS * 100:.1f}%), above max-send-share 10.0%; --force sends anyway"
+    )
+    result = push(project, server)
+    assert result.exit_code == 2 and "above max-send-share 10.0%; nothing was sent (run 2)" in result.stderr
+
+
+def test_a_second_push_to_the_same_destination_stops_at_once(project, server):
+    from stockx_export.export.settings import resolve_settings
+
+    settings = resolve_settings(overrides={"base_url": server.base_url})
+    destination = Destination.from_settings(settings)
+    lock = project / ".stockx" / f"{destination.id}.lock"
+    with PushLock(lock, destination.describe(), "2026-01-05 06:00:00"):
+        result = push(project, server)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: another push to {server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (solution QP_OOTB) "
+        "is running (pid "
+    )
+    assert result.stderr.endswith(
+        "started 2026-01-05 06:00:00 UTC); nothing was sent: wait for it to finish, then run this push again\n")
+    assert server.log == []
+
+
+def test_a_refused_token_closes_the_run_as_failed(project, server):
+    server.token = "another-token"
+    result = push(project, server)
+    assert result.exit_code == 2
+    assert TOKEN not in result.output
+    [(status, message)] = state_query(project, "SELECT status, message FROM runs")
+    assert status == "failed" and message.startswith("Peak refused the access token (HTTP 401)")
+    assert TOKEN not in state_path(project).read_bytes().decode("latin-1")
+
+
+def test_exhausted_retries_fail_the_run_and_the_next_push_sends_the_rest(project, server):
+    # Page 3 is answered 503 until the page gives up (max_attempts 2): pages 1-2 are recorded.
+    server.script(None, None, Reply(503), Reply(503))
+    result = push(project, server, "--max-attempts", "2", "--in-flight", "1")
+    assert result.exit_code == 2
+    assert "gave up on page 3 after 2 attempts" in result.stderr
+    acked = acknowledged_keys(project)
+    assert acked == set(server.stored_keys())  # exactly what Peak took, nothing more
+    assert state_query(project, "SELECT status FROM runs") == [("failed",)]
+    start = len(server.stored)
+    assert push(project, server).exit_code == 0
+    assert set(server.stored_keys(start)) == {key_of(r) for r in expected_rows(project)} - acked
+    assert server.held_rows() == expected_rows(project)
+
+
+def test_state_db_option_and_help(project, server, tmp_path):
+    other = tmp_path / "elsewhere" / "sync.duckdb"
+    result = push(project, server, "--state-db", str(other))
+    assert result.exit_code == 0, result.output
+    assert other.is_file() and not state_path(project).exists()
+    assert invoke(project, "runs").stdout == "no sync state yet at .stockx/state.duckdb (`stockx export --push` creates it)\n"
+    assert invoke(project, "runs", "--state-db", str(other)).stdout.splitlines()[1].split()[0] == "1"
+    misuse = invoke(project, "export", "--out", "x", "--full")
+    assert (misuse.exit_code, misuse.stderr) == (2, "Error: --full, --force and --state-db go with --push or --plan\n")
+    for command in ("runs", "rejected"):
+        assert invoke(project, command, "--help").exit_code == 0

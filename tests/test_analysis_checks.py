@@ -195,3 +195,24 @@ def test_source_line_counts_repeated_lines():
     assert source_line(raw, compiled, 3) == 3
     assert source_line(raw, compiled, 5) == 5
     assert source_line(raw, compiled, 1) is None
+
+
+def test_what_an_ephemeral_model_reads_is_not_a_direct_read(make_project):
+    _, stockx = make_project(
+        {
+            **ORDERS,
+            "models/sources.yml": """
+                version: 2
+                sources:
+                  - name: shop
+                    schema: main
+                    tables:
+                      - name: orders
+            """,
+            "models/recent.sql": "{{ config(materialized='ephemeral') }}\nselect * from {{ source('shop', 'orders') }}\n",
+            "models/staged.sql": "{{ config(materialized='ephemeral') }}\nselect * from {{ ref('recent') }}\n",
+            "models/paid.sql": "select id from {{ ref('staged') }} where status = 'paid'\n",
+        }
+    )
+    result = stockx("check")
+    assert result.output == "All checks passed: 1 model.\n"

@@ -56,8 +56,8 @@ def direct_reads(project, node, expression, level: str) -> list[Problem]:
 
     default = project.config.target_schema
     allowed = set()
-    refs, seen_refs = list(node.refs), set()
-    while refs:  # an ephemeral model's refs are read by the models it is inlined into
+    refs, seen_refs, sources = list(node.refs), set(), list(node.sources)
+    while refs:  # an ephemeral model's refs and sources are read by the models it is inlined into
         name = refs.pop()
         upstream = project.by_name.get(name)
         if upstream is None or name in seen_refs:
@@ -67,7 +67,8 @@ def direct_reads(project, node, expression, level: str) -> list[Problem]:
             allowed.add(_key(upstream.relation.schema, upstream.relation.identifier, default))
         elif upstream.materialized == "ephemeral":
             refs.extend(upstream.refs)
-    for key in node.sources:
+            sources.extend(upstream.sources)
+    for key in sources:
         source = project.sources.get(key)
         if source is not None:
             allowed.add(_key(source.relation.schema, source.relation.identifier, default))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import textwrap
 
 FILES = {
     "seeds/orders.csv": "id,amount,status\n1,10,paid\n2,20,open\n",
@@ -79,3 +80,24 @@ def test_state_without_a_previous_manifest_says_what_to_do(make_project):
         "does not exist; pass --state PATH (a manifest.json or the folder holding it) or build once first\n"
     )
     assert stockx("ls", "-s", "state:changed").output == "Error: state:changed is not a state; use state:modified or state:new\n"
+
+
+def test_a_changed_test_argument_selects_the_test(make_project):
+    properties = """
+        version: 2
+        models:
+          - name: staged
+            columns:
+              - name: status
+                data_tests:
+                  - accepted_values:
+                      values: {values}
+    """
+    root, stockx = make_project({**FILES, "models/schema.yml": properties.replace("{values}", "['paid', 'open']")})
+    stockx("compile")
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+    (root / "models/schema.yml").write_text(
+        textwrap.dedent(properties).replace("{values}", "['paid', 'open', 'void']")
+    )
+    modified = _names(stockx("ls", "-s", "state:modified", "--output", "name"))
+    assert len(modified) == 1 and modified[0].startswith("accepted_values_staged_status")

@@ -72,7 +72,8 @@ def _content(project, node, cache: FingerprintCache) -> str:
         return hashlib.sha256((project.config.root / node.path).read_bytes()).hexdigest()
     if node.resource_type == "model":
         return cache.normalised_hash(_rendered(project, node))
-    return _digest(node.raw_code)
+    # Tests: their SQL, and their arguments (a generic test's kwargs live in extra).
+    return _digest({"code": node.raw_code, "extra": node.extra})
 
 
 def fingerprints(project) -> dict[str, str]:

@@ -139,21 +139,21 @@ def test_generic_test_names_and_ids_match_dbt():
         if outcome["kind"] == "singular":
             continue
         model = outcome["attached_node"].rsplit(".", 1)[1]
-        short, full = naming.test_names(outcome["kind"], model, outcome["kwargs"])
+        short, full = naming.generic_test_names(outcome["kind"], model, outcome["kwargs"])
         metadata = {
             "name": outcome["kind"],
             "kwargs": {**outcome["kwargs"], "model": f"{{{{ get_where_subquery(ref('{model}')) }}}}"},
             "namespace": None,
         }
         assert full == name
-        assert outcome["unique_id"] == f"test.classic_shop.{full}.{naming.test_hash(full, metadata)}"
+        assert outcome["unique_id"] == f"test.classic_shop.{full}.{naming.generic_test_hash(full, metadata)}"
         checked += 1
     assert checked == 21
 
 
 def test_long_names_are_hashed_for_the_compiled_file():
     args = {"column_name": "reject_reason", "values": ["bad_timestamp", "bad_quantity", "unknown_warehouse"]}
-    short, full = naming.test_names("accepted_values", "stock_extra_rejects", args)
+    short, full = naming.generic_test_names("accepted_values", "stock_extra_rejects", args)
     assert full == "accepted_values_stock_extra_rejects_reject_reason__bad_timestamp__bad_quantity__unknown_warehouse"
     assert short == "accepted_values_stock_extra_re_" + __import__("hashlib").md5(full.encode()).hexdigest()
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
 from stockx_export.jinja.render import Frame, merge_config
 from stockx_export.nodes import Node
-from stockx_export.testing.naming import test_hash, test_names
+from stockx_export.project import folder_config
+from stockx_export.testing.naming import generic_test_hash, generic_test_names
 from stockx_export.testing.specs import GenericTestSpec, read_spec
 
 # dbt's defaults for every data test.
@@ -75,8 +77,6 @@ def _fqn_parts(project, path: str, roots: tuple[str, ...]) -> list[str]:
 
 
 def _test_config(project, path: str, roots: tuple[str, ...], own: dict[str, Any]) -> dict[str, Any]:
-    from stockx_export.project import folder_config
-
     parts = _fqn_parts(project, path, roots)
     if project.config.flavour == "dbt":
         parts = [project.config.name, *parts]
@@ -142,7 +142,7 @@ def _generic_node(project, spec, target, attached, expr, path, column, roots) ->
     prefix = f"{spec.namespace}_{spec.test_type}" if spec.namespace else spec.test_type
     if attached.startswith("source."):
         prefix = "source_" + prefix
-    short, full = test_names(prefix, target, args)
+    short, full = generic_test_names(prefix, target, args)
     if spec.name:
         short = full = spec.name
     config = _test_config(project, path, roots, spec.config)
@@ -150,7 +150,7 @@ def _generic_node(project, spec, target, attached, expr, path, column, roots) ->
         return None
     macro = test_macro(project, spec, where)
     metadata = {"name": spec.test_type, "kwargs": {**args, "model": f"{{{{ get_where_subquery({expr}) }}}}"}, "namespace": spec.namespace}
-    unique_id = f"test.{project.config.name}.{full}.{test_hash(full, metadata)}"
+    unique_id = f"test.{project.config.name}.{full}.{generic_test_hash(full, metadata)}"
     node = Node(
         unique_id=unique_id,
         name=full,
@@ -176,8 +176,6 @@ def _generic_node(project, spec, target, attached, expr, path, column, roots) ->
     depends = [attached, *(project._ref_id(r) for r in frame.refs)]
     depends += [project.sources[s].unique_id for s in frame.sources]
     depends += _seeds_behind(project, depends)
-    from dataclasses import replace
-
     return replace(node, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs), sources=tuple(frame.sources))
 
 

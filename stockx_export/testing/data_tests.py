@@ -20,8 +20,10 @@ from stockx_export.db import Relation, quote
 from stockx_export.errors import ProjectError
 from stockx_export.jinja.render import Frame
 from stockx_export.nodes import Node
+from stockx_export.project import CTE_PREFIX, inject_ctes
 from stockx_export.runner import NodeResult
 from stockx_export.tables import format_table
+from stockx_export.testing.collect import render_generic
 
 PREVIEW_ROWS = 5
 _THRESHOLD = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -66,8 +68,6 @@ def judge(node: Node, failures: int, should_warn: bool, should_error: bool) -> V
 
 def compile_test(project, node: Node) -> str:
     """The test's query: rows are failures."""
-    from stockx_export.project import CTE_PREFIX, inject_ctes
-    from stockx_export.testing.collect import render_generic
 
     frame = Frame(
         node.name,

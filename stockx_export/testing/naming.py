@@ -19,7 +19,7 @@ def md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()
 
 
-def test_names(test_type: str, target_name: str, args: dict[str, Any]) -> tuple[str, str]:
+def generic_test_names(test_type: str, target_name: str, args: dict[str, Any]) -> tuple[str, str]:
     """(short name for the compiled file, full name) of a generic test, as dbt synthesises them."""
     flat: list[str] = []
     for key in sorted(args):
@@ -44,6 +44,6 @@ def _hashable(value: Any) -> Any:
     return str(value)
 
 
-def test_hash(full_name: str, metadata: dict[str, Any]) -> str:
+def generic_test_hash(full_name: str, metadata: dict[str, Any]) -> str:
     """The 10 hex digits dbt appends to a generic test's unique id."""
     return md5(full_name + repr(_hashable(metadata)))[-10:]

@@ -13,6 +13,7 @@ import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import add
 from typing import Iterable, Iterator
 
 from stockx_export.export.serialize import utf8_length
@@ -98,12 +99,10 @@ def pack_pages(
     carry: list[str] = []
     for batch in batches:
         rows = carry + batch if carry else batch
-        # Each row costs its UTF-8 bytes plus one comma.
-        if "".join(rows).isascii():
-            sizes = map(len, rows)
-        else:
-            sizes = (utf8_length(row) for row in rows)
-        totals = list(accumulate(size + 1 for size in sizes))
+        # totals[i]: bytes of rows[0..i], each with one comma. All in C for ASCII
+        # batches (the usual case: str length is then the UTF-8 byte count).
+        sizes = map(len, rows) if all(map(str.isascii, rows)) else map(utf8_length, rows)
+        totals = list(map(add, accumulate(sizes), range(1, len(rows) + 1)))
         start, base = 0, 0
         while start < len(rows):
             end = bisect_right(totals, base + room, start, min(start + page_rows, len(rows)))

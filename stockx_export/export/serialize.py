@@ -13,6 +13,7 @@ taken to be UTC already, as the contract requires of the model.
 from __future__ import annotations
 
 import json
+from operator import itemgetter
 from typing import Any, Iterator
 
 from stockx_export.export.contract import Column, Resource
@@ -86,7 +87,7 @@ def iter_row_batches(
     """
     result = con.execute(rows_query(relation, resource, timestamp_format))
     while batch := result.fetchmany(batch_rows):
-        yield [row for (row,) in batch]
+        yield list(map(itemgetter(0), batch))
 
 
 def iter_rows(

@@ -26,6 +26,7 @@ class Patch:
     config: dict[str, Any] = field(default_factory=dict)
     columns: tuple[Column, ...] = ()
     tests: tuple[Any, ...] = ()
+    constraints: tuple[Any, ...] = ()  # model-level, e.g. {type: primary_key, columns: [a, b]}
 
 
 @dataclass
@@ -90,6 +91,7 @@ def _patch(entry: dict[str, Any], display: str) -> Patch:
         config=config,
         columns=_columns(entry.get("columns"), display),
         tests=_tests(entry),
+        constraints=tuple(entry.get("constraints") or ()),
     )
 
 

@@ -102,11 +102,11 @@ def test_missing_and_extra_columns_are_listed(built):
         (
             "select id, case when id = 2 then null else name end as name, amount::double as amount, "
             "date '2026-11-20' as booked_on from {{ ref('src') }}",
-            "  - column name: 1 null value breaks constraint not_null",
+            "  - constraint not_null (name): 1 row has a null",
         ),
         (
             "select 1::bigint as id, name, amount::double as amount, date '2026-11-20' as booked_on from {{ ref('src') }}",
-            "  - column id: 1 duplicated value breaks constraint primary_key",
+            "  - constraint primary_key (id): 1 value appears more than once",
         ),
     ],
 )
@@ -119,6 +119,25 @@ def test_constraints_are_checked_before_the_swap(built, sql, problem):
         f"models/facts.sql: contract of facts not met (1 problem); main.facts is left as it was:\n{problem}"
     )
     assert rows_and_types(root) == before
+
+
+def test_model_level_constraints_over_several_columns(make_project):
+    yml = CONTRACT.replace(
+        "        columns:\n",
+        "        constraints:\n"
+        "          - {type: primary_key, columns: [name, booked_on]}\n"
+        "          - {type: check, expression: amount > 6}\n"
+        "          - {type: foreign_key, columns: [id], to: ref('src'), to_columns: [id]}\n"
+        "        columns:\n",
+    )
+    sql = GOOD_SQL.replace("name, amount", "'same' as name, amount")
+    root, stockx = make_project({**PROJECT, "models/_models.yml": yml, "models/facts.sql": sql})
+    assert stockx("build").exit_code == 1
+    assert model_message(root) == (
+        "models/facts.sql: contract of facts not met (2 problems); main.facts is left as it was:\n"
+        "  - constraint primary_key (name, booked_on): 1 value appears more than once\n"
+        "  - constraint check (amount > 6): 1 row fails it"
+    )
 
 
 def test_a_contract_needs_every_data_type(make_project):

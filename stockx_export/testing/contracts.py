@@ -8,20 +8,23 @@ the old one, so a mismatch rolls back and the previous relation stays intact.
 Types are compared after DuckDB itself resolves each declared type's aliases
 (``int`` / ``int4`` / ``integer`` -> INTEGER, ``text`` / ``string`` -> VARCHAR,
 ``datetime`` -> TIMESTAMP, ``float8`` -> DOUBLE, ``numeric`` -> DECIMAL(18,3)).
-Column constraints ``not_null`` and ``primary_key`` (not null and unique) are
-checked in the same transaction.
+Constraints ``not_null``, ``unique``, ``primary_key`` (not null and unique), on
+a column or on the model over several columns, and model-level ``check``
+expressions are checked in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from stockx_export.db import columns_of, quote
 from stockx_export.errors import ContractError
 from stockx_export.nodes import Node
 
-CHECKED_CONSTRAINTS = ("not_null", "primary_key")
+CHECKED_CONSTRAINTS = ("not_null", "unique", "primary_key")
 
 
 def enforced(node: Node) -> bool:
@@ -88,38 +91,86 @@ def contract_differences(node: Node, actual: list[tuple[str, str]]) -> list[str]
     return problems
 
 
-def constraint_violations(con, node: Node, relation: str) -> list[str]:
-    problems = []
-    for column in node.columns:
-        kinds = set(column.constraints) & set(CHECKED_CONSTRAINTS)
-        if not kinds:
+@dataclass(frozen=True)
+class Constraint:
+    """One checked constraint: on a column (``constraints: [not_null]``) or on the model
+    (``constraints: [{type: primary_key, columns: [a, b]}]``, ``{type: check, expression: ...}``)."""
+
+    kind: str  # not_null | unique | primary_key | check
+    columns: tuple[str, ...] = ()
+    expression: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "check":
+            return f"constraint check ({self.expression})"
+        return f"constraint {self.kind} ({', '.join(self.columns)})"
+
+
+def constraints_of(node: Node, model_constraints: tuple[Any, ...] = ()) -> list[Constraint]:
+    """The constraints stockx checks, column ones first; other kinds (foreign_key, custom) are not checked."""
+    found = [
+        Constraint(kind, (column.name,))
+        for column in node.columns
+        for kind in column.constraints
+        if kind in CHECKED_CONSTRAINTS
+    ]
+    for raw in model_constraints:
+        if not isinstance(raw, dict):
             continue
-        name = quote(column.name)
-        nulls = con.execute(f"select count(*) from {relation} where {name} is null").fetchone()[0]
-        if nulls:
-            problems.append(f"column {column.name}: {_counted(nulls, 'null value')} constraint {'/'.join(sorted(kinds))}")
-        if "primary_key" in kinds:
-            duplicated = con.execute(
-                f"select count(*) from (select {name} from {relation} group by {name} having count(*) > 1)"
-            ).fetchone()[0]
-            if duplicated:
-                problems.append(f"column {column.name}: {_counted(duplicated, 'duplicated value')} constraint primary_key")
+        kind = str(raw.get("type", ""))
+        columns = tuple(str(c) for c in raw.get("columns") or ())
+        if kind in CHECKED_CONSTRAINTS and columns:
+            found.append(Constraint(kind, columns))
+        elif kind == "check" and raw.get("expression"):
+            found.append(Constraint(kind, columns, str(raw["expression"])))
+    return found
+
+
+def constraint_violations(con, constraints: list[Constraint], relation: str) -> list[str]:
+    """Each constraint the rows of ``relation`` break, with how many rows or values break it."""
+    problems = []
+    for constraint in constraints:
+        names = [quote(c) for c in constraint.columns]
+        if constraint.kind in ("not_null", "primary_key"):
+            nulls = _count(con, f"select count(*) from {relation} where {' or '.join(f'{n} is null' for n in names)}")
+            if nulls:
+                problems.append(f"{constraint.label}: {_rows(nulls)} a null")
+        if constraint.kind in ("unique", "primary_key"):
+            listed = ", ".join(names)
+            repeated = _count(
+                con, f"select count(*) from (select {listed} from {relation} group by {listed} having count(*) > 1)"
+            )
+            if repeated:
+                repeats = "1 value appears" if repeated == 1 else f"{repeated} values appear"
+                problems.append(f"{constraint.label}: {repeats} more than once")
+        if constraint.kind == "check":
+            failing = _count(con, f"select count(*) from {relation} where not ({constraint.expression})")
+            if failing:
+                problems.append(f"{constraint.label}: {'1 row fails' if failing == 1 else f'{failing} rows fail'} it")
     return problems
 
 
-def _counted(count: int, what: str) -> str:
-    return f"{count} {what} breaks" if count == 1 else f"{count} {what}s break"
+def _count(con, sql: str) -> int:
+    return int(con.execute(sql).fetchone()[0])
 
 
-def contract_check(node: Node) -> Callable[[object, str], None] | None:
-    """A ``Runner.model_checks`` entry: the contract check for ``node``, or None without a contract."""
+def _rows(count: int) -> str:
+    return "1 row has" if count == 1 else f"{count} rows have"
+
+
+def contract_check(node: Node, model_constraints: tuple[Any, ...] = ()) -> Callable[[object, str], None] | None:
+    """The check ``Runner.model_checks`` runs for ``node`` (None without an enforced contract).
+
+    ``model_constraints`` are the model-level ``constraints:`` of its property file.
+    """
     if node.resource_type != "model" or not enforced(node):
         return None  # as in dbt, constraints are checked only under an enforced contract
 
     def check(con, relation: str) -> None:
         problems = contract_differences(node, columns_of(con, relation))
         if not problems:
-            problems = constraint_violations(con, node, relation)
+            problems = constraint_violations(con, constraints_of(node, model_constraints), relation)
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
             count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

@@ -11,7 +11,10 @@ from stockx_export.testing.unit import run_unit_test
 def install(runner, order: list[str]) -> None:
     runner.executors["test"] = run_data_test
     runner.executors["unit_test"] = run_unit_test
-    runner.model_checks.append(contract_check)
+    patches = runner.project.properties.models
+    runner.model_checks.append(
+        lambda node: contract_check(node, patches[node.name].constraints if node.name in patches else ())
+    )
     junit = runner.options.get("junit") if runner.options is not None else None
     if junit:
         name = runner.project.config.name

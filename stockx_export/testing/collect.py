@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,40 +84,53 @@ def _test_config(project, path: str, roots: tuple[str, ...], own: dict[str, Any]
     return merge_config(config, own)
 
 
-def _targets(project):
-    """(target name, attached unique id, model expression, property file, entries, column) per test list."""
+@dataclass(frozen=True)
+class Tested:
+    """What a list of generic tests in YAML sits on: a model, seed or source, or one of its columns."""
+
+    target: str  # the name in test names: the model, or <source>_<table>
+    attached: str  # unique id of the model, seed or source
+    expression: str  # how the test query reaches it: ref('x') or source('s', 't')
+    path: str  # the property file
+    column: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}: {self.target}" + (f".{self.column}" if self.column else "")
+
+
+def _tested(project):
+    """(what is tested, its test entries) for every test list in the property files."""
     props = project.properties
     for kind, patches in (("model", props.models), ("seed", props.seeds)):
         for name, patch in sorted(patches.items()):
             node = project.by_name.get(name)
             if node is None or node.resource_type != kind or node.unique_id not in project.nodes:
                 continue  # described but disabled or missing: Project already warned
-            expr = f"ref('{name}')"
-            yield name, node.unique_id, expr, patch.path, patch.tests, None
+            expression = f"ref('{name}')"
+            yield Tested(name, node.unique_id, expression, patch.path, None), patch.tests
             for column in patch.columns:
-                yield name, node.unique_id, expr, patch.path, column.tests, column.name
+                yield Tested(name, node.unique_id, expression, patch.path, column.name), column.tests
     for (source_name, table), source in sorted(project.sources.items()):
         target = f"{source_name}_{table}"
-        expr = f"source('{source_name}', '{table}')"
-        yield target, source.unique_id, expr, source.path, source.tests, None
+        expression = f"source('{source_name}', '{table}')"
+        yield Tested(target, source.unique_id, expression, source.path, None), source.tests
         for column in source.columns:
-            yield target, source.unique_id, expr, source.path, column.tests, column.name
+            yield Tested(target, source.unique_id, expression, source.path, column.name), column.tests
 
 
 def _generic_tests(project) -> list[Node]:
     nodes = []
     roots = project.config.model_paths + project.config.seed_paths
-    for target, attached, expr, path, entries, column in _targets(project):
+    for tested, entries in _tested(project):
         for entry in entries:
-            where = f"{path}: {target}" + (f".{column}" if column else "")
-            spec = read_spec(entry, where)
-            node = _generic_node(project, spec, target, attached, expr, path, column, roots)
+            node = _generic_node(project, read_spec(entry, tested.where), tested, roots)
             if node is not None:
                 nodes.append(node)
     return nodes
 
 
-def test_macro(project, spec: GenericTestSpec, where: str):
+def generic_test_macro(project, spec: GenericTestSpec, where: str):
     """The ``test_<name>`` macro a spec calls; project macros win over built-ins."""
     macros = project.renderer.macros
     name = f"test_{spec.test_type}"
@@ -134,46 +147,45 @@ def test_macro(project, spec: GenericTestSpec, where: str):
     )
 
 
-def _generic_node(project, spec, target, attached, expr, path, column, roots) -> Node | None:
-    where = f"{path}: {target}" + (f".{column}" if column else "")
+def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[str, ...]) -> Node | None:
     args = dict(spec.args)
-    if column is not None:
-        args.setdefault("column_name", column)
+    if tested.column is not None:
+        args.setdefault("column_name", tested.column)
     prefix = f"{spec.namespace}_{spec.test_type}" if spec.namespace else spec.test_type
-    if attached.startswith("source."):
+    if tested.attached.startswith("source."):
         prefix = "source_" + prefix
-    short, full = generic_test_names(prefix, target, args)
+    short, full = generic_test_names(prefix, tested.target, args)
     if spec.name:
         short = full = spec.name
-    config = _test_config(project, path, roots, spec.config)
+    config = _test_config(project, tested.path, roots, spec.config)
     if config.get("enabled") is False:
         return None
-    macro = test_macro(project, spec, where)
-    metadata = {"name": spec.test_type, "kwargs": {**args, "model": f"{{{{ get_where_subquery({expr}) }}}}"}, "namespace": spec.namespace}
-    unique_id = f"test.{project.config.name}.{full}.{generic_test_hash(full, metadata)}"
+    macro = generic_test_macro(project, spec, tested.where)
+    model_kwarg = f"{{{{ get_where_subquery({tested.expression}) }}}}"
+    metadata = {"name": spec.test_type, "kwargs": {**args, "model": model_kwarg}, "namespace": spec.namespace}
     node = Node(
-        unique_id=unique_id,
+        unique_id=f"test.{project.config.name}.{full}.{generic_test_hash(full, metadata)}",
         name=full,
         resource_type="test",
-        path=path,
+        path=tested.path,
         raw_code=f"{{{{ {macro.name}(**_dbt_generic_test_kwargs) }}}}",
         config=config,
         relation=None,
         description=spec.description,
-        fqn=(project.config.name, *_fqn_parts(project, path, roots), full),
+        fqn=(project.config.name, *_fqn_parts(project, tested.path, roots), full),
         extra={
-            "attached_node": attached,
+            "attached_node": tested.attached,
             "test_kind": "generic",
             "test_name": spec.test_type,
             "file_name": short,
-            "column_name": column,
-            "model_expression": expr,
+            "column_name": tested.column,
+            "model_expression": tested.expression,
             "test_metadata": {"name": spec.test_type, "namespace": spec.namespace, "kwargs": args},
         },
     )
-    frame = Frame(full, path, "test", dict(config), "parse")
+    frame = Frame(full, tested.path, "test", dict(config), "parse")
     render_generic(project, node, frame)
-    depends = [attached, *(project._ref_id(r) for r in frame.refs)]
+    depends = [tested.attached, *(project._ref_id(r) for r in frame.refs)]
     depends += [project.sources[s].unique_id for s in frame.sources]
     depends += _seeds_behind(project, depends)
     return replace(node, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs), sources=tuple(frame.sources))
@@ -217,7 +229,7 @@ def render_generic(project, node: Node, frame: Frame) -> str:
     kwargs["model"] = project.renderer.evaluate(f"get_where_subquery({node.extra['model_expression']})", frame)
     name = node.extra["test_name"]
     namespace = node.extra["test_metadata"]["namespace"]
-    macro = test_macro(project, GenericTestSpec(name, namespace), node.path)
+    macro = generic_test_macro(project, GenericTestSpec(name, namespace), node.path)
     return project.renderer.render(
         GENERIC_TEST_SQL, frame, {"__stockx_test": macro, "__stockx_test_kwargs": kwargs}
     )

@@ -26,6 +26,7 @@ from typing import Any
 
 from stockx_export.config import ProjectConfig, _resolve_database
 from stockx_export.errors import ProjectError
+from stockx_export.jinja.context import Target, Var, env_var
 
 PROJECT_FILE = "dbt_project.yml"
 PROFILES_FILE = "profiles.yml"
@@ -33,6 +34,9 @@ PROFILES_FILE = "profiles.yml"
 DEFAULT_SCHEMA = "main"
 DEFAULT_PATH = ":memory:"
 # Keys dbt renders only when a node runs: hooks see run-time context, so they stay raw here.
+PROFILE_KEY = "__profile_output__"  # read by stockx_export.dbt.extension
+# Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
+PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
 UNRENDERED_KEYS = ("on-run-start", "on-run-end", "pre-hook", "post-hook", "+pre-hook", "+post-hook")
 
 
@@ -45,18 +49,26 @@ def load_dbt_config(
     """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig of flavour ``dbt``."""
     from stockx_export.properties import load_yaml
 
-    data = load_yaml(root / PROJECT_FILE, PROJECT_FILE)
-    if not isinstance(data, dict) or not data.get("name"):
+    raw = load_yaml(root / PROJECT_FILE, PROJECT_FILE)
+    if not isinstance(raw, dict) or not raw.get("name"):
         raise ProjectError(f"{root / PROJECT_FILE}: a dbt project needs a 'name:'")
-    data = render_project(data)
-    name = str(data["name"])
-    target = read_profile(root, data, name, profiles_dir)
+    name = str(raw["name"])
+    target = read_profile(root, raw, name, profiles_dir)
+    target_context = {
+        "name": target["name"] if target else "dev",
+        "schema": (target.get("schema") if target else None) or DEFAULT_SCHEMA,
+        "type": "duckdb",
+        "profile_name": str(raw.get("profile") or name),
+        **{k: v for k, v in (target or {}).items() if k in ("path", "threads")},
+    }
+    data = render_project(raw, context={"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)})
     if database is None:
         database = str(target["path"]) if target else f"target/{name}.duckdb"
     return ProjectConfig(
         root=root,
         name=name,
-        settings=data,
+        # the chosen profile output rides along for the runner (DuckDB extensions and settings)
+        settings={**data, PROFILE_KEY: target or {}},
         model_paths=_paths(data, "model-paths", "models"),
         macro_paths=_paths(data, "macro-paths", "macros"),
         seed_paths=_paths(data, "seed-paths", "seeds"),
@@ -67,8 +79,8 @@ def load_dbt_config(
         models=data.get("models") or {},
         seeds=data.get("seeds") or {},
         data_tests=data.get("data_tests") or data.get("tests") or {},
-        target_name=str(target["name"]) if target else "dev",
-        target_schema=str(target.get("schema") or DEFAULT_SCHEMA) if target else DEFAULT_SCHEMA,
+        target_name=str(target_context["name"]),
+        target_schema=str(target_context["schema"]),
         flavour="dbt",
         on_run_start=_hooks(data, "on-run-start"),
         on_run_end=_hooks(data, "on-run-end"),
@@ -101,27 +113,25 @@ def _hooks(data: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-def render_project(data: Any, key: str = "") -> Any:
-    """Render ``{{ env_var(...) }}`` and friends in the project file, as dbt does at load time."""
+def render_project(data: Any, key: str = "", context: dict[str, Any] | None = None) -> Any:
+    """Render Jinja in the project file (``env_var``, ``var`` from --vars, ``target``), as dbt does at load time."""
     if key in UNRENDERED_KEYS:
         return data
     if isinstance(data, dict):
-        return {k: render_project(v, str(k)) for k, v in data.items()}
+        return {k: render_project(v, str(k), context) for k, v in data.items()}
     if isinstance(data, list):
-        return [render_project(v, key) for v in data]
+        return [render_project(v, key, context) for v in data]
     if isinstance(data, str) and "{" in data:
-        return _render_text(data, PROJECT_FILE)
+        return _render_text(data, PROJECT_FILE, context)
     return data
 
 
-def _render_text(text: str, where: str) -> str:
+def _render_text(text: str, where: str, context: dict[str, Any] | None = None) -> str:
     import jinja2
-
-    from stockx_export.jinja import context as ctx
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)
     try:
-        return env.from_string(text).render(env_var=ctx.env_var)
+        return env.from_string(text).render(env_var=env_var, **(context or {}))
     except ProjectError as exc:
         raise ProjectError(f"{where}: {exc}") from None
     except jinja2.TemplateError as exc:
@@ -183,4 +193,10 @@ def read_profile(
             f"{shown}: profile '{profile_name}' target '{target_name}' is type '{kind}'; "
             "stockx builds on DuckDB only: add an output with type: duckdb and a path"
         )
-    return {**output, "name": target_name, "path": str(output.get("path") or DEFAULT_PATH)}
+    return {
+        **output,
+        "name": target_name,
+        "path": str(output.get("path") or DEFAULT_PATH),
+        "profile_file": shown,
+        "profile_name": profile_name,
+    }

@@ -361,3 +361,96 @@ def test_a_value_dbt_duckdb_cannot_load_fails_the_seed_as_it_does(make_project):
     assert result.exit_code == 1
     assert "ERROR seed main.counts" in result.output
     assert 'Could not convert string "null" to \'INTEGER\'' in result.output
+
+
+# -- hooks on nodes, the project file's Jinja, the profile's DuckDB setup --------------------------
+
+
+def test_pre_and_post_hooks_run_around_their_node_with_this(make_project):
+    root, stockx = dbt_project(
+        make_project,
+        """
+        shop_profile:
+          target: dev
+          outputs:
+            dev:
+              type: duckdb
+              path: target/shop.duckdb
+              settings:
+                default_order: desc
+              extensions: [json]
+              plugins: [{module: excel}]
+        """,
+        {
+            "dbt_project.yml": PROJECT_YML
+            + """
+    on-run-start: ["create table main.audit (seq integer, note varchar)"]
+    seeds:
+      shop:
+        +post-hook: "insert into main.audit select 1, 'seed {{ this }}'"
+""",
+            "seeds/rates.csv": "rate\n5\n",
+            "models/marts/totals.sql": """
+                {{ config(materialized='table', post_hook="insert into main.audit select 3, 'post {{ this }} ' || (select count(*) from {{ this }})") }}
+                select rate, current_setting('default_order') as ordering from {{ ref('rates') }}
+            """,
+            "models/marts/_marts.yml": """
+                version: 2
+                models:
+                  - name: totals
+                    config:
+                      pre_hook: "insert into main.audit select 2, 'pre {{ this }}'"
+            """,
+        },
+    )
+    result = stockx("build")
+    assert result.exit_code == 0, result.output
+    db = root / "target" / "shop.duckdb"
+    assert query(db, "select seq, note from main.audit order by seq") == [
+        (1, "seed main.rates"),
+        (2, "pre main_marts.totals"),
+        (3, "post main_marts.totals 1"),
+    ]
+    assert query(db, "select rate, ordering from main_marts.totals") == [(5, "DESC")]
+    assert (
+        f"Warning: {root}/profiles.yml: stockx ignores plugins in profile 'shop_profile' output 'dev'; "
+        "it uses type, path, schema, extensions and settings"
+    ) in result.output
+
+
+def test_a_failing_post_hook_fails_its_node_and_skips_what_depends_on_it(make_project):
+    _, stockx = dbt_project(
+        make_project,
+        None,
+        {
+            "models/marts/totals.sql": "{{ config(post_hook='insert into nowhere values (1)') }}\nselect 1 as rate\n",
+            "models/later.sql": "select * from {{ ref('totals') }}\n",
+        },
+    )
+    result = stockx("run")
+    assert result.exit_code == 1
+    assert "post-hook 1: Catalog Error: Table with name nowhere does not exist!" in result.output
+    assert "SKIP model main.later" in result.output
+
+
+def test_the_project_file_renders_target_vars_and_env_vars(make_project):
+    root, stockx = dbt_project(
+        make_project,
+        None,
+        {
+            "dbt_project.yml": """
+                name: shop
+                config-version: 2
+                models:
+                  shop:
+                    +materialized: "{{ 'table' if target.name == 'dev' else 'view' }}"
+                    +schema: "{{ var('schema_suffix') }}_{{ env_var('SHOP_TEAM', 'core') }}"
+            """,
+            "models/marts/totals.sql": "select 1 as one\n",
+        },
+    )
+    result = stockx("run", "--vars", "{schema_suffix: nightly}")
+    assert result.exit_code == 0, result.output
+    assert query(root / "target" / "shop.duckdb", "select table_schema, table_type from information_schema.tables") == [
+        ("main_nightly_core", "BASE TABLE")
+    ]

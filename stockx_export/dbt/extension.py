@@ -1,6 +1,11 @@
-"""The runner extension for dbt projects: dbt-duckdb's seeds, and on-run-start / on-run-end hooks.
+"""The runner extension for dbt projects: dbt-duckdb's seeds, hooks, and the profile's DuckDB setup.
 
 Named in ``stockx_export.engine.EXTENSIONS``; it does nothing for a stockx project.
+
+A model's or seed's ``pre-hook`` / ``post-hook`` (from dbt_project.yml, its property
+file or ``config()``; project ones first) run right before and after it is built, rendered
+with its own context (``{{ this }}`` is the node's relation). A failing hook fails the node.
+The profile's ``extensions`` are loaded and its ``settings`` set on the connection first.
 
 Hooks render with the project's context (``target``, ``var``, macros ...). on-run-end
 also sees ``schemas`` (the schemas of the seeds and models that were built, sorted),
@@ -16,20 +21,92 @@ from typing import Any
 from stockx_export import materialize
 from stockx_export.db import database_error_types, first_line
 from stockx_export.dbt import seeds
-from stockx_export.errors import ExecutionError
+from stockx_export.dbt_project import PROFILE_KEY
+from stockx_export.errors import ExecutionError, ProjectError
 from stockx_export.jinja.context import Target
 from stockx_export.jinja.render import Frame
 from stockx_export.nodes import Node
-from stockx_export.runner import NodeResult, RunResults, Runner, rest_lines
+from stockx_export.runner import NodeResult, RunResults, Runner, rest_lines, run_model
 
 PROJECT_FILE = "dbt_project.yml"
 BUILT = ("seed", "model")
 
 
+def configure_connection(con, output: dict[str, Any]) -> None:
+    """dbt-duckdb's ``extensions`` (names, or {name, repo}) and ``settings`` from the profile output."""
+    from stockx_export.db import literal
+
+    for extension in output.get("extensions") or []:
+        name = extension.get("name") if isinstance(extension, dict) else extension
+        try:
+            con.execute(f"load {name}")  # built in, or installed before: no download needed
+        except database_error_types():
+            repo = extension.get("repo") if isinstance(extension, dict) else None
+            con.execute(f"install {name}" + (f" from {literal(repo)}" if repo else ""))
+            con.execute(f"load {name}")
+    for key, value in (output.get("settings") or {}).items():
+        shown = str(value).lower() if isinstance(value, bool) else value
+        con.execute(f"set {key} = {shown if isinstance(value, (bool, int, float)) else literal(str(value))}")
+
+
+def node_hooks(node: Node, when: str) -> list[str]:
+    """``when`` is "pre" or "post": hooks from dbt_project.yml (``+post-hook``), then config() (``post_hook``)."""
+    found: list[str] = []
+    for key in (f"{when}-hook", f"{when}_hook"):
+        value = node.config.get(key) or []
+        for hook in [value] if isinstance(value, (str, dict)) else value:
+            found.append(str(hook.get("sql", "")) if isinstance(hook, dict) else str(hook))
+    return [h for h in found if h.strip()]
+
+
+def with_node_hooks(build):
+    """An executor that runs ``build`` between the node's pre-hooks and post-hooks."""
+
+    def executor(runner: Runner, node: Node) -> NodeResult:
+        for index, sql in enumerate(node_hooks(node, "pre")):
+            error = _run_node_hook(runner, node, "pre-hook", index, sql)
+            if error:
+                return NodeResult(node, "error", error)
+        result = build(runner, node)
+        if result.status != "success":
+            return result
+        for index, sql in enumerate(node_hooks(node, "post")):
+            error = _run_node_hook(runner, node, "post-hook", index, sql)
+            if error:
+                return NodeResult(node, "error", error, compiled_path=result.compiled_path)
+        return result
+
+    return executor
+
+
+def _run_node_hook(runner: Runner, node: Node, event: str, index: int, sql: str) -> str | None:
+    project = runner.project
+    key = f"{node.path}#{event}-{index}"
+    frame = Frame(node.name, key, node.resource_type, dict(node.config), "compile", extra={"node": node})
+    try:
+        rendered = project.renderer.render(sql, frame)
+        if rendered.strip():
+            runner.con.execute(rendered)
+    except database_error_types() as exc:
+        return f"{node.path}: {event} {index + 1}: {first_line(str(exc))}"
+    except Exception as exc:
+        return f"{node.path}: {event} {index + 1}: {str(exc).removeprefix(key).lstrip(':0123456789 ')}"
+    return None
+
+
 def install(runner: Runner, order: list[str]) -> None:
     if runner.project.config.flavour != "dbt":
         return
-    runner.executors["seed"] = run_seed
+    output = runner.project.config.settings.get(PROFILE_KEY) or {}
+    try:
+        configure_connection(runner.con, output)
+    except database_error_types() as exc:
+        raise ProjectError(
+            f"{output.get('profile_file')}: profile '{output.get('profile_name')}' output '{output.get('name')}': "
+            f"{first_line(str(exc))}"
+        ) from None
+    runner.executors["seed"] = with_node_hooks(run_seed)
+    runner.executors["model"] = with_node_hooks(runner.executors.get("model", run_model))
     runner.hooks_before.append(run_start_hooks)
     runner.hooks_after.append(run_end_hooks)
 

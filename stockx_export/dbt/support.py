@@ -29,6 +29,7 @@ _SNAPSHOT_SCHEMA = re.compile(r"\b(target_schema|schema)\s*=\s*['\"]([^'\"]+)['\
 
 def before_models(project) -> None:
     load_docs(project)
+    report_profile_keys(project)
     for path, display, base in project._files(project.config.model_paths, ("*.py",)):
         _placeholder(project, path.stem, display, "python_model", project._config_parts(path, base))
         project.warnings.append(
@@ -86,6 +87,18 @@ def load_docs(project) -> None:
         for block in extract_blocks(path.read_text(encoding="utf-8"), display):
             if block.kind == "docs":
                 docs[block.name] = block
+
+
+def report_profile_keys(project) -> None:
+    from stockx_export.dbt_project import PROFILE_KEY, PROFILE_KEYS_USED
+
+    output = project.config.settings.get(PROFILE_KEY) or {}
+    ignored = sorted(k for k in output if k not in PROFILE_KEYS_USED)
+    if ignored:
+        project.warnings.append(
+            f"{output['profile_file']}: stockx ignores {', '.join(ignored)} in profile '{output['profile_name']}' "
+            f"output '{output['name']}'; it uses type, path, schema, extensions and settings"
+        )
 
 
 def report_packages(project, path: Path, display: str) -> None:

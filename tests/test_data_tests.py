@@ -102,6 +102,33 @@ def test_warn_severity_reports_the_rows_and_skips_nothing(tested):
     assert "Done. PASS=0 WARN=1 ERROR=0 SKIP=0 TOTAL=1" in warn_only.output
 
 
+def test_a_warning_skips_nothing_and_a_passing_singular_test_passes(make_project):
+    root, stockx = make_project(
+        {
+            **ORDERS,
+            "models/big_orders.sql": "select * from {{ ref('stg_orders') }} where amount > 6\n",
+            "models/_models.yml": """
+                version: 2
+                models:
+                  - name: stg_orders
+                    columns:
+                      - name: customer
+                        data_tests: [{not_null: {config: {severity: warn}}}]
+            """,
+            "tests/sql/ids_are_positive.sql": "select * from {{ ref('stg_orders') }} where id <= 0\n",
+        }
+    )
+    result = stockx("build")
+    assert result.exit_code == 0
+    assert node_lines(result.output) == [
+        "1 of 5 OK loaded seed main.orders",
+        "2 of 5 OK created view main.stg_orders",
+        "3 of 5 PASS ids_are_positive",
+        "4 of 5 WARN not_null_stg_orders_customer",
+        "5 of 5 OK created view main.big_orders",
+    ]
+
+
 def test_test_command_selects_tests_attached_to_a_model(tested):
     root, stockx = tested
     assert stockx("build").exit_code == 1  # relations exist for `test` to read

@@ -12,9 +12,10 @@ import hashlib
 import json
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from operator import add
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from stockx_export.export.serialize import utf8_length
 
@@ -27,24 +28,35 @@ class Envelope:
     operation: str
     dry_run: bool = False
 
-    @property
+    @cached_property
+    def prefix_text(self) -> str:
+        return '{"solutionName":' + json.dumps(self.solution_name, ensure_ascii=False) + ',"data":['
+
+    @cached_property
+    def suffix_text(self) -> str:
+        return '],"operationType":' + json.dumps(self.operation) + (',"dryRun":true' if self.dry_run else "") + "}"
+
+    @cached_property
     def prefix(self) -> bytes:
-        name = json.dumps(self.solution_name, ensure_ascii=False)
-        return ('{"solutionName":' + name + ',"data":[').encode("utf-8")
+        return self.prefix_text.encode("utf-8")
 
-    @property
+    @cached_property
     def suffix(self) -> bytes:
-        tail = '],"operationType":' + json.dumps(self.operation)
-        if self.dry_run:
-            tail += ',"dryRun":true'
-        return (tail + "}").encode("utf-8")
+        return self.suffix_text.encode("utf-8")
 
-    @property
+    @cached_property
     def overhead(self) -> int:
         return len(self.prefix) + len(self.suffix)
 
-    def body(self, rows: Iterable[str]) -> bytes:
-        return self.prefix + ",".join(rows).encode("utf-8") + self.suffix
+    def body(self, rows: Sequence[str]) -> bytes:
+        """The request body around ``rows``, built with one join and one encode
+        (the rows are nearly all of it, so each extra copy would show)."""
+        if not rows:
+            return self.prefix + self.suffix
+        parts = list(rows)
+        parts[0] = self.prefix_text + parts[0]
+        parts[-1] = parts[-1] + self.suffix_text
+        return ",".join(parts).encode("utf-8")
 
 
 @dataclass(frozen=True)

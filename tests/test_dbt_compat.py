@@ -354,6 +354,20 @@ def test_seed_types_and_values_match_dbt_duckdb(make_project):
         ]
 
 
+def test_a_seed_loaded_the_slow_way_under_dbt_is_reported(make_project):
+    _, stockx = dbt_project(
+        make_project,
+        None,
+        {"seeds/notes.csv": "note\nhello\nnull\n", "seeds/_seeds.yml": "seeds:\n  - name: notes\n    config: {fast: false}\n"},
+    )
+    result = stockx("seed")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        "Warning: seeds/notes.csv: 'fast: false' is not supported by stockx; it loads the seed the fast way, "
+        "so DuckDB parses the values ('null' stays text, '1,000' is not a number)"
+    )
+
+
 def test_a_value_dbt_duckdb_cannot_load_fails_the_seed_as_it_does(make_project):
     # dbt-duckdb infers INTEGER for 1/null/3 and then fails to COPY the text 'null' into it.
     _, stockx = dbt_project(make_project, None, {"seeds/counts.csv": "a\n1\nnull\n3\n"})

@@ -46,6 +46,12 @@ def before_models(project) -> None:
             _add_snapshot(project, block.name, block.source, block.path)
     for name in PACKAGE_FILES:
         report_packages(project, project.config.root / name, name)
+    for node in project.nodes.values():
+        if node.resource_type == "seed" and node.config.get("fast") is False:
+            project.warnings.append(
+                f"{node.path}: 'fast: false' is not supported by stockx; it loads the seed the fast way, "
+                "so DuckDB parses the values ('null' stays text, '1,000' is not a number)"
+            )
 
 
 def after_models(project) -> None:

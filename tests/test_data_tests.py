@@ -369,6 +369,27 @@ def test_custom_generic_test_and_overridden_built_in(make_project):
     assert "| project not_null |" in result.output
 
 
+def test_a_comment_showing_a_test_block_does_not_open_one(make_project):
+    yml = """
+        version: 2
+        models:
+          - name: stg_orders
+            columns:
+              - name: amount
+                data_tests: [positive]
+    """
+    macros = {
+        "macros/tests.sql": """
+            {#- A block here replaces a built-in of the same name, e.g. {% test not_null(model, column_name) %} -#}
+            {% test positive(model, column_name) %}
+            select * from {{ model }} where {{ column_name }} <= 0
+            {% endtest %}
+        """
+    }
+    root, stockx, result, found = _build_with(make_project, yml, macros)
+    assert found["positive_stg_orders_amount"] == "fail"
+
+
 def test_singular_test_with_config_and_source_tests_wait_for_the_seed_behind_the_source(make_project):
     root, stockx = make_project(
         {

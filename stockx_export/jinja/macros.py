@@ -42,16 +42,29 @@ class MacroReturn(Exception):
         self.value = value
 
 
+_COMMENT = re.compile(r"\{#.*?#\}", re.S)
+
+
+def _blank_comments(text: str) -> str:
+    """``text`` with Jinja comments turned to spaces (newlines kept), so offsets still match."""
+    return _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+
+
 def extract_blocks(text: str, display: str) -> list[Block]:
-    """Split a file into its top-level blocks (dbt's files hold nothing else of use)."""
+    """Split a file into its top-level blocks (dbt's files hold nothing else of use).
+
+    Block tags are looked for outside Jinja comments: a comment that shows a
+    ``{% test ... %}`` example must not open a block.
+    """
     blocks: list[Block] = []
     pos = 0
+    scan = _blank_comments(text)
     while True:
-        start = _BLOCK_START.search(text, pos)
+        start = _BLOCK_START.search(scan, pos)
         if start is None:
             return blocks
         kind, name = start.group(1), start.group(2)
-        end = _BLOCK_END[kind].search(text, start.end())
+        end = _BLOCK_END[kind].search(scan, start.end())
         line = text.count("\n", 0, start.start()) + 1
         if end is None:
             raise ProjectError(f"{display}:{line}: '{{% {kind} {name} %}}' has no matching '{{% end{kind} %}}'")

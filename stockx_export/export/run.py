@@ -8,7 +8,6 @@ can call the steps themselves: :func:`preflight`, :func:`pages_of`,
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -159,7 +158,3 @@ def connect_read_only(database: str):
     from stockx_export.db import connect
 
     return connect(database, read_only=database != ":memory:")
-
-
-def default_env() -> Mapping[str, str]:
-    return os.environ

@@ -80,6 +80,11 @@ def state_query(root: Path, sql: str, params: list | None = None) -> list[tuple]
 
 def acknowledged_keys(root: Path) -> set[tuple]:
     """Every key the state holds as acknowledged (merged or not), as key tuples."""
+    if not state_path(root).exists():  # killed before the state was created
+        return set()
+    tables = state_query(root, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'acknowledged'")
+    if tables == [(0,)]:  # killed while creating it (one transaction: nothing was kept)
+        return set()
     return {tuple(json.loads(k)) for (k,) in state_query(root, "SELECT DISTINCT key FROM acknowledged")}
 
 
@@ -92,6 +97,7 @@ class RecordingPeak(PeakServer):
         self.stored: list[list[tuple]] = []  # keys of each request whose rows were stored
         self.delay = 0.0
         self.arrived = 0
+        self.handled = 0
         self.arrival = threading.Condition()
 
     def _next_action(self) -> Any:  # called once per request, as it arrives
@@ -104,17 +110,26 @@ class RecordingPeak(PeakServer):
         with self.arrival:
             return self.arrival.wait_for(lambda: self.arrived >= count, timeout)
 
+    def wait_idle(self, timeout: float = 20.0) -> bool:
+        """Until every request that arrived has been handled (a killed client's included)."""
+        with self.arrival:
+            return self.arrival.wait_for(lambda: self.handled >= self.arrived, timeout)
+
     def handle(self, path, headers, body):
-        if self.delay:
-            time.sleep(self.delay)
-        answer = super().handle(path, headers, body)
-        status = answer[0]
-        if status == 200:
-            rows = json.loads(body)["data"]
-            failed = set(self.fail_keys)
-            with self._lock:
-                self.stored.append([self.key_of(r) for r in rows if self.key_of(r) not in failed])
-        return answer
+        try:
+            if self.delay:
+                time.sleep(self.delay)
+            answer = super().handle(path, headers, body)
+            if answer[0] == 200:
+                rows = json.loads(body)["data"]
+                failed = set(self.fail_keys)
+                with self._lock:
+                    self.stored.append([self.key_of(r) for r in rows if self.key_of(r) not in failed])
+            return answer
+        finally:
+            with self.arrival:
+                self.handled += 1
+                self.arrival.notify_all()
 
     def stored_keys(self, start: int = 0) -> list[tuple]:
         with self._lock:

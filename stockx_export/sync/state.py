@@ -159,12 +159,19 @@ def attach_state(con: Any, state_path: Path) -> None:
         con.execute(f"ATTACH {literal(str(state_path))} AS {STATE}")
     except database_error_types() as exc:
         raise ExportError(_state_error(state_path, str(exc))) from None
-    for statement in _DDL:
-        con.execute(statement)
-    found = con.execute(f"SELECT value FROM {T}.meta WHERE name = 'schema_version'").fetchone()
-    if found is None:
-        con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    elif found[0] != SCHEMA_VERSION:
+    # One transaction: a push killed while creating the state leaves none.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in _DDL:
+            con.execute(statement)
+        found = con.execute(f"SELECT value FROM {T}.meta WHERE name = 'schema_version'").fetchone()
+        if found is None:
+            con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    if found is not None and found[0] != SCHEMA_VERSION:
         raise ExportError(
             f"sync state {state_path} has schema version {found[0]}, this stockx reads version {SCHEMA_VERSION}; "
             "upgrade stockx (or move the file away to start a new state)"

@@ -556,4 +556,5 @@ def test_tests_of_an_unbuilt_project_error_cleanly(tmp_path):
     assert result.exit_code == 1
     [test] = json.loads((root / "target" / "run_results.json").read_text())["results"]
     assert test["status"] == "error"
-    assert "stg_orders" in test["message"] and "does not exist" in test["message"]
+    assert test["message"].startswith("unique_stg_orders_id: Catalog Error: Table with name stg_orders does not exist")
+    assert "  compiled SQL: target/compiled/models/_models.yml/unique_stg_orders_id.sql\n" in result.output

@@ -250,6 +250,21 @@ def test_in_build_a_unit_test_runs_before_its_model_and_a_failure_skips_it(make_
     assert tables == [("orders",)]
 
 
+def test_a_model_that_fails_on_the_fixtures_is_an_error_naming_the_compiled_sql(make_project):
+    extra = {"models/bad.sql": "select cast(customer as integer) as n from {{ ref('orders') }}\n"}
+    tests = f"""
+  - name: bad_cast
+    model: bad
+    given:{GIVEN}
+    expect:
+      rows: []
+"""
+    root, stockx, result = run(make_project, tests, extra=extra)
+    assert result.exit_code == 1
+    assert result_of(root, "bad_cast")["message"].startswith("bad: Conversion Error: Could not convert string 'a' to INT32")
+    assert "  compiled SQL: target/compiled/models/_unit.yml/bad_cast.sql\n" in result.output
+
+
 def test_an_expected_column_the_model_lacks_is_an_error(make_project):
     tests = f"""
   - name: wrong_column

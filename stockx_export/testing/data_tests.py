@@ -16,12 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stockx_export.db import Relation, quote
+from stockx_export.db import Relation, database_error_types, first_line, quote
 from stockx_export.errors import ProjectError
 from stockx_export.jinja.render import Frame
 from stockx_export.nodes import Node
 from stockx_export.project import CTE_PREFIX, inject_ctes
-from stockx_export.runner import NodeResult
+from stockx_export.runner import NodeResult, rest_lines
 from stockx_export.tables import format_table
 from stockx_export.testing.collect import render_generic
 
@@ -111,17 +111,16 @@ def run_data_test(runner, node: Node) -> NodeResult:
     sql = compile_test(project, node)
     shown = runner.display(runner.write_compiled(node, sql))
     failing = _limited(sql, node.config.get("limit"))
-    stored = None
-    if node.config.get("store_failures"):
-        stored = audit_relation(project, node)
-        _store(con, stored, failing, str(node.config.get("store_failures_as") or "table"))
-        project.existing[(stored.schema, stored.identifier)] = "table"
-        failing = f"select * from {stored}"
+    stored = audit_relation(project, node) if node.config.get("store_failures") else None
     fail_calc = str(node.config.get("fail_calc") or "count(*)")
-    row = con.execute(
-        f"select {fail_calc} as failures, ({fail_calc}) {threshold(node, 'warn_if')} as should_warn, "
-        f"({fail_calc}) {threshold(node, 'error_if')} as should_error\nfrom (\n{failing}\n) dbt_internal_test"
-    ).fetchone()
+    try:
+        if stored is not None:
+            _store(con, stored, failing, str(node.config.get("store_failures_as") or "table"))
+            project.existing[(stored.schema, stored.identifier)] = "table"
+            failing = f"select * from {stored}"
+        row = _count(con, node, failing, fail_calc)
+    except database_error_types() as exc:
+        return query_error(node, node.name, exc, shown)
     failures = int(row[0] or 0)
     verdict = judge(node, failures, bool(row[1]), bool(row[2]))
     extra = {"severity": severity(node)}
@@ -142,6 +141,19 @@ def run_data_test(runner, node: Node) -> NodeResult:
         detail=detail if verdict.status != "pass" else "",
         extra=extra,
     )
+
+
+def query_error(node: Node, what: str, exc: Exception, shown: str) -> NodeResult:
+    """An error result for a query DuckDB rejected, pointing at the compiled SQL."""
+    detail = f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n")
+    return NodeResult(node, "error", f"{what}: {first_line(str(exc))}", detail=detail, compiled_path=shown)
+
+
+def _count(con, node: Node, failing: str, fail_calc: str) -> tuple:
+    return con.execute(
+        f"select {fail_calc} as failures, ({fail_calc}) {threshold(node, 'warn_if')} as should_warn, "
+        f"({fail_calc}) {threshold(node, 'error_if')} as should_error\nfrom (\n{failing}\n) dbt_internal_test"
+    ).fetchone()
 
 
 def _store(con, relation: Relation, sql: str, kind: str) -> None:

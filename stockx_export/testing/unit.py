@@ -22,6 +22,7 @@ from stockx_export.nodes import Node
 from stockx_export.runner import NodeResult
 from stockx_export.tables import format_table
 from stockx_export.testing.collect import parse_input
+from stockx_export.testing.data_tests import query_error
 from stockx_export.testing.fixtures import Rows, given_columns, load_table, read_rows
 
 DIFF_ROWS = 20
@@ -127,7 +128,7 @@ def _output_types(project, con, model: Node, relations: dict[Any, Relation]) -> 
 
 def run_unit_test(runner, node: Node) -> NodeResult:
     """The executor for resource type ``unit_test``."""
-    from stockx_export.db import connect
+    from stockx_export.db import connect, database_error_types
 
     project = runner.project
     model = project.nodes[node.extra["model_id"]]
@@ -141,7 +142,10 @@ def run_unit_test(runner, node: Node) -> NodeResult:
         ), isolated(project, con):
             sql = project.compile(model, relations)
         shown = runner.display(runner.write_compiled(node, sql))
-        con.execute(f"create table {ACTUAL} as (\n{sql}\n)")
+        try:
+            con.execute(f"create table {ACTUAL} as (\n{sql}\n)")
+        except database_error_types() as exc:
+            return query_error(node, model.name, exc, shown)
         return compare(con, node, shown, project)
     finally:
         con.close()

@@ -268,9 +268,10 @@ def test_foreign_key_targets_have_one_row_per_id(rules_db):
 # --- rule 3: the variant vars -------------------------------------------------------------
 
 
-def test_variant_order_and_separator_follow_the_vars(project, raw_files, tmp_path):
+@pytest.mark.parametrize("dimensions", [["colour", "size"], "colour, size"], ids=["list", "comma-separated"])
+def test_variant_order_and_separator_follow_the_vars(project, raw_files, tmp_path, dimensions):
     database = tmp_path / "vars.duckdb"
-    build(project, database, {**raw_files, "variant_dimensions": ["colour", "size"], "variant_separator": " / "})
+    build(project, database, {**raw_files, "variant_dimensions": dimensions, "variant_separator": " / "})
     assert query(database, "select distinct product_variant from stock_extra order by all") == [
         ("colour:Navy Blue / size:M",),
         ("colour:navy blue / size:M",),

@@ -468,3 +468,30 @@ def test_the_project_file_renders_target_vars_and_env_vars(make_project):
     assert query(root / "target" / "shop.duckdb", "select table_schema, table_type from information_schema.tables") == [
         ("main_nightly_core", "BASE TABLE")
     ]
+
+
+def test_a_failing_run_hook_is_an_error_naming_it(make_project):
+    project_yml = "name: shop\nconfig-version: 2\non-run-start:\n  - \"select 1\"\n  - \"insert into nowhere values (1)\"\n"
+    plain = {"models/marts/totals.sql": "select 1 as rate\n"}
+    _, stockx = dbt_project(make_project, None, {"dbt_project.yml": project_yml, **plain})
+    result = stockx("run")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: dbt_project.yml: on-run-start hook 2: Catalog Error: Table with name nowhere does not exist!"
+    )
+    project_yml = "name: shop\nconfig-version: 2\non-run-end: [\"select {{ results[0].nope }}\"]\n"
+    _, stockx = dbt_project(make_project, None, {"dbt_project.yml": project_yml, **plain})
+    result = stockx("run")
+    assert result.exit_code == 1
+    assert "Failure in operation shop-on-run-end-0 (dbt_project.yml)" in result.output
+    assert "dbt_project.yml: on-run-end hook 1: " in result.output
+
+
+def test_dbt_target_chooses_the_profile_output(make_project):
+    root, stockx = dbt_project(
+        make_project,
+        "shop_profile:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: dev.duckdb}\n    prod: {type: duckdb, path: prod.duckdb}\n",
+    )
+    assert stockx("run", env={"DBT_TARGET": "prod"}).exit_code == 0
+    assert query(root / "prod.duckdb", "select target_name from main_marts.totals") == [("prod",)]
+    assert not (root / "dev.duckdb").exists()

@@ -23,7 +23,7 @@ nullif(regexp_replace({{ trim_whitespace(expr) }}, '\s+', ' ', 'g'), '')
 nullif({{ trim_whitespace(expr) }}, '')
 {%- endmacro %}
 
-{#- An integer written as an optional sign and digits (after trimming), else NULL: `12.5`, `1e3`, `` are not. -#}
+{#- An integer written as an optional sign and digits (after trimming) that fits a BIGINT, else NULL: `12.5`, `1e3`, `` are not. -#}
 {% macro parse_quantity(expr) -%}
 case
     when regexp_full_match({{ trim_whitespace(expr) }}, '[+-]?[0-9]+')

@@ -280,6 +280,16 @@ def test_variant_order_and_separator_follow_the_vars(project, raw_files, tmp_pat
     ]
 
 
+def test_the_variant_macro_serves_another_model_unchanged(project, tmp_path):
+    # How a sale_extra model would call it: its own relation, raw columns, same string.
+    sale_line = "select ' M ' as size, 'navy  blue' as colour, null as pack, 'P-1' as product_id"
+    result = run_stockx(
+        project, tmp_path / "sale.duckdb", "show", "--output", "json", "--inline",
+        f"select {{{{ product_variant(relation_alias='sale') }}}} as product_variant from ({sale_line}) as sale",
+    )
+    assert (result.exit_code, json.loads(result.output)) == (0, [{"product_variant": "size:M|colour:navy blue"}])
+
+
 def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
     result = run_stockx(project, tmp_path / "bad.duckdb", "build",
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})

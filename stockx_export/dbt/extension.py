@@ -15,7 +15,6 @@ with ``status``, ``message``, ``failures``, ``execution_time`` and ``node``), as
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from stockx_export import materialize
@@ -181,7 +180,8 @@ def _run_hook(runner: Runner, event: str, index: int, sql: str, extra: dict[str,
             runner.con.execute(rendered)
         except database_error_types() as exc:
             return f"{where}: {first_line(str(exc))}"
-    runner.reporter.log(f"OK {event} hook {index + 1} of {len(getattr(project.config, event.replace('-', '_')))}")
+    total = len(project.config.on_run_start if event == "on-run-start" else project.config.on_run_end)
+    runner.reporter.log(f"OK {event} hook {index + 1} of {total}")
     return None
 
 
@@ -202,7 +202,7 @@ def hook_result(result: NodeResult, database: str) -> Target:
             name=node.name,
             resource_type=node.resource_type,
             original_file_path=node.path,
-            path=str(Path(node.path)),
+            path=node.path,
             package_name=node.unique_id.split(".")[1],
             database=database,
             schema=relation.schema if relation is not None else None,

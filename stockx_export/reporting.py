@@ -97,6 +97,13 @@ class TextReporter:
         self._print()
         self._print(f"Finished running {described or 'nothing'} in {run.elapsed:.2f}s.")
         failures = [r for r in run.results if r.failed]
+        for result in [r for r in run.results if r.status == "warn"]:
+            node = result.node
+            self._print()
+            self._print(f"Warning in {node.resource_type.replace('_', ' ')} {node.name} ({node.path})", "yellow")
+            self._print(f"  {result.message}")
+            for line in (result.detail or "").splitlines():
+                self._print(f"  {line}")
         for result in failures:
             node = result.node
             self._print()

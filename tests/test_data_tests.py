@@ -87,6 +87,11 @@ def test_a_failure_shows_the_count_the_failing_rows_and_the_compiled_sql(tested)
         [line for line in block.splitlines() if "17 of 18" in line][0],
     ]
     assert "Failure in test unique_stg_orders_order_id (models/staging/_staging.yml)\n" in result.output
+    assert (
+        "Warning in test relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ (models/staging/_staging.yml)\n"
+        "  Got 1 result, configured to warn if != 0\n"
+        "  compiled SQL: target/compiled/models/staging/_staging.yml/relationships_stg_orders_96411fe0c89b49c3f4da955dfd358ba0.sql\n"
+    ) in result.output
     # the compiled test SQL reruns as is and returns the failing rows
     sql = (root / "target/compiled/models/staging/_staging.yml/unique_stg_orders_order_id.sql").read_text()
     assert query(root / "target" / "tested.duckdb", sql) == [(12, 2)]

@@ -494,6 +494,28 @@ def test_an_unreadable_test_entry_is_a_project_error(make_project):
     )
 
 
+def test_arguments_from_vars_keep_their_native_values(make_project):
+    yml = """
+        version: 2
+        models:
+          - name: stg_orders
+            columns:
+              - name: status
+                data_tests:
+                  - accepted_values:
+                      values: "{{ var('statuses') }}"
+              - name: amount
+                data_tests:
+                  - accepted_range:
+                      min_value: var('floor')
+    """
+    pyproject = '[tool.stockx]\nname = "demo"\n[tool.stockx.vars]\nstatuses = ["new", "done", "lost"]\nfloor = -1\n'
+    root, stockx, result, found = _build_with(make_project, yml, {"pyproject.toml": pyproject})
+    assert found["accepted_values_stg_orders_status___var_statuses_"] == "pass"
+    assert found["accepted_range_stg_orders_amount__var_floor_"] == "pass"
+    assert result.exit_code == 0
+
+
 def test_disabled_tests_are_left_out(make_project):
     yml = """
         version: 2

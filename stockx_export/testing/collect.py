@@ -39,6 +39,7 @@ GENERIC_TEST_SQL = "{{ __stockx_test(**__stockx_test_kwargs) }}"
 # An argument that looks like a call is evaluated as an expression (dbt's rule), so
 # `to: ref('products')` is a relation and a dependency, not a string.
 LOOKS_LIKE_CALL = re.compile(r"^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$", re.S)
+ONE_EXPRESSION = re.compile(r"^\s*\{\{((?:(?!\}\}).)*)\}\}\s*$", re.S)
 _REF = re.compile(r"""^\s*ref\(\s*(?:['"][^'"]+['"]\s*,\s*)?['"]([^'"]+)['"]\s*\)\s*$""")
 _SOURCE = re.compile(r"""^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$""")
 
@@ -214,6 +215,9 @@ def _argument(project, value: Any, frame: Frame, key: tuple) -> Any:
         return value
     if LOOKS_LIKE_CALL.match(value):
         return project.renderer.evaluate(value.strip(), frame)
+    whole = ONE_EXPRESSION.match(value)
+    if whole:  # "{{ var('statuses') }}" keeps its native value (a list stays a list), as in dbt
+        return project.renderer.evaluate(whole.group(1).strip(), frame)
     if "{{" in value or "{%" in value:
         return project.renderer.render_string(value, frame.path)
     return value

@@ -209,3 +209,12 @@ def test_unit_test_failures_carry_the_diff_in_junit(make_project):
     failure = ET.parse(root / "junit.xml").getroot().find("testsuite/testcase/failure")
     assert failure.get("message") == "actual differs from expected: 1 expected row missing, 1 unexpected row"
     assert "| diff | id |\n|------|----|\n| +    | 4  |\n| -    | 5  |\n" in failure.text
+
+
+def test_an_unwritable_junit_path_is_a_warning(make_project, tmp_path):
+    root, stockx = make_project({"seeds/src.csv": "id\n1\n"})
+    (tmp_path / "file").write_text("")
+    result = stockx("build", "--junit", str(tmp_path / "file" / "junit.xml"))
+    assert result.exit_code == 0
+    assert f"Warning: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: Not a directory" in result.output
+    assert (root / "target" / "run_results.json").exists()

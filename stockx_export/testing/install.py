@@ -17,5 +17,12 @@ def install(runner, order: list[str]) -> None:
     )
     junit = runner.options.get("junit") if runner.options is not None else None
     if junit:
-        name = runner.project.config.name
-        runner.hooks_after.append(lambda runner, run: write_junit(junit, run, name))
+        runner.hooks_after.append(lambda runner, run: _junit(runner, run, junit))
+
+
+def _junit(runner, run, path: str) -> None:
+    # The run is over: a report that cannot be written is a warning, not a reason to lose the artifacts.
+    try:
+        write_junit(path, run, runner.project.config.name)
+    except OSError as exc:
+        runner.reporter.warn(f"cannot write JUnit XML to {path}: {exc.strerror or exc}")

@@ -216,5 +216,5 @@ def test_an_unwritable_junit_path_is_a_warning(make_project, tmp_path):
     (tmp_path / "file").write_text("")
     result = stockx("build", "--junit", str(tmp_path / "file" / "junit.xml"))
     assert result.exit_code == 0
-    assert f"Warning: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: Not a directory" in result.output
+    assert f"Warning: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: File exists" in result.output
     assert (root / "target" / "run_results.json").exists()

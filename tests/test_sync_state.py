@@ -18,7 +18,6 @@ from peak_server import AWKWARD_ROWS, create_stock_extra, table_rows
 
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import STOCK_EXTRA
-from stockx_export.export.run import ExportJob
 from stockx_export.export.serialize import iter_rows
 from stockx_export.export.settings import resolve_settings
 from stockx_export.sync.guard import volume_problem

@@ -268,3 +268,14 @@ def test_an_abort_wakes_pages_waiting_to_retry(con, peak_server, tmp_path):
         run_push(con, peak_server, tmp_path, job=job, sleep=None)
     assert "Peak refused the access token (HTTP 401)" in str(caught.value)
     assert sorted(entry.status for entry in peak_server.log)[:2] == [401, 503]
+
+
+def test_a_single_row_too_large_for_the_server_is_rejected_not_retried(peak_server, tmp_path):
+    connection = duckdb.connect()
+    long_row = ("P-long", "LOC-1", "size:L", "2025-01-28", None, "x" * 2_000, 1, None)
+    create_stock_extra(connection, 30, extra=[long_row])
+    peak_server.max_body_bytes = 1_500
+    summary, _ = run_push(connection, peak_server, tmp_path, job=make_job(peak_server, page_rows=4))
+    assert [(r.key, r.status) for r in summary.rejected] == [(("P-long", "LOC-1", "size:L", "2025-01-28"), 413)]
+    assert peak_server.held_rows() == [row for row in table_rows(connection) if row["product_id"] != "P-long"]
+    connection.close()

@@ -219,22 +219,24 @@ def test_volume_guard_stops_a_push_that_changes_most_rows(project, server):
     assert result.exit_code == 2 and "above max-send-share 10.0%; nothing was sent (run 2)" in result.stderr
 
 
-def test_a_second_push_to_the_same_destination_stops_at_once(project, server):
+def test_a_second_push_to_the_same_destination_stops_at_once(project, server, tmp_path):
     from stockx_export.export.settings import resolve_settings
 
     settings = resolve_settings(overrides={"base_url": server.base_url})
     destination = Destination.from_settings(settings)
     lock = project / ".stockx" / f"{destination.id}.lock"
     with PushLock(lock, destination.describe(), "2026-01-05 06:00:00"):
-        result = push(project, server)
-    assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"Error: another push to {server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (solution QP_OOTB) "
-        "is running (pid "
-    )
-    assert result.stderr.endswith(
-        "started 2026-01-05 06:00:00 UTC); nothing was sent: wait for it to finish, then run this push again\n")
+        results = [push(project, server), push(project, server, "--state-db", str(tmp_path / "other.duckdb"))]
+    for result in results:  # the lock is the project's, whichever state file a push uses
+        assert result.exit_code == 2
+        assert result.stderr.startswith(
+            f"Error: another push to {server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (solution QP_OOTB) "
+            "is running (pid "
+        )
+        assert result.stderr.endswith(
+            "started 2026-01-05 06:00:00 UTC); nothing was sent: wait for it to finish, then run this push again\n")
     assert server.log == []
+    assert push(project, server).exit_code == 0  # released
 
 
 def test_a_refused_token_closes_the_run_as_failed(project, server):

@@ -370,10 +370,12 @@ def test_the_os_releases_the_lock_of_a_killed_process(tmp_path):
 
 # -- settings ------------------------------------------------------------------------------
 def test_sync_settings(tmp_path):
-    assert resolve_sync_settings(tmp_path, None) == SyncSettings(tmp_path / ".stockx" / "state.duckdb", 0.5, 0.2)
+    locks = tmp_path / ".stockx"
+    assert resolve_sync_settings(tmp_path, None) == SyncSettings(tmp_path / ".stockx" / "state.duckdb", 0.5, 0.2, locks)
     assert resolve_sync_settings(tmp_path, {"state": "st/s.duckdb", "max-send-share": 0.1, "max_shrink_share": 1}) == (
-        SyncSettings(tmp_path / "st" / "s.duckdb", 0.1, 1.0))
-    assert resolve_sync_settings(tmp_path, {"state": "a.duckdb"}, "/abs/b.duckdb").state == Path("/abs/b.duckdb")
+        SyncSettings(tmp_path / "st" / "s.duckdb", 0.1, 1.0, locks))
+    elsewhere = resolve_sync_settings(tmp_path, {"state": "a.duckdb"}, "/abs/b.duckdb")
+    assert (elsewhere.state, elsewhere.locks) == (Path("/abs/b.duckdb"), locks)
     with pytest.raises(ExportError) as caught:
         resolve_sync_settings(tmp_path, {"max-send": 0.1})
     assert str(caught.value) == (

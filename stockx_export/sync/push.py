@@ -76,7 +76,7 @@ class Sync:
         self.clock = clock
         self.pause = Pause(env or {})
         started = clock().isoformat(sep=" ", timespec="seconds")
-        lock_path = settings.work_dir / f"{self.destination.id}.lock"
+        lock_path = settings.locks / f"{self.destination.id}.lock"
         self.lock = PushLock(lock_path, self.destination.describe(), started)
         self.con: Any = None
         self.store: StateStore | None = None

@@ -30,11 +30,19 @@ class SyncSettings:
     state: Path
     max_send_share: float = 0.5
     max_shrink_share: float = 0.2
+    # Push locks live in the project's .stockx/ whatever --state-db says, so two
+    # pushes from one project to one destination exclude each other even with
+    # two state files.
+    lock_dir: Path | None = None
 
     @property
     def work_dir(self) -> Path:
-        """The folder of the state database: lock files and DuckDB spill files go there."""
+        """The folder of the state database: DuckDB spills there."""
         return self.state.parent
+
+    @property
+    def locks(self) -> Path:
+        return self.lock_dir or self.work_dir
 
 
 _KEYS = ("state", "max_send_share", "max_shrink_share")
@@ -58,7 +66,7 @@ def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_d
         if key in values:
             values[key] = _share(key, values[key])
     path = Path(os.path.expanduser(state))
-    return SyncSettings(state=path if path.is_absolute() else root / path, **values)
+    return SyncSettings(state=path if path.is_absolute() else root / path, lock_dir=root / ".stockx", **values)
 
 
 def _share(key: str, value: Any) -> float:

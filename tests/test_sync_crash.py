@@ -203,3 +203,21 @@ def test_kills_at_random_moments(tmp_path, server):
     # A kill during start-up (before the run is logged) leaves no run behind.
     successes = 2 if finished_early else 1
     assert statuses[-successes:] == ["success"] * successes and set(statuses[:-successes]) <= {"aborted"}
+
+
+def test_sigterm_closes_the_run_as_aborted(project, server, tmp_path):
+    ledger = Ledger(project, server)
+    pause = tmp_path / "paused"
+    process = start_push(project, server, "--in-flight", "1",
+                         STOCKX_SYNC_PAUSE="before-record:3", STOCKX_SYNC_PAUSE_FILE=str(pause))
+    wait_for(pause.exists, process)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=20)
+    assert process.returncode != 0
+    ledger.killed_run(0)
+    assert ledger.acknowledged == page_keys(project, 1, 2)
+    assert state_query(project, "SELECT status, message, merged FROM runs") == [
+        ("aborted", "interrupted (Ctrl-C or SIGTERM)", True)]
+    again = len(server.stored)
+    run_to_the_end(project, server)
+    ledger.next_run(again, finished=True)

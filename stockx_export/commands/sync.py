@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -31,6 +33,25 @@ def _plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM (a CI timeout, a service stop) ends a push like Ctrl-C: the page being
+    recorded is rolled back and the run is closed as aborted, not left running."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state_db: str | None) -> None:
     """``stockx export --push`` / ``--plan``: send what changed since the last acknowledged
     push (or everything with ``full``), recording each page in the sync state."""
@@ -42,7 +63,7 @@ def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state
 
     settings = _sync_settings(config, state_db)
     token = None if plan_only else run.token_from(os.environ)
-    with Sync(job, settings, config.database, env=os.environ) as sync:
+    with Sync(job, settings, config.database, env=os.environ) as sync, _sigterm_interrupts():
         plan = sync.plan(full)
         if plan_only:
             gone = sync.gone_keys(GONE_SHOWN)

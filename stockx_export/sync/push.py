@@ -179,7 +179,7 @@ class Sync:
             summary = export_push(self.con, job, client, token, rejected_path, on_page=record,
                                   pages=_pages(batches(), job), **deliver_options)
         except KeyboardInterrupt:
-            store.finish_run(run_id, ABORTED, "interrupted")
+            store.finish_run(run_id, ABORTED, "interrupted (Ctrl-C or SIGTERM)")
             raise
         except DeliveryAborted as exc:
             store.finish_run(run_id, FAILED, str(exc))

@@ -279,3 +279,16 @@ def test_a_single_row_too_large_for_the_server_is_rejected_not_retried(peak_serv
     assert [(r.key, r.status) for r in summary.rejected] == [(("P-long", "LOC-1", "size:L", "2025-01-28"), 413)]
     assert peak_server.held_rows() == [row for row in table_rows(connection) if row["product_id"] != "P-long"]
     connection.close()
+
+
+def test_when_every_row_is_rejected_the_payload_is_blamed_and_delivery_stops(con, peak_server, tmp_path):
+    peak_server.reject_keys = {peak_server.key_of(row) for row in table_rows(con)}
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert str(caught.value).startswith(
+        "Peak rejected the first 50 rows sent, one by one, and accepted none (last answer: HTTP 422 "
+    )
+    assert str(caught.value).endswith(
+        "the payload is probably wrong for this tenant: check solution_name, object, prefix, suffix and path"
+    )
+    assert len(peak_server.log) < 200  # not two requests for each of the 1,205 rows

@@ -42,6 +42,10 @@ REJECT_STATUSES = frozenset({400, 422})
 AUTH_STATUSES = frozenset({401, 403})
 TOO_LARGE = 413
 QUEUE_PER_WORKER = 4  # pages queued per in-flight slot: keeps workers busy while one page retries
+# Rows rejected, with none accepted yet, after which the payload itself (not the
+# rows) is taken to be wrong: bisecting every page row by row would cost about
+# two requests per row and reject the whole table.
+REJECTED_BEFORE_ANY_ACCEPTED = 50
 
 
 class DeliveryAborted(ExportError):
@@ -208,6 +212,9 @@ class _Sender:
         self.on_retry = on_retry
         self.url = settings.url
         self.aborted: DeliveryAborted | None = None
+        self._tally = threading.Lock()
+        self.accepted_rows = 0
+        self.rejected_rows = 0
 
     def scrub(self, text: str) -> str:
         """Server text with the token removed, in case a server echoes headers back."""
@@ -227,8 +234,24 @@ class _Sender:
             raise
         return PageResult(page, tuple(acknowledged), tuple(rejected), counts[0], counts[1])
 
+    def _accept(self, rows: Iterable[str], acknowledged: list[str]) -> None:
+        before = len(acknowledged)
+        acknowledged.extend(rows)
+        with self._tally:
+            self.accepted_rows += len(acknowledged) - before
+
     def _reject(self, page: Page, row: str, status: int, response: str, rejected: list[Rejection]) -> None:
-        rejected.append(Rejection(page.number, row_key(self.resource, row), row, status, self.scrub(response)))
+        text = self.scrub(response)
+        rejected.append(Rejection(page.number, row_key(self.resource, row), row, status, text))
+        with self._tally:
+            self.rejected_rows += 1
+            hopeless = self.accepted_rows == 0 and self.rejected_rows >= REJECTED_BEFORE_ANY_ACCEPTED
+        if hopeless:
+            raise DeliveryAborted(
+                f"Peak rejected the first {REJECTED_BEFORE_ANY_ACCEPTED} rows sent, one by one, and accepted none "
+                f"(last answer: HTTP {status} {text.strip()[:200]!r}); the payload is probably wrong for this "
+                "tenant: check solution_name, object, prefix, suffix and path"
+            )
 
     def _send(self, page: Page, acknowledged: list[str], rejected: list[Rejection], counts: list[int]) -> None:
         response = self._post(page, counts)
@@ -236,16 +259,14 @@ class _Sender:
         if 200 <= status < 300:
             failed = _failed_entries(response)
             if failed == []:
-                acknowledged.extend(page.rows)
+                self._accept(page.rows, acknowledged)
                 return
             matched = match_failed(self.resource, page.rows, failed) if failed is not None else None
             if matched is not None:
-                for index, row in enumerate(page.rows):
-                    if index in matched:
-                        entry = json.dumps(matched[index], ensure_ascii=False)
-                        self._reject(page, row, status, entry, rejected)
-                    else:
-                        acknowledged.append(row)
+                self._accept((row for index, row in enumerate(page.rows) if index not in matched), acknowledged)
+                for index in sorted(matched):
+                    entry = json.dumps(matched[index], ensure_ascii=False)
+                    self._reject(page, page.rows[index], status, entry, rejected)
                 return
             # Peak said some rows failed without saying which: none is acknowledged,
             # and bisection finds them (UPSERT makes the re-sends harmless).

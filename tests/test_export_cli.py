@@ -115,6 +115,8 @@ def test_validate_only_sends_dry_runs(project, peak_server):
     result = invoke("--validate-only", env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": peak_server.base_url})
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("validated ")
+    total = ROWS + len(AWKWARD_ROWS)
+    assert f"validated {total}/{total} rows in {len(peak_server.log)} pages, 0 rejected, " in result.stderr
     assert peak_server.held_rows() == [] and all(entry.dry_run for entry in peak_server.log)
 
 

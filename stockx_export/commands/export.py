@@ -97,7 +97,7 @@ def _push(config, con, job, token, total) -> None:
 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
     shown_path = _shown(rejected_path)
-    progress = Progress(total, tty=sys.stderr.isatty())
+    progress = Progress(total, tty=sys.stderr.isatty(), verb="validated" if job.dry_run else "pushed")
     try:
         with run.new_client(job.settings) as client:
             summary = run.push(con, job, client, token, rejected_path, on_page=progress.page, on_retry=progress.retry)

@@ -18,16 +18,17 @@ class Progress:
     per retry, so logs show a delivery that is stuck."""
 
     def __init__(self, total_rows: int, tty: bool, every: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, verb: str = "pushed") -> None:
         self.total_rows = total_rows
         self.tty = tty
         self.every = every
+        self.verb = verb  # "pushed", or "validated" for a dry run
         self.clock = clock
         self.rows = self.pages = self.rejected = 0
         self.started = self.last = clock()
         self.bar: Any = None
         if tty:
-            self.bar = click.progressbar(length=total_rows, label="pushing rows", file=click.get_text_stream("stderr"))
+            self.bar = click.progressbar(length=total_rows, label=f"{verb} rows", file=click.get_text_stream("stderr"))
             self.bar.__enter__()
 
     def page(self, result: PageResult) -> None:
@@ -41,7 +42,7 @@ class Progress:
         if now - self.last >= self.every or self.rows == self.total_rows:
             self.last = now
             click.echo(
-                f"pushed {self.rows:,}/{self.total_rows:,} rows in {self.pages:,} pages, "
+                f"{self.verb} {self.rows:,}/{self.total_rows:,} rows in {self.pages:,} pages, "
                 f"{self.rejected:,} rejected, {now - self.started:.1f}s",
                 err=True,
             )

@@ -13,7 +13,9 @@ silently forgotten.
 
 The plan runs in DuckDB with the state database attached to the project
 database; only the keys that are not unchanged are kept, in a temporary table
-holding the row JSON to send, so a push re-reads nothing.
+(key columns, key, status). The join carries keys and fingerprints only: the
+row JSON is built again, when sending, for the planned rows alone (carrying
+it through the join made a 10M-row plan four times slower).
 """
 
 from __future__ import annotations
@@ -74,17 +76,18 @@ def key_text_sql(resource: Resource) -> str:
 
 def _rows_sql(relation: str, resource: Resource, strftime: str) -> str:
     """Key columns, key text, row JSON and its fingerprint for every row of ``relation``."""
-    keys = ", ".join(quote_identifier(c.name) for c in resource.key)
+    columns = ", ".join(quote_identifier(c.name) for c in resource.key)
     return (
         f"SELECT *, md5(row_json) AS fingerprint FROM ("
-        f"SELECT {keys}, {key_text_sql(resource)} AS key, {row_json_sql(resource, strftime)} AS row_json "
+        f"SELECT {columns}, {key_text_sql(resource)} AS key, {row_json_sql(resource, strftime)} AS row_json "
         f"FROM {relation})"
     )
 
 
 def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, destination: str,
                  table_rows: int, full: bool = False) -> SyncPlan:
-    """Classify every key (see module docstring); keep the rows to send in ``stockx_sync_plan``.
+    """Classify every key (see module docstring); keep the keys to send, and the gone
+    ones, in ``stockx_sync_plan``.
 
     ``table_rows`` is the table's row count (the preflight counted it), so the
     unchanged rows never need to be stored or counted.
@@ -92,12 +95,11 @@ def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, des
     c_keys = ", ".join(f"c.{quote_identifier(c.name)}" for c in resource.key)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {PLAN_TABLE} AS
-            WITH cur AS ({_rows_sql(relation, resource, strftime)}),
+            WITH cur AS (SELECT * EXCLUDE (row_json) FROM ({_rows_sql(relation, resource, strftime)})),
             acked AS (SELECT key, fingerprint FROM {T}.acknowledged WHERE destination = $destination),
             refused AS (SELECT key FROM {T}.rejected WHERE destination = $destination),
             classified AS (
-                SELECT coalesce(c.key, a.key) AS key, {c_keys}, c.row_json,
-                       coalesce(c.fingerprint, a.fingerprint) AS fingerprint,
+                SELECT coalesce(c.key, a.key) AS key, {c_keys},
                        CASE WHEN c.key IS NULL THEN '{GONE}'
                             WHEN r.key IS NOT NULL THEN '{REJECTED}'
                             WHEN a.key IS NULL THEN '{NEW}'
@@ -126,10 +128,14 @@ def iter_send_rows(con: Any, relation: str, resource: Resource, strftime: str, f
     (the export's order): the plan's new, changed and rejected rows, or with
     ``full`` every row of the table."""
     order = key_order_sql(resource)
-    if full:
-        query = f"SELECT key, fingerprint, row_json FROM ({_rows_sql(relation, resource, strftime)}) ORDER BY {order}"
-    else:
-        query = f"SELECT key, fingerprint, row_json FROM {PLAN_TABLE} WHERE status <> '{GONE}' ORDER BY {order}"
+    source = relation
+    if not full:
+        # The planned rows only, joined on the key columns (a view has no rowid).
+        on = " AND ".join(f"t.{quote_identifier(c.name)} = p.{quote_identifier(c.name)}" for c in resource.key)
+        source = (f"(SELECT t.* FROM {relation} t JOIN {PLAN_TABLE} p ON {on} "
+                  f"WHERE p.status IN ('{NEW}', '{CHANGED}', '{REJECTED}'))")
+    # The fingerprint is computed here, of the very text sent.
+    query = f"SELECT key, fingerprint, row_json FROM ({_rows_sql(source, resource, strftime)}) ORDER BY {order}"
     result = con.execute(query)
     while batch := result.fetchmany(batch_rows):
         yield batch

@@ -394,3 +394,19 @@ def test_plan_counts_are_what_a_run_records():
     plan = plan_of(100, new=5, changed=3, rejected=2, gone=4)
     assert plan.counts() == PlanCounts("changes", 100, 5, 3, 90, 2, 4, 10)
     assert plan_of(100, new=5, full=True).counts().planned == 100
+
+
+def test_a_view_is_planned_and_sent_like_a_table(project_db, tmp_path):
+    con = duckdb.connect(str(project_db))
+    con.execute("CREATE VIEW stock_extra_view AS SELECT * FROM stock_extra")
+    con.close()
+    opened = Opened(project_db, tmp_path / "state.duckdb")
+    rows = opened.con.execute("SELECT count(*) FROM main.stock_extra_view").fetchone()[0]
+    destination_id = opened.store.id
+    plan = compute_plan(opened.con, "main.stock_extra_view", STOCK_EXTRA, ISO, destination_id, rows)
+    via_view = [r for b in iter_send_rows(opened.con, "main.stock_extra_view", STOCK_EXTRA, ISO, False) for r in b]
+    opened.plan()
+    via_table = opened.send_rows()
+    opened.close()
+    assert counts(plan) == (305, 0, 0, 0, 0, 305)
+    assert via_view == via_table

@@ -18,7 +18,9 @@
   Incremental runs recompute whole keys from every accepted line dated within
   var('lookback_days') of the newest day already built, and merge on the key:
   all of a key's lines share its date, so a recomputed key equals the full
-  refresh. A snapshot arriving later than that needs --full-refresh.
+  refresh. A snapshot arriving later than that needs --full-refresh, and so
+  does removing a future-dated line (the window follows the newest built day;
+  the stock_extra_has_no_future_dates test warns about them).
 -#}
 
 with accepted as (

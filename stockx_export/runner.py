@@ -130,10 +130,12 @@ class Runner:
             found |= set(roots)
         found.discard(node.unique_id)
         built = {u for u in found if u in nodes and nodes[u].resource_type not in ("test", "unit_test")}
+        # The tests of a failed model or seed read what was not built: they are skipped too.
+        unbuilt = built | ({node.unique_id} if node.resource_type in ("model", "seed") else set())
         return built | {
             u
             for u in found - built
-            if u in nodes and any(p in built for p in nodes[u].depends_on + (nodes[u].extra.get("model_id", ""),))
+            if u in nodes and any(p in unbuilt for p in nodes[u].depends_on + (nodes[u].extra.get("model_id", ""),))
         }
 
     def execute(self, node: Node) -> NodeResult:

@@ -392,3 +392,23 @@ def test_not_a_project(tmp_path):
         f"Error: {tmp_path} is not a stockx project: add a [tool.stockx] table to pyproject.toml "
         "(or run from a dbt project with dbt_project.yml)\n"
     )
+
+
+def test_the_tests_of_a_failed_model_are_skipped_not_run_on_the_old_table(make_project):
+    files = dict(SHOP)
+    files["models/marts/props.yml"] = """
+        models:
+          - name: customer_totals
+            columns:
+              - name: id
+                data_tests: [not_null, unique]
+    """
+    root, stockx = make_project(files)
+    assert stockx("build").exit_code == 0  # the table exists from now on
+    (root / "models/marts/customer_totals.sql").write_text("select nope from {{ ref('customers') }}\n")
+    result = stockx("build")
+    assert result.exit_code == 1
+    assert "ERROR model marts.customer_totals" in result.output
+    assert "SKIP test not_null_customer_totals_id" in result.output
+    assert "SKIP test unique_customer_totals_id" in result.output
+    assert "PASS" not in "".join(line for line in result.output.splitlines() if "customer_totals_id" in line)

@@ -112,21 +112,68 @@ def build_incremental(
 
 
 def seed_select(csv_path: Path, config: dict[str, Any]) -> str:
-    """The ``read_csv`` call that loads a seed with its configured options."""
-    options = [literal(str(csv_path)), "sample_size = -1"]
+    """The ``read_csv`` call that loads a seed with its configured options.
+
+    The dialect is dbt's (``,`` and ``"`` unless configured) and no line is
+    skipped: left to sniff, DuckDB reads a file with one over-long row as that
+    row's columns and no data, or takes ``'`` for the quote, and the load "succeeds".
+    """
+    options = [literal(str(csv_path)), "sample_size = -1", "skip = 0"]
     header = config.get("header", True)
     options.append(f"header = {'true' if header else 'false'}")
-    delimiter = config.get("delimiter", config.get("delim"))
-    if delimiter:
-        options.append(f"delim = {literal(delimiter)}")
-    for key in ("quote", "escape"):
-        if config.get(key):
-            options.append(f"{key} = {literal(config[key])}")
+    options.append(f"delim = {literal(seed_delimiter(config))}")
+    options.append(f"quote = {literal(seed_quote(config))}")
+    if config.get("escape"):
+        options.append(f"escape = {literal(config['escape'])}")
     types = config.get("column_types") or {}
     if types:
         pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in types.items())
         options.append(f"types = {{{pairs}}}")
     return f"select * from read_csv({', '.join(options)})"
+
+
+def seed_delimiter(config: dict[str, Any]) -> str:
+    return str(config.get("delimiter", config.get("delim")) or ",")
+
+
+def seed_quote(config: dict[str, Any]) -> str:
+    return str(config.get("quote") or '"')
+
+
+def seed_is_empty(csv_path: Path) -> bool:
+    """True for a file with no header line (DuckDB would load it as one column named ``column0``)."""
+    with open(csv_path, "rb") as handle:
+        head = handle.read(64)
+    return not head.removeprefix(b"\xef\xbb\xbf").strip()
+
+
+def seed_row_problem(csv_path: Path, config: dict[str, Any]) -> tuple[int, str] | None:
+    """The first malformed line of a seed and what is wrong with it, or None.
+
+    Only for the message once DuckDB has refused the file (DuckDB's own says
+    only that no dialect fits); the load itself is DuckDB's.
+    """
+    import csv
+
+    delimiter = seed_delimiter(config)
+    quotechar = seed_quote(config)
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, strict=True)
+        width = None
+        try:
+            for row in reader:
+                if not row:  # a blank line
+                    continue
+                if width is None:
+                    width = len(row)
+                elif len(row) != width:
+                    return reader.line_num, (
+                        f"row has {len(row)} values but the header has {width} columns; "
+                        f"quote values that contain {delimiter!r}, or set the seed's delimiter"
+                    )
+        except csv.Error as exc:
+            return reader.line_num, f"{exc}; check the quotes on this line"
+    return None
 
 
 def load_seed(con, relation: Relation, csv_path: Path, config: dict[str, Any], existing: str | None) -> Outcome:

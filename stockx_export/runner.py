@@ -187,9 +187,15 @@ def run_seed(runner: Runner, node: Node) -> NodeResult:
     project = runner.project
     existing = project.relation_exists(node.relation)
     csv_path = project.config.root / node.path
+    if materialize.seed_is_empty(csv_path):
+        return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
     try:
         outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing)
     except database_error_types() as exc:
+        problem = materialize.seed_row_problem(csv_path, node.config)
+        if problem is not None:
+            line, text = problem
+            return NodeResult(node, "error", f"{node.path}:{line}: {text}")
         return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
     project.existing[(node.relation.schema, node.relation.identifier)] = "table"
     return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows)

@@ -339,6 +339,57 @@ def test_seed_options_and_a_bad_seed_line(make_project):
     assert query(root / "target/stockx.duckdb", "select count(*) from main.codes") == [(2,)]
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "id,name\n1,Ann\n2,Bob,extra\n",
+            "seeds/people.csv:3: row has 3 values but the header has 2 columns; "
+            "quote values that contain ',', or set the seed's delimiter",
+        ),
+        (
+            "id,name\n1\n",
+            "seeds/people.csv:2: row has 1 values but the header has 2 columns; "
+            "quote values that contain ',', or set the seed's delimiter",
+        ),
+        # ' is not a quote: sniffed as one, this row would load as 2 values
+        (
+            "id,name\n1,'Ann, B'\n",
+            "seeds/people.csv:2: row has 3 values but the header has 2 columns; "
+            "quote values that contain ',', or set the seed's delimiter",
+        ),
+        ('id,name\n1,"Ann\n', "seeds/people.csv:2: unexpected end of data; check the quotes on this line"),
+        ("", "seeds/people.csv: the file is empty; a seed needs a header line naming its columns"),
+        ("\ufeff\n", "seeds/people.csv: the file is empty; a seed needs a header line naming its columns"),
+    ],
+)
+def test_a_seed_that_does_not_parse_is_an_error_naming_the_line(make_project, text, message):
+    root, stockx = make_project({"seeds/people.csv": text, "seeds/ok.csv": "a\n1\n"})
+    result = stockx("seed", "--log-format", "json")
+    assert result.exit_code == 1
+    events = {e.get("name"): e for e in map(json.loads, result.output.splitlines())}
+    assert events["people"]["status"] == "error"
+    assert events["people"]["message"] == message
+    assert events["ok"]["status"] == "success"
+
+
+def test_seeds_read_quotes_and_a_byte_order_mark(make_project):
+    root, stockx = make_project(
+        {
+            "seeds/people.csv": '\ufeffid,name\n1,"Ann, B"\n2,"say ""hi"""\n3,it\'s\n4,\n',
+            "seeds/only_header.csv": "a,b\n",
+        }
+    )
+    assert stockx("seed").exit_code == 0
+    db = root / "target/stockx.duckdb"
+    assert query(db, "select * from main.people order by id") == [(1, "Ann, B"), (2, 'say "hi"'), (3, "it's"), (4, None)]
+    assert query(db, "select column_name from information_schema.columns where table_name = 'only_header'") == [
+        ("a",),
+        ("b",),
+    ]
+    assert query(db, "select count(*) from main.only_header") == [(0,)]
+
+
 def test_json_log_format_and_quiet(make_project):
     root, stockx = make_project(SHOP)
     result = stockx("build", "--log-format", "json")

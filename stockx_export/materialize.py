@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.db import Relation, literal, quote
+from stockx_export.errors import ExecutionError, ProjectError
 
 # Called with the connection and the relation to inspect before it replaces the old one.
 Check = Callable[[Any, str], None]
@@ -79,6 +80,16 @@ def build_table(con, relation: Relation, sql: str, existing: str | None, check: 
     return _transaction(con, steps)
 
 
+def should_full_refresh(config: dict[str, Any], flag: bool) -> bool:
+    """Whether a model is rebuilt from scratch: its ``full_refresh`` config, when set, wins over ``--full-refresh``.
+
+    As in dbt: ``full_refresh: false`` protects a table that cannot be rebuilt
+    (its history is gone upstream) from a project-wide ``--full-refresh``.
+    """
+    configured = config.get("full_refresh")
+    return configured if isinstance(configured, bool) else flag
+
+
 def build_incremental(
     con,
     relation: Relation,
@@ -88,10 +99,14 @@ def build_incremental(
     *,
     full_refresh: bool,
     check: Check | None = None,
+    on_schema_change: str | None = None,
 ) -> Outcome:
     if existing != "table" or full_refresh:
         outcome = build_table(con, relation, sql, existing, check)
         return Outcome("created incremental", outcome.rows, "full refresh" if existing else "first build")
+    mode = on_schema_change or "ignore"
+    if mode not in SCHEMA_CHANGE_MODES:
+        raise ProjectError(f"on_schema_change='{mode}' is not one of {', '.join(SCHEMA_CHANGE_MODES)}")
     keys = [unique_key] if isinstance(unique_key, str) else list(unique_key or [])
     new = f"temp.main.{quote(relation.identifier + '__stockx_new')}"
 
@@ -100,15 +115,57 @@ def build_incremental(
         con.execute(f"create temp table {quote(relation.identifier + '__stockx_new')} as ({sql}\n)")
         if check:
             check(con, new)
+        columns = ", ".join(quote(c) for c in _align_columns(con, relation, new, mode))
         replaced = 0
         if keys:
             match = " and ".join(f"{relation}.{quote(k)} is not distinct from new.{quote(k)}" for k in keys)
             replaced = con.execute(f"delete from {relation} using {new} as new where {match}").fetchone()[0]
-        inserted = con.execute(f"insert into {relation} by name select * from {new}").fetchone()[0]
+        inserted = con.execute(f"insert into {relation} ({columns}) select {columns} from {new}").fetchone()[0]
         con.execute(f"drop table {new}")
         return Outcome("merged incremental", inserted, f"{replaced} replaced" if keys else "appended")
 
     return _transaction(con, steps)
+
+
+SCHEMA_CHANGE_MODES = ("ignore", "fail", "append_new_columns", "sync_all_columns")
+
+
+def _align_columns(con, relation: Relation, new: str, mode: str) -> list[str]:
+    """Apply dbt's ``on_schema_change`` to ``relation``; the columns to insert from ``new``.
+
+    ``ignore`` leaves the table as it is and drops the model's new columns, as
+    dbt does; a column the model no longer returns is an error under ``ignore``
+    and ``fail`` (dbt's insert fails too), never a silent column of nulls.
+    """
+    from stockx_export.db import columns_of
+
+    target = {name.lower(): (name, kind) for name, kind in columns_of(con, str(relation))}
+    source = {name.lower(): (name, kind) for name, kind in columns_of(con, new)}
+    added = [source[k] for k in source if k not in target]
+    removed = [target[k] for k in target if k not in source]
+    retyped = [(source[k][0], target[k][1], source[k][1]) for k in source if k in target and source[k][1] != target[k][1]]
+    changes = [
+        *(f"added {name} {kind}" for name, kind in added),
+        *(f"removed {name}" for name, _ in removed),
+        *(f"{name} changed from {old} to {kind}" for name, old, kind in retyped),
+    ]
+    fix = "rebuild it with --full-refresh, or set on_schema_change to append_new_columns or sync_all_columns"
+    if mode == "fail" and changes:
+        raise ExecutionError(f"on_schema_change='fail': the model's columns differ from {relation} ({'; '.join(changes)}); {fix}")
+    if mode in ("ignore", "fail") and removed:
+        missing = ", ".join(name for name, _ in removed)
+        raise ExecutionError(f"the model no longer returns {missing}, which {relation} has; {fix}")
+    if mode in ("append_new_columns", "sync_all_columns"):
+        for name, kind in added:
+            con.execute(f"alter table {relation} add column {quote(name)} {kind}")
+    if mode == "sync_all_columns":
+        for name, _ in removed:
+            con.execute(f"alter table {relation} drop column {quote(name)}")
+        for name, _, kind in retyped:
+            con.execute(f"alter table {relation} alter column {quote(name)} type {kind}")
+        return [name for name, _ in source.values()]
+    present = {k for k in target} | ({k for k in source} if mode == "append_new_columns" else set())
+    return [name for key, (name, _) in source.items() if key in present]
 
 
 def seed_select(csv_path: Path, config: dict[str, Any]) -> str:

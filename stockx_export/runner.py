@@ -222,8 +222,9 @@ def run_model(runner: Runner, node: Node) -> NodeResult:
                 sql,
                 existing,
                 node.config.get("unique_key"),
-                full_refresh=project.full_refresh or node.config.get("full_refresh") is True,
+                full_refresh=materialize.should_full_refresh(node.config, project.full_refresh),
                 check=check,
+                on_schema_change=node.config.get("on_schema_change"),
             )
         else:
             return NodeResult(

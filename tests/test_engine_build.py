@@ -194,6 +194,96 @@ def test_incremental_merges_on_a_composite_key(make_project):
     assert query(db, "select count(*), min(how) from main.daily") == [(4, "full")]
 
 
+def test_full_refresh_config_wins_over_the_flag(make_project):
+    files = dict(INCREMENTAL)
+    files["models/daily.sql"] = "{{ config(full_refresh=false) }}\n" + INCREMENTAL["models/daily.sql"]
+    root, stockx = make_project(files)
+    db = root / "target/stockx.duckdb"
+    assert stockx("build").exit_code == 0
+    (root / "seeds/events.csv").write_text("day,shop,qty\n2025-01-02,a,4\n2025-01-03,b,5\n")
+    result = stockx("build", "--full-refresh")
+    assert "OK merged incremental main.daily" in result.output
+    rows = query(db, "select day::varchar, shop, qty, how from main.daily order by all")
+    assert rows == [
+        ("2025-01-01", "a", 1, "full"),
+        ("2025-01-01", "b", 2, "full"),
+        ("2025-01-02", "a", 4, "incremental"),
+        ("2025-01-03", "b", 5, "incremental"),
+    ]
+
+
+SCHEMA_CHANGE = {
+    "seeds/events.csv": "id,qty\n1,5\n2,6\n",
+    "models/inc.sql": """
+        {{ config(materialized='incremental', unique_key='id', on_schema_change=var('mode', none)) }}
+        select id, qty{{ var('extra', '') }} from {{ ref('events') }}
+        {% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
+    """,
+}
+FIX = "rebuild it with --full-refresh, or set on_schema_change to append_new_columns or sync_all_columns"
+
+
+def _grow(root):
+    (root / "seeds/events.csv").write_text("id,qty\n1,5\n2,6\n3,7\n")
+
+
+def _failure(result) -> str:
+    return next(e for e in map(json.loads, result.output.splitlines()) if e.get("name") == "inc")["message"]
+
+
+def test_incremental_ignores_new_columns_by_default_as_dbt_does(make_project):
+    root, stockx = make_project(SCHEMA_CHANGE)
+    assert stockx("build").exit_code == 0
+    _grow(root)
+    result = stockx("build", "--vars", "{extra: ', 1 as flag'}")
+    assert result.exit_code == 0, result.output
+    assert query(root / "target/stockx.duckdb", "select * from main.inc order by id") == [(1, 5), (2, 6), (3, 7)]
+
+
+def test_incremental_on_schema_change_fail_names_each_difference(make_project):
+    root, stockx = make_project(SCHEMA_CHANGE)
+    assert stockx("build").exit_code == 0
+    _grow(root)
+    result = stockx("build", "--log-format", "json", "--vars", "{mode: fail, extra: ', 1 as flag'}")
+    assert result.exit_code == 1
+    assert _failure(result) == (
+        "models/inc.sql: on_schema_change='fail': the model's columns differ from main.inc (added flag INTEGER); " + FIX
+    )
+    assert query(root / "target/stockx.duckdb", "select count(*) from main.inc") == [(2,)]
+
+
+def test_incremental_append_new_columns_and_sync_all_columns(make_project):
+    root, stockx = make_project(SCHEMA_CHANGE)
+    db = root / "target/stockx.duckdb"
+    assert stockx("build").exit_code == 0
+    _grow(root)
+    result = stockx("build", "--vars", "{mode: append_new_columns, extra: ', 1 as flag'}")
+    assert result.exit_code == 0, result.output
+    assert query(db, "select * from main.inc order by id") == [(1, 5, None), (2, 6, None), (3, 7, 1)]
+
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', unique_key='id', on_schema_change='sync_all_columns') }}\n"
+        "select id, 'x' as flag from {{ ref('events') }} where id = 3\n"
+    )
+    result = stockx("build")
+    assert result.exit_code == 0, result.output
+    assert query(db, "select * from main.inc order by id") == [(1, None), (2, None), (3, "x")]
+
+
+def test_an_incremental_model_that_drops_a_column_is_an_error_not_a_column_of_nulls(make_project):
+    files = dict(SCHEMA_CHANGE)
+    root, stockx = make_project(files)
+    assert stockx("build").exit_code == 0
+    _grow(root)
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', unique_key='id') }}\nselect id from {{ ref('events') }}\n"
+    )
+    result = stockx("build", "--log-format", "json")
+    assert result.exit_code == 1
+    assert _failure(result) == "models/inc.sql: the model no longer returns qty, which main.inc has; " + FIX
+    assert query(root / "target/stockx.duckdb", "select * from main.inc order by id") == [(1, 5), (2, 6)]
+
+
 def test_ref_to_nothing_names_file_line_and_close_names(make_project):
     files = dict(SHOP)
     files["models/marts/bad.sql"] = "-- totals\nselect *\nfrom {{ ref('stg_ordrs') }}\n"

@@ -248,7 +248,9 @@ class Renderer:
 
     def _is_incremental(self) -> bool:
         frame = self.frame
-        if frame.mode != "compile" or self.full_refresh or frame.config.get("full_refresh") is True:
+        from stockx_export.materialize import should_full_refresh
+
+        if frame.mode != "compile" or should_full_refresh(frame.config, self.full_refresh):
             return False
         if frame.config.get("materialized") != "incremental":
             return False

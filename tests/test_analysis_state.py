@@ -101,3 +101,45 @@ def test_a_changed_test_argument_selects_the_test(make_project):
     )
     modified = _names(stockx("ls", "-s", "state:modified", "--output", "name"))
     assert len(modified) == 1 and modified[0].startswith("accepted_values_staged_status")
+
+
+def test_a_change_inside_the_incremental_branch_counts(make_project):
+    # Fingerprints render without a database, where is_incremental() is false; the
+    # filter a daily incremental run applies must count all the same.
+    incremental = textwrap.dedent(
+        """\
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, amount from {{ ref('staged') }}
+        {% if is_incremental() %}
+        where id > (select max(id) - {{ var('lookback', 1) }} from {{ this }})
+        {% endif %}
+        """
+    )
+    root, stockx = make_project({**FILES, "models/paid.sql": incremental})
+    stockx("compile")
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name", "--vars", "{lookback: 3}")) == ["paid"]
+    (root / "models/paid.sql").write_text(incremental.replace("where id >", "where id >="))
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["paid"]
+    # Formatting inside the branch still does not count.
+    (root / "models/paid.sql").write_text(incremental.replace("where id >", "WHERE   id\n  >"))
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+
+
+def test_an_incremental_branch_that_needs_the_database_still_gets_a_fingerprint(make_project):
+    # dbt projects read run_query() results in the branch without an `execute` guard:
+    # parse mode has no results, so that model is fingerprinted by its full-refresh text.
+    incremental = textwrap.dedent(
+        """\
+        {{ config(materialized='incremental', unique_key='id') }}
+        select id, amount from {{ ref('staged') }}
+        {% if is_incremental() %}
+        where id > {{ run_query('select max(id) from ' ~ this).columns[0].values()[0] }}
+        {% endif %}
+        """
+    )
+    root, stockx = make_project({**FILES, "models/paid.sql": incremental})
+    assert stockx("compile").exit_code == 0
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
+    (root / "models/paid.sql").write_text(incremental.replace("select id, amount", "select id, amount, 1 as v"))
+    assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["paid"]

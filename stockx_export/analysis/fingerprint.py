@@ -2,7 +2,8 @@
 
 A model's fingerprint hashes its SQL rendered in parse mode (no database: the
 same files and vars always give the same text) and normalised by sqlglot (so
-formatting and comments do not count), its config, and the fingerprints of what
+formatting and comments do not count), for an incremental model rendered a
+second time with is_incremental() true, its config, and the fingerprints of what
 it depends on: a change anywhere upstream changes every fingerprint below it.
 Seeds hash their CSV bytes; sources their declaration. Normalising costs a
 sqlglot parse, so results are cached in ``target/`` by the hash of the text.
@@ -14,6 +15,8 @@ import hashlib
 import json
 import re
 from pathlib import Path
+
+from stockx_export.errors import StockxError
 
 CACHE_FILE = "analysis_cache.json"
 
@@ -60,18 +63,36 @@ class FingerprintCache:
             self.path.write_text(json.dumps(self.entries, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _rendered(project, node) -> str:
+def _rendered(project, node, incremental: bool = False) -> str:
     from stockx_export.jinja.render import Frame
 
     frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node})
-    return project.renderer.render(node.raw_code, frame)
+    if not incremental:
+        return project.renderer.render(node.raw_code, frame)
+    with project.renderer.overridden(macros={"is_incremental": True}):
+        return project.renderer.render(node.raw_code, frame)
+
+
+def _model_content(project, node, cache: FingerprintCache) -> str:
+    plain = cache.normalised_hash(_rendered(project, node))
+    if node.config.get("materialized") != "incremental":
+        return plain
+    # Without a database is_incremental() is false, which would hide the filter a
+    # daily run applies (and the vars it reads): render that branch too.
+    try:
+        incremental = cache.normalised_hash(_rendered(project, node, incremental=True))
+    except StockxError:
+        # e.g. the branch reads run_query() results without an `execute` guard:
+        # parse mode has none, so only the full-refresh text can count.
+        return plain
+    return _digest([plain, incremental])
 
 
 def _content(project, node, cache: FingerprintCache) -> str:
     if node.resource_type == "seed":
         return hashlib.sha256((project.config.root / node.path).read_bytes()).hexdigest()
     if node.resource_type == "model":
-        return cache.normalised_hash(_rendered(project, node))
+        return _model_content(project, node, cache)
     # Tests: their SQL, and their arguments (a generic test's kwargs live in extra).
     return _digest({"code": node.raw_code, "extra": node.extra})
 

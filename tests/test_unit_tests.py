@@ -358,3 +358,59 @@ def test_malformed_unit_tests_are_project_errors(make_project, body, error):
     root, stockx, result = run(make_project, body)
     assert result.exit_code == 2
     assert result.output == error
+
+
+UNDECLARED = {
+    "seeds/stock.csv": "sku,qty,bin,note\nA,1,x,n\n",
+    "models/stg_stock.sql": "select sku, qty, bin, upper(note) as note from {{ ref('stock') }}\n",
+    "models/stock_by_bin.sql": """
+        select s.sku, s.qty, s.bin, w.site
+        from {{ ref('stg_stock') }} s join {{ ref('bins') }} w on w.bin = s.bin
+    """,
+    "seeds/bins.csv": "bin,site,zone\nx,LON,1\n",
+}
+
+
+def test_given_rows_name_only_the_columns_a_test_is_about(make_project):
+    # No YAML columns: the input tables take the columns of the seed file and of
+    # stg_stock's SQL, as dbt takes them from the built relations; the rest are NULL.
+    tests = """
+  - name: joins_on_bin
+    model: stock_by_bin
+    given:
+      - input: ref('stg_stock')
+        rows:
+          - {sku: A, bin: x}
+          - {sku: B, bin: y}
+      - input: ref('bins')
+        rows:
+          - {bin: x, site: LON}
+    expect:
+      rows:
+        - {sku: A, qty: null, site: LON}
+"""
+    root, stockx = make_project({**UNDECLARED, "models/_unit.yml": unit_yml(tests)})
+    result = stockx("test")
+    assert result.exit_code == 0, result.output
+    assert result_of(root, "joins_on_bin")["status"] == "pass"
+
+
+def test_a_given_column_the_input_does_not_have_is_an_error(make_project):
+    tests = """
+  - name: typo
+    model: stock_by_bin
+    given:
+      - input: ref('stg_stock')
+        rows: [{sku: A, bin: x}]
+      - input: ref('bins')
+        rows: [{bin: x, sight: LON}]
+    expect:
+      rows: []
+"""
+    root, stockx = make_project({**UNDECLARED, "models/_unit.yml": unit_yml(tests)})
+    result = stockx("test")
+    assert result.exit_code == 1
+    assert result_of(root, "typo")["message"] == (
+        "models/_unit.yml: unit test 'typo', given 2 (ref('bins')): it has no column 'sight' "
+        "(its columns: bin, site, zone); did you mean 'site'?"
+    )

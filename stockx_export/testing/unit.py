@@ -35,15 +35,34 @@ def _table_name(key: Any) -> str:
     return "given_" + re.sub(r"\W+", "_", text)
 
 
-def _declared(project, model: Node, key: Any) -> list[tuple[str, str | None]]:
-    """The columns the upstream of ``key`` declares in YAML (the model itself for ``this``)."""
+def _declared(project, model: Node, key: Any, analyzer=None) -> list[tuple[str, str | None]]:
+    """The columns of the upstream of ``key`` (the model itself for ``this``).
+
+    Its YAML columns; else, as dbt reads them off the built relation, the columns
+    of the seed's file or of the upstream's SQL, worked out without the project
+    database (``analyzer`` works on the unit test's own connection). So rows
+    need name only the columns a test is about; the others are NULL.
+    """
     if key == "this":
         columns = model.columns
     elif isinstance(key, tuple):
         columns = project.sources[key].columns
+        if not columns and analyzer is not None:
+            columns = analyzer.schemas.source_columns(project.sources[key]) or ()
     else:
         columns = project.by_name[key].columns
+        if not columns and analyzer is not None:
+            columns = analyzer.columns(project.by_name[key]) or ()
     return [(c.name, c.data_type) for c in columns]
+
+
+def _analyzer(project, con):
+    """Infers upstream columns from seed files and model SQL; None if the analysis package is absent."""
+    try:
+        from stockx_export.analysis.analyzer import Analyzer
+    except ModuleNotFoundError:
+        return None
+    return Analyzer(project, con)
 
 
 def _describe(key: Any) -> str:
@@ -90,11 +109,21 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
         key = parse_input(item["input"], where)
         described = f"{where} ({_describe(key)})"
         inputs.append((key, read_rows(item, described, fixture_folders(project)), described))
+    analyzer = None
     # `this` last: its columns default to the model's own output types over the other inputs.
     for key, rows, where in sorted(inputs, key=lambda i: i[0] == "this"):
         declared = _declared(project, model, key)
+        # YAML may list only some columns; columns worked out from the file or SQL are all of them.
+        complete = not declared
+        if complete:
+            analyzer = analyzer or _analyzer(project, con)
+            declared = _declared(project, model, key, analyzer)
         if key == "this" and not (declared and all(t for _, t in declared)):
-            declared = _output_types(project, con, model, relations) or declared
+            output = _output_types(project, con, model, relations)
+            complete = complete or bool(output)
+            declared = output or declared
+        if complete and declared:
+            _check_row_columns(rows, [n for n, _ in declared], where)
         table = _table_name(key)
         load_table(con, table, given_columns(declared, rows), rows, where)
         relations[key] = Relation("main", table)
@@ -111,6 +140,18 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
         load_table(con, table, given_columns(declared, Rows()), Rows(), node.path)
         relations[key] = Relation("main", table)
     return relations
+
+
+def _check_row_columns(rows: Rows, names: list[str], where: str) -> None:
+    """A column the rows name that the input does not have is a typo, not a new column (dbt refuses it too)."""
+    import difflib
+
+    known = {n.lower() for n in names}
+    for column in rows.columns:
+        if column.lower() not in known:
+            close = difflib.get_close_matches(column, names, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            raise ProjectError(f"{where}: it has no column '{column}' (its columns: {', '.join(names)}){hint}")
 
 
 def _output_types(project, con, model: Node, relations: dict[Any, Relation]) -> list[tuple[str, str]]:

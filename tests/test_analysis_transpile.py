@@ -48,3 +48,44 @@ def test_untranslatable_constructs_are_named_and_nothing_is_written():
 def test_unknown_dialect_is_refused():
     with pytest.raises(ProjectError, match="--dialect oracle is not supported; use one of snowflake, bigquery, postgres, spark, databricks"):
         transpile_sql("select 1", "oracle", "db")
+
+
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        # These dialects replace every match by default: DuckDB's 'g' flag is their only behaviour.
+        ("snowflake", "SELECT REGEXP_REPLACE(s, '\\\\s+', ' ') AS v FROM db.main.t"),
+        ("bigquery", "SELECT REGEXP_REPLACE(s, '\\\\s+', ' ') AS v FROM db.main.t"),
+        ("spark", "SELECT REGEXP_REPLACE(s, '\\\\s+', ' ') AS v FROM db.main.t"),
+        ("databricks", "SELECT REGEXP_REPLACE(s, '\\\\s+', ' ') AS v FROM db.main.t"),
+        ("postgres", "SELECT REGEXP_REPLACE(s, '\\s+', ' ', 'g') AS v FROM db.main.t"),
+    ],
+)
+def test_regexp_replace_every_match(dialect, expected):
+    result = transpile_sql("select regexp_replace(s, '\\s+', ' ', 'g') as v from main.t", dialect, "db")
+    assert result.untranslatable == ()
+    assert _one_line(result.sql) == expected
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery", "spark", "databricks"])
+def test_regexp_replace_of_the_first_match_or_with_other_flags_is_reported(dialect):
+    first = transpile_sql("select regexp_replace(s, 'a', 'b') from main.t", dialect, "db")
+    assert first.sql is None
+    assert first.untranslatable == (
+        f"REGEXP_REPLACE() without the 'g' flag (DuckDB replaces the first match only; {dialect} every match)",
+    )
+    flagged = transpile_sql("select regexp_replace(s, 'a', 'b', 'gi') from main.t", dialect, "db")
+    assert flagged.sql is None
+    assert flagged.untranslatable == (f"REGEXP_REPLACE() with flags 'gi' ({dialect} takes no flags argument)",)
+    # Postgres's regexp_replace has DuckDB's semantics, flags included.
+    assert _one_line(transpile_sql("select regexp_replace(s, 'a', 'b') from main.t", "postgres", "db").sql) == (
+        "SELECT REGEXP_REPLACE(s, 'a', 'b') FROM db.main.t"
+    )
+
+
+def test_sqlglots_own_refusals_are_listed_once_without_blank_lines():
+    result = transpile_sql("select list_sort(a, 'DESC'), list_sort(b, 'DESC') from main.t", "bigquery", "db")
+    assert result.sql is None
+    assert result.untranslatable == (
+        "ARRAY_SORT is only supported on an ARRAY_AGG without ORDER BY or LIMIT and with a literal order",
+    )

@@ -12,6 +12,9 @@ Postgres:
     REGEXP_EXTRACT(s, 'p', ['a', 'b']) AS parts, then parts.a
                                  REGEXP_MATCH(s, 'p') AS parts, then COALESCE(parts[1], '')
                                  (DuckDB gives '' for a group that did not match, Postgres NULL)
+
+Snowflake, BigQuery, Spark, Databricks:
+    REGEXP_REPLACE(s, p, r, 'g') REGEXP_REPLACE(s, p, r)   (they replace every match by default)
 """
 
 from __future__ import annotations
@@ -118,8 +121,25 @@ def _postgres(expression):
     return expression
 
 
+def _replace_all_by_default(expression):
+    """DuckDB's ``REGEXP_REPLACE(s, p, r, 'g')`` is the plain call where every match is replaced by default.
+
+    sqlglot would pass the 'g' on (Snowflake then reads it as the start position)
+    or refuse it (BigQuery). Calls without 'g', or with other flags, are left for
+    ``transpile`` to report: their DuckDB meaning has no plain equivalent.
+    """
+    from sqlglot import exp
+
+    for node in expression.find_all(exp.RegexpReplace):
+        flags = node.args.get("modifiers")
+        if isinstance(flags, exp.Literal) and flags.is_string and flags.name == "g":
+            node.set("modifiers", None)
+            node.set("single_replace", False)
+    return expression
+
+
 def rewrite(expression, dialect: str):
     """``expression`` (parsed DuckDB) with the exact rewrites for ``dialect`` applied."""
     if dialect == "postgres":
         return _postgres(expression)
-    return expression
+    return _replace_all_by_default(expression)

@@ -58,6 +58,13 @@ def _unsupported(expression, dialect: str) -> list[str]:
             add("REGEXP_EXTRACT with a list of group names (returns a DuckDB STRUCT)")
         elif isinstance(node, exp.RegexpFullMatch):
             add(f"REGEXP_FULL_MATCH() (no {dialect} equivalent known to stockx)")
+        elif isinstance(node, exp.RegexpReplace) and dialect != "postgres" and node.args.get("single_replace"):
+            # Still DuckDB's meaning after rewrites: the first match only, or flags these dialects lack.
+            flags = node.args.get("modifiers")
+            if flags is None:
+                add(f"REGEXP_REPLACE() without the 'g' flag (DuckDB replaces the first match only; {dialect} every match)")
+            else:
+                add(f"REGEXP_REPLACE() with flags {flags.sql('duckdb')} ({dialect} takes no flags argument)")
         elif isinstance(node, exp.ArgMax) and dialect == "postgres":
             add("ARG_MAX() (Postgres has no arg_max aggregate)")
         elif isinstance(node, (exp.ReadCSV, exp.ReadParquet)):
@@ -84,7 +91,8 @@ def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
     try:
         text = expression.sql(dialect=dialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
-        return Transpiled(None, tuple(str(exc).splitlines()))
+        # sqlglot separates its messages with blank lines and repeats one per occurrence.
+        return Transpiled(None, tuple(dict.fromkeys(line for line in str(exc).splitlines() if line.strip())))
     except SqlglotError as exc:  # pragma: no cover - generation errors other than "unsupported"
         return Transpiled(None, (f"sqlglot: {str(exc).splitlines()[0]}",))
     needs_support = any(

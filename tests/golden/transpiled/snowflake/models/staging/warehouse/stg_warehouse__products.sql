@@ -4,19 +4,14 @@
 /* Rows without a SKU or a product_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(sku AS VARCHAR), '^\\s+|\\s+$', '', 'g')), '') AS sku_key,
-    NULLIF(REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^\\s+|\\s+$', '', 'g'), '') AS product_id,
+    NULLIF(UPPER(REGEXP_REPLACE(CAST(sku AS VARCHAR), '^\\s+|\\s+$', '')), '') AS sku_key,
+    NULLIF(REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^\\s+|\\s+$', ''), '') AS product_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^\\s+|\\s+$', '', 'g'),
-        '\\s+',
-        ' ',
-        'g'
-      ),
+      REGEXP_REPLACE(REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
       ''
     ) AS product_name,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(category AS VARCHAR), '^\\s+|\\s+$', '', 'g'), '\\s+', ' ', 'g'),
+      REGEXP_REPLACE(REGEXP_REPLACE(CAST(category AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
       ''
     ) AS category
   FROM stockx.main.raw_products

@@ -4,18 +4,13 @@
 /* code or a location_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^\\s+|\\s+$', '', 'g')), '') AS warehouse_key,
-    NULLIF(REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^\\s+|\\s+$', '', 'g'), '') AS location_id,
+    NULLIF(UPPER(REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^\\s+|\\s+$', '')), '') AS warehouse_key,
+    NULLIF(REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^\\s+|\\s+$', ''), '') AS location_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^\\s+|\\s+$', '', 'g'),
-        '\\s+',
-        ' ',
-        'g'
-      ),
+      REGEXP_REPLACE(REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
       ''
     ) AS location_name,
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(country AS VARCHAR), '^\\s+|\\s+$', '', 'g')), '') AS country
+    NULLIF(UPPER(REGEXP_REPLACE(CAST(country AS VARCHAR), '^\\s+|\\s+$', '')), '') AS country
   FROM stockx.main.raw_warehouses
 )
 SELECT

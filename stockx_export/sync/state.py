@@ -46,7 +46,6 @@ SUCCESS = "success"
 WITH_ERRORS = "completed with errors"
 FAILED = "failed"
 ABORTED = "aborted"
-STATUSES = (RUNNING, SUCCESS, WITH_ERRORS, FAILED, ABORTED)
 
 KILLED = "the push ended without closing its run (killed, or the machine stopped)"
 

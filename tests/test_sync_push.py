@@ -271,6 +271,9 @@ def test_state_db_option_and_help(project, server, tmp_path):
     assert other.is_file() and not state_path(project).exists()
     assert invoke(project, "runs").stdout == "no sync state yet at .stockx/state.duckdb (`stockx export --push` creates it)\n"
     assert invoke(project, "runs", "--state-db", str(other)).stdout.splitlines()[1].split()[0] == "1"
+    no_token = invoke(project, "export", "--plan", "--full", "--base-url", server.base_url)
+    assert no_token.exit_code == 0, no_token.output  # planning needs no token
+    assert f"  to send         {ROWS}  of {ROWS} rows (full)" in no_token.stdout.splitlines()
     misuse = invoke(project, "export", "--out", "x", "--full")
     assert (misuse.exit_code, misuse.stderr) == (2, "Error: --full, --force and --state-db go with --push or --plan\n")
     for command in ("runs", "rejected"):

@@ -16,6 +16,7 @@ from stockx_export import artifacts
 from stockx_export.errors import ProjectError
 from stockx_export.project import Project, load_project
 from stockx_export.selector import select as select_nodes
+from stockx_export.selector import unmatched as unmatched_terms
 
 # "module:function" called with (runner, order) before a run; each may add executors or checks.
 EXTENSIONS: list[str] = ["stockx_export.dbt.extension:install", "stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install"]
@@ -58,6 +59,18 @@ def open_project(options: RunOptions, reporter) -> Project:
     return project
 
 
+def warn_unmatched(project: Project, options: RunOptions, order: list[str], reporter) -> None:
+    """Name each --select / --exclude term that matches no node; say so when nothing at all is selected."""
+    if not order and options.select:
+        reporter.warn(f"nothing selected by --select {' '.join(options.select)}: check names, tags and paths (stockx ls)")
+        flags = (("--exclude", options.exclude),)
+    else:
+        flags = (("--select", options.select), ("--exclude", options.exclude))
+    for flag, expressions in flags:
+        for term in unmatched_terms(project, expressions):
+            reporter.warn(f"{flag} '{term}' matches no node: check names, tags and paths (stockx ls)")
+
+
 def run_command(command: str, options: RunOptions, reporter):
     """Run ``seed``, ``run``, ``build`` or ``test``: select, execute in DAG order, write artifacts."""
     from stockx_export.db import connect
@@ -65,8 +78,7 @@ def run_command(command: str, options: RunOptions, reporter):
 
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, RESOURCE_TYPES[command])
-    if not order and options.select:
-        reporter.warn(f"nothing selected by --select {' '.join(options.select)}: check names, tags and paths (stockx ls)")
+    warn_unmatched(project, options, order, reporter)
     con = connect(project.config.database)
     try:
         runner = Runner(project, con, reporter, command=command, fail_fast=options.fail_fast)
@@ -88,6 +100,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
 
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, ("model",))
+    warn_unmatched(project, options, order, reporter)
     database = project.config.database
     con = connect(database, read_only=True) if database != ":memory:" and Path(database).exists() else connect(":memory:")
     written = []
@@ -112,6 +125,8 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
 def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Any]:
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, resource_types)
+    if order:  # an empty listing says "nothing selected" by itself
+        warn_unmatched(project, options, order, reporter)
     return [project.nodes[u] for u in order]
 
 

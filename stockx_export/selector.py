@@ -176,16 +176,26 @@ def _atom(project: "Project", text: str) -> set[str]:
     return result
 
 
+def _term(project: "Project", term: str) -> set[str]:
+    atoms = [a for a in term.split(",") if a]
+    found = _atom(project, atoms[0]) if atoms else set()
+    for atom in atoms[1:]:
+        found &= _atom(project, atom)
+    return found
+
+
 def _expression(project: "Project", expressions: Iterable[str]) -> set[str]:
     selected: set[str] = set()
     for expression in expressions:
         for term in expression.split():
-            atoms = [a for a in term.split(",") if a]
-            found = _atom(project, atoms[0])
-            for atom in atoms[1:]:
-                found &= _atom(project, atom)
-            selected |= found
+            selected |= _term(project, term)
     return selected
+
+
+def unmatched(project: "Project", expressions: Iterable[str]) -> list[str]:
+    """The terms of ``expressions`` that match no node, in order: a typo, usually, that dbt warns about."""
+    terms = dict.fromkeys(term for expression in expressions for term in expression.split())
+    return [term for term in terms if not _term(project, term)]
 
 
 def select(

@@ -155,3 +155,20 @@ def test_golden_compiled_sql_for_macros_ephemerals_and_incremental(make_project)
         (1, "size:M|colour:red"),
         (2, "colour:blue"),
     ]
+
+
+def test_each_term_that_matches_nothing_is_named(make_project):
+    root, stockx = make_project(GRAPH)
+    result = stockx("ls", "--output", "name", "-s", "joined stg_aa tag:finance,tag:daily", "--exclude", "tag:nope report")
+    assert result.exit_code == 0
+    assert result.stdout.split() == ["joined"]
+    assert result.stderr == (
+        "Warning: --select 'stg_aa' matches no node: check names, tags and paths (stockx ls)\n"
+        "Warning: --exclude 'tag:nope' matches no node: check names, tags and paths (stockx ls)\n"
+    )
+    result = stockx("run", "-s", "staging,tag:finance", "--exclude", "raw_c")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[:2] == [
+        "Warning: nothing selected by --select staging,tag:finance: check names, tags and paths (stockx ls)",
+        "Warning: --exclude 'raw_c' matches no node: check names, tags and paths (stockx ls)",
+    ]

@@ -169,9 +169,22 @@ def test_kill_while_a_request_is_in_flight(project, server):
     assert ledger.resent_rows == len(unrecorded) <= QUEUE_PER_WORKER * PAGE
 
 
+def _run_until_arrivals(process, server, target: int) -> bool:
+    """Wait until ``target`` requests reached Peak; False when the push ended first."""
+    while not server.wait_for_arrivals(target, timeout=0.05):
+        if process.poll() is not None:
+            return False
+    return True
+
+
 def test_kills_at_random_moments(tmp_path, server):
-    """Several kills at random times (seeded), two pages in flight, a slow Peak; then a
-    finished run. Every kill is accounted for; Peak ends with exactly the table."""
+    """Several kills at random moments of the sending (seeded: after a random number of
+    requests, plus a random fraction of a response time, so they land mid-request or
+    between a response and its state write), two pages in flight, a slow Peak; then a
+    finished run. Every kill is accounted for; Peak ends with exactly the table.
+
+    Moments are counted in requests, not seconds, so the kills land while pages are
+    being sent on a fast machine and on a loaded one alike."""
     root = make_project(tmp_path / "proj", 2000, page_rows=PAGE)
     server.delay = 0.04
     rng = random.Random(20261127)
@@ -182,8 +195,10 @@ def test_kills_at_random_moments(tmp_path, server):
     for _ in range(4):
         start = len(server.stored)
         process = start_push(root, server, "--in-flight", str(in_flight))
-        time.sleep(rng.uniform(0.5, 2.5))
-        if process.poll() is not None:  # finished before the kill
+        reached = _run_until_arrivals(process, server, server.arrived + rng.randint(1, 6))
+        if reached:
+            time.sleep(rng.uniform(0.0, 0.06))
+        if not reached or process.poll() is not None:  # finished before the kill
             assert process.wait() == 0
             ledger.next_run(start, finished=True)
             ledger.acknowledged = acknowledged_keys(root)

@@ -1,11 +1,19 @@
 {#-
   Text normalisation shared by every model that reads WMS exports (rule 1 of the
   stock_extra spec). Each macro takes a VARCHAR SQL expression and returns one.
-  "Whitespace" is RE2's \s: space, tab, newline, carriage return, form feed.
+  "Whitespace" is Unicode's White_Space, not just RE2's ASCII \s: spreadsheets
+  and WMS exports carry no-break spaces (U+00A0), and " XL\u00a0" must not be a
+  second size. The non-ASCII members are written into the SQL as the characters
+  themselves (Jinja turns the \u escapes into them), because RE2 and Postgres
+  spell code points differently.
 -#}
 
+{% macro whitespace_class() -%}
+{{ "[\\s\\v\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]" }}
+{%- endmacro %}
+
 {% macro trim_whitespace(expr) -%}
-regexp_replace({{ expr }}, '^\s+|\s+$', '', 'g')
+regexp_replace({{ expr }}, '^{{ whitespace_class() }}+|{{ whitespace_class() }}+$', '', 'g')
 {%- endmacro %}
 
 {#- Codes (warehouse_code, sku) match case-insensitively: trimmed and upper-cased; blank is NULL. -#}
@@ -15,7 +23,7 @@ nullif(upper({{ trim_whitespace(expr) }}), '')
 
 {#- Dimension values keep their case: trimmed, inner whitespace runs become one space; blank is NULL (absent). -#}
 {% macro normalise_value(expr) -%}
-nullif(regexp_replace({{ trim_whitespace(expr) }}, '\s+', ' ', 'g'), '')
+nullif(regexp_replace({{ trim_whitespace(expr) }}, '{{ whitespace_class() }}+', ' ', 'g'), '')
 {%- endmacro %}
 
 {#- Identifiers sent to Peak (product_id, location_id, snapshot_id): trimmed, case kept; blank is NULL. -#}

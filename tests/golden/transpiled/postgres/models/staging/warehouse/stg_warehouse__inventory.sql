@@ -34,27 +34,77 @@ SELECT
   "pack",
   bin_code,
   qty_on_hand,
-  NULLIF(UPPER(REGEXP_REPLACE(warehouse_code, '^\s+|\s+$', '', 'g')), '') AS warehouse_key,
-  NULLIF(UPPER(REGEXP_REPLACE(sku, '^\s+|\s+$', '', 'g')), '') AS sku_key,
-  NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("size", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'), '') AS "size_value",
   NULLIF(
-    REGEXP_REPLACE(REGEXP_REPLACE("colour", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'),
+    UPPER(
+      REGEXP_REPLACE(warehouse_code, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+    ),
+    ''
+  ) AS warehouse_key,
+  NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')), '') AS sku_key,
+  NULLIF(
+    REGEXP_REPLACE(
+      REGEXP_REPLACE("size", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      '[\s\v   -     　]+',
+      ' ',
+      'g'
+    ),
+    ''
+  ) AS "size_value",
+  NULLIF(
+    REGEXP_REPLACE(
+      REGEXP_REPLACE("colour", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      '[\s\v   -     　]+',
+      ' ',
+      'g'
+    ),
     ''
   ) AS "colour_value",
-  NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("pack", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'), '') AS "pack_value",
+  NULLIF(
+    REGEXP_REPLACE(
+      REGEXP_REPLACE("pack", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      '[\s\v   -     　]+',
+      ' ',
+      'g'
+    ),
+    ''
+  ) AS "pack_value",
   NULLIF(
     CONCAT_WS(
       '|',
-      'size:' || NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("size", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'), ''),
-      'colour:' || NULLIF(
-        REGEXP_REPLACE(REGEXP_REPLACE("colour", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'),
+      'size:' || NULLIF(
+        REGEXP_REPLACE(
+          REGEXP_REPLACE("size", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+          '[\s\v   -     　]+',
+          ' ',
+          'g'
+        ),
         ''
       ),
-      'pack:' || NULLIF(REGEXP_REPLACE(REGEXP_REPLACE("pack", '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'), '')
+      'colour:' || NULLIF(
+        REGEXP_REPLACE(
+          REGEXP_REPLACE("colour", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+          '[\s\v   -     　]+',
+          ' ',
+          'g'
+        ),
+        ''
+      ),
+      'pack:' || NULLIF(
+        REGEXP_REPLACE(
+          REGEXP_REPLACE("pack", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+          '[\s\v   -     　]+',
+          ' ',
+          'g'
+        ),
+        ''
+      )
     ),
     ''
   ) AS product_variant,
-  NULLIF(REGEXP_REPLACE(snapshot_id, '^\s+|\s+$', '', 'g'), '') AS snapshot_key,
+  NULLIF(
+    REGEXP_REPLACE(snapshot_id, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+    ''
+  ) AS snapshot_key,
   CASE
     WHEN COALESCE(snapshot_parts[1], '') <> ''
     THEN STOCKX_TRY_CAST(
@@ -89,9 +139,9 @@ SELECT
     )
   END AS DATE) AS stock_date_at,
   CASE
-    WHEN REGEXP_REPLACE(qty_on_hand, '^\s+|\s+$', '', 'g') ~ '^(?:[+-]?[0-9]+)$'
+    WHEN REGEXP_REPLACE(qty_on_hand, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g') ~ '^(?:[+-]?[0-9]+)$'
     THEN STOCKX_TRY_CAST(
-      CAST(REGEXP_REPLACE(qty_on_hand, '^\s+|\s+$', '', 'g') AS TEXT),
+      CAST(REGEXP_REPLACE(qty_on_hand, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g') AS TEXT),
       CAST(NULL AS BIGINT)
     )
   END AS quantity

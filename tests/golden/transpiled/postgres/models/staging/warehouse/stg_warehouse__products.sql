@@ -4,14 +4,32 @@
 /* Rows without a SKU or a product_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(sku AS TEXT), '^\s+|\s+$', '', 'g')), '') AS sku_key,
-    NULLIF(REGEXP_REPLACE(CAST(product_id AS TEXT), '^\s+|\s+$', '', 'g'), '') AS product_id,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(product_name AS TEXT), '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'),
+      UPPER(
+        REGEXP_REPLACE(CAST(sku AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+      ),
+      ''
+    ) AS sku_key,
+    NULLIF(
+      REGEXP_REPLACE(CAST(product_id AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      ''
+    ) AS product_id,
+    NULLIF(
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(product_name AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+        '[\s\v   -     　]+',
+        ' ',
+        'g'
+      ),
       ''
     ) AS product_name,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(category AS TEXT), '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'),
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(category AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+        '[\s\v   -     　]+',
+        ' ',
+        'g'
+      ),
       ''
     ) AS category
   FROM stockx.main.raw_products

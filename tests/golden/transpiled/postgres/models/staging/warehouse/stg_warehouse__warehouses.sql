@@ -4,13 +4,31 @@
 /* code or a location_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(warehouse_code AS TEXT), '^\s+|\s+$', '', 'g')), '') AS warehouse_key,
-    NULLIF(REGEXP_REPLACE(CAST(location_id AS TEXT), '^\s+|\s+$', '', 'g'), '') AS location_id,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(location_name AS TEXT), '^\s+|\s+$', '', 'g'), '\s+', ' ', 'g'),
+      UPPER(
+        REGEXP_REPLACE(CAST(warehouse_code AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+      ),
+      ''
+    ) AS warehouse_key,
+    NULLIF(
+      REGEXP_REPLACE(CAST(location_id AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      ''
+    ) AS location_id,
+    NULLIF(
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(location_name AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+        '[\s\v   -     　]+',
+        ' ',
+        'g'
+      ),
       ''
     ) AS location_name,
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(country AS TEXT), '^\s+|\s+$', '', 'g')), '') AS country
+    NULLIF(
+      UPPER(
+        REGEXP_REPLACE(CAST(country AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+      ),
+      ''
+    ) AS country
   FROM stockx.main.raw_warehouses
 )
 SELECT

@@ -4,14 +4,30 @@
 /* Rows without a SKU or a product_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(sku AS VARCHAR), '^\\s+|\\s+$', '')), '') AS sku_key,
-    NULLIF(REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^\\s+|\\s+$', ''), '') AS product_id,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
+      UPPER(
+        REGEXP_REPLACE(CAST(sku AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+      ),
+      ''
+    ) AS sku_key,
+    NULLIF(
+      REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+      ''
+    ) AS product_id,
+    NULLIF(
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+        '[\\s\\v   -     　]+',
+        ' '
+      ),
       ''
     ) AS product_name,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(category AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(category AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+        '[\\s\\v   -     　]+',
+        ' '
+      ),
       ''
     ) AS category
   FROM stockx.main.raw_products

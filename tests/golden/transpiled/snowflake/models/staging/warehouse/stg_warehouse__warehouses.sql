@@ -4,13 +4,30 @@
 /* code or a location_id map nothing and are dropped. */
 WITH raw AS (
   SELECT
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^\\s+|\\s+$', '')), '') AS warehouse_key,
-    NULLIF(REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^\\s+|\\s+$', ''), '') AS location_id,
     NULLIF(
-      REGEXP_REPLACE(REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^\\s+|\\s+$', ''), '\\s+', ' '),
+      UPPER(
+        REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+      ),
+      ''
+    ) AS warehouse_key,
+    NULLIF(
+      REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+      ''
+    ) AS location_id,
+    NULLIF(
+      REGEXP_REPLACE(
+        REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+        '[\\s\\v   -     　]+',
+        ' '
+      ),
       ''
     ) AS location_name,
-    NULLIF(UPPER(REGEXP_REPLACE(CAST(country AS VARCHAR), '^\\s+|\\s+$', '')), '') AS country
+    NULLIF(
+      UPPER(
+        REGEXP_REPLACE(CAST(country AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+      ),
+      ''
+    ) AS country
   FROM stockx.main.raw_warehouses
 )
 SELECT

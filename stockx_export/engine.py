@@ -99,7 +99,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
     from stockx_export.db import connect
 
     project = open_project(options, reporter)
-    order = select_nodes(project, options.select, options.exclude, ("model",))
+    order = select_nodes(project, options.select, options.exclude, ("model",), ephemeral=True)
     warn_unmatched(project, options, order, reporter)
     database = project.config.database
     con = connect(database, read_only=True) if database != ":memory:" and Path(database).exists() else connect(":memory:")
@@ -108,7 +108,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
         project.attach(con)
         from stockx_export.analysis.checks import run_checks
 
-        run_checks(project, con, order, reporter.warn)
+        run_checks(project, con, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
         for uid in order:
             node = project.nodes[uid]
             path = project.compiled_path(node)
@@ -124,7 +124,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
 
 def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Any]:
     project = open_project(options, reporter)
-    order = select_nodes(project, options.select, options.exclude, resource_types)
+    order = select_nodes(project, options.select, options.exclude, resource_types, ephemeral=True)
     if order:  # an empty listing says "nothing selected" by itself
         warn_unmatched(project, options, order, reporter)
     return [project.nodes[u] for u in order]
@@ -140,7 +140,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int):
         frame = Frame("inline", "<inline>", "model", {"materialized": "view"}, "compile")
         sql = project.renderer.render(inline, frame)
     else:
-        order = select_nodes(project, options.select, options.exclude, ("model", "seed"))
+        order = select_nodes(project, options.select, options.exclude, ("model", "seed"), ephemeral=True)
         if len(order) != 1:
             names = ", ".join(project.nodes[u].name for u in order[:5])
             raise ProjectError(

@@ -203,11 +203,15 @@ def select(
     select: Iterable[str] = (),
     exclude: Iterable[str] = (),
     resource_types: Iterable[str] = ("seed", "model"),
+    *,
+    ephemeral: bool = False,
 ) -> list[str]:
     """The unique ids chosen by ``select`` minus ``exclude``, in DAG order.
 
     With no ``select`` every node of ``resource_types`` is chosen. Tests are
     chosen when any node they test is chosen (dbt's eager indirect selection).
+    Ephemeral models are left out (nothing runs them) unless ``ephemeral``:
+    ``ls``, ``compile`` and ``show`` want them, as in dbt.
     """
     types = set(resource_types)
     select = [s for s in select if s and s.strip()]
@@ -224,6 +228,6 @@ def select(
     chosen = {
         u
         for u in chosen - excluded
-        if project.nodes[u].resource_type in types and project.nodes[u].materialized != "ephemeral"
+        if project.nodes[u].resource_type in types and (ephemeral or project.nodes[u].materialized != "ephemeral")
     }
     return project.dag.sorted(chosen)

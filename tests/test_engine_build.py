@@ -501,7 +501,7 @@ def test_show_ls_compile_and_clean(make_project):
     inline = stockx("show", "--inline", "select count(*) as n from {{ ref('orders') }}")
     assert inline.output.splitlines()[2] == "| 3 |"
     names = stockx("ls", "--output", "name", "--resource-type", "model").output.split()
-    assert names == ["stg_orders", "customer_totals", "revenue"]
+    assert names == ["eph_customers", "stg_orders", "customer_totals", "revenue"]  # ephemerals listed, as dbt ls does
     compiled = stockx("compile", "-s", "customer_totals")
     assert compiled.stdout == "target/compiled/models/marts/customer_totals.sql\n"
     cleaned = stockx("clean")

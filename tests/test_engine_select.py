@@ -172,3 +172,20 @@ def test_each_term_that_matches_nothing_is_named(make_project):
         "Warning: nothing selected by --select staging,tag:finance: check names, tags and paths (stockx ls)",
         "Warning: --exclude 'raw_c' matches no node: check names, tags and paths (stockx ls)",
     ]
+
+
+def test_ls_compile_and_show_see_ephemeral_models_and_run_skips_them(make_project):
+    files = {**GRAPH, "models/staging/eph.sql": "{{ config(materialized='ephemeral') }}\nselect id + 1 as id from {{ ref('raw_a') }}\n"}
+    root, stockx = make_project(files)
+    assert stockx("ls", "--output", "name", "-s", "eph").stdout.split() == ["eph"]
+    result = stockx("compile", "-s", "eph")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "target/compiled/models/staging/eph.sql\n"
+    assert (root / "target/compiled/models/staging/eph.sql").read_text() == "\nselect id + 1 as id from main.raw_a\n"
+    assert stockx("seed").exit_code == 0
+    result = stockx("show", "-s", "eph")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "| id |\n|----|\n| 2  |\n"
+    result = stockx("run", "-s", "eph", "--log-format", "json")
+    assert result.exit_code == 0
+    assert '"event": "node_finished"' not in result.output

@@ -143,3 +143,33 @@ def test_an_incremental_branch_that_needs_the_database_still_gets_a_fingerprint(
     assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == []
     (root / "models/paid.sql").write_text(incremental.replace("select id, amount", "select id, amount, 1 as v"))
     assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == ["paid"]
+
+
+def test_a_changed_contract_selects_the_model(make_project):
+    # The contract is what the model promises downstream: a changed type or constraint
+    # must be built and checked, as dbt's state:modified does. A description is not.
+    properties = textwrap.dedent(
+        """\
+        version: 2
+        models:
+          - name: paid
+            description: Paid orders.
+            config:
+              contract: {enforced: true}
+            constraints: [{type: primary_key, columns: [id]}]
+            columns:
+              - {name: id, data_type: bigint, description: The order.}
+              - {name: amount, data_type: bigint}
+        """
+    )
+    root, stockx = make_project({**FILES, "models/schema.yml": properties})
+    stockx("compile")
+    schema = root / "models/schema.yml"
+    for before, after, modified in (
+        ("The order.", "The order number.", []),
+        ("{name: amount, data_type: bigint}", "{name: amount, data_type: integer}", ["paid"]),
+        ("{name: amount, data_type: bigint}", "{name: amount, data_type: bigint, constraints: [{type: not_null}]}", ["paid"]),
+        ("columns: [id]", "columns: [id, amount]", ["paid"]),
+    ):
+        schema.write_text(properties.replace(before, after))
+        assert _names(stockx("ls", "-s", "state:modified", "--output", "name")) == modified, after

@@ -3,8 +3,9 @@
 A model's fingerprint hashes its SQL rendered in parse mode (no database: the
 same files and vars always give the same text) and normalised by sqlglot (so
 formatting and comments do not count), for an incremental model rendered a
-second time with is_incremental() true, its config, and the fingerprints of what
-it depends on: a change anywhere upstream changes every fingerprint below it.
+second time with is_incremental() true, its enforced contract, its config, and
+the fingerprints of what it depends on: a change anywhere upstream changes
+every fingerprint below it.
 Seeds hash their CSV bytes; sources their declaration. Normalising costs a
 sqlglot parse, so results are cached in ``target/`` by the hash of the text.
 """
@@ -88,11 +89,29 @@ def _model_content(project, node, cache: FingerprintCache) -> str:
     return _digest([plain, incremental])
 
 
+def _contract(project, node) -> dict | None:
+    """What an enforced contract promises (column names, types, constraints), else None.
+
+    The contract lives in a property file, not in the SQL or config: without this a
+    changed type or constraint would not select the model that must now be checked.
+    """
+    contract = node.config.get("contract")
+    if not (isinstance(contract, dict) and contract.get("enforced")):
+        return None
+    patch = project.properties.models.get(node.name)
+    return {
+        "columns": [(c.name, c.data_type, list(c.constraints)) for c in node.columns],
+        "constraints": list(patch.constraints) if patch is not None else [],
+    }
+
+
 def _content(project, node, cache: FingerprintCache) -> str:
     if node.resource_type == "seed":
         return hashlib.sha256((project.config.root / node.path).read_bytes()).hexdigest()
     if node.resource_type == "model":
-        return _model_content(project, node, cache)
+        content = _model_content(project, node, cache)
+        contract = _contract(project, node)
+        return content if contract is None else _digest({"sql": content, "contract": contract})
     # Tests: their SQL, and their arguments (a generic test's kwargs live in extra).
     return _digest({"code": node.raw_code, "extra": node.extra})
 

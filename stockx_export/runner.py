@@ -95,12 +95,13 @@ class Runner:
                 result = self.execute(node)
             self.results[uid] = result
             self.reporter.node_finished(index, total, result)
-            if result.failed:
+            # `stockx test` builds nothing, so a failure leaves nothing unbuilt to skip: every verdict is reported.
+            if result.failed and self.command != "test":
                 cause = f"{node.resource_type.replace('_', ' ')} {node.name}" if node.resource_type != "model" else node.name
                 for child in self.descendants_to_block(node):
                     blocked.setdefault(child, cause)
-                if self.fail_fast:
-                    stopped = True
+            if result.failed and self.fail_fast:
+                stopped = True
         run = RunResults(self.command, list(self.results.values()), time.time() - started, started, stopped)
         for hook in self.hooks_after:
             hook(self, run)

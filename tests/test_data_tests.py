@@ -585,3 +585,43 @@ def test_tests_of_an_unbuilt_project_error_cleanly(tmp_path):
     assert test["status"] == "error"
     assert test["message"].startswith("unique_stg_orders_id: Catalog Error: Table with name stg_orders does not exist")
     assert "  compiled SQL: target/compiled/models/_models.yml/unique_stg_orders_id.sql\n" in result.output
+
+
+def test_stockx_test_reports_every_verdict_and_skips_nothing(make_project):
+    # `stockx test` builds nothing: a failing test upstream (or a failing unit test)
+    # leaves no table unbuilt, so the tests downstream still run on what is there.
+    root, stockx = make_project(
+        {
+            "seeds/raw.csv": "id\n1\n1\n",
+            "models/stg.sql": "select id from {{ ref('raw') }}\n",
+            "models/mart.sql": "select distinct id from {{ ref('stg') }}\n",
+            "models/props.yml": """
+                version: 2
+                models:
+                  - name: stg
+                    columns:
+                      - name: id
+                        data_tests: [unique]
+                  - name: mart
+                    columns:
+                      - name: id
+                        data_tests: [unique]
+                unit_tests:
+                  - name: stg_keeps_ids
+                    model: stg
+                    given:
+                      - input: ref('raw')
+                        rows: [{id: 1}]
+                    expect:
+                      rows: [{id: 2}]
+            """,
+        }
+    )
+    assert stockx("seed").exit_code == 0 and stockx("run").exit_code == 0
+    result = stockx("test")
+    assert result.exit_code == 1
+    assert node_lines(result.output) == [
+        "1 of 3 FAIL stg_keeps_ids",
+        "2 of 3 FAIL unique_stg_id",
+        "3 of 3 PASS unique_mart_id",
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,26 @@ def test_lineage_of_every_stock_extra_column(sample):
     result = stockx("lineage", "stock_extra")
     assert result.exit_code == 0, result.output
     _golden(GOLDEN / "lineage" / "stock_extra.txt", result.output)
+
+
+def test_lineage_follows_sources_pointed_at_files(tmp_path):
+    # A user reads the raw export through the *_path vars: the tree still ends at the
+    # source's raw columns, and not at the bundled seed, which is no longer read.
+    root = copy_sample(tmp_path / "sample")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy(root / "seeds" / "raw_inventory.csv", raw / "inventory.csv")
+    vars_ = json.dumps({"inventory_path": str(raw / "inventory.csv")})
+    result = Invoker(root)("lineage", "stock_extra", "product_variant", "--vars", vars_)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "stock_extra.product_variant\n"
+        "└── int_inventory_lines.product_variant\n"
+        "    └── stg_warehouse__inventory.product_variant\n"
+        "        ├── source warehouse.inventory.colour\n"
+        "        ├── source warehouse.inventory.pack\n"
+        "        └── source warehouse.inventory.size\n"
+    )
 
 
 def test_lineage_errors_name_what_exists(sample):

@@ -47,6 +47,7 @@ class LineageTracer:
         self._scopes: dict[str, object] = {}
         self._traced: dict[tuple[str, str], ColumnLineage] = {}
         self._relations = self._relation_index()
+        self._files = self._file_index()
         self._seeds = {
             _key(n.relation.schema, n.relation.identifier): n
             for n in self.project.nodes.values()
@@ -61,6 +62,33 @@ class LineageTracer:
         for node in self.project.nodes.values():
             if node.resource_type in ("model", "seed") and node.relation is not None:
                 index.setdefault(_key(node.relation.schema, node.relation.identifier), (node.resource_type, node))
+        return index
+
+    def _file_index(self) -> dict[str, object]:
+        """A source whose ``external_location`` is set (the ``*_path`` vars) is read as a
+        table function such as ``read_csv('...')``, not as its table: the function's
+        text, qualified as a model's is, identifies it."""
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.errors import SqlglotError
+        from sqlglot.optimizer.qualify import qualify
+
+        from stockx_export.jinja.render import Frame
+
+        index: dict[str, object] = {}
+        for source in self.project.sources.values():
+            frame = Frame("", source.path, "source", {}, "parse")
+            read = self.project.resolve_source(source.source_name, source.name, frame)
+            if not isinstance(read, str):
+                continue
+            try:
+                query = sqlglot.parse_one(f"select * from {read}", read="duckdb")
+                query = qualify(query, dialect="duckdb", validate_qualify_columns=False)
+            except SqlglotError:
+                continue
+            table = query.find(exp.Table)
+            if table is not None and isinstance(table.this, exp.Func):
+                index.setdefault(table.this.sql("duckdb"), source)
         return index
 
     def model(self, name: str):
@@ -97,8 +125,10 @@ class LineageTracer:
 
     def _follow(self, kind: str, target, column: str) -> ColumnLineage:
         if kind == "source":
-            # A source that is a seed's table (the bundled sample data) goes on to that seed.
-            seed = self._seeds.get(_key(target.relation.schema, target.relation.identifier))
+            # A source that is a seed's table (the bundled sample data) goes on to that seed,
+            # unless it reads files instead.
+            reads_files = target in self._files.values()
+            seed = None if reads_files else self._seeds.get(_key(target.relation.schema, target.relation.identifier))
             upstream = (ColumnLineage("seed", seed.name, column),) if seed is not None else ()
             return ColumnLineage("source", f"{target.source_name}.{target.name}", column, upstream)
         if kind == "seed" or self.analyzer.schemas.inferred(target) is None:
@@ -128,7 +158,11 @@ class LineageTracer:
             if step.downstream or not isinstance(step.expression, exp.Table):
                 continue
             table = step.expression
-            target = self._relations.get(_key(table.db or self.project.config.target_schema, table.name))
+            if isinstance(table.this, exp.Func):
+                source = self._files.get(table.this.sql("duckdb"))
+                target = ("source", source) if source is not None else None
+            else:
+                target = self._relations.get(_key(table.db or self.project.config.target_schema, table.name))
             if target is None:
                 continue
             name = sqlglot.parse_one(step.name, read="duckdb")

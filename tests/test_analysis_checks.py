@@ -216,3 +216,21 @@ def test_what_an_ephemeral_model_reads_is_not_a_direct_read(make_project):
     )
     result = stockx("check")
     assert result.output == "All checks passed: 1 model.\n"
+
+
+def test_a_file_source_without_yaml_columns_is_described_by_duckdb(make_project, tmp_path):
+    data = tmp_path / "things.csv"
+    data.write_text("a,b\n1,x\n")
+    sources = f"""
+version: 2
+sources:
+  - name: raw
+    schema: main
+    tables:
+      - name: things
+        external_location: "read_csv('{data}')"
+"""
+    root, stockx = make_project({"models/src.yml": sources, "models/m.sql": "select b, a from {{ source('raw', 'things') }}\n"})
+    result = stockx("lineage", "m")
+    assert result.exit_code == 0, result.output
+    assert result.output == "m.b\n└── source raw.things.b\n\nm.a\n└── source raw.things.a\n"

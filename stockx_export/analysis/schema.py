@@ -56,7 +56,11 @@ class SchemaInference:
                 if seed is not None:
                     found = self.columns(seed)
                 elif source.external_location.strip():
-                    found = self._describe(f"select * from {self.project.resolve_source(source.source_name, source.name, None)}")
+                    from stockx_export.jinja.render import Frame
+
+                    frame = Frame("", source.path, "source", {}, "parse")
+                    read = self.project.resolve_source(source.source_name, source.name, frame)
+                    found = self._describe(f"select * from {read}")
             self._columns[source.unique_id] = found
         return self._columns[source.unique_id]
 

@@ -35,16 +35,14 @@ SELECT
   bin_code,
   qty_on_hand,
   NULLIF(
-    UPPER(
-      REGEXP_REPLACE(warehouse_code, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
-    ),
+    UPPER(REGEXP_REPLACE(warehouse_code, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')),
     ''
   ) AS warehouse_key,
-  NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')), '') AS sku_key,
+  NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')), '') AS sku_key,
   NULLIF(
     REGEXP_REPLACE(
-      REGEXP_REPLACE("size", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-      '[\s\v   -     　]+',
+      REGEXP_REPLACE("size", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+      '[\s   -     　]+',
       ' ',
       'g'
     ),
@@ -52,8 +50,8 @@ SELECT
   ) AS "size_value",
   NULLIF(
     REGEXP_REPLACE(
-      REGEXP_REPLACE("colour", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-      '[\s\v   -     　]+',
+      REGEXP_REPLACE("colour", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+      '[\s   -     　]+',
       ' ',
       'g'
     ),
@@ -61,8 +59,8 @@ SELECT
   ) AS "colour_value",
   NULLIF(
     REGEXP_REPLACE(
-      REGEXP_REPLACE("pack", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-      '[\s\v   -     　]+',
+      REGEXP_REPLACE("pack", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+      '[\s   -     　]+',
       ' ',
       'g'
     ),
@@ -73,8 +71,8 @@ SELECT
       '|',
       'size:' || NULLIF(
         REGEXP_REPLACE(
-          REGEXP_REPLACE("size", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-          '[\s\v   -     　]+',
+          REGEXP_REPLACE("size", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+          '[\s   -     　]+',
           ' ',
           'g'
         ),
@@ -82,8 +80,8 @@ SELECT
       ),
       'colour:' || NULLIF(
         REGEXP_REPLACE(
-          REGEXP_REPLACE("colour", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-          '[\s\v   -     　]+',
+          REGEXP_REPLACE("colour", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+          '[\s   -     　]+',
           ' ',
           'g'
         ),
@@ -91,8 +89,8 @@ SELECT
       ),
       'pack:' || NULLIF(
         REGEXP_REPLACE(
-          REGEXP_REPLACE("pack", '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-          '[\s\v   -     　]+',
+          REGEXP_REPLACE("pack", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+          '[\s   -     　]+',
           ' ',
           'g'
         ),
@@ -101,10 +99,7 @@ SELECT
     ),
     ''
   ) AS product_variant,
-  NULLIF(
-    REGEXP_REPLACE(snapshot_id, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-    ''
-  ) AS snapshot_key,
+  NULLIF(REGEXP_REPLACE(snapshot_id, '^[\s   -     　]+|[\s   -     　]+$', '', 'g'), '') AS snapshot_key,
   CASE
     WHEN COALESCE(snapshot_parts[1], '') <> ''
     THEN STOCKX_TRY_CAST(
@@ -139,9 +134,9 @@ SELECT
     )
   END AS DATE) AS stock_date_at,
   CASE
-    WHEN REGEXP_REPLACE(qty_on_hand, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g') ~ '^(?:[+-]?[0-9]+)$'
+    WHEN REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') ~ '^(?:[+-]?[0-9]+)$'
     THEN STOCKX_TRY_CAST(
-      CAST(REGEXP_REPLACE(qty_on_hand, '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g') AS TEXT),
+      CAST(REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') AS TEXT),
       CAST(NULL AS BIGINT)
     )
   END AS quantity

@@ -6,18 +6,18 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(sku AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+        REGEXP_REPLACE(CAST(sku AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g')
       ),
       ''
     ) AS sku_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(product_id AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      REGEXP_REPLACE(CAST(product_id AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
       ''
     ) AS product_id,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(product_name AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-        '[\s\v   -     　]+',
+        REGEXP_REPLACE(CAST(product_name AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+        '[\s   -     　]+',
         ' ',
         'g'
       ),
@@ -25,8 +25,8 @@ WITH raw AS (
     ) AS product_name,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(category AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-        '[\s\v   -     　]+',
+        REGEXP_REPLACE(CAST(category AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+        '[\s   -     　]+',
         ' ',
         'g'
       ),

@@ -6,18 +6,18 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(warehouse_code AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+        REGEXP_REPLACE(CAST(warehouse_code AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g')
       ),
       ''
     ) AS warehouse_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(location_id AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
+      REGEXP_REPLACE(CAST(location_id AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
       ''
     ) AS location_id,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(location_name AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g'),
-        '[\s\v   -     　]+',
+        REGEXP_REPLACE(CAST(location_name AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
+        '[\s   -     　]+',
         ' ',
         'g'
       ),
@@ -25,7 +25,7 @@ WITH raw AS (
     ) AS location_name,
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(country AS TEXT), '^[\s\v   -     　]+|[\s\v   -     　]+$', '', 'g')
+        REGEXP_REPLACE(CAST(country AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g')
       ),
       ''
     ) AS country

@@ -6,26 +6,26 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(sku AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+        REGEXP_REPLACE(CAST(sku AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', '')
       ),
       ''
     ) AS sku_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+      REGEXP_REPLACE(CAST(product_id AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
       ''
     ) AS product_id,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
-        '[\\s\\v   -     　]+',
+        REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
+        '[\\s\x0b   -     　]+',
         ' '
       ),
       ''
     ) AS product_name,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(category AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
-        '[\\s\\v   -     　]+',
+        REGEXP_REPLACE(CAST(category AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
+        '[\\s\x0b   -     　]+',
         ' '
       ),
       ''

@@ -6,25 +6,25 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+        REGEXP_REPLACE(CAST(warehouse_code AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', '')
       ),
       ''
     ) AS warehouse_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
+      REGEXP_REPLACE(CAST(location_id AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
       ''
     ) AS location_id,
     NULLIF(
       REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', ''),
-        '[\\s\\v   -     　]+',
+        REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
+        '[\\s\x0b   -     　]+',
         ' '
       ),
       ''
     ) AS location_name,
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(country AS VARCHAR), '^[\\s\\v   -     　]+|[\\s\\v   -     　]+$', '')
+        REGEXP_REPLACE(CAST(country AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', '')
       ),
       ''
     ) AS country

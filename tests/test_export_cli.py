@@ -224,3 +224,14 @@ def test_end_to_end_after_a_real_build(tmp_path, monkeypatch, peak_server):
         con.close()
     assert expected and peak_server.violations == []
     assert peak_server.held_rows() == expected
+
+
+@pytest.mark.parametrize("token", ["pat-s\u00e9cret-5b1e", "pat-line\nbreak-5b1e"])
+def test_a_token_no_http_header_can_carry_stops_before_sending(project, peak_server, token):
+    result = invoke("--push", env={"PEAK_AUTH_TOKEN": token, "PEAK_BASE_URL": peak_server.base_url})
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: PEAK_AUTH_TOKEN holds a character an HTTP header cannot carry (non-ASCII, or a control character "
+        "such as a line break); copy the personal access token again\n"
+    )
+    assert peak_server.log == []

@@ -292,3 +292,54 @@ def test_when_every_row_is_rejected_the_payload_is_blamed_and_delivery_stops(con
         "the payload is probably wrong for this tenant: check solution_name, object, prefix, suffix and path"
     )
     assert len(peak_server.log) < 200  # not two requests for each of the 1,205 rows
+
+
+def test_rows_peak_names_in_a_2xx_failed_array_never_stop_delivery(con, peak_server, tmp_path):
+    # A whole first page refused row by row in a 200 (a product Peak does not know yet):
+    # Peak read the payload, so it is not to blame; the other rows are delivered.
+    expected = table_rows(con)
+    failed = expected[:100]
+    peak_server.fail_keys = {peak_server.key_of(row) for row in failed}
+    summary, _ = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert [r.key for r in summary.rejected] == [peak_server.key_of(row) for row in failed]
+    assert {r.status for r in summary.rejected} == {200}
+    assert summary.acknowledged == len(expected) - 100
+    assert summary.requests == summary.pages  # named by Peak: nothing bisected
+    assert peak_server.held_rows() == expected[100:]
+
+
+def test_an_asctime_retry_after_is_gmt_whatever_the_local_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "EST+05")  # five hours behind UTC, no tz database needed
+    time.tzset()
+    try:
+        assert retry_after_seconds("Wed May 18 03:33:40 2033", now=2_000_000_000.0) == 20.0
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_an_unreadable_answer_is_retried_like_a_reset(con, peak_server, tmp_path):
+    peak_server.script(Reply(200, {"Content-Encoding": "gzip"}, "not gzip at all"))
+    summary, recorder = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert [(e.page, e.attempt, e.reason) for e in recorder.retries] == [(1, 1, "unreadable answer (DecodingError)")]
+    assert summary.retries == 1
+    assert peak_server.held_rows() == table_rows(con)
+
+
+def test_a_token_echoed_json_escaped_is_scrubbed_too(tmp_path):
+    from peak_server import PeakServer
+
+    token = "pat/with+slashes=="
+    connection = duckdb.connect()
+    create_stock_extra(connection, 3)
+    with PeakServer(token=token) as server:
+        echoed = json.dumps({"message": "rejected", "headers": {"Authorization": token}}).replace("/", "\\/")
+        server.script(Reply(422, body=echoed))
+        summary, _ = run_push(connection, server, tmp_path, job=make_job(server, page_rows=1, in_flight=1))
+    assert [r.status for r in summary.rejected] == [422]
+    assert json.loads(summary.rejected[0].response) == {"message": "rejected", "headers": {"Authorization": "***"}}
+    written = (tmp_path / "export" / "rejected.jsonl").read_text()
+    assert token not in written and json.loads(written)["response"]["headers"] == {"Authorization": "***"}
+    connection.close()

@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Iterable
 
@@ -121,6 +122,10 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
         return None
     if when is None:
         return None
+    if when.tzinfo is None:
+        # asctime dates (``Sun Nov  6 08:49:37 1994``) carry no zone; HTTP dates are
+        # always GMT, and a naive datetime's timestamp() would read it as local time.
+        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, when.timestamp() - now)
 
 
@@ -217,8 +222,15 @@ class _Sender:
         self.rejected_rows = 0
 
     def scrub(self, text: str) -> str:
-        """Server text with the token removed, in case a server echoes headers back."""
-        return text.replace(self.token, "***") if self.token else text
+        """Server text with the token removed, in case a server echoes headers back:
+        as sent, and as JSON encoders write it (``\\"`` and ``\\\\``, ``/`` as ``\\/``),
+        since rejection bodies are parsed again when written out."""
+        if not self.token:
+            return text
+        escaped = json.dumps(self.token)[1:-1]
+        for form in (escaped.replace("/", "\\/"), escaped, self.token):
+            text = text.replace(form, "***")
+        return text
 
     def deliver(self, page: Page) -> PageResult:
         acknowledged: list[str] = []
@@ -240,9 +252,15 @@ class _Sender:
         with self._tally:
             self.accepted_rows += len(acknowledged) - before
 
-    def _reject(self, page: Page, row: str, status: int, response: str, rejected: list[Rejection]) -> None:
+    def _reject(self, page: Page, row: str, status: int, response: str, rejected: list[Rejection],
+                isolated: bool = True) -> None:
+        """Record a refused row. ``isolated``: found by bisection, the rows one by one;
+        rows Peak named in a 2xx ``failed`` array are not: Peak read the payload, so
+        they say nothing against it (a new product's rows are refused that way)."""
         text = self.scrub(response)
         rejected.append(Rejection(page.number, row_key(self.resource, row), row, status, text))
+        if not isolated:
+            return
         with self._tally:
             self.rejected_rows += 1
             hopeless = self.accepted_rows == 0 and self.rejected_rows >= REJECTED_BEFORE_ANY_ACCEPTED
@@ -266,7 +284,7 @@ class _Sender:
                 self._accept((row for index, row in enumerate(page.rows) if index not in matched), acknowledged)
                 for index in sorted(matched):
                     entry = json.dumps(matched[index], ensure_ascii=False)
-                    self._reject(page, page.rows[index], status, entry, rejected)
+                    self._reject(page, page.rows[index], status, entry, rejected, isolated=False)
                 return
             # Peak said some rows failed without saying which: none is acknowledged,
             # and bisection finds them (UPSERT makes the re-sends harmless).
@@ -296,6 +314,10 @@ class _Sender:
                 reason = f"timeout ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 reason = f"connection error ({type(exc).__name__})"
+            except httpx.RequestError as exc:
+                # An answer that could not be read (a garbled Content-Encoding): whether
+                # Peak took the rows is unknown, so the page is sent again like after a reset.
+                reason = f"unreadable answer ({type(exc).__name__})"
             else:
                 status = response.status_code
                 if status in AUTH_STATUSES:

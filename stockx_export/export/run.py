@@ -143,6 +143,13 @@ def token_from(env: Mapping[str, str]) -> str:
     token = env.get(TOKEN_ENV, "").strip()
     if not token:
         raise ExportError(f"{TOKEN_ENV} is not set: export your Peak personal access token in it before pushing")
+    if not (token.isascii() and token.isprintable()):
+        # httpx would fail on it while sending (and retry in vain, or crash with a
+        # message quoting part of it): say so before anything starts, without the token.
+        raise ExportError(
+            f"{TOKEN_ENV} holds a character an HTTP header cannot carry (non-ASCII, or a control character "
+            "such as a line break); copy the personal access token again"
+        )
     return token
 
 

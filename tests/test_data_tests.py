@@ -625,3 +625,40 @@ def test_stockx_test_reports_every_verdict_and_skips_nothing(make_project):
         "2 of 3 FAIL unique_stg_id",
         "3 of 3 PASS unique_mart_id",
     ]
+
+
+@pytest.mark.parametrize(
+    "entry, macros, error",
+    [
+        (
+            "accepted_values: {value: [1]}",
+            "",
+            "Error: models/props.yml: test accepted_values_items_id__1: 'value' is not an argument of "
+            "accepted_values; did you mean 'values'? (its arguments: values, quote)\n",
+        ),
+        (
+            "is_even",
+            "{% test is_even(model, column_name) %}\nselect * from {{ model }} where {{ column_name }} % {{ two }} = 1\n{% endtest %}\n",
+            "Error: models/props.yml: test is_even_items_id: 'two' is undefined (in macros/tests.sql:2)\n",
+        ),
+    ],
+)
+def test_a_generic_test_that_cannot_render_is_named(make_project, entry, macros, error):
+    root, stockx = make_project(
+        {
+            "models/items.sql": "select 1 as id\n",
+            "macros/tests.sql": macros,
+            "models/props.yml": f"""
+                version: 2
+                models:
+                  - name: items
+                    columns:
+                      - name: id
+                        data_tests:
+                          - {entry}
+            """,
+        }
+    )
+    result = stockx("test")
+    assert result.exit_code == 2
+    assert result.stderr == error

@@ -91,6 +91,11 @@ class MacroFunction:
             self._macro = self._library.compile_block(self.block, self.name)
         return self._macro
 
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The names of the macro's arguments, in order."""
+        return tuple(self._compiled().arguments)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         macro = self._compiled()
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from stockx_export.errors import ProjectError
+from stockx_export.errors import CompilationError, ProjectError
 from stockx_export.jinja.render import Frame, merge_config
 from stockx_export.nodes import Node
 from stockx_export.project import folder_config
@@ -234,9 +234,26 @@ def render_generic(project, node: Node, frame: Frame) -> str:
     name = node.extra["test_name"]
     namespace = node.extra["test_metadata"]["namespace"]
     macro = generic_test_macro(project, GenericTestSpec(name, namespace), node.path)
-    return project.renderer.render(
-        GENERIC_TEST_SQL, frame, {"__stockx_test": macro, "__stockx_test_kwargs": kwargs}
-    )
+    try:
+        return project.renderer.render(
+            GENERIC_TEST_SQL, frame, {"__stockx_test": macro, "__stockx_test_kwargs": kwargs}
+        )
+    except CompilationError as exc:
+        raise _test_error(exc, node, macro) from None
+
+
+def _test_error(exc: CompilationError, node: Node, macro) -> CompilationError:
+    """Name the test, not line 1 of the one-line template that calls its macro; spell out a wrong argument."""
+    detail = re.sub(rf"^{re.escape(node.path)}:\d+: ", "", str(exc))
+    unknown = re.search(r"takes no keyword argument '(\w+)'", detail)
+    if unknown:
+        argument = unknown.group(1)
+        accepted = [a for a in macro.arguments if a not in ("model", "column_name")]
+        close = difflib.get_close_matches(argument, accepted, n=1)
+        detail = f"'{argument}' is not an argument of {node.extra['test_name']}" + (
+            f"; did you mean '{close[0]}'?" if close else ""
+        ) + f" (its arguments: {', '.join(accepted) or 'none'})"
+    return CompilationError(f"{node.path}: test {node.name}: {detail}")
 
 
 # -- singular tests -------------------------------------------------------------------------

@@ -227,8 +227,11 @@ def test_sigterm_closes_the_run_as_aborted(project, server, tmp_path):
                          STOCKX_SYNC_PAUSE="before-record:3", STOCKX_SYNC_PAUSE_FILE=str(pause))
     wait_for(pause.exists, process)
     process.send_signal(signal.SIGTERM)
-    process.communicate(timeout=20)
-    assert process.returncode != 0
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 2  # aborted; 1 would tell a scheduler that Peak rejected rows
+    assert err.endswith(
+        "Error: interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in .stockx/state.duckdb: "
+        "the next push sends only the rest\n")
     ledger.killed_run(0)
     assert ledger.acknowledged == page_keys(project, 1, 2)
     assert state_query(project, "SELECT status, message, merged FROM runs") == [

@@ -82,7 +82,7 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
         if out_dir is not None:
             manifest = run.write_files(con, job, out_dir)
             totals = manifest["totals"]
-            click.echo(f"wrote {_plural(totals['pages'], 'page')} ({_plural(totals['rows'], 'row')}, "
+            click.echo(f"wrote {plural(totals['pages'], 'page')} ({plural(totals['rows'], 'row')}, "
                        f"{totals['bytes']:,} bytes) and manifest.json to {out_dir}")
             return
         _push(config, con, job, token, total)
@@ -96,15 +96,15 @@ def _push(config, con, job, token, total) -> None:
     from stockx_export.export.progress import Progress, summary_text
 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
-    shown_path = _shown(rejected_path)
+    shown_path = shown(rejected_path)
     progress = Progress(total, tty=sys.stderr.isatty(), verb="validated" if job.dry_run else "pushed")
     try:
         with run.new_client(job.settings) as client:
             summary = run.push(con, job, client, token, rejected_path, on_page=progress.page, on_retry=progress.retry)
     except DeliveryAborted:
         progress.close()
-        click.echo(f"aborted after {_plural(progress.pages, 'page')} ({_plural(progress.rows, 'row')}) "
-                   f"were answered; {_plural(progress.rejected, 'row')} rejected so far", err=True)
+        click.echo(f"aborted after {plural(progress.pages, 'page')} ({plural(progress.rows, 'row')}) "
+                   f"were answered; {plural(progress.rejected, 'row')} rejected so far", err=True)
         raise
     finally:
         progress.close()
@@ -114,7 +114,7 @@ def _push(config, con, job, token, total) -> None:
         raise run.RowsRejected(f"Peak rejected {count:,} row{'s' if count != 1 else ''}; see {shown_path}")
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """``path`` relative to the working directory when it lies inside it."""
     try:
         return str(path.relative_to(Path.cwd()))
@@ -122,5 +122,6 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
+    """``1 page``, ``1,204 pages``."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from stockx_export.cli import handle_errors, project_options
+from stockx_export.commands.export import plural, shown
 
 GONE_SHOWN = 10  # gone keys listed by --plan
 
@@ -19,18 +20,6 @@ def _sync_settings(config, state_db):
     from stockx_export.sync.settings import resolve_sync_settings
 
     return resolve_sync_settings(config.root, config.settings.get("sync"), state_db)
-
-
-def _shown(path: Path) -> str:
-    """``path`` relative to the working directory when it lies inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @contextmanager
@@ -55,6 +44,7 @@ def _sigterm_interrupts():
 def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state_db: str | None) -> None:
     """``stockx export --push`` / ``--plan``: send what changed since the last acknowledged
     push (or everything with ``full``), recording each page in the sync state."""
+    from stockx_export.errors import ExportError
     from stockx_export.export import run
     from stockx_export.export.deliver import DeliveryAborted
     from stockx_export.export.progress import Progress, summary_text
@@ -63,32 +53,39 @@ def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state
 
     settings = _sync_settings(config, state_db)
     token = None if plan_only else run.token_from(os.environ)
-    with Sync(job, settings, config.database, env=os.environ) as sync, _sigterm_interrupts():
-        plan = sync.plan(full)
-        if plan_only:
-            gone = sync.gone_keys(GONE_SHOWN)
-            guard = None if force else sync.guard_problem(plan)
-            click.echo(plan_text(plan, job.model, sync.destination, gone, guard))
-            return
-        sync.check_guard(plan, force)
-        rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
-        shown_path = _shown(rejected_path)
-        progress = Progress(plan.to_send, tty=sys.stderr.isatty())
-        try:
-            with run.new_client(job.settings) as client:
-                run_id, summary = sync.push(plan, client, token, rejected_path, on_page=progress.page,
-                                            on_retry=progress.retry)
-        except DeliveryAborted:
-            progress.close()
-            click.echo(f"aborted after {_plural(progress.pages, 'page')} ({_plural(progress.rows, 'row')}) were "
-                       f"answered; {_plural(progress.rejected, 'row')} rejected so far\n"
-                       f"their outcome is recorded in {_shown(settings.state)}: the next push sends only the rest",
-                       err=True)
-            raise
-        finally:
-            progress.close()
+    try:
+        with Sync(job, settings, config.database, env=os.environ) as sync, _sigterm_interrupts():
+            plan = sync.plan(full)
+            if plan_only:
+                gone = sync.gone_keys(GONE_SHOWN)
+                guard = None if force else sync.guard_problem(plan)
+                click.echo(plan_text(plan, job.model, sync.destination, gone, guard))
+                return
+            sync.check_guard(plan, force)
+            rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
+            shown_path = shown(rejected_path)
+            progress = Progress(plan.to_send, tty=sys.stderr.isatty())
+            try:
+                with run.new_client(job.settings) as client:
+                    run_id, summary = sync.push(plan, client, token, rejected_path, on_page=progress.page,
+                                                on_retry=progress.retry)
+            except DeliveryAborted:
+                progress.close()
+                click.echo(f"aborted after {plural(progress.pages, 'page')} ({plural(progress.rows, 'row')}) were "
+                           f"answered; {plural(progress.rejected, 'row')} rejected so far\n"
+                           f"their outcome is recorded in {shown(settings.state)}: the next push sends only the rest",
+                           err=True)
+                raise
+            finally:
+                progress.close()
+    except KeyboardInterrupt:
+        # Exit 2 (aborted) like any other abort, not click's 1, which means "Peak rejected some rows".
+        raise ExportError(
+            f"interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in {shown(settings.state)}: "
+            "the next push sends only the rest"
+        ) from None
     click.echo(summary_text(summary, job.settings.url, shown_path, job.dry_run))
-    click.echo(run_line(run_id, plan, _shown(settings.state)))
+    click.echo(run_line(run_id, plan, shown(settings.state)))
     if plan.gone:
         click.echo(f"{plan.gone:,} acknowledged keys are no longer in the table (Peak has no delete); "
                    "`stockx export --plan` lists them")
@@ -104,7 +101,7 @@ def _open_existing_state(config, state_db):
 
     settings = _sync_settings(config, state_db)
     if not settings.state.is_file():
-        click.echo(f"no sync state yet at {_shown(settings.state)} (`stockx export --push` creates it)")
+        click.echo(f"no sync state yet at {shown(settings.state)} (`stockx export --push` creates it)")
         return None
     con = connect(":memory:")
     try:

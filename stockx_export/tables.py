@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 MAX_CELL = 40
+# A newline would break the row, a tab its alignment, an escape sequence would drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _cell(value: Any) -> str:
     text = "null" if value is None else str(value)
+    text = _CONTROL.sub(lambda m: _NAMED.get(m.group(0), f"\\x{ord(m.group(0)):02x}"), text)
     return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
 
 

@@ -553,3 +553,11 @@ def test_the_tests_of_a_failed_model_are_skipped_not_run_on_the_old_table(make_p
     assert "SKIP test not_null_customer_totals_id" in result.output
     assert "SKIP test unique_customer_totals_id" in result.output
     assert "PASS" not in "".join(line for line in result.output.splitlines() if "customer_totals_id" in line)
+
+
+def test_show_prints_control_characters_escaped_one_row_per_line(make_project):
+    root, stockx = make_project({})
+    result = stockx("show", "--inline", "select 'a' || chr(10) || 'b' || chr(9) || chr(27) || '[31m' as v")
+    assert result.exit_code == 0, result.output
+    cell = "a\\nb\\t\\x1b[31m"
+    assert result.stdout == f"| {'v'.ljust(len(cell))} |\n|{'-' * (len(cell) + 2)}|\n| {cell} |\n"

@@ -218,3 +218,12 @@ def test_an_unwritable_junit_path_is_a_warning(make_project, tmp_path):
     assert result.exit_code == 0
     assert f"Warning: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: File exists" in result.output
     assert (root / "target" / "run_results.json").exists()
+
+
+def test_junit_stays_well_formed_when_failing_rows_hold_control_characters(make_project, tmp_path):
+    root, stockx = make_project({"tests/sql/ctrl.sql": "select chr(1) || 'bad' || chr(27) as v\n"})
+    report = tmp_path / "junit.xml"
+    result = stockx("test", "--junit", str(report))
+    assert result.exit_code == 1
+    failure = ET.parse(report).getroot().find("testsuite/testcase/failure")  # raises if not XML
+    assert "| \\x01bad\\x1b |" in failure.text

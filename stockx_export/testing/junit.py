@@ -8,12 +8,20 @@ the message, the first failing rows (or the unit test diff) and the compiled SQL
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from stockx_export.tables import format_table
 
 CLASSNAMES = {"model": "model", "seed": "seed", "test": "data_test", "unit_test": "unit_test"}
+# Characters XML 1.0 cannot hold at all, escaped or not: a failing row may contain them.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` with each character XML cannot carry shown as ``\\xNN``, so the report stays readable XML."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _body(result) -> str:
@@ -49,15 +57,15 @@ def junit_xml(run, project_name: str) -> ET.Element:
             file=node.path,
             time=f"{result.execution_time:.3f}",
         )
-        first_line = (result.message or result.status).splitlines()[0]
+        first_line = _xml_text((result.message or result.status).splitlines()[0])
         if result.status == "fail":
-            ET.SubElement(case, "failure", message=first_line, type="fail").text = _body(result)
+            ET.SubElement(case, "failure", message=first_line, type="fail").text = _xml_text(_body(result))
         elif result.status == "error":
-            ET.SubElement(case, "error", message=first_line, type="error").text = _body(result)
+            ET.SubElement(case, "error", message=first_line, type="error").text = _xml_text(_body(result))
         elif result.status == "skipped":
             ET.SubElement(case, "skipped", message=first_line)
         elif result.status == "warn":
-            ET.SubElement(case, "system-out").text = "WARN " + _body(result)
+            ET.SubElement(case, "system-out").text = _xml_text("WARN " + _body(result))
     return suites
 
 

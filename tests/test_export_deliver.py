@@ -343,3 +343,17 @@ def test_a_token_echoed_json_escaped_is_scrubbed_too(tmp_path):
     written = (tmp_path / "export" / "rejected.jsonl").read_text()
     assert token not in written and json.loads(written)["response"]["headers"] == {"Authorization": "***"}
     connection.close()
+
+
+def test_a_2xx_that_is_not_json_is_not_taken_for_acceptance(con, peak_server, tmp_path):
+    # An HTML page from a proxy or a wrong host: its rows must not count as delivered.
+    peak_server.script(Reply(200, body="<html><body>Welcome</body></html>"))
+    recorder = Recorder()
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1), recorder=recorder)
+    assert str(caught.value) == (
+        f"HTTP 200 from POST {peak_server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (page 1) is not a JSON "
+        "answer: '<html><body>Welcome</body></html>'; its rows are not counted as sent: check base_url and path "
+        "in the export settings"
+    )
+    assert recorder.pages == []

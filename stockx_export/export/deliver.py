@@ -4,7 +4,8 @@ What each answer means (see shared/peak-api/README.md):
 
     2xx            read the body: rows in a non-empty ``failed`` array are rejected,
                    the rest acknowledged; a ``failed`` array that cannot be matched
-                   to rows makes the page unacknowledged, and it is bisected
+                   to rows makes the page unacknowledged, and it is bisected; a body
+                   that is not JSON (not Peak's answer) aborts
     400, 422       the payload was rejected: bisect until single rows are isolated
     413            too large: split in two and send both halves
     401, 403       the token is wrong: abort at once (no retry)
@@ -185,9 +186,20 @@ def match_failed(resource: Resource, rows: tuple[str, ...], failed: list[Any]) -
     return matched
 
 
+def _is_json_or_empty(response: Any) -> bool:
+    if not response.content.strip():
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
 def _failed_entries(response: Any) -> list[Any] | None:
-    """The non-empty ``failed`` array of a 2xx answer; [] when every row was taken;
-    None when ``failed`` is present but not an array (cannot be matched)."""
+    """The non-empty ``failed`` array of a 2xx answer; [] when every row was taken
+    (an empty body included); None when ``failed`` is present but not an array
+    (cannot be matched)."""
     try:
         body = response.json()
     except ValueError:
@@ -324,6 +336,14 @@ class _Sender:
                     raise DeliveryAborted(
                         f"Peak refused the access token (HTTP {status}) at {self.url}: "
                         "set PEAK_AUTH_TOKEN to a valid personal access token for this tenant"
+                    )
+                if 200 <= status < 300 and not _is_json_or_empty(response):
+                    # Not Peak's answer (an HTML page from a proxy or a wrong host): taking it
+                    # as "every row accepted" would mark rows sent that Peak never saw.
+                    text = self.scrub(response.text.strip())[:200]
+                    raise DeliveryAborted(
+                        f"HTTP {status} from POST {self.url} (page {page.number}) is not a JSON answer: {text!r}; "
+                        "its rows are not counted as sent: check base_url and path in the export settings"
                     )
                 if 200 <= status < 300 or status in REJECT_STATUSES or status == TOO_LARGE:
                     return response

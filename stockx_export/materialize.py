@@ -115,7 +115,14 @@ def build_incremental(
         con.execute(f"create temp table {quote(relation.identifier + '__stockx_new')} as ({sql}\n)")
         if check:
             check(con, new)
-        columns = ", ".join(quote(c) for c in _align_columns(con, relation, new, mode))
+        inserted_columns = _align_columns(con, relation, new, mode)
+        missing = [k for k in keys if k.lower() not in {c.lower() for c in inserted_columns}]
+        if missing:
+            raise ProjectError(
+                f"unique_key {', '.join(repr(k) for k in missing)} is not a column of the model's output "
+                f"(its columns: {', '.join(inserted_columns)}); fix the model's config"
+            )
+        columns = ", ".join(quote(c) for c in inserted_columns)
         replaced = 0
         if keys:
             match = " and ".join(f"{relation}.{quote(k)} is not distinct from new.{quote(k)}" for k in keys)

@@ -284,6 +284,19 @@ def test_an_incremental_model_that_drops_a_column_is_an_error_not_a_column_of_nu
     assert query(root / "target/stockx.duckdb", "select * from main.inc order by id") == [(1, 5), (2, 6)]
 
 
+def test_a_unique_key_the_model_does_not_return_is_named(make_project):
+    root, stockx = make_project(SCHEMA_CHANGE)
+    assert stockx("build").exit_code == 0
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', unique_key=['id', 'sku']) }}\nselect id, qty from {{ ref('events') }}\n"
+    )
+    result = stockx("build", "--log-format", "json")
+    assert result.exit_code == 1
+    assert _failure(result) == (
+        "models/inc.sql: unique_key 'sku' is not a column of the model's output (its columns: id, qty); fix the model's config"
+    )
+
+
 def test_ref_to_nothing_names_file_line_and_close_names(make_project):
     files = dict(SHOP)
     files["models/marts/bad.sql"] = "-- totals\nselect *\nfrom {{ ref('stg_ordrs') }}\n"

@@ -278,3 +278,15 @@ def test_state_db_option_and_help(project, server, tmp_path):
     assert (misuse.exit_code, misuse.stderr) == (2, "Error: --full, --force and --state-db go with --push or --plan\n")
     for command in ("runs", "rejected"):
         assert invoke(project, command, "--help").exit_code == 0
+
+
+def test_a_table_that_cannot_be_read_stops_with_exit_2_before_sending(project, server):
+    # A view left over a table that is gone: DuckDB fails inside the preflight.
+    change_table(project, "ALTER TABLE stock_extra RENAME TO stock_extra_t; "
+                          "CREATE VIEW stock_extra AS SELECT * FROM stock_extra_t; DROP TABLE stock_extra_t")
+    for args in (["--push"], ["--out", "payloads"]):
+        result = invoke(project, "export", *args, env=push_env(server))
+        assert (result.exit_code, result.stderr) == (2, (
+            "Error: table main.stock_extra cannot be read: Catalog Error: Table with name stock_extra_t does not "
+            "exist!; run `stockx build --select stock_extra` again\n"))
+    assert server.log == []

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import RESOURCES, Resource
 from stockx_export.export.deliver import DeliverySummary, PageResult, deliver
@@ -65,7 +66,13 @@ def preflight(con: Any, job: ExportJob) -> int:
     except Exception as exc:  # DuckDB's error types load lazily; any failure here is a bad setting
         raise ExportError(f"memory_limit '{job.settings.memory_limit}' was refused by DuckDB: {exc}") from None
     max_row = job.settings.page_bytes - job.envelope.overhead
-    return check_table(con, job.relation, job.resource, job.settings.strftime, max_row)
+    try:
+        return check_table(con, job.relation, job.resource, job.settings.strftime, max_row)
+    except database_error_types() as exc:
+        # A view over a table that is gone, say: exit 2 with a message, not a traceback and exit 1.
+        raise ExportError(
+            f"table {job.relation} cannot be read: {first_line(str(exc))}; run `stockx build --select {job.model}` again"
+        ) from None
 
 
 def pages_of(con: Any, job: ExportJob) -> Iterator[Page]:

@@ -100,7 +100,14 @@ def build_incremental(
     full_refresh: bool,
     check: Check | None = None,
     on_schema_change: str | None = None,
+    strategy: str | None = None,
 ) -> Outcome:
+    if strategy not in INCREMENTAL_STRATEGIES:
+        raise ProjectError(
+            f"incremental_strategy='{strategy}' is not supported by stockx; use "
+            + ", ".join(s for s in INCREMENTAL_STRATEGIES if s)
+            + " (merge and delete+insert replace the rows of each unique_key, append adds every row)"
+        )
     if existing != "table" or full_refresh:
         outcome = build_table(con, relation, sql, existing, check)
         return Outcome("created incremental", outcome.rows, "full refresh" if existing else "first build")
@@ -108,6 +115,8 @@ def build_incremental(
     if mode not in SCHEMA_CHANGE_MODES:
         raise ProjectError(f"on_schema_change='{mode}' is not one of {', '.join(SCHEMA_CHANGE_MODES)}")
     keys = [unique_key] if isinstance(unique_key, str) else list(unique_key or [])
+    if strategy == "append":  # dbt's append ignores unique_key
+        keys = []
     new = f"temp.main.{quote(relation.identifier + '__stockx_new')}"
 
     def steps() -> Outcome:
@@ -134,6 +143,8 @@ def build_incremental(
     return _transaction(con, steps)
 
 
+# dbt-duckdb's strategies whose result stockx gives (None: delete+insert with a unique_key, else append).
+INCREMENTAL_STRATEGIES = (None, "append", "delete+insert", "merge")
 SCHEMA_CHANGE_MODES = ("ignore", "fail", "append_new_columns", "sync_all_columns")
 
 

@@ -226,6 +226,7 @@ def run_model(runner: Runner, node: Node) -> NodeResult:
                 full_refresh=materialize.should_full_refresh(node.config, project.full_refresh),
                 check=check,
                 on_schema_change=node.config.get("on_schema_change"),
+                strategy=node.config.get("incremental_strategy"),
             )
         else:
             return NodeResult(

@@ -297,6 +297,35 @@ def test_a_unique_key_the_model_does_not_return_is_named(make_project):
     )
 
 
+def test_incremental_strategies(make_project):
+    root, stockx = make_project(SCHEMA_CHANGE)
+    db = root / "target/stockx.duckdb"
+    assert stockx("build").exit_code == 0
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', unique_key='id', incremental_strategy='append') }}\n"
+        "select id, qty + 10 as qty from {{ ref('events') }} where id = 2\n"
+    )
+    assert stockx("build").exit_code == 0
+    assert query(db, "select * from main.inc order by all") == [(1, 5), (2, 6), (2, 16)]  # append ignores unique_key
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}\n"
+        "select id, qty + 20 as qty from {{ ref('events') }} where id = 2\n"
+    )
+    assert stockx("build").exit_code == 0
+    assert query(db, "select * from main.inc order by all") == [(1, 5), (2, 26)]
+    (root / "models/inc.sql").write_text(
+        "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='day') }}\n"
+        "select id, qty from {{ ref('events') }}\n"
+    )
+    result = stockx("build", "--log-format", "json")
+    assert result.exit_code == 1
+    assert _failure(result) == (
+        "models/inc.sql: incremental_strategy='microbatch' is not supported by stockx; use append, delete+insert, merge "
+        "(merge and delete+insert replace the rows of each unique_key, append adds every row)"
+    )
+    assert query(db, "select * from main.inc order by all") == [(1, 5), (2, 26)]
+
+
 def test_ref_to_nothing_names_file_line_and_close_names(make_project):
     files = dict(SHOP)
     files["models/marts/bad.sql"] = "-- totals\nselect *\nfrom {{ ref('stg_ordrs') }}\n"

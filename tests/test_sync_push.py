@@ -290,3 +290,19 @@ def test_a_table_that_cannot_be_read_stops_with_exit_2_before_sending(project, s
             "Error: table main.stock_extra cannot be read: Catalog Error: Table with name stock_extra_t does not "
             "exist!; run `stockx build --select stock_extra` again\n"))
     assert server.log == []
+
+
+def test_a_day_of_refused_new_rows_is_recorded_not_blamed_on_the_payload(project, server):
+    # The only change of the day: a product Peak does not know yet, 60 rows, all refused
+    # with 422. The destination took this payload before, so they are row rejections.
+    assert push(project, server).exit_code == 0
+    change_table(project, """
+        INSERT INTO stock_extra SELECT 'AAA-NEW', 'LOC-' || lpad(i::VARCHAR, 3, '0'), 'size:S', DATE '2025-03-01',
+                                       NULL, NULL, 1, NULL FROM range(60) AS t(i)""")
+    new = {key_of(r) for r in expected_rows(project) if r["product_id"] == "AAA-NEW"}
+    server.reject_keys = set(new)
+    result = push(project, server, "--in-flight", "1")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith("Error: Peak rejected 60 rows; see target/export/rejected.jsonl\n")
+    assert {tuple(json.loads(k)) for (k,) in state_query(project, "SELECT key FROM rejected")} == new
+    assert state_query(project, "SELECT status FROM runs WHERE run_id = 2") == [("completed with errors",)]

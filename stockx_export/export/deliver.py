@@ -214,7 +214,8 @@ class _Sender:
     """Sends one page to completion (retries, splits, bisection) from a worker thread."""
 
     def __init__(self, client, settings: ExportSettings, token: str, envelope: Envelope, resource: Resource,
-                 limiter: RateLimiter, stop: threading.Event, sleep, clock, wall, rng, on_retry) -> None:
+                 limiter: RateLimiter, stop: threading.Event, sleep, clock, wall, rng, on_retry,
+                 payload_proven: bool = False) -> None:
         self.client = client
         self.settings = settings
         self.token = token
@@ -232,6 +233,7 @@ class _Sender:
         self._tally = threading.Lock()
         self.accepted_rows = 0
         self.rejected_rows = 0
+        self.payload_proven = payload_proven
 
     def scrub(self, text: str) -> str:
         """Server text with the token removed, in case a server echoes headers back:
@@ -271,7 +273,7 @@ class _Sender:
         they say nothing against it (a new product's rows are refused that way)."""
         text = self.scrub(response)
         rejected.append(Rejection(page.number, row_key(self.resource, row), row, status, text))
-        if not isolated:
+        if not isolated or self.payload_proven:
             return
         with self._tally:
             self.rejected_rows += 1
@@ -385,9 +387,15 @@ def deliver(
     clock: Callable[[], float] = time.monotonic,
     wall: Callable[[], float] = time.time,
     rng: Callable[[], float] = random.random,
+    payload_proven: bool = False,
 ) -> DeliverySummary:
     """Send every page; call ``on_page`` with each page's result, in page order,
     from this thread (so a state store can record acknowledgements as they come).
+
+    ``payload_proven``: this destination took rows in this very payload shape
+    before (the sync state knows), so refused rows are the rows' fault and never
+    stop delivery, however many come first (a day whose only changes are a new
+    product's rows, say).
 
     ``envelope`` must be the one the pages were packed with (halves are rebuilt
     with it). Raises :class:`DeliveryAborted` on a refused token, an unexpected
@@ -399,7 +407,8 @@ def deliver(
     stop = threading.Event()
     pause = sleep or stop.wait  # an abort wakes workers out of their backoff
     limiter = RateLimiter(settings.requests_per_second, clock, pause)
-    sender = _Sender(client, settings, token, envelope, resource, limiter, stop, pause, clock, wall, rng, on_retry)
+    sender = _Sender(client, settings, token, envelope, resource, limiter, stop, pause, clock, wall, rng, on_retry,
+                     payload_proven)
     summary = DeliverySummary()
     started = clock()
 

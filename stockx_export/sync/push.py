@@ -175,6 +175,9 @@ class Sync:
             if on_page is not None:
                 on_page(result)
 
+        # Rows this destination took before prove the payload (URL and solution make the
+        # destination): then no number of refused rows is blamed on it and stops the push.
+        deliver_options.setdefault("payload_proven", store.has_acknowledged())
         try:
             summary = export_push(self.con, job, client, token, rejected_path, on_page=record,
                                   pages=_pages(batches(), job), **deliver_options)

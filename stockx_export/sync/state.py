@@ -231,6 +231,11 @@ class StateStore:
             [self.id, SUCCESS, WITH_ERRORS],
         ).fetchone()
 
+    def has_acknowledged(self) -> bool:
+        """Whether this destination has ever acknowledged a row (its payloads are known good)."""
+        return self.writer.execute(
+            f"SELECT 1 FROM {T}.acknowledged WHERE destination = ? LIMIT 1", [self.id]).fetchone() is not None
+
     # -- one run ---------------------------------------------------------------------
     def start_run(self, model: str, relation: str, counts: PlanCounts, status: str = RUNNING,
                   message: str | None = None) -> int:

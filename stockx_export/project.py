@@ -330,7 +330,14 @@ class Project:
         """
         body, ctes = self._render_compile(node, relations)
         body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
-        return inject_ctes(body, [(CTE_PREFIX + n, self.compiled_ephemeral(self.by_name[n])[0]) for n in ctes])
+        return inject_ctes(body, [(CTE_PREFIX + n, self._ephemeral_sql(self.by_name[n], relations)) for n in ctes])
+
+    def _ephemeral_sql(self, node: Node, relations: dict[Any, Any] | None) -> str:
+        """An inlined ephemeral model's body; redirected inputs reach through it (a unit test's fixtures)."""
+        inputs = {k: v for k, v in (relations or {}).items() if k != "this"}  # `this` is the tested model's
+        if not inputs:
+            return self.compiled_ephemeral(node)[0]
+        return self._render_compile(node, inputs)[0]
 
     def compiled_ephemeral(self, node: Node) -> tuple[str, tuple[str, ...]]:
         if node.name not in self._compiled:

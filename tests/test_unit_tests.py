@@ -414,3 +414,26 @@ def test_a_given_column_the_input_does_not_have_is_an_error(make_project):
         "models/_unit.yml: unit test 'typo', given 2 (ref('bins')): it has no column 'sight' "
         "(its columns: bin, site, zone); did you mean 'site'?"
     )
+
+
+def test_given_rows_reach_through_an_ephemeral_model(make_project):
+    files = {
+        "seeds/stock.csv": "sku,qty\nA,1\n",
+        "models/eph_positive.sql": "{{ config(materialized='ephemeral') }}\nselect * from {{ ref('stock') }} where qty > 0\n",
+        "models/positive_count.sql": "select count(*) as n from {{ ref('eph_positive') }}\n",
+        "models/_unit.yml": unit_yml(
+            """
+  - name: counts_positive
+    model: positive_count
+    given:
+      - input: ref('stock')
+        rows: [{sku: A, qty: 1}, {sku: B, qty: 0}, {sku: C, qty: 5}]
+    expect:
+      rows: [{n: 2}]
+"""
+        ),
+    }
+    root, stockx = make_project(files)
+    result = stockx("test")
+    assert result.exit_code == 0, result.output
+    assert result_of(root, "counts_positive")["status"] == "pass"

@@ -306,3 +306,25 @@ def test_a_day_of_refused_new_rows_is_recorded_not_blamed_on_the_payload(project
     assert result.stderr.endswith("Error: Peak rejected 60 rows; see target/export/rejected.jsonl\n")
     assert {tuple(json.loads(k)) for (k,) in state_query(project, "SELECT key FROM rejected")} == new
     assert state_query(project, "SELECT status FROM runs WHERE run_id = 2") == [("completed with errors",)]
+
+
+def test_a_duckdb_failure_mid_push_is_an_abort_with_the_answered_pages_kept(project, server, monkeypatch):
+    import duckdb
+
+    import stockx_export.sync.push as sync_push
+
+    real = sync_push.iter_send_rows
+
+    def disk_full_after_the_first_batch(*args, **kwargs):
+        batches = real(*args, batch_rows=100, **{k: v for k, v in kwargs.items() if k != "batch_rows"})
+        yield next(batches)
+        raise duckdb.IOException("IO Error: could not write to the temporary directory: No space left on device")
+
+    monkeypatch.setattr(sync_push, "iter_send_rows", disk_full_after_the_first_batch)
+    result = push(project, server, "--in-flight", "1")
+    assert (result.exit_code, result.stderr.splitlines()[-1]) == (2, (
+        "Error: DuckDB failed while reading main.stock_extra to send it: IO Error: could not write to the temporary "
+        "directory: No space left on device; the pages answered before are recorded (run 1): fix the cause and "
+        "push again"))
+    assert state_query(project, "SELECT status FROM runs") == [("failed",)]
+    assert acknowledged_keys(project) <= set(server.stored_keys())  # nothing marked sent that Peak did not take

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import ExportError, StockxError
 from stockx_export.export.deliver import DeliveryAborted, DeliverySummary, PageResult
 from stockx_export.export.pages import Page, RowTooLarge, pack_pages
@@ -192,6 +193,12 @@ class Sync:
             raise
         except Exception as exc:
             store.finish_run(run_id, FAILED, f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, database_error_types()):
+                # Disk full while sorting, say: an abort (exit 2), not a traceback and exit 1.
+                raise ExportError(
+                    f"DuckDB failed while reading {job.relation} to send it: {first_line(str(exc))}; "
+                    f"the pages answered before are recorded (run {run_id}): fix the cause and push again"
+                ) from None
             raise
         store.finish_run(run_id, WITH_ERRORS if summary.rejected else SUCCESS)
         return run_id, summary

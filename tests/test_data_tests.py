@@ -662,3 +662,26 @@ def test_a_generic_test_that_cannot_render_is_named(make_project, entry, macros,
     result = stockx("test")
     assert result.exit_code == 2
     assert result.stderr == error
+
+
+def test_a_test_of_a_model_not_built_yet_says_to_build_it(make_project):
+    root, stockx = make_project(
+        {
+            "models/items.sql": "select 1 as id\n",
+            "models/props.yml": """
+                version: 2
+                models:
+                  - name: items
+                    columns:
+                      - name: id
+                        data_tests: [unique]
+            """,
+        }
+    )
+    result = stockx("test")
+    assert result.exit_code == 1
+    message = json.loads((root / "target/run_results.json").read_text())["results"][0]["message"]
+    assert message == (
+        "unique_items_id: Catalog Error: Table with name items does not exist! "
+        "(main.items not built yet: run `stockx build -s items`)"
+    )

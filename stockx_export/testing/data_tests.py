@@ -120,6 +120,16 @@ def run_data_test(runner, node: Node) -> NodeResult:
             failing = f"select * from {stored}"
         row = _count(con, node, failing, fail_calc)
     except database_error_types() as exc:
+        unbuilt = [
+            n
+            for n in (project.nodes.get(u) for u in node.depends_on)
+            if n is not None and n.relation is not None and project.relation_exists(n.relation) is None
+        ]
+        if unbuilt:  # the usual cause: `stockx test` before anything was built
+            names = " ".join(n.name for n in unbuilt)
+            result = query_error(node, node.name, exc, shown)
+            result.message += f" ({', '.join(str(n.relation) for n in unbuilt)} not built yet: run `stockx build -s {names}`)"
+            return result
         return query_error(node, node.name, exc, shown)
     failures = int(row[0] or 0)
     verdict = judge(node, failures, bool(row[1]), bool(row[2]))

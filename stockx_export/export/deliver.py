@@ -46,7 +46,8 @@ TOO_LARGE = 413
 QUEUE_PER_WORKER = 4  # pages queued per in-flight slot: keeps workers busy while one page retries
 # Rows rejected, with none accepted yet, after which the payload itself (not the
 # rows) is taken to be wrong: bisecting every page row by row would cost about
-# two requests per row and reject the whole table.
+# two requests per row and reject the whole table. Not applied to rows Peak names
+# in a 2xx ``failed`` array, nor to a destination that took rows before.
 REJECTED_BEFORE_ANY_ACCEPTED = 50
 
 
@@ -392,10 +393,10 @@ def deliver(
     """Send every page; call ``on_page`` with each page's result, in page order,
     from this thread (so a state store can record acknowledgements as they come).
 
-    ``payload_proven``: this destination took rows in this very payload shape
-    before (the sync state knows), so refused rows are the rows' fault and never
-    stop delivery, however many come first (a day whose only changes are a new
-    product's rows, say).
+    ``payload_proven``: this destination (URL and solution) took rows before
+    (the sync state knows), so refused rows are taken for the rows' fault and
+    never stop delivery, however many come first (a day whose only changes are a
+    new product's rows, say).
 
     ``envelope`` must be the one the pages were packed with (halves are rebuilt
     with it). Raises :class:`DeliveryAborted` on a refused token, an unexpected

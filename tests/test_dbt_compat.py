@@ -377,6 +377,24 @@ def test_a_value_dbt_duckdb_cannot_load_fails_the_seed_as_it_does(make_project):
     assert 'Could not convert string "null" to \'INTEGER\'' in result.output
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "a,b\n1,2\n3,4,5\n",
+            "seeds/rows.csv:3: row has 3 values but the header has 2 columns; "
+            "quote values that contain ',', or set the seed's delimiter",
+        ),
+        ("", "seeds/rows.csv: the file is empty; a seed needs a header line naming its columns"),
+    ],
+)
+def test_a_seed_that_does_not_parse_names_its_line(make_project, text, message):
+    root, stockx = dbt_project(make_project, None, {"seeds/rows.csv": text})
+    result = stockx("seed")
+    assert result.exit_code == 1
+    assert json.loads((root / "target/run_results.json").read_text())["results"][0]["message"] == message
+
+
 # -- hooks on nodes, the project file's Jinja, the profile's DuckDB setup --------------------------
 
 

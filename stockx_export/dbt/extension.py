@@ -115,10 +115,15 @@ def run_seed(runner: Runner, node: Node) -> NodeResult:
     project = runner.project
     existing = project.relation_exists(node.relation)
     csv_path = project.config.root / node.path
+    if materialize.seed_is_empty(csv_path):
+        return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
     try:
         sql = seeds.seed_select(csv_path, node.config)
         outcome = materialize.build_table(runner.con, node.relation, sql, existing)
     except database_error_types() as exc:
+        problem = materialize.seed_row_problem(csv_path, node.config)
+        if problem is not None:  # DuckDB says only that no dialect fits; name the line
+            return NodeResult(node, "error", f"{node.path}:{problem[0]}: {problem[1]}")
         return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
     project.existing[(node.relation.schema, node.relation.identifier)] = "table"
     return NodeResult(node, "success", verb="loaded seed", rows=outcome.rows)

@@ -15,13 +15,18 @@ def connect(path: str, read_only: bool = False):
     """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
     import duckdb
 
+    from stockx_export.errors import ProjectError
+
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(
+                f"cannot create the folder of database {path}: {exc.strerror}; pass another --database"
+            ) from None
     try:
         return duckdb.connect(path, read_only=read_only)
     except duckdb.Error as exc:
-        from stockx_export.errors import ProjectError
-
         raise ProjectError(f"cannot open database {path}: {first_line(str(exc))}") from None
 
 

@@ -603,3 +603,14 @@ def test_show_prints_control_characters_escaped_one_row_per_line(make_project):
     assert result.exit_code == 0, result.output
     cell = "a\\nb\\t\\x1b[31m"
     assert result.stdout == f"| {'v'.ljust(len(cell))} |\n|{'-' * (len(cell) + 2)}|\n| {cell} |\n"
+
+
+def test_a_database_folder_that_cannot_be_made_is_a_project_error(make_project, tmp_path):
+    root, stockx = make_project({"models/a.sql": "select 1 as a\n"})
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = stockx("run", "--database", str(blocker / "x.duckdb"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot create the folder of database {blocker / 'x.duckdb'}: File exists; pass another --database\n"
+    )

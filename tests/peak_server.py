@@ -9,7 +9,7 @@ A payload that breaks the contract is answered 400 with a ``DI_E_`` body *and*
 recorded in ``server.violations``: a client bug, so tests assert the list is
 empty. Everything else that can go wrong is scripted per test:
 
-    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2))
+    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2), Drip(0.05))
         one action per coming request, in order (then normal service)
     server.reject_keys = {key, ...}   422 DI_E_ body for any payload holding one
     server.fail_keys = {key, ...}     200 with those rows in a ``failed`` array
@@ -60,6 +60,13 @@ class Reset:
 @dataclass(frozen=True)
 class Delay:
     """Wait this many seconds, then serve the request normally."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Drip:
+    """Serve the request normally, but send the answer's body one byte every ``seconds``."""
 
     seconds: float
 
@@ -320,7 +327,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(encoded)))
             self.end_headers()
-            self.wfile.write(encoded)
+            if isinstance(action, Drip):
+                for index in range(len(encoded)):
+                    self.wfile.write(encoded[index : index + 1])
+                    self.wfile.flush()
+                    time.sleep(action.seconds)
+            else:
+                self.wfile.write(encoded)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a slow-answer scenario): nothing to answer.
             self.close_connection = True

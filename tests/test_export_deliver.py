@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import duckdb
 import httpx
 import pytest
-from peak_server import AWKWARD_ROWS, Delay, Reply, Reset, create_stock_extra, di_error, peak_server, table_rows  # noqa: F401
+from peak_server import AWKWARD_ROWS, Delay, Drip, Reply, Reset, create_stock_extra, di_error, peak_server, table_rows  # noqa: F401
 
 from stockx_export.export.deliver import DeliveryAborted, retry_after_seconds
 from stockx_export.export.run import ExportJob, preflight, push
@@ -125,6 +125,15 @@ def test_5xx_resets_and_slow_answers_are_retried_with_growing_backoff(con, peak_
     ]
     assert summary.retries == 6
     assert peak_server.violations == []
+    assert peak_server.held_rows() == table_rows(con)
+
+
+def test_an_answer_dripped_slower_than_the_timeout_in_total_is_a_timeout(con, peak_server, tmp_path):
+    # Each byte arrives well within the read timeout, but the whole answer would not.
+    peak_server.script(Drip(0.05))
+    job = make_job(peak_server, in_flight=1, timeout=0.3)
+    summary, recorder = run_push(con, peak_server, tmp_path, job=job)
+    assert [(e.attempt, e.reason) for e in recorder.retries] == [(1, "timeout (ReadTimeout)")]
     assert peak_server.held_rows() == table_rows(con)
 
 

@@ -309,6 +309,26 @@ class _Sender:
         for half in page.halves(self.envelope):
             self._send(half, acknowledged, rejected, counts)
 
+    def _request(self, body: bytes, headers: dict[str, str]):
+        """One POST whose whole answer must arrive within the timeout.
+
+        httpx's timeout bounds each read, so a server dripping its answer a byte at a
+        time could otherwise hold a page, and a scheduled sync, without limit.
+        """
+        import httpx
+
+        deadline = self.clock() + self.settings.timeout
+        with self.client.stream("POST", self.url, content=body, headers=headers, timeout=self.settings.timeout) as response:
+            raw = []
+            for chunk in response.iter_raw():
+                raw.append(chunk)
+                if self.clock() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"the answer took more than {self.settings.timeout:g}s in all", request=response.request
+                    )
+        # Raw bytes with the original headers: httpx decodes any Content-Encoding as usual.
+        return httpx.Response(response.status_code, headers=response.headers, content=b"".join(raw), request=response.request)
+
     def _post(self, page: Page, counts: list[int]):
         """POST until an answer that is not transient; abort on auth and unknown answers."""
         import httpx
@@ -324,7 +344,7 @@ class _Sender:
             self.limiter.acquire()
             delay = None
             try:
-                response = self.client.post(self.url, content=page.body, headers=headers, timeout=self.settings.timeout)
+                response = self._request(page.body, headers)
             except httpx.TimeoutException as exc:
                 reason = f"timeout ({type(exc).__name__})"
             except httpx.TransportError as exc:

@@ -230,9 +230,17 @@ def seed_row_problem(csv_path: Path, config: dict[str, Any]) -> tuple[int, str] 
     """
     import csv
 
+    import io
+
     delimiter = seed_delimiter(config)
     quotechar = seed_quote(config)
-    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+    data = csv_path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return line, f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
+    with io.StringIO(text, newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, strict=True)
         width = None
         try:

@@ -15,6 +15,7 @@ from stockx_export.config import ProjectConfig, load_config
 from stockx_export.dag import DAG
 from stockx_export.db import Relation
 from stockx_export.errors import CompilationError, ProjectError
+from stockx_export.files import read_text
 from stockx_export.jinja.context import QueryResult
 from stockx_export.jinja.render import Frame, Renderer, merge_config
 from stockx_export.nodes import Node, SourceTable
@@ -199,7 +200,7 @@ class Project:
         patch = self.properties.models.get(name) or Patch(name=name, path="")
         config = merge_config({"materialized": "view"}, folder_config(self.config.models, self._config_parts(path, base)))
         config = merge_config(config, patch.config)
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path, display)
         frame = Frame(name, display, "model", config, "parse")
         self.renderer.render(raw, frame)
         if frame.config.get("enabled") is False:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
+from stockx_export.files import read_text
 from stockx_export.nodes import Column, SourceTable
 
 TEST_KEYS = ("data_tests", "tests")
@@ -42,7 +43,7 @@ def load_yaml(path: Path, display: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        return yaml.load(read_text(path, display), Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{display}:{mark.line + 1}" if mark else display

@@ -395,6 +395,15 @@ def test_a_seed_that_does_not_parse_names_its_line(make_project, text, message):
     assert json.loads((root / "target/run_results.json").read_text())["results"][0]["message"] == message
 
 
+def test_a_seed_that_is_not_utf8_names_its_line(make_project):
+    root, stockx = dbt_project(make_project, None, {"seeds/rows.csv": "a\n"})
+    (root / "seeds/rows.csv").write_bytes(b"a,b\n1,caf\xe9\n")
+    result = stockx("seed")
+    assert result.exit_code == 1
+    message = json.loads((root / "target/run_results.json").read_text())["results"][0]["message"]
+    assert message == "rows.csv:2: byte 0xe9 is not UTF-8; save the file as UTF-8"
+
+
 # -- hooks on nodes, the project file's Jinja, the profile's DuckDB setup --------------------------
 
 

@@ -614,3 +614,27 @@ def test_a_database_folder_that_cannot_be_made_is_a_project_error(make_project, 
     assert result.stderr == (
         f"Error: cannot create the folder of database {blocker / 'x.duckdb'}: File exists; pass another --database\n"
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["models/m.sql", "models/props.yml", "macros/m.sql", "tests/sql/t.sql"],
+)
+def test_a_file_that_is_not_utf8_is_named_with_its_line(make_project, path):
+    root, stockx = make_project({"models/ok.sql": "select 1 as a\n"})
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"select 1 as a,\n 'caf\xe9' as b\n")
+    result = stockx("ls")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {path}:2: byte 0xe9 is not UTF-8; save the file as UTF-8\n"
+
+
+def test_a_seed_that_is_not_utf8_is_named_with_its_line(make_project):
+    root, stockx = make_project({})
+    (root / "seeds").mkdir()
+    (root / "seeds/s.csv").write_bytes(b"a,b\n1,caf\xe9\n")
+    result = stockx("seed", "--log-format", "json")
+    assert result.exit_code == 1
+    event = next(e for e in map(json.loads, result.output.splitlines()) if e.get("name") == "s")
+    assert event["message"] == "seeds/s.csv:2: byte 0xe9 is not UTF-8; save the file as UTF-8"

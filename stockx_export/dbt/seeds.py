@@ -22,7 +22,6 @@ from stockx_export.errors import ProjectError
 
 NULLS = ("null", "")
 CURRENCY_SYMBOLS = "؋$ƒ៛¥₡₱£€¢﷼₪₩₭₮₦฿₤₫"  # agate's list, stripped from numbers
-BOM = "\ufeff"
 
 
 def _number(text: str) -> Decimal | None:
@@ -83,10 +82,9 @@ SQL_TYPES = {"date": "DATE", "datetime": "TIMESTAMP", "boolean": "BOOLEAN", "tex
 
 
 def read_rows(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        text = handle.read()
-    if text.startswith(BOM):
-        text = text[1:]
+    from stockx_export.files import read_text
+
+    text = read_text(path, path.name)  # drops a byte order mark
     rows = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))
     if not rows:
         raise ProjectError(f"{path.name}: a seed needs a header row")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
+from stockx_export.files import read_text
 from stockx_export.jinja.environment import compile_template
 
 _BLOCK_START = re.compile(r"\{%-?\s*(macro|test|materialization|docs|snapshot)\s+([A-Za-z_][\w]*)", re.S)
@@ -120,7 +121,7 @@ class MacroLibrary:
 
     def add_file(self, path: Path, display: str, namespace: str) -> None:
         """Read one macro file. Later namespaces (the project) override earlier ones (built-ins)."""
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, display)
         for block in extract_blocks(text, display):
             if block.kind == "docs":
                 self.docs[block.name] = block

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import CompilationError, ProjectError
+from stockx_export.files import read_text
 from stockx_export.jinja.render import Frame, merge_config
 from stockx_export.nodes import Node
 from stockx_export.project import folder_config
@@ -274,7 +275,7 @@ def _singular_tests(project) -> list[Node]:
         if name in seen:
             raise ProjectError(f"two singular tests are named '{name}': {seen[name]} and {display}; rename one of them")
         seen[name] = display
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path, display)
         config = _test_config(project, display, cfg.test_paths, {})
         frame = Frame(name, display, "test", config, "parse")
         project.renderer.render(raw, frame)

@@ -71,6 +71,17 @@ def warn_unmatched(project: Project, options: RunOptions, order: list[str], repo
             reporter.warn(f"{flag} '{term}' matches no node: check names, tags and paths (stockx ls)")
 
 
+def ensure_target_dir(project: Project) -> None:
+    """Create the target folder up front: a run that cannot write its compiled SQL and results stops here."""
+    target = project.config.target_dir
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot create the target folder {target}: {exc.strerror}; remove what is in the way or set target-path"
+        ) from None
+
+
 def run_command(command: str, options: RunOptions, reporter):
     """Run ``seed``, ``run``, ``build`` or ``test``: select, execute in DAG order, write artifacts."""
     from stockx_export.db import connect
@@ -79,6 +90,7 @@ def run_command(command: str, options: RunOptions, reporter):
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, RESOURCE_TYPES[command])
     warn_unmatched(project, options, order, reporter)
+    ensure_target_dir(project)
     con = connect(project.config.database)
     try:
         runner = Runner(project, con, reporter, command=command, fail_fast=options.fail_fast)
@@ -101,6 +113,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, ("model",), ephemeral=True)
     warn_unmatched(project, options, order, reporter)
+    ensure_target_dir(project)
     database = project.config.database
     con = connect(database, read_only=True) if database != ":memory:" and Path(database).exists() else connect(":memory:")
     written = []

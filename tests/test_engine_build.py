@@ -638,3 +638,16 @@ def test_a_seed_that_is_not_utf8_is_named_with_its_line(make_project):
     assert result.exit_code == 1
     event = next(e for e in map(json.loads, result.output.splitlines()) if e.get("name") == "s")
     assert event["message"] == "seeds/s.csv:2: byte 0xe9 is not UTF-8; save the file as UTF-8"
+
+
+@pytest.mark.parametrize("command", ["run", "compile"])
+def test_a_target_folder_that_cannot_be_made_is_a_project_error(make_project, command):
+    root, stockx = make_project(
+        {"pyproject.toml": '[tool.stockx]\nname = "demo"\ndatabase = ":memory:"\n', "models/a.sql": "select 1 as a\n"}
+    )
+    (root / "target").write_text("")
+    result = stockx(command)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: cannot create the target folder {root / 'target'}: File exists; remove what is in the way or set target-path\n"
+    )

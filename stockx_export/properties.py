@@ -80,8 +80,17 @@ def _columns(entries: Any, display: str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+def _mapping(value: Any, what: str, display: str) -> dict[str, Any]:
+    """``value`` (a config or meta block) as a dict; anything else is an error naming it."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProjectError(f"{display}: {what} must be a mapping of settings (key: value), got {value!r}")
+    return dict(value)
+
+
 def _patch(entry: dict[str, Any], display: str) -> Patch:
-    config = dict(entry.get("config") or {})
+    config = _mapping(entry.get("config"), f"the config of '{entry['name']}'", display)
     for key in ("meta", "tags", "docs"):
         if key in entry and key not in config:
             config[key] = entry[key]
@@ -129,7 +138,7 @@ def _read_source(source: Any, display: str, project: str, default_schema: str, p
     if not isinstance(source, dict) or "name" not in source:
         raise ProjectError(f"{display}: every source needs a name")
     source_name = str(source["name"])
-    source_config = source.get("config") or {}
+    source_config = _mapping(source.get("config"), f"the config of source '{source_name}'", display)
     for table in source.get("tables") or []:
         if not isinstance(table, dict) or "name" not in table:
             raise ProjectError(f"{display}: every table of source '{source_name}' needs a name")
@@ -140,7 +149,7 @@ def _read_source(source: Any, display: str, project: str, default_schema: str, p
                 f"source '{source_name}.{name}' is declared twice: in {props.sources[key].path} and {display}"
             )
         meta = {**(source.get("meta") or {}), **(table.get("meta") or {})}
-        config = {**source_config, **(table.get("config") or {})}
+        config = {**source_config, **_mapping(table.get("config"), f"the config of source table '{source_name}.{name}'", display)}
         external = (
             table.get("external_location")
             or config.get("external_location")

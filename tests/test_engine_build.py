@@ -651,3 +651,23 @@ def test_a_target_folder_that_cannot_be_made_is_a_project_error(make_project, co
     assert result.stderr == (
         f"Error: cannot create the target folder {root / 'target'}: File exists; remove what is in the way or set target-path\n"
     )
+
+
+@pytest.mark.parametrize(
+    "yml, error",
+    [
+        (
+            "models:\n  - name: a\n    config: 5\n",
+            "Error: models/p.yml: the config of 'a' must be a mapping of settings (key: value), got 5\n",
+        ),
+        (
+            "sources:\n  - name: s\n    tables:\n      - name: t\n        config: [1]\n",
+            "Error: models/p.yml: the config of source table 's.t' must be a mapping of settings (key: value), got [1]\n",
+        ),
+    ],
+)
+def test_a_config_that_is_not_a_mapping_is_named(make_project, yml, error):
+    root, stockx = make_project({"models/a.sql": "select 1 as a\n", "models/p.yml": "version: 2\n" + yml})
+    result = stockx("ls")
+    assert result.exit_code == 2
+    assert result.stderr == error

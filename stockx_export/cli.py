@@ -58,7 +58,16 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except StockxError as exc:
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            if kwargs.get("log_format") == "json":
+                # Machines reading the JSON log get the error as one more event.
+                import datetime
+                import json
+
+                now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+                record = {"ts": now, "level": "error", "event": "error", "message": str(exc), "exit_code": exc.exit_code}
+                click.echo(json.dumps(record), err=True)
+            else:
+                click.secho(f"Error: {exc}", fg="red", err=True)
             sys.exit(exc.exit_code)
 
     return wrapper

@@ -21,7 +21,7 @@ COLORS = {"OK": "green", "PASS": "green", "WARN": "yellow", "FAIL": "red", "ERRO
 
 
 def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def describe(result) -> str:
@@ -43,7 +43,7 @@ def timing(result) -> str:
     if result.status == "skipped":
         return "[SKIP]"
     if result.rows is not None and result.status == "success":
-        return f"[{result.rows:,} rows in {seconds}]"
+        return f"[{_plural(result.rows, 'row')} in {seconds}]"
     if result.failures and result.status != "pass":  # a pass under its warn_if threshold is just a pass
         return f"[{result.failures:,} failing in {seconds}]"
     return f"[{seconds}]"

@@ -671,3 +671,17 @@ def test_a_config_that_is_not_a_mapping_is_named(make_project, yml, error):
     result = stockx("ls")
     assert result.exit_code == 2
     assert result.stderr == error
+
+
+def test_a_project_error_with_json_logs_is_a_json_event(make_project):
+    root, stockx = make_project({"models/m.sql": "select * from {{ ref('nope') }}\n"})
+    result = stockx("build", "--log-format", "json")
+    assert result.exit_code == 2
+    event = json.loads(result.stderr)
+    assert event["event"] == "error" and event["level"] == "error" and event["exit_code"] == 2
+    assert event["message"] == "models/m.sql:1: ref('nope') not found; no model or seed has that name"
+
+
+def test_one_row_is_one_row(make_project):
+    root, stockx = make_project({"seeds/one.csv": "id\n1\n"})
+    assert "[1 row in " in stockx("seed").output

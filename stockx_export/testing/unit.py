@@ -169,13 +169,17 @@ def _output_types(project, con, model: Node, relations: dict[Any, Relation]) -> 
 
 def run_unit_test(runner, node: Node) -> NodeResult:
     """The executor for resource type ``unit_test``."""
-    from stockx_export.db import connect, database_error_types
+    from stockx_export.db import database_error_types
 
     project = runner.project
     model = project.nodes[node.extra["model_id"]]
     overrides = node.extra.get("overrides") or {}
     macros = {"is_incremental": False, **(overrides.get("macros") or {})}
-    con = connect(":memory:")
+    con = _scratch_connection(runner)
+    # Each unit test works inside a transaction that is rolled back: its fixture tables
+    # never meet another test's, and one in-memory database serves the whole run
+    # (opening one costs ~20 ms; a rolled-back transaction under 1 ms).
+    con.execute("begin transaction")
     try:
         relations = load_given(project, con, node, model)
         with project.renderer.overridden(overrides.get("vars") or {}, macros), environment(
@@ -189,7 +193,18 @@ def run_unit_test(runner, node: Node) -> NodeResult:
             return query_error(node, model.name, exc, shown)
         return compare(con, node, shown, project)
     finally:
-        con.close()
+        con.execute("rollback")
+
+
+def _scratch_connection(runner):
+    """The run's in-memory DuckDB for unit tests, opened on first use and closed after the run."""
+    from stockx_export.db import connect
+
+    con = getattr(runner, "unit_test_connection", None)
+    if con is None:
+        con = runner.unit_test_connection = connect(":memory:")
+        runner.hooks_after.append(lambda runner, run: runner.unit_test_connection.close())
+    return con
 
 
 def fixture_folders(project) -> list:

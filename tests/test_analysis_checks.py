@@ -173,6 +173,31 @@ def test_contract_matching_the_inferred_columns_passes(make_project):
     assert result.exit_code == 0
 
 
+def test_a_cached_contract_check_is_redone_when_an_upstream_model_changes(make_project):
+    root, stockx = make_project(
+        {
+            **ORDERS,
+            "models/schema.yml": CONTRACT_YAML,
+            "models/staged.sql": "select * exclude (status) from {{ ref('orders') }}\n",
+            "models/contracted.sql": "select *, amount as total from {{ ref('staged') }}\n",
+        }
+    )
+    assert stockx("build").exit_code == 0
+    # Both models, the contracted one included, are remembered as clean and not parsed again.
+    import json
+
+    assert len(json.loads((root / "target/check_cache.json").read_text())["clean"]) == 2
+    # contracted.sql is unchanged, but what its SELECT * expands to is not.
+    (root / "models/staged.sql").write_text("select * from {{ ref('orders') }}\n")
+    result = stockx("build")
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: static checks found 1 problem:\n"
+        "  models/contracted.sql: the model returns column 'status', which its contract (models/schema.yml) "
+        "does not list; add it there or remove it from the SQL\n"
+    )
+
+
 def test_the_sample_project_passes_every_check(tmp_path):
     from analysis_sample import copy_sample
     from conftest import Invoker

@@ -42,16 +42,20 @@ def contract_problems(analyzer: Analyzer, node) -> list[Problem]:
 
 
 CACHE_FILE = "check_cache.json"
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 MAX_KEYS = 20_000
 
 
 class CleanCache:
     """Keys of models that passed every check, in ``target/check_cache.json``.
 
-    A key hashes all a model's non-contract checks depend on: its compiled SQL and
-    the relations it may read. A model found clean before is not parsed again;
-    contracted models are always checked (their upstream columns may change).
+    A key hashes all a model's checks depend on: its compiled SQL and the
+    relations it may read and, for a contracted model, its contract's column
+    names and what decides its upstream column names (every ancestor's compiled
+    SQL, seed header and declared source columns). A model found clean before is
+    not parsed again. (A file source whose header changes without any SQL change
+    is the one case a stale key can miss: the run-time contract, checked before
+    the table is replaced, still catches it.)
     """
 
     def __init__(self, target_dir: Path) -> None:
@@ -73,12 +77,36 @@ class CleanCache:
         text = json.dumps([CACHE_VERSION, sql, sorted(reads), str(node.relation)])
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
+    @staticmethod
+    def contract_key(analyzer: Analyzer, node, sql: str) -> str:
+        """``key`` extended with all a contracted model's column check depends on."""
+        project = analyzer.project
+        parts: list = [CleanCache.key(project, node, sql), [c.name for c in node.columns]]
+        for uid in sorted(project.dag.ancestors(node.unique_id)):
+            upstream = project.nodes.get(uid)
+            if upstream is None:
+                source = next((s for s in project.sources.values() if s.unique_id == uid), None)
+                parts.append([uid, [c.name for c in source.columns] if source else None])
+            elif upstream.resource_type == "seed":
+                parts.append([uid, _first_line(project.config.root / upstream.path), upstream.config.get("column_types")])
+            elif upstream.resource_type == "model":
+                parts.append([uid, analyzer.compiled(upstream), [c.name for c in upstream.columns]])
+        return hashlib.sha256(json.dumps(parts, default=str).encode("utf-8")).hexdigest()
+
     def save(self) -> None:
         # Keep the keys of models not selected this time; forget them all once stale ones pile up.
         keep = self.keys | self.seen if len(self.keys) < MAX_KEYS else self.seen
         if keep != self.keys:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps({"version": CACHE_VERSION, "clean": sorted(keep)}) + "\n", encoding="utf-8")
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return handle.readline()
+    except OSError:
+        return ""
 
 
 def _contracted(node) -> bool:
@@ -93,8 +121,9 @@ def check_models(analyzer: Analyzer, nodes: list, cache: CleanCache | None = Non
     problems: list[Problem] = []
     for node in nodes:
         key = None
-        if cache is not None and not _contracted(node):
-            key = CleanCache.key(project, node, analyzer.compiled(node))
+        if cache is not None:
+            sql = analyzer.compiled(node)
+            key = CleanCache.contract_key(analyzer, node, sql) if _contracted(node) else CleanCache.key(project, node, sql)
             if key in cache.keys:
                 cache.seen.add(key)
                 continue

@@ -259,6 +259,9 @@ def seed_row_problem(csv_path: Path, config: dict[str, Any]) -> tuple[int, str] 
     return None
 
 
-def load_seed(con, relation: Relation, csv_path: Path, config: dict[str, Any], existing: str | None) -> Outcome:
-    outcome = build_table(con, relation, seed_select(csv_path, config), existing)
+def load_seed(
+    con, relation: Relation, csv_path: Path, config: dict[str, Any], existing: str | None, select=None
+) -> Outcome:
+    """Load a seed; ``select`` builds its reading query (default: stockx's ``seed_select``)."""
+    outcome = build_table(con, relation, (select or seed_select)(csv_path, config), existing)
     return Outcome("loaded seed", outcome.rows)

@@ -184,14 +184,15 @@ def rest_lines(message: str) -> str:
     return "\n".join(message.strip().splitlines()[1:]).strip("\n")
 
 
-def run_seed(runner: Runner, node: Node) -> NodeResult:
+def run_seed(runner: Runner, node: Node, select=None) -> NodeResult:
+    """Load a seed; ``select`` builds its reading query (dbt projects pass dbt-duckdb's)."""
     project = runner.project
     existing = project.relation_exists(node.relation)
     csv_path = project.config.root / node.path
     if materialize.seed_is_empty(csv_path):
         return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
     try:
-        outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing)
+        outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing, select)
     except database_error_types() as exc:
         problem = materialize.seed_row_problem(csv_path, node.config)
         if problem is not None:

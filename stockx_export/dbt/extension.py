@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockx_export import materialize
 from stockx_export.db import database_error_types, first_line
 from stockx_export.dbt import seeds
 from stockx_export.dbt_project import PROFILE_KEY
@@ -25,7 +24,8 @@ from stockx_export.errors import ExecutionError, ProjectError
 from stockx_export.jinja.context import Target
 from stockx_export.jinja.render import Frame
 from stockx_export.nodes import Node
-from stockx_export.runner import NodeResult, RunResults, Runner, rest_lines, run_model
+from stockx_export.runner import NodeResult, RunResults, Runner, run_model
+from stockx_export.runner import run_seed as load_seed
 
 PROJECT_FILE = "dbt_project.yml"
 BUILT = ("seed", "model")
@@ -112,21 +112,7 @@ def install(runner: Runner, order: list[str]) -> None:
 
 def run_seed(runner: Runner, node: Node) -> NodeResult:
     """Load a seed as dbt-duckdb does (see stockx_export.dbt.seeds)."""
-    project = runner.project
-    existing = project.relation_exists(node.relation)
-    csv_path = project.config.root / node.path
-    if materialize.seed_is_empty(csv_path):
-        return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
-    try:
-        sql = seeds.seed_select(csv_path, node.config)
-        outcome = materialize.build_table(runner.con, node.relation, sql, existing)
-    except database_error_types() as exc:
-        problem = materialize.seed_row_problem(csv_path, node.config)
-        if problem is not None:  # DuckDB says only that no dialect fits; name the line
-            return NodeResult(node, "error", f"{node.path}:{problem[0]}: {problem[1]}")
-        return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
-    project.existing[(node.relation.schema, node.relation.identifier)] = "table"
-    return NodeResult(node, "success", verb="loaded seed", rows=outcome.rows)
+    return load_seed(runner, node, select=seeds.seed_select)
 
 
 def run_start_hooks(runner: Runner, order: list[str]) -> None:

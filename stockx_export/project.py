@@ -137,10 +137,8 @@ class Project:
 
     def _load_tests(self) -> None:
         """Data tests and unit tests join the DAG here (see stockx_export.testing)."""
-        try:
-            from stockx_export.testing.collect import collect_tests
-        except ModuleNotFoundError:
-            return
+        from stockx_export.testing.collect import collect_tests
+
         collect_tests(self)
 
     def _check_names(self, seeds, models) -> None:

@@ -685,3 +685,27 @@ def test_a_project_error_with_json_logs_is_a_json_event(make_project):
 def test_one_row_is_one_row(make_project):
     root, stockx = make_project({"seeds/one.csv": "id\n1\n"})
     assert "[1 row in " in stockx("seed").output
+
+
+def test_a_failed_seed_skips_the_models_reading_it_through_a_source(make_project):
+    root, stockx = make_project(
+        {
+            "seeds/raw_stock.csv": "sku,qty\nA,1\n",
+            "models/sources.yml": """
+                sources:
+                  - name: wms
+                    schema: main
+                    tables:
+                      - name: stock
+                        identifier: raw_stock
+            """,
+            "models/stock.sql": "select sku, qty from {{ source('wms', 'stock') }}\n",
+            "models/zz_unrelated.sql": "select 1 as one\n",
+        }
+    )
+    (root / "seeds/raw_stock.csv").write_text("sku,qty\nA,1,extra\n")
+    result = stockx("build")
+    assert result.exit_code == 1
+    assert "ERROR seed main.raw_stock" in result.output
+    assert "SKIP model main.stock" in result.output
+    assert "OK created view main.zz_unrelated" in result.output

@@ -15,6 +15,12 @@ manifest.json
     stockx_export.analysis.fingerprint), ``sources`` (by unique_id: unique_id,
     source_name, name, relation, external_location, path, columns).
 
+last_results.json
+    ``runs`` (how many runs it has seen) and ``results``: by unique_id, the
+    newest run_results entry of every node over all runs, with ``run`` (which
+    run) and ``order`` (its place in that run), so a test can be known to have
+    run after the last build of its model.
+
 run_results.json
     ``metadata`` (stockx_version, generated_at, invocation_id, command),
     ``elapsed_time``, ``success``, ``results``: one per node that was part of
@@ -168,4 +174,29 @@ def write_run_results(project, run) -> Path:
     }
     path = project.config.target_dir / "run_results.json"
     _write_json(path, data)
+    _merge_last_results(project.config.target_dir / LAST_RESULTS, results, project.renderer.invocation_id)
     return path
+
+
+LAST_RESULTS = "last_results.json"
+
+
+def read_last_results(path: Path) -> dict[str, Any]:
+    """``target/last_results.json``: the newest result of every node, over every run."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"version": 1, "runs": 0, "results": {}}
+    if not isinstance(data, dict) or data.get("version") != 1:
+        return {"version": 1, "runs": 0, "results": {}}
+    return data
+
+
+def _merge_last_results(path: Path, results: list[dict[str, Any]], invocation_id: str) -> None:
+    # run_results.json holds one invocation; whether a model and its tests are good
+    # (the export asks) spans several: `stockx build`, then `stockx test` alone.
+    data = read_last_results(path)
+    data["runs"] = run = int(data.get("runs", 0)) + 1
+    for order, entry in enumerate(results):
+        data["results"][entry["unique_id"]] = {**entry, "run": run, "order": order, "invocation_id": invocation_id}
+    _write_json(path, data)

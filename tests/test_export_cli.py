@@ -170,7 +170,7 @@ def test_a_failed_build_stops_before_anything_is_written(project):
     assert result.exit_code == 2
     assert result.stderr == (
         "Error: tests on model stock_extra did not pass in the last run: unique_stock_extra_key (fail); "
-        "fix them and run `stockx build --select stock_extra`\n"
+        "fix them and run `stockx build --select +stock_extra`\n"
     )
     assert not (project / "payloads").exists()
 
@@ -235,3 +235,47 @@ def test_a_token_no_http_header_can_carry_stops_before_sending(project, peak_ser
         "such as a line break); copy the personal access token again\n"
     )
     assert peak_server.log == []
+
+
+def test_export_follows_the_model_and_its_tests_across_runs(make_project, tmp_path):
+    """Later runs that do not rebuild the model keep it exportable; a rebuild without
+    its tests does not; `stockx test` afterwards makes it exportable again."""
+    from conftest import write_project
+
+    root = write_project(
+        tmp_path / "runs",
+        {
+            "models/stock_extra.sql": """
+                select 'P1' as product_id, 'L1' as location_id, 'size:L' as product_variant,
+                       date '2025-01-28' as stock_date_at, null::timestamp as created_at,
+                       null::varchar as stock_id, 5::bigint as stock_units, null::timestamp as updated_at
+            """,
+            "models/other.sql": "select 1 as one\n",
+            "models/props.yml": """
+                models:
+                  - name: stock_extra
+                    columns:
+                      - name: product_id
+                        data_tests: [not_null]
+            """,
+        },
+    )
+
+    def stockx(*args):
+        return CliRunner().invoke(cli, [*args[:1], "--project-dir", str(root), *args[1:]], catch_exceptions=False)
+
+    out = str(tmp_path / "out")
+    assert stockx("build").exit_code == 0
+    assert stockx("run", "-s", "other").exit_code == 0  # the last run did not touch stock_extra
+    assert stockx("export", "--out", out).exit_code == 0
+    assert stockx("test", "-s", "stock_extra").exit_code == 0
+    assert stockx("export", "--out", out).exit_code == 0
+    assert stockx("run", "-s", "stock_extra").exit_code == 0  # rebuilt, not tested since
+    refused = stockx("export", "--out", out)
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "Error: tests on model stock_extra have not run since its last build: not_null_stock_extra_product_id; "
+        "run `stockx test --select stock_extra`\n"
+    )
+    assert stockx("test", "-s", "stock_extra").exit_code == 0
+    assert stockx("export", "--out", out).exit_code == 0

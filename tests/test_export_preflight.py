@@ -36,7 +36,7 @@ def test_a_good_table_passes_and_counts_its_rows(con):
 
 def test_missing_table(con):
     assert error_of(check_table, con, REL, STOCK_EXTRA, ISO, 1_000) == (
-        "table main.stock_extra does not exist in the database; run `stockx build --select stock_extra` first"
+        "table main.stock_extra does not exist in the database; run `stockx build --select +stock_extra` first"
     )
 
 
@@ -135,19 +135,20 @@ def test_build_checks_pass_after_a_good_build(tmp_path):
 def test_build_check_messages(tmp_path):
     node = ModelNode("model.p.stock_extra", "stock_extra", "main.stock_extra")
     assert error_of(find_model, tmp_path, "stock_extra") == (
-        f"{tmp_path / 'manifest.json'} not found: no build recorded; run `stockx build --select stock_extra` first"
+        f"{tmp_path / 'manifest.json'} not found: no build recorded; run `stockx build --select +stock_extra` first"
     )
     write_target(tmp_path, [result("model.p.stock_extra", "error")])
     assert error_of(find_model, tmp_path, "stock_extras") == (
-        f"no model named 'stock_extras' in {tmp_path / 'manifest.json'}; run `stockx build --select stock_extras` first"
+        f"no model named 'stock_extras' in {tmp_path / 'manifest.json'}; check the name "
+        "(`stockx ls --resource-type model`), or build it first"
     )
     assert error_of(check_build, tmp_path, node) == (
         "the last build of model stock_extra ended with status 'error'; "
-        "fix it and run `stockx build --select stock_extra` before exporting"
+        "fix it and run `stockx build --select +stock_extra` before exporting"
     )
     write_target(tmp_path, [])
     assert error_of(check_build, tmp_path, node) == (
-        "the last run did not build model stock_extra; run `stockx build --select stock_extra` before exporting"
+        "the last run did not build model stock_extra; run `stockx build --select +stock_extra` before exporting"
     )
     write_target(tmp_path, [result("model.p.stock_extra", "success"),
                             result("test.p.unique_key", "fail", 3, "model.p.stock_extra"),
@@ -155,9 +156,9 @@ def test_build_check_messages(tmp_path):
                  tests=["unique_key", "not_null"])
     assert error_of(check_build, tmp_path, node) == (
         "tests on model stock_extra did not pass in the last run: not_null (error), unique_key (fail, 3 failing rows); "
-        "fix them and run `stockx build --select stock_extra`"
+        "fix them and run `stockx build --select +stock_extra`"
     )
     write_target(tmp_path, [result("model.p.stock_extra", "success")], tests=["unique_key"])
     assert error_of(check_build, tmp_path, node) == (
-        "tests on model stock_extra did not run in the last run: unique_key; run `stockx build --select stock_extra`"
+        "tests on model stock_extra did not run in the last run: unique_key; run `stockx build --select +stock_extra`"
     )

@@ -288,7 +288,7 @@ def test_a_table_that_cannot_be_read_stops_with_exit_2_before_sending(project, s
         result = invoke(project, "export", *args, env=push_env(server))
         assert (result.exit_code, result.stderr) == (2, (
             "Error: table main.stock_extra cannot be read: Catalog Error: Table with name stock_extra_t does not "
-            "exist!; run `stockx build --select stock_extra` again\n"))
+            "exist!; run `stockx build --select +stock_extra` again\n"))
     assert server.log == []
 
 

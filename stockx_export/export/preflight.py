@@ -31,7 +31,8 @@ class ModelNode:
 
 
 def _build_hint(model: str) -> str:
-    return f"run `stockx build --select {model}`"
+    # +model: its upstream too, which a fresh checkout or `stockx clean` has not built.
+    return f"run `stockx build --select +{model}`"
 
 
 def _read_json(path: Path, model: str) -> dict[str, Any]:
@@ -51,14 +52,16 @@ def find_model(target_dir: Path, model: str) -> ModelNode:
         if node.get("resource_type") == "model" and node.get("name") == model:
             relation = node.get("relation") or f"main.{model}"
             return ModelNode(unique_id, model, relation, dict(node.get("meta") or {}))
-    raise ExportError(f"no model named '{model}' in {target_dir / 'manifest.json'}; {_build_hint(model)} first")
+    raise ExportError(
+        f"no model named '{model}' in {target_dir / 'manifest.json'}; check the name "
+        "(`stockx ls --resource-type model`), or build it first"
+    )
 
 
 def check_build(target_dir: Path, node: ModelNode) -> None:
     """The last run built ``node`` successfully and every test attached to it passed (or warned)."""
     manifest = _read_json(target_dir / "manifest.json", node.name)
-    run_results = _read_json(target_dir / "run_results.json", node.name)
-    results = {r.get("unique_id"): r for r in run_results.get("results", [])}
+    results = _latest_results(target_dir, node.name)
     hint = _build_hint(node.name)
     model_result = results.get(node.unique_id)
     if model_result is None:
@@ -76,12 +79,21 @@ def check_build(target_dir: Path, node: ModelNode) -> None:
         and (n.get("attached_node") == node.unique_id or node.unique_id in n.get("depends_on", {}).get("nodes", []))
     )
     tests += sorted(
-        uid for uid, r in results.items() if r.get("attached_node") == node.unique_id and uid not in tests
+        uid
+        for uid, r in results.items()
+        if r.get("attached_node") == node.unique_id and uid not in tests and (not nodes or uid in nodes)
     )
     missing = [uid for uid in tests if uid not in results]
     if missing:
         names = ", ".join(nodes.get(uid, {}).get("name", uid) for uid in missing)
         raise ExportError(f"tests on model {node.name} did not run in the last run: {names}; {hint}")
+    stale = [uid for uid in tests if _ran_before(results[uid], model_result)]
+    if stale:
+        names = ", ".join(nodes.get(uid, {}).get("name", uid) for uid in stale)
+        raise ExportError(
+            f"tests on model {node.name} have not run since its last build: {names}; "
+            f"run `stockx test --select {node.name}`"
+        )
     failed = [uid for uid in tests if results[uid].get("status") not in TEST_OK]
     if failed:
         described = ", ".join(
@@ -91,6 +103,24 @@ def check_build(target_dir: Path, node: ModelNode) -> None:
             for uid in failed
         )
         raise ExportError(f"tests on model {node.name} did not pass in the last run: {described}; fix them and {hint}")
+
+
+def _latest_results(target_dir: Path, model: str) -> dict[str, dict[str, Any]]:
+    """Each node's newest result over every run (``last_results.json``), else the last run's."""
+    from stockx_export.artifacts import LAST_RESULTS, read_last_results
+
+    merged = read_last_results(target_dir / LAST_RESULTS)["results"]
+    if merged:
+        return merged
+    run_results = _read_json(target_dir / "run_results.json", model)
+    return {r.get("unique_id"): r for r in run_results.get("results", [])}
+
+
+def _ran_before(test: dict[str, Any], model: dict[str, Any]) -> bool:
+    """Whether a test's result predates its model's last build (a later `stockx run` of the model alone)."""
+    if "run" not in test or "run" not in model:
+        return False  # one run's results: every test ran in it, after its model
+    return (test["run"], test["order"]) < (model["run"], model["order"])
 
 
 def _split_relation(relation: str) -> tuple[str, str]:

@@ -71,7 +71,7 @@ def preflight(con: Any, job: ExportJob) -> int:
     except database_error_types() as exc:
         # A view over a table that is gone, say: exit 2 with a message, not a traceback and exit 1.
         raise ExportError(
-            f"table {job.relation} cannot be read: {first_line(str(exc))}; run `stockx build --select {job.model}` again"
+            f"table {job.relation} cannot be read: {first_line(str(exc))}; run `stockx build --select +{job.model}` again"
         ) from None
 
 

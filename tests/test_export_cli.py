@@ -128,7 +128,7 @@ def test_rejected_rows_exit_1_and_are_listed(project, peak_server):
     result = invoke("--push", "--base-url", peak_server.base_url, env={"PEAK_AUTH_TOKEN": TOKEN})
     assert result.exit_code == 1
     key = ", ".join(str(bad[k]) for k in ("product_id", "location_id", "product_variant", "stock_date_at"))
-    assert "1 rows rejected (all listed in target/export/rejected.jsonl):\n" in result.stdout
+    assert "1 row rejected (all listed in target/export/rejected.jsonl):\n" in result.stdout
     assert f"  page 2: ({key}): HTTP 422 " in result.stdout
     assert result.stderr.endswith("Error: Peak rejected 1 row; see target/export/rejected.jsonl\n")
     lines = (project / "target" / "export" / "rejected.jsonl").read_text().splitlines()

@@ -42,7 +42,7 @@ class Progress:
         if now - self.last >= self.every or self.rows == self.total_rows:
             self.last = now
             click.echo(
-                f"{self.verb} {self.rows:,}/{self.total_rows:,} rows in {self.pages:,} pages, "
+                f"{self.verb} {self.rows:,}/{_plural(self.total_rows, 'row')} in {_plural(self.pages, 'page')}, "
                 f"{self.rejected:,} rejected, {now - self.started:.1f}s",
                 err=True,
             )
@@ -57,13 +57,20 @@ class Progress:
             self.bar = None
 
 
+def _plural(count: int, noun: str) -> str:
+    """``1 page``, ``1,204 pages``, ``2 retries``."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+
+
 def summary_text(summary: DeliverySummary, url: str, rejected_file: str, dry_run: bool) -> str:
     """What a push did, for stdout; names the first rejected rows."""
     rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
     verb = "validated" if dry_run else "pushed"
     text = (
-        f"{verb} {summary.pages:,} pages to {url}: {summary.acknowledged:,} rows acknowledged, "
-        f"{len(summary.rejected):,} rejected; {summary.requests:,} requests, {summary.retries:,} retries, "
+        f"{verb} {_plural(summary.pages, 'page')} to {url}: {_plural(summary.acknowledged, 'row')} acknowledged, "
+        f"{len(summary.rejected):,} rejected; {_plural(summary.requests, 'request')}, {_plural(summary.retries, 'retry')}, "
         f"{summary.elapsed:.1f}s ({rate:,.0f} rows/s)"
     )
     if summary.rejected:
@@ -74,5 +81,5 @@ def summary_text(summary: DeliverySummary, url: str, rejected_file: str, dry_run
         more = len(summary.rejected) - SHOWN_REJECTIONS
         if more > 0:
             lines.append(f"  ... and {more:,} more")
-        text += f"\n{len(summary.rejected):,} rows rejected (all listed in {rejected_file}):\n" + "\n".join(lines)
+        text += f"\n{_plural(len(summary.rejected), 'row')} rejected (all listed in {rejected_file}):\n" + "\n".join(lines)
     return text

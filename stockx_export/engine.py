@@ -138,8 +138,8 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
 def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Any]:
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, resource_types, ephemeral=True)
-    if order:  # an empty listing says "nothing selected" by itself
-        warn_unmatched(project, options, order, reporter)
+    # On stderr: the listing on stdout stays clean for scripts, and an empty one is explained.
+    warn_unmatched(project, options, order, reporter)
     return [project.nodes[u] for u in order]
 
 

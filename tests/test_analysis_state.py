@@ -16,7 +16,7 @@ FILES = {
 
 def _names(result) -> list[str]:
     assert result.exit_code == 0, result.output
-    return result.output.split()
+    return result.stdout.split()  # the listing; warnings (e.g. nothing selected) go to stderr
 
 
 def test_every_node_has_a_fingerprint_in_the_manifest(make_project):

@@ -71,6 +71,15 @@ def test_selection(ls, args, expected):
     assert ls(*args) == expected
 
 
+def test_ls_says_when_a_selection_matches_nothing(make_project):
+    root, stockx = make_project(GRAPH)
+    result = stockx("ls", "-s", "nonexistent")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert result.stderr == (
+        "Warning: nothing selected by --select nonexistent: check names, tags and paths (stockx ls)\n"
+    )
+
+
 def test_bad_selector_method(make_project):
     root, stockx = make_project(GRAPH)
     result = stockx("ls", "-s", "colour:red")

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
 
 DEFAULT_DATABASE = "target/stockx.duckdb"
 

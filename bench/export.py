@@ -32,26 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from stock_table import generate  # noqa: E402 (bench/ is on sys.path when run as a script)
+
 KEY = "product_id, location_id, product_variant, stock_date_at"
-
-
-def generate(path: Path, rows: int) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    con.execute(f"""
-        CREATE TABLE stock_extra AS
-        SELECT 'PROD-' || lpad((i % 5000)::VARCHAR, 6, '0') AS product_id,
-               'LOC-UK-' || lpad(((i // 5000) % 100)::VARCHAR, 4, '0') AS location_id,
-               'size:' || (['S', 'M', 'L', 'XL'])[(i // 500000) % 4 + 1] AS product_variant,
-               DATE '2025-01-01' + (i // 2000000)::INTEGER AS stock_date_at,
-               CASE WHEN i % 7 = 0 THEN NULL ELSE TIMESTAMP '2025-01-28 00:00:00' + to_seconds(i % 86400) END AS created_at,
-               CASE WHEN i % 3 = 0 THEN NULL ELSE 'STK-' || i END AS stock_id,
-               (i % 1000)::INTEGER AS stock_units,
-               TIMESTAMP '2025-01-28 10:00:00' AS updated_at
-        FROM range({rows}) AS t(i)
-        ORDER BY hash(i)""")
-    con.close()
 
 
 def child(step: str, db: str, out: str) -> None:

@@ -29,11 +29,17 @@ def _run(command: str, project_dir, vars_, database, select, exclude, quiet, log
     sys.exit(1 if run.failed else 0)
 
 
+# Options several commands share, spelled once.
+full_refresh = click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+fail_fast = click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
+junit = click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML results here.")
+
+
 @click.command()
 @project_options
 @selection_options
 @output_options
-@click.option("--full-refresh", is_flag=True, help="Reload seeds from scratch (they always are).")
+@click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole.")
 @handle_errors
 def seed(**kwargs) -> None:
     """Load seeds/*.csv into DuckDB tables."""
@@ -44,8 +50,8 @@ def seed(**kwargs) -> None:
 @project_options
 @selection_options
 @output_options
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-@click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
+@full_refresh
+@fail_fast
 @handle_errors
 def run(**kwargs) -> None:
     """Build models in DAG order."""
@@ -56,9 +62,9 @@ def run(**kwargs) -> None:
 @project_options
 @selection_options
 @output_options
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-@click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
-@click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML results here.")
+@full_refresh
+@fail_fast
+@junit
 @handle_errors
 def build(**kwargs) -> None:
     """Load seeds, build models and run their tests, in DAG order."""
@@ -69,8 +75,8 @@ def build(**kwargs) -> None:
 @project_options
 @selection_options
 @output_options
-@click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
-@click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML results here.")
+@fail_fast
+@junit
 @handle_errors
 def test(**kwargs) -> None:
     """Run data tests and unit tests."""

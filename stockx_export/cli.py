@@ -92,7 +92,7 @@ def project_options(func):
         help="Directory holding pyproject.toml (or dbt_project.yml).",
     )
     @click.option("--vars", "vars_", default=None, help="YAML or JSON mapping overriding project vars.")
-    @click.option("--database", default=None, help="DuckDB file to build into (or :memory:).")
+    @click.option("--database", default=None, help="The project's DuckDB file (or :memory:), instead of the configured one.")
     @click.option(
         "--profiles-dir",
         default=None,

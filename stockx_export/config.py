@@ -16,7 +16,6 @@ Paths accept dbt's spelling (``model-paths``) and the snake-case one (``model_pa
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -144,7 +143,3 @@ def load_config(
         target_schema=str(settings.get("schema", "main")),
     )
 
-
-def dump_vars(vars: dict[str, Any]) -> str:
-    """A stable text form of vars, for fingerprints and logs."""
-    return json.dumps(vars, sort_keys=True, default=str)

@@ -3,18 +3,31 @@
 Commands live in ``stockx_export.commands.*`` and are imported only when invoked,
 so ``stockx --help`` and ``stockx ls`` start without loading DuckDB or sqlglot.
 Every :class:`~stockx_export.errors.StockxError` becomes one ``Error: ...`` line
-and an exit code here, and nowhere else.
+and an exit code here, and nowhere else; any other exception is a bug in stockx
+and becomes one ``Internal error: ...`` line and exit code 3 (with the traceback
+under ``--debug`` or ``STOCKX_DEBUG=1``).
+
+Exit codes: 0 success, 1 rows or tests failed, 2 a usage, project or aborted
+export error, 3 an internal error.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib
+import os
+import re
 import sys
+import traceback
 
 import click
 
 from stockx_export.errors import StockxError
+
+INTERNAL_ERROR = 3
+DEBUG_ENV = "STOCKX_DEBUG"
+LOG_FORMAT = "stockx.log_format"  # ctx.meta key: the --log-format of the command being run
+MAX_MESSAGE = 1000
 
 # command name -> "module:attribute"; each module owns one family of commands.
 COMMANDS: dict[str, str] = {
@@ -49,6 +62,17 @@ class LazyGroup(click.Group):
         module_name, attr = target.split(":")
         return getattr(importlib.import_module(module_name), attr)
 
+    def invoke(self, ctx: click.Context):
+        # The one place every command runs through, so no command can end in a traceback.
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise  # usage errors, --help, ctx.exit(): click reports them
+        except StockxError as exc:  # raised outside a command's own handler (an option callback)
+            report_error(exc, ctx.meta.get(LOG_FORMAT))
+        except Exception as exc:
+            report_internal_error(exc, bool(ctx.params.get("debug")), ctx.meta.get(LOG_FORMAT))
+
 
 def handle_errors(func):
     """Turn library errors into ``Error: ...`` on stderr and the error's exit code."""
@@ -58,19 +82,53 @@ def handle_errors(func):
         try:
             return func(*args, **kwargs)
         except StockxError as exc:
-            if kwargs.get("log_format") == "json":
-                # Machines reading the JSON log get the error as one more event.
-                import datetime
-                import json
-
-                now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-                record = {"ts": now, "level": "error", "event": "error", "message": str(exc), "exit_code": exc.exit_code}
-                click.echo(json.dumps(record), err=True)
-            else:
-                click.secho(f"Error: {exc}", fg="red", err=True)
-            sys.exit(exc.exit_code)
+            report_error(exc, kwargs.get("log_format"))
 
     return wrapper
+
+
+def report_error(exc: StockxError, log_format: str | None) -> None:
+    """``Error: <message>`` on stderr (or a JSON event), then exit with the error's code."""
+    message = _scrubbed(str(exc))
+    _report("error", f"Error: {message}", message, exc.exit_code, log_format)
+
+
+def report_internal_error(exc: Exception, debug: bool, log_format: str | None) -> None:
+    """A bug: one ``Internal error: ...`` line (the traceback first under --debug), exit code 3.
+
+    The message is one line, and the value of every secret in the environment
+    is removed from it and from the traceback (see :mod:`stockx_export.redact`)."""
+    # Scrubbed before it is cut short, so no part of a secret is left at the cut.
+    text = re.sub(r"\s+", " ", _scrubbed(str(exc))).strip()
+    text = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\x{ord(m.group(0)):02x}", text)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
+    message = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if debug:
+        click.echo(_scrubbed("".join(traceback.format_exception(exc))).rstrip("\n"), err=True)
+    line = (f"Internal error: {message} (a bug in stockx; please report it with the output of the same "
+            "command run with --debug)")
+    _report("internal_error", line, message, INTERNAL_ERROR, log_format)
+
+
+def _report(event: str, line: str, message: str, exit_code: int, log_format: str | None) -> None:
+    if log_format == "json":
+        # Machines reading the JSON log get the error as one more event.
+        import datetime
+        import json
+
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        record = {"ts": now, "level": "error", "event": event, "message": message, "exit_code": exit_code}
+        click.echo(json.dumps(record), err=True)
+    else:
+        click.secho(line, fg="red", err=True)
+    sys.exit(exit_code)
+
+
+def _scrubbed(text: str) -> str:
+    from stockx_export.redact import redact, secret_values
+
+    return redact(text, secret_values(os.environ))
 
 
 def _set_profiles_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -109,8 +167,14 @@ def project_options(func):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stockx", prog_name="stockx")
-def cli() -> None:
-    """Build Jinja SQL models on DuckDB, test them, and ship stock_extra to Peak."""
+@click.option("--debug", is_flag=True, envvar=DEBUG_ENV,
+              help=f"On an internal error (exit code 3), print the traceback too (also ${DEBUG_ENV}=1).")
+def cli(debug: bool) -> None:
+    """Build Jinja SQL models on DuckDB, test them, and ship stock_extra to Peak.
+
+    Exit codes: 0 success, 1 rows or tests failed, 2 a usage, project or
+    aborted export error, 3 an internal error (a bug in stockx).
+    """
 
 
 def main() -> None:

@@ -6,6 +6,8 @@ import functools
 
 import click
 
+from stockx_export.cli import LOG_FORMAT
+
 
 def selection_options(func):
     @click.option("-s", "--select", "select", multiple=True, help="Nodes to include (dbt syntax: name, +name, tag:x, path:...).")
@@ -26,10 +28,17 @@ def selection_options(func):
 def output_options(func):
     @click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
     @click.option(
-        "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Line format of the log."
+        "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Line format of the log.",
+        callback=_remember_log_format,
     )
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def _remember_log_format(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # Read by the CLI group, which reports an internal error in the command's log format.
+    ctx.meta[LOG_FORMAT] = value
+    return value

@@ -8,6 +8,7 @@
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     └── ExportError              export could not start or was aborted (see stockx_export.export)
+        └── SyncStateError       the sync state database cannot be used: damaged, another schema, or no space to write
 
 The CLI turns every StockxError into one red ``Error: ...`` line and an exit code,
 in exactly one place (``stockx_export.cli``).
@@ -50,3 +51,7 @@ class ContractError(ExecutionError):
 
 class ExportError(StockxError):
     """The export could not start or was aborted."""
+
+
+class SyncStateError(ExportError):
+    """The sync state database cannot be read or written; the message names the file and the way out."""

@@ -287,8 +287,9 @@ def test_a_state_from_another_schema_version_is_refused(project_db, tmp_path):
     with pytest.raises(ExportError) as caught:
         open_state(str(project_db), state, tmp_path)
     assert str(caught.value) == (
-        f"sync state {state} has schema version 99, this stockx reads version 1; "
-        "upgrade stockx (or move the file away to start a new state)"
+        f"sync state {state} has schema version 99; this stockx reads version 1: use the stockx that wrote it, "
+        f"or move it aside (mv {state} {state}.damaged), then run `stockx export --push --full`, which sends "
+        "every row again and starts a new state"
     )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from stockx_export.db import database_error_types, first_line
-from stockx_export.errors import ExportError, StockxError
+from stockx_export.errors import ExportError, StockxError, SyncStateError
 from stockx_export.export.deliver import DeliveryAborted, DeliverySummary, PageResult
 from stockx_export.export.pages import Page, RowTooLarge, pack_pages
 from stockx_export.export.run import ExportJob
@@ -66,15 +66,21 @@ class Pause:
 
 
 class Sync:
-    """One push (or plan) to one destination, holding its lock and its state."""
+    """One push (or plan) to one destination, holding its lock and its state.
+
+    ``state_writer``, given the state connection, returns what the state is
+    written with (default: a cursor of it); a seam for write faults such as a
+    full disk."""
 
     def __init__(self, job: ExportJob, settings: SyncSettings, database: str,
-                 env: Mapping[str, str] | None = None, clock: Callable[[], Any] = utc_now) -> None:
+                 env: Mapping[str, str] | None = None, clock: Callable[[], Any] = utc_now,
+                 state_writer: Callable[[Any], Any] | None = None) -> None:
         self.job = job
         self.settings = settings
         self.database = database
         self.destination = Destination.from_settings(job.settings)
         self.clock = clock
+        self.state_writer = state_writer
         self.pause = Pause(env or {})
         started = clock().isoformat(sep=" ", timespec="seconds")
         lock_path = settings.locks / f"{self.destination.id}.lock"
@@ -86,7 +92,8 @@ class Sync:
         self.lock.acquire()
         try:
             self.con = open_state(self.database, self.settings.state, self.settings.work_dir)
-            self.store = StateStore(self.con, self.destination, self.clock)
+            writer = self.state_writer(self.con) if self.state_writer is not None else None
+            self.store = StateStore(self.con, self.destination, self.clock, writer)
             self.store.register()
             self.store.recover()
         except BaseException:
@@ -179,20 +186,29 @@ class Sync:
         # Rows this destination took before prove the payload (URL and solution make the
         # destination): then no number of refused rows is blamed on it and stops the push.
         deliver_options.setdefault("payload_proven", store.has_acknowledged())
+        def close(status: str, message: str) -> None:
+            # The run is closed on a best-effort basis: when the state cannot be written
+            # (the disk is still full) the first error is the one to report, and the
+            # next push closes the run as aborted.
+            try:
+                store.finish_run(run_id, status, message)
+            except SyncStateError:
+                pass
+
         try:
             summary = export_push(self.con, job, client, token, rejected_path, on_page=record,
                                   pages=_pages(batches(), job), **deliver_options)
         except KeyboardInterrupt:
-            store.finish_run(run_id, ABORTED, "interrupted (Ctrl-C or SIGTERM)")
+            close(ABORTED, "interrupted (Ctrl-C or SIGTERM)")
             raise
         except DeliveryAborted as exc:
-            store.finish_run(run_id, FAILED, str(exc))
+            close(FAILED, str(exc))
             raise
         except StockxError as exc:
-            store.finish_run(run_id, FAILED, str(exc))
+            close(FAILED, str(exc))
             raise
         except Exception as exc:
-            store.finish_run(run_id, FAILED, f"{type(exc).__name__}: {exc}")
+            close(FAILED, f"{type(exc).__name__}: {exc}")
             if isinstance(exc, database_error_types()):
                 # Disk full while sorting, say: an abort (exit 2), not a traceback and exit 1.
                 raise ExportError(

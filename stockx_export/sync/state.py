@@ -25,16 +25,21 @@ the keys it acknowledged or refused are deleted, so ``acknowledged`` and
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import json
+import os
 import re
+import shlex
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
-from stockx_export.db import first_line, literal
-from stockx_export.errors import ExportError
+from stockx_export.db import first_line, literal, quote
+from stockx_export.errors import ExportError, SyncStateError
 
 STATE = "stockx_state"  # catalog name of the attached state database
 PROJECT = "stockx_project"  # catalog name of the attached (read-only) project database
@@ -48,26 +53,30 @@ FAILED = "failed"
 ABORTED = "aborted"
 
 KILLED = "the push ended without closing its run (killed, or the machine stopped)"
+NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", as DuckDB's messages quote it
+DAMAGE = ("Corrupt database file", "Could not read enough bytes")  # DuckDB reading a damaged file
 
-_DDL = (
-    f"CREATE TABLE IF NOT EXISTS {T}.meta (name VARCHAR PRIMARY KEY, value VARCHAR)",
-    f"""CREATE TABLE IF NOT EXISTS {T}.destinations (
-        destination VARCHAR PRIMARY KEY, base_url VARCHAR, object VARCHAR, solution_name VARCHAR,
-        url VARCHAR, first_seen_at TIMESTAMP)""",
-    f"""CREATE TABLE IF NOT EXISTS {T}.acknowledged (
-        destination VARCHAR NOT NULL, key VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
-        acknowledged_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)""",
-    f"""CREATE TABLE IF NOT EXISTS {T}.rejected (
-        destination VARCHAR NOT NULL, key VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, row VARCHAR,
-        status INTEGER, response VARCHAR, page INTEGER, rejected_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)""",
-    f"""CREATE TABLE IF NOT EXISTS {T}.runs (
-        run_id BIGINT PRIMARY KEY, destination VARCHAR NOT NULL, model VARCHAR, relation VARCHAR, mode VARCHAR,
-        started_at TIMESTAMP, updated_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, message VARCHAR,
-        table_rows BIGINT, rows_new BIGINT, rows_changed BIGINT, rows_unchanged BIGINT, rows_retried BIGINT,
-        keys_gone BIGINT, rows_planned BIGINT, rows_sent BIGINT DEFAULT 0, rows_acknowledged BIGINT DEFAULT 0,
-        rows_rejected BIGINT DEFAULT 0, pages BIGINT DEFAULT 0, requests BIGINT DEFAULT 0,
-        retries BIGINT DEFAULT 0, merged BOOLEAN DEFAULT false)""",
-)
+def _ddl(schema: str) -> tuple[str, ...]:
+    """The statements that create the state's tables in ``schema``."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {schema}.meta (name VARCHAR PRIMARY KEY, value VARCHAR)",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.destinations (
+            destination VARCHAR PRIMARY KEY, base_url VARCHAR, object VARCHAR, solution_name VARCHAR,
+            url VARCHAR, first_seen_at TIMESTAMP)""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.acknowledged (
+            destination VARCHAR NOT NULL, key VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL,
+            acknowledged_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.rejected (
+            destination VARCHAR NOT NULL, key VARCHAR NOT NULL, fingerprint VARCHAR NOT NULL, row VARCHAR,
+            status INTEGER, response VARCHAR, page INTEGER, rejected_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.runs (
+            run_id BIGINT PRIMARY KEY, destination VARCHAR NOT NULL, model VARCHAR, relation VARCHAR, mode VARCHAR,
+            started_at TIMESTAMP, updated_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, message VARCHAR,
+            table_rows BIGINT, rows_new BIGINT, rows_changed BIGINT, rows_unchanged BIGINT, rows_retried BIGINT,
+            keys_gone BIGINT, rows_planned BIGINT, rows_sent BIGINT DEFAULT 0, rows_acknowledged BIGINT DEFAULT 0,
+            rows_rejected BIGINT DEFAULT 0, pages BIGINT DEFAULT 0, requests BIGINT DEFAULT 0,
+            retries BIGINT DEFAULT 0, merged BOOLEAN DEFAULT false)""",
+    )
 
 
 def utc_now() -> datetime:
@@ -150,55 +159,201 @@ def open_state(database: str, state_path: Path, work_dir: Path):
 
 
 def attach_state(con: Any, state_path: Path) -> None:
-    """Attach the state database as ``stockx_state`` (creating it and its tables)."""
+    """Attach the state database as ``stockx_state``.
+
+    A new (or empty) file gets the tables. An existing one is checked first:
+    its schema version, every table and column this version keeps, and every
+    block of every table read back (DuckDB verifies each block's checksum). A
+    truncated, corrupt or foreign file raises :class:`SyncStateError` naming the
+    file and the way out, before anything else reads or writes it."""
     from stockx_export.db import database_error_types
 
     state_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con.execute(f"ATTACH {literal(str(state_path))} AS {STATE}")
     except database_error_types() as exc:
-        raise ExportError(_state_error(state_path, str(exc))) from None
+        raise unusable_state(state_path, str(exc)) from None
+    try:
+        if _columns(con, STATE):
+            _check(con, state_path)
+        else:
+            _create(con)
+    except database_error_types() as exc:
+        raise unusable_state(state_path, str(exc)) from None
+
+
+def _create(con: Any) -> None:
     # One transaction: a push killed while creating the state leaves none.
     con.execute("BEGIN TRANSACTION")
     try:
-        for statement in _DDL:
+        for statement in _ddl(T):
             con.execute(statement)
-        found = con.execute(f"SELECT value FROM {T}.meta WHERE name = 'schema_version'").fetchone()
-        if found is None:
-            con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
-    if found is not None and found[0] != SCHEMA_VERSION:
-        raise ExportError(
-            f"sync state {state_path} has schema version {found[0]}, this stockx reads version {SCHEMA_VERSION}; "
-            "upgrade stockx (or move the file away to start a new state)"
+
+
+def _check(con: Any, state_path: Path) -> None:
+    expected, found = _expected(), _columns(con, STATE)
+    problems = _differences(expected, found)
+    if found.get("meta") == expected["meta"]:
+        row = con.execute(f"SELECT value FROM {T}.meta WHERE name = 'schema_version'").fetchone()
+        if row is None:
+            problems.insert(0, "meta holds no schema_version")
+        elif row[0] != SCHEMA_VERSION:
+            raise SyncStateError(
+                f"sync state {state_path} has schema version {row[0]}; this stockx reads version {SCHEMA_VERSION}: "
+                f"use the stockx that wrote it, or {way_out(state_path)}"
+            )
+    if problems:
+        raise SyncStateError(
+            f"sync state {state_path} does not hold the tables this stockx keeps ({'; '.join(problems)}): "
+            f"it was changed by hand or by another program; {way_out(state_path)}"
         )
+    _read_back(con)
 
 
-def _state_error(state_path: Path, message: str) -> str:
+def _read_back(con: Any) -> None:
+    """Read every block of the state, so damage anywhere is found now, not halfway
+    through a push (or never, by ``stockx runs``): hashing every column reads all
+    of the tables' data, and putting each keyed row back (``ON CONFLICT DO
+    NOTHING``, rolled back) probes the primary-key indexes for every key."""
+    for table in sorted(_expected()):
+        con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {T}.{quote(table)}").fetchall()
+    keyed = [t for (t,) in con.execute(
+        "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = ? AND constraint_type = "
+        "'PRIMARY KEY' ORDER BY table_name", [STATE]).fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in keyed:
+            con.execute(f"INSERT INTO {T}.{quote(table)} SELECT * FROM {T}.{quote(table)} ON CONFLICT DO NOTHING")
+    finally:
+        _rollback(con)
+
+
+def _columns(con: Any, catalog: str) -> dict[str, list[tuple[str, str]]]:
+    """(column, type) of each table in ``catalog``'s main schema, in column order."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE database_name = ? AND schema_name = 'main' ORDER BY table_name, column_index",
+        [catalog],
+    ).fetchall():
+        found.setdefault(table, []).append((column, data_type))
+    return found
+
+
+@functools.cache
+def _expected() -> dict[str, list[tuple[str, str]]]:
+    """The tables and columns of a state this version creates (built once, in memory)."""
+    from stockx_export.db import connect
+
+    scratch = connect(":memory:")
+    try:
+        for statement in _ddl("main"):
+            scratch.execute(statement)
+        return _columns(scratch, "memory")
+    finally:
+        scratch.close()
+
+
+def _differences(expected: dict[str, list[tuple[str, str]]], found: dict[str, list[tuple[str, str]]]) -> list[str]:
+    problems = []
+    for table in sorted(expected):
+        if table not in found:
+            problems.append(f"no table {table}")
+            continue
+        want, have = expected[table], found[table]
+        missing = [c for c, _ in want if c not in dict(have)]
+        if missing:
+            problems.append(f"{table} has no column {', '.join(missing)}")
+        elif have != want:
+            problems.append(f"{table} has columns ({', '.join(f'{c} {t}' for c, t in have)}), "
+                            f"not ({', '.join(f'{c} {t}' for c, t in want)})")
+    return problems
+
+
+def way_out(state_path: Path) -> str:
+    """How to start over from a state that cannot be used (its .wal goes with it)."""
+    aside = Path(f"{state_path}.damaged")
+    moves = f"mv {shlex.quote(str(state_path))} {shlex.quote(str(aside))}"
+    wal = Path(f"{state_path}.wal")
+    if wal.exists():
+        moves += f" && mv {shlex.quote(str(wal))} {shlex.quote(str(aside))}.wal"
+    return (f"move it aside ({moves}), then run `stockx export --push --full`, which sends every row "
+            "again and starts a new state")
+
+
+def unusable_state(state_path: Path, message: str) -> SyncStateError:
+    """The error for a state DuckDB could not open or read, by what DuckDB said."""
     held = re.search(r"Conflicting lock is held in .*?\(PID (\d+)\)", message)
     if held:
-        return (
+        return SyncStateError(
             f"sync state {state_path} is in use by another stockx process (PID {held.group(1)}); "
             "wait for it to finish, or give this destination its own state with --state-db"
         )
-    return f"cannot open sync state {state_path}: {first_line(message)}"
+    if NO_SPACE in message:
+        return SyncStateError(f"no space left on the device of sync state {state_path}; free space there, then "
+                              "run the command again")
+    if "Permission denied" in message:
+        return SyncStateError(f"cannot open sync state {state_path}: {first_line(message)}; check its permissions")
+    return SyncStateError(f"sync state {state_path} cannot be read, it is damaged: {first_line(message)}; "
+                          f"{way_out(state_path)}")
+
+
+def _state_file(con: Any) -> str:
+    (path,) = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = ?", [STATE]).fetchone()
+    return path
+
+
+@contextmanager
+def _writes(path: str) -> Iterator[None]:
+    """Turn DuckDB's failure to write the state into a :class:`SyncStateError` saying why."""
+    from stockx_export.db import database_error_types
+
+    try:
+        yield
+    except database_error_types() as exc:
+        message = str(exc)
+        if NO_SPACE in message:
+            raise SyncStateError(
+                f"no space left on the device to write sync state {path} ({first_line(message)}); what was "
+                "recorded before is kept: free space there, then run the command again (a push then sends only "
+                "the rows not yet acknowledged)") from None
+        if any(sign in message for sign in DAMAGE):
+            raise unusable_state(Path(path), message) from None
+        raise SyncStateError(f"cannot write sync state {path}: {first_line(message)}; what was recorded before is "
+                             "kept: fix the cause, then run the command again") from None
+
+
+def _rollback(w: Any) -> None:
+    from stockx_export.db import database_error_types
+
+    try:
+        w.execute("ROLLBACK")
+    except database_error_types():
+        pass  # a COMMIT that failed (disk full) has ended the transaction already
 
 
 class StateStore:
     """The state of one destination, in the state database attached to ``con``.
 
     ``con`` plans and streams rows; a cursor of it writes, so a page can be
-    recorded while the row stream is still open on ``con``.
+    recorded while the row stream is still open on ``con``. ``writer`` replaces
+    that cursor (anything with DuckDB's ``execute``: a seam for write faults).
+    A write that fails raises :class:`SyncStateError` saying why (no space
+    left, say); what was committed before stays.
     """
 
-    def __init__(self, con: Any, destination: Destination, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, con: Any, destination: Destination, clock: Callable[[], datetime] = utc_now,
+                 writer: Any = None) -> None:
         self.con = con
         self.destination = destination
         self.clock = clock
-        self.writer = con.cursor()
+        self.path = _state_file(con)
+        self.writer = writer if writer is not None else con.cursor()
         self.writer.execute(f"USE {PROJECT}")
 
     @property
@@ -212,11 +367,12 @@ class StateStore:
     def register(self) -> None:
         """Record the destination (first use only)."""
         d = self.destination
-        self.writer.execute(
-            f"INSERT INTO {T}.destinations SELECT ?, ?, ?, ?, ?, ? "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {T}.destinations WHERE destination = ?)",
-            [d.id, d.base_url, d.object, d.solution_name, d.url, self.clock(), d.id],
-        )
+        with _writes(self.path):
+            self.writer.execute(
+                f"INSERT INTO {T}.destinations SELECT ?, ?, ?, ?, ?, ? "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {T}.destinations WHERE destination = ?)",
+                [d.id, d.base_url, d.object, d.solution_name, d.url, self.clock(), d.id],
+            )
 
     def recover(self) -> list[int]:
         """See :func:`recover`."""
@@ -243,15 +399,16 @@ class StateStore:
         now = self.clock()
         run_id = self.writer.execute(f"SELECT coalesce(max(run_id), 0) + 1 FROM {T}.runs").fetchone()[0]
         ended = None if status == RUNNING else now
-        self.writer.execute(
-            f"""INSERT INTO {T}.runs (run_id, destination, model, relation, mode, started_at, updated_at, ended_at,
-                status, message, table_rows, rows_new, rows_changed, rows_unchanged, rows_retried, keys_gone,
-                rows_planned, merged)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [run_id, self.id, model, relation, counts.mode, now, now, ended, status, message, counts.table_rows,
-             counts.new, counts.changed, counts.unchanged, counts.retried, counts.gone, counts.planned,
-             status != RUNNING],
-        )
+        with _writes(self.path):
+            self.writer.execute(
+                f"""INSERT INTO {T}.runs (run_id, destination, model, relation, mode, started_at, updated_at,
+                    ended_at, status, message, table_rows, rows_new, rows_changed, rows_unchanged, rows_retried,
+                    keys_gone, rows_planned, merged)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [run_id, self.id, model, relation, counts.mode, now, now, ended, status, message, counts.table_rows,
+                 counts.new, counts.changed, counts.unchanged, counts.retried, counts.gone, counts.planned,
+                 status != RUNNING],
+            )
         return run_id
 
     def record_page(self, run_id: int, keys: Sequence[str], fingerprints: Sequence[str],
@@ -263,6 +420,12 @@ class StateStore:
         Call only after the page's 2xx answer: that order is the at-least-once
         promise. ``before_commit`` is a test hook (a kill inside the transaction).
         """
+        with _writes(self.path):
+            self._record_page(run_id, keys, fingerprints, refusals, sent, requests, retries, before_commit)
+
+    def _record_page(self, run_id: int, keys: Sequence[str], fingerprints: Sequence[str],
+                     refusals: Sequence[Refusal], sent: int, requests: int, retries: int,
+                     before_commit: Callable[[], None] | None) -> None:
         now = self.clock()
         w = self.writer
         w.execute("BEGIN TRANSACTION")
@@ -290,19 +453,20 @@ class StateStore:
                 before_commit()
             w.execute("COMMIT")
         except BaseException:
-            w.execute("ROLLBACK")
+            _rollback(w)
             raise
 
     def finish_run(self, run_id: int, status: str, message: str | None = None) -> None:
         """Close the run with its final status, then merge it."""
         now = self.clock()
-        self.writer.execute(
-            f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = ?, updated_at = ? WHERE run_id = ?",
-            [status, message, now, now, run_id],
-        )
-        touched = self.writer.execute(
-            f"SELECT rows_acknowledged + rows_rejected FROM {T}.runs WHERE run_id = ?", [run_id]).fetchone()[0]
-        _merge(self.writer, run_id, self.id, touched)
+        with _writes(self.path):
+            self.writer.execute(
+                f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = ?, updated_at = ? WHERE run_id = ?",
+                [status, message, now, now, run_id],
+            )
+            touched = self.writer.execute(
+                f"SELECT rows_acknowledged + rows_rejected FROM {T}.runs WHERE run_id = ?", [run_id]).fetchone()[0]
+            _merge(self.writer, run_id, self.id, touched)
 
 
 def recover(w: Any) -> list[int]:
@@ -312,16 +476,17 @@ def recover(w: Any) -> list[int]:
     Returns the ids of the runs closed."""
     stale = [r for (r,) in w.execute(
         f"SELECT run_id FROM {T}.runs WHERE status = ? ORDER BY run_id", [RUNNING]).fetchall()]
-    if stale:
-        w.execute(
-            f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = updated_at WHERE status = ?",
-            [ABORTED, KILLED, RUNNING],
-        )
-    for run_id, destination, touched in w.execute(
-        f"SELECT run_id, destination, rows_acknowledged + rows_rejected FROM {T}.runs "
-        "WHERE NOT merged ORDER BY run_id"
-    ).fetchall():
-        _merge(w, run_id, destination, touched)
+    with _writes(_state_file(w)):
+        if stale:
+            w.execute(
+                f"UPDATE {T}.runs SET status = ?, message = ?, ended_at = updated_at WHERE status = ?",
+                [ABORTED, KILLED, RUNNING],
+            )
+        for run_id, destination, touched in w.execute(
+            f"SELECT run_id, destination, rows_acknowledged + rows_rejected FROM {T}.runs "
+            "WHERE NOT merged ORDER BY run_id"
+        ).fetchall():
+            _merge(w, run_id, destination, touched)
     return stale
 
 
@@ -345,7 +510,7 @@ def _merge(w: Any, run_id: int, destination: str, touched: int) -> None:
         w.execute(f"UPDATE {T}.runs SET merged = true WHERE run_id = ?", [run_id])
         w.execute("COMMIT")
     except BaseException:
-        w.execute("ROLLBACK")
+        _rollback(w)
         raise
 
 

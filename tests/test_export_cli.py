@@ -89,11 +89,68 @@ def test_out_writes_pages_and_a_manifest(project):
     assert manifest["key"] == ["product_id", "location_id", "product_variant", "stock_date_at"]
 
 
-def test_out_replaces_stale_pages(project):
-    (project / "payloads").mkdir()
-    (project / "payloads" / "page-000999.json").write_text("{}")
+def test_out_replaces_the_pages_of_the_earlier_export_and_nothing_else(project):
+    out = project / "payloads"
+    assert invoke("--out", "payloads").exit_code == 0
+    assert len(list(out.glob("page-*.json"))) > 1
+    (out / "notes.txt").write_text("mine")
+    (out / "rejected.jsonl").write_text("{}\n")
     assert invoke("--out", "payloads", "--page-rows", "500", "--page-bytes", "1000000").exit_code == 0
-    assert sorted(p.name for p in (project / "payloads").iterdir()) == ["manifest.json", "page-000001.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "notes.txt", "page-000001.json",
+                                                     "rejected.jsonl"]
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("earlier", [False, True])
+def test_out_never_removes_a_page_file_it_did_not_write(project, earlier):
+    out = project / "payloads"
+    if earlier:
+        assert invoke("--out", "payloads").exit_code == 0
+    else:
+        out.mkdir()
+        (out / "page-000001.json").write_text("someone else's")
+    (out / "page-000999.json").write_text("someone else's")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = invoke("--out", "payloads", "--page-rows", "500", "--page-bytes", "1000000")
+    assert result.exit_code == 2
+    foreign = "page-000999.json" if earlier else "page-000001.json, page-000999.json"
+    assert result.stderr == (
+        f"Error: payloads holds page files no earlier export listed in its manifest.json ({foreign}); stockx "
+        "removes only the pages it wrote: move them away, or choose another --out directory\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_out_names_the_first_foreign_pages_and_counts_the_rest(project):
+    out = project / "payloads"
+    out.mkdir()
+    for number in range(1, 9):
+        (out / f"page-{number:06d}.json").write_text("{}")
+    result = invoke("--out", "payloads")
+    assert result.exit_code == 2
+    assert "(page-000001.json, page-000002.json, page-000003.json, page-000004.json, page-000005.json and 3 more)" \
+        in result.stderr
+    assert len(list(out.iterdir())) == 8
+
+
+@pytest.mark.parametrize("manifest, reason", [
+    ('{"pages": [{"file": "../pyproject.toml"}]}', 'no "pages" list of page-NNNNNN.json files'),
+    ('{"name": "my manifest"}', 'no "pages" list of page-NNNNNN.json files'),
+    ("[1, 2]", 'no "pages" list of page-NNNNNN.json files'),
+    ('{"pages": [', "not readable JSON: Expecting value: line 1 column 12 (char 11)"),
+])
+def test_out_leaves_a_manifest_it_did_not_write_alone(project, manifest, reason):
+    out = project / "payloads"
+    out.mkdir()
+    (out / "manifest.json").write_text(manifest)
+    result = invoke("--out", "payloads")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: payloads/manifest.json is not a manifest stockx wrote ({reason}), so stockx cannot tell which "
+        "files in payloads are its own: move it away, or choose another --out directory\n"
+    )
+    assert (out / "manifest.json").read_text() == manifest
+    assert (project / "pyproject.toml").exists()
 
 
 def test_push_delivers_everything_and_exits_0(project, peak_server):

@@ -605,6 +605,37 @@ def test_show_prints_control_characters_escaped_one_row_per_line(make_project):
     assert result.stdout == f"| {'v'.ljust(len(cell))} |\n|{'-' * (len(cell) + 2)}|\n| {cell} |\n"
 
 
+def test_show_escapes_whatever_would_break_the_table(make_project):
+    """A pipe would split a cell, C1 controls (CSI) and Unicode line separators
+    break the terminal line, bidirectional overrides reorder it; a column name
+    can hold them too."""
+    root, stockx = make_project({})
+    sql = ("select 'a|b' as \"x|y\", 'c' || chr(155) || '2J' || chr(8232) || 'd' as v, "
+           "chr(8238) || 'evil' as w")
+    result = stockx("show", "--inline", sql)
+    assert result.exit_code == 0, result.output
+    header, row = ["x\\|y", "v", "w"], ["a\\|b", "c\\x9b2J\\u2028d", "\\u202eevil"]
+    widths = [max(len(h), len(c)) for h, c in zip(header, row)]
+    assert result.stdout.splitlines() == [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |",
+    ]
+
+
+def test_show_aligns_wide_characters_by_the_columns_they_take(make_project):
+    root, stockx = make_project({})
+    result = stockx("show", "--inline", "select * from (values ('日本', 1), ('abcd', 2), ('e\u0301', 3)) t(name, n)")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "| name | n |",
+        "|------|---|",
+        "| 日本 | 1 |",
+        "| abcd | 2 |",
+        "| e\u0301    | 3 |",
+    ]
+
+
 def test_a_database_folder_that_cannot_be_made_is_a_project_error(make_project, tmp_path):
     root, stockx = make_project({"models/a.sql": "select 1 as a\n"})
     blocker = tmp_path / "a_file"

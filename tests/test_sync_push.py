@@ -328,3 +328,11 @@ def test_a_duckdb_failure_mid_push_is_an_abort_with_the_answered_pages_kept(proj
         "push again"))
     assert state_query(project, "SELECT status FROM runs") == [("failed",)]
     assert acknowledged_keys(project) <= set(server.stored_keys())  # nothing marked sent that Peak did not take
+
+
+def test_pushes_and_plans_leave_no_lock_files(project, server):
+    assert push(project, server).exit_code == 0
+    assert invoke(project, "export", "--plan", env=push_env(server)).exit_code == 0
+    with RecordingPeak() as elsewhere:  # a second destination
+        assert push(project, elsewhere).exit_code == 0
+    assert sorted(p.name for p in (project / ".stockx").iterdir() if p.suffix == ".lock") == []

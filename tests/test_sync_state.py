@@ -369,6 +369,60 @@ def test_the_os_releases_the_lock_of_a_killed_process(tmp_path):
         assert json.loads(path.read_text())["pid"] == os.getpid()
 
 
+def test_a_released_lock_leaves_no_file(tmp_path):
+    path = tmp_path / "abc.lock"
+    for started in ("06:00:00", "06:00:01"):
+        with PushLock(path, "d", started):
+            assert json.loads(path.read_text()) == {"pid": os.getpid(), "started_at": started}
+        assert not path.exists()
+
+
+def test_a_lock_file_removed_between_opening_and_locking_it_is_not_held(tmp_path):
+    """The race removing lock files opens: B opens the file A holds; A releases (and
+    removes it) and C takes a new one; then B gets the lock of the removed file. B
+    must see that and find the lock held (by C), not go ahead beside C."""
+    path = tmp_path / "abc.lock"
+    first = PushLock(path, "d", "A")
+    first.acquire()
+    later: list[PushLock] = []
+
+    def open_while_the_holder_changes(p):
+        fd = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)
+        if not later:
+            first.release()
+            later.append(PushLock(path, "d", "C"))
+            later[0].acquire()
+        return fd
+
+    with pytest.raises(PushLocked) as caught:
+        PushLock(path, "d", "B", opener=open_while_the_holder_changes).acquire()
+    assert "started C UTC" in str(caught.value)
+    later[0].release()
+    assert not path.exists()
+
+
+def test_a_lock_file_removed_between_opening_and_locking_is_taken_anew(tmp_path):
+    """B opens the file A holds; A releases (removing it) before B locks: B locks
+    the removed file, sees it, and takes the lock on a new file at the path."""
+    path = tmp_path / "abc.lock"
+    first = PushLock(path, "d", "A")
+    first.acquire()
+    opened = []
+
+    def open_then_the_holder_leaves(p):
+        opened.append(os.open(p, os.O_RDWR | os.O_CREAT, 0o644))
+        if len(opened) == 1:
+            first.release()
+        return opened[-1]
+
+    with PushLock(path, "d", "B", opener=open_then_the_holder_leaves):
+        assert len(opened) == 2
+        assert json.loads(path.read_text())["started_at"] == "B"
+        with pytest.raises(PushLocked):
+            PushLock(path, "d", "C").acquire()
+    assert not path.exists()
+
+
 # -- settings ------------------------------------------------------------------------------
 def test_sync_settings(tmp_path):
     locks = tmp_path / ".stockx"

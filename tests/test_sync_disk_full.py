@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from sync_support import (TOKEN, RecordingPeak, acknowledged_keys, change_table, expected_rows, invoke, make_project,
-                          push_env, state_path, state_query)
+                          push_env, state_query)
 
 from stockx_export.config import load_config
 from stockx_export.errors import SyncStateError

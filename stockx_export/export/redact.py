@@ -9,10 +9,13 @@ written out, a reader's own tools) would bring the token back.
 
 :class:`Redactor` finds a secret whatever mix of those encodings each of its
 characters is written in, through several layers of encoding: it decodes the
-text one layer at a time, keeping track of where each decoded character came
-from, looks for the secret in every layer, and replaces the original span with
-``***``. Apply it where an answer enters the program and again, after every
-decode, before anything is written or printed.
+text one layer at a time (every kind of escape at once; and, when a secret
+itself holds a character that starts a kind of escape, ``\\``, ``%`` or ``&``,
+every kind but that one too, since the secret's own text may look like such an
+escape), keeping track of where each decoded character came from, looks for
+the secret in every decoding, and replaces the original span with ``***``.
+Apply it where an answer enters the program and again, after every decode,
+before anything is written or printed.
 """
 
 from __future__ import annotations
@@ -25,18 +28,18 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 MASK = "***"
-LAYERS = 6  # encodings nested deeper than this are not looked through
-# Escape sequences of one layer: JSON / JavaScript / Python string escapes,
-# runs of URL percent-escapes (UTF-8 bytes), HTML character references.
-_ESCAPE = re.compile(
-    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})"  # a surrogate pair
-    r"|\\u([0-9a-fA-F]{4})"
-    r"|\\U([0-9a-fA-F]{8})"
-    r"|\\x([0-9a-fA-F]{2})"
-    r"|\\([\"\\/bfnrt'])"
-    r"|((?:%[0-9a-fA-F]{2})+)"
-    r"|&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});"
-)
+LAYERS = 4  # encodings nested deeper than this are not looked through
+DECODINGS = 64  # decoded variants of one text looked through at most
+# Escape sequences of one layer, by kind: JSON / JavaScript / Python string
+# escapes, runs of URL percent-escapes (UTF-8 bytes), HTML character references.
+# Each kind by the character that starts its escapes.
+_KINDS = {
+    "\\": r"\\u(?P<high>[dD][89abAB][0-9a-fA-F]{2})\\u(?P<low>[dD][c-fC-F][0-9a-fA-F]{2})"  # a surrogate pair
+          r"|\\u(?P<u4>[0-9a-fA-F]{4})|\\U(?P<u8>[0-9a-fA-F]{8})|\\x(?P<x2>[0-9a-fA-F]{2})"
+          r"|\\(?P<short>[\"\\/bfnrt'])",
+    "%": r"(?P<percent>(?:%[0-9a-fA-F]{2})+)",
+    "&": r"&(?P<entity>#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});",
+}
 _SHORT = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -58,7 +61,7 @@ def _char_pattern(char: str) -> str:
     forms.append(r"\\U" + _hex(f"{code:08x}"))
     if code <= 0xFF:
         forms.append(r"\\x" + _hex(f"{code:02x}"))
-    short = {'"': '"', "\\": "\\\\", "/": "/", "'": "'", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
+    short = {'"': '"', "\\": "\\", "/": "/", "'": "'", "\b": "b", "\f": "f", "\n": "n", "\r": "r", "\t": "t"}
     if char in short:
         forms.append(r"\\" + re.escape(short[char]))
     forms.append("".join("%" + _hex(f"{byte:02x}") for byte in char.encode("utf-8", "surrogatepass")))
@@ -93,13 +96,13 @@ class _Layer:
         return stop + index - self.starts[at] - 1
 
 
-def _decode_layer(text: str) -> _Layer | None:
-    """``text`` with one layer of escapes decoded, or None when it holds none."""
+def _decode_layer(text: str, escapes: re.Pattern) -> _Layer | None:
+    """``text`` with one layer of ``escapes`` decoded, or None when it holds none."""
     pieces: list[str] = []
     starts: list[int] = []
     spans: list[tuple[int, int]] = []
     position = length = 0
-    for match in _ESCAPE.finditer(text):
+    for match in escapes.finditer(text):
         chars = _decode_escape(match)
         if chars is None:
             continue
@@ -121,7 +124,9 @@ def _decode_layer(text: str) -> _Layer | None:
 def _decode_escape(match: re.Match) -> list[tuple[str, int, int]] | None:
     """The characters one escape stands for, each with its span; None if it is not one."""
     start, end = match.span()
-    high, low, u4, u8, x2, short, percent, entity = match.groups()
+    found = match.groupdict()
+    high, low, u4, u8, x2, short, percent, entity = (
+        found.get(name) for name in ("high", "low", "u4", "u8", "x2", "short", "percent", "entity"))
     if high is not None:
         code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
         return [(chr(code), start, end)]
@@ -160,10 +165,21 @@ class Redactor:
 
     secrets: tuple[str, ...]
     _patterns: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
+    _plain: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
+    _escapes: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        patterns = tuple(re.compile("".join(_char_pattern(c) for c in s)) for s in self.secrets if s)
+        secrets = [s for s in self.secrets if s]
+        patterns = tuple(re.compile("".join(_char_pattern(c) for c in s)) for s in secrets)
+        # Without any escape in the text, a secret can only be there as is (``+`` for a space).
+        plain = tuple(re.compile("".join(r"(?: |\+)" if c == " " else re.escape(c) for c in s)) for s in secrets)
+        escapes = [re.compile("|".join(_KINDS.values()))]
+        for starter in _KINDS:
+            if any(starter in s for s in secrets):
+                escapes.append(re.compile("|".join(k for c, k in _KINDS.items() if c != starter)))
         object.__setattr__(self, "_patterns", patterns)
+        object.__setattr__(self, "_plain", plain)
+        object.__setattr__(self, "_escapes", tuple(escapes))
 
     @classmethod
     def of(cls, *secrets: str | None) -> "Redactor":
@@ -172,7 +188,7 @@ class Redactor:
     @classmethod
     def from_env(cls, env: Mapping[str, str], names: Iterable[str]) -> "Redactor":
         """The secrets held by the environment variables ``names`` (unset ones skipped)."""
-        return cls.of(*(env.get(name, "").strip() for name in names), *(env.get(name) for name in names))
+        return cls.of(*(env.get(name, "").strip() for name in names))
 
     @property
     def tail(self) -> int:
@@ -183,10 +199,13 @@ class Redactor:
         """``text`` with every secret replaced, however it is encoded (see module docstring)."""
         if not self._patterns or not text:
             return text
+        if not any(starter in text for starter in _KINDS):
+            return _masked(text, [m.span() for pattern in self._plain for m in pattern.finditer(text)])
         found: list[tuple[int, int]] = []
-        layers: list[_Layer] = []
-        current: str | None = text
-        while current is not None:
+        # Breadth first over decodings: (text, the layers that lead to it from ``text``).
+        decodings: list[tuple[str, tuple[_Layer, ...]]] = [(text, ())]
+        seen = {text}
+        for current, layers in decodings:
             for pattern in self._patterns:
                 for match in pattern.finditer(current):
                     start, end = match.span()
@@ -194,21 +213,15 @@ class Redactor:
                         start, end = layer.below(start, end=False), layer.below(end, end=True)
                     found.append((start, end))
             if len(layers) == LAYERS:
-                break
-            layer = _decode_layer(current)
-            if layer is None:
-                break
-            layers.append(layer)
-            current = layer.text
-        if not found:
-            return text
-        pieces, position = [], 0
-        for start, end in _merged(found):
-            pieces.append(text[position:start])
-            pieces.append(MASK)
-            position = end
-        pieces.append(text[position:])
-        return "".join(pieces)
+                continue
+            for escapes in self._escapes:
+                if len(decodings) == DECODINGS:
+                    break
+                layer = _decode_layer(current, escapes)
+                if layer is not None and layer.text not in seen:
+                    seen.add(layer.text)
+                    decodings.append((layer.text, (*layers, layer)))
+        return _masked(text, found)
 
     def scrub_value(self, value: Any) -> Any:
         """A parsed JSON value with every string in it (keys included) scrubbed."""
@@ -219,6 +232,19 @@ class Redactor:
         if isinstance(value, list):
             return [self.scrub_value(item) for item in value]
         return value
+
+
+def _masked(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` (merged where they overlap) replaced by the mask."""
+    if not spans:
+        return text
+    pieces, position = [], 0
+    for start, end in _merged(spans):
+        pieces.append(text[position:start])
+        pieces.append(MASK)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

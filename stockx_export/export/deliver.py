@@ -273,8 +273,15 @@ class _Sender:
         limit = self.settings.response_bytes
         with self.client.stream("POST", self.url, content=body, headers=headers, timeout=self.settings.timeout) as response:
             try:
-                reader = CappedBody(response.headers.get("Content-Encoding"), limit)
-                for chunk in response.iter_raw():
+                if response.is_stream_consumed:
+                    # An answer built in memory (httpx.MockTransport): httpx has decoded it already.
+                    reader = CappedBody(None, limit)
+                    reader.feed(response.content)
+                    chunks: Iterable[bytes] = ()
+                else:
+                    reader = CappedBody(response.headers.get("Content-Encoding"), limit)
+                    chunks = response.iter_raw()
+                for chunk in chunks:
                     if not reader.feed(chunk):
                         break  # leaving the block closes the connection with the rest unread
                     if self.clock() > deadline:

@@ -442,3 +442,45 @@ def test_response_bytes_sets_the_cap(con, peak_server, tmp_path):
     response = summary.rejected[0].response
     note = "\n[stockx: the answer was longer than 2,000 bytes; the rest was not read]"
     assert response.startswith("y" * 1_000) and response.endswith(note) and len(response) <= 2_000 + len(note)
+
+
+@pytest.mark.parametrize("body", [
+    {"success": False, "message": "solution QP_OOTB is locked"},
+    {"status": "error", "message": "ingestion paused"},
+    {"status": "FAILED"},
+    {"state": "rejected"},
+    {"errors": [{"errorCode": "DI_E_00500", "message": "schema mismatch"}]},
+    {"error": "payload could not be parsed"},
+    {"errorCode": "DI_E_00500", "message": "internal"},
+    {"status": "accepted", "accepted": 0, "failed": []},
+    {"status": "accepted", "accepted": 99, "failed": []},
+])
+def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_server, tmp_path, body):
+    """The first page's 200 says it failed (Peak stored nothing): its rows are sent
+    again, in halves, and only acknowledged when an answer says they were taken."""
+    peak_server.script(Reply(200, body=json.dumps(body)))
+    summary, recorder = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert summary.rejected == [] and summary.acknowledged == len(table_rows(con))
+    assert peak_server.held_rows() == table_rows(con)
+    assert [entry.rows for entry in peak_server.log[:3]] == [0, 50, 50]  # page 1, then its halves
+    assert recorder.pages[0].requests == 3
+
+
+@pytest.mark.parametrize("body", [
+    {"success": True}, {"status": "ok", "errors": []}, {"error": None, "status": "accepted"},
+    {"status": "accepted", "accepted": 100, "failed": []}, {"accepted": True}, {},
+])
+def test_a_2xx_body_that_reports_success_is_taken_at_once(con, peak_server, tmp_path, body):
+    peak_server.script(Reply(200, body=json.dumps(body)))
+    summary, _ = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert summary.requests == summary.pages and summary.acknowledged == len(table_rows(con))
+
+
+def test_a_single_row_a_2xx_body_calls_failed_is_rejected_with_that_body(peak_server, tmp_path):
+    connection = duckdb.connect()
+    create_stock_extra(connection, 3)
+    peak_server.script(Reply(200, body='{"success": false, "message": "row refused"}'))
+    summary, _ = run_push(connection, peak_server, tmp_path, job=make_job(peak_server, page_rows=1, in_flight=1))
+    assert [(r.status, r.response) for r in summary.rejected] == [(200, '{"success": false, "message": "row refused"}')]
+    assert summary.acknowledged == 2
+    connection.close()

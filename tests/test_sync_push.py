@@ -328,3 +328,13 @@ def test_a_duckdb_failure_mid_push_is_an_abort_with_the_answered_pages_kept(proj
         "push again"))
     assert state_query(project, "SELECT status FROM runs") == [("failed",)]
     assert acknowledged_keys(project) <= set(server.stored_keys())  # nothing marked sent that Peak did not take
+
+
+def test_a_2xx_that_reports_failure_is_not_recorded_as_acknowledged(project, server):
+    server.script(Reply(200, body='{"success": false, "message": "solution QP_OOTB is locked"}'))
+    result = push(project, server)
+    assert result.exit_code == 0, result.output
+    rows = expected_rows(project)
+    assert server.held_rows() == rows
+    assert acknowledged_keys(project) == {key_of(r) for r in rows}
+    assert state_query(project, "SELECT rows_acknowledged, requests FROM runs") == [(ROWS, ROWS // PAGE + 2)]

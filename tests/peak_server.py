@@ -198,7 +198,7 @@ class PeakServer:
 
     def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str, int, bool]:
         """Answer one POST: (status, headers, body, rows in payload, dry run)."""
-        if path != self.path:
+        if _same_path(path) != _same_path(self.path):
             return 404, {}, json.dumps({"message": f"no such object path {path}"}), 0, False
         if headers.get("Authorization") != self.token:
             return 401, {}, json.dumps({"message": "invalid or missing personal access token"}), 0, False
@@ -282,6 +282,16 @@ class PeakServer:
                 ok = isinstance(value, str)
             if not ok:
                 raise ValueError(f"{where}.{column.name}: {value!r} is not a valid {column.peak_type}")
+
+
+def _same_path(path: str) -> str:
+    """A path as a web server compares it: unreserved characters percent-decoded,
+    no trailing slash (httpx itself removes dot segments)."""
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char.isascii() and (char.isalnum() or char in "-._~") else match.group(0).upper()
+
+    return re.sub(r"%([0-9A-Fa-f]{2})", decode, path).rstrip("/")
 
 
 def _non_ascii(text: str) -> int:

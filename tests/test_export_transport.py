@@ -130,3 +130,32 @@ def test_a_path_must_not_run_into_the_host():
         resolve_settings(project={"base_url": "https://ingestion.peak.ai", "path": "@evil.example/{object}"})
     assert str(caught.value) == (
         "[tool.stockx.export] in pyproject.toml: path template '@evil.example/{object}' must start with '/'")
+
+
+@pytest.mark.parametrize("spelling", [
+    "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB",
+    "HTTPS://Ingestion.PEAK.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB",
+    "https://ingestion.peak.ai:443/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB",
+    "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB/",
+    "https://ingestion.peak.ai/api/v2/./ingest/x/../object/QP_STOCK_EXTRA_OOTB",
+    "https://ingestion.peak.ai/api/v2/ingest/object/QP%5fSTOCK%5FEXTRA_OOTB",
+    "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB#part",
+])
+def test_spellings_of_one_endpoint_normalise_to_one(spelling):
+    from stockx_export.export.urls import normalize_url
+
+    assert normalize_url(spelling) == "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
+
+
+@pytest.mark.parametrize("url, normal", [
+    ("http://127.0.0.1:80/x", "http://127.0.0.1/x"),
+    ("http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"),
+    ("https://h:80/x", "https://h:80/x"),
+    ("http://[::0001]:8080/a%2fb", "http://[::1]:8080/a%2Fb"),
+    ("https://h/a%20b?q=%7e", "https://h/a%20b?q=~"),
+    ("https://h/", "https://h"),
+])
+def test_normalisation_keeps_what_makes_endpoints_differ(url, normal):
+    from stockx_export.export.urls import normalize_url
+
+    assert normalize_url(url) == normal

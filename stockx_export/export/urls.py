@@ -40,7 +40,7 @@ def check_base_url(value: str, source: str) -> str:
             f"{source}: base_url holds a user name or password (the part before '@'); a URL is printed "
             "and stored, so it must not carry secrets: remove it, and put the access token in PEAK_AUTH_TOKEN"
         )
-    if not value.startswith(("http://", "https://")):
+    if not value.lower().startswith(("http://", "https://")):
         raise ExportError(f"{source}: base_url must start with http:// or https://, got '{value}'")
     parts = urlsplit(value)
     if not parts.hostname:

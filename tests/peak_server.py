@@ -9,7 +9,7 @@ A payload that breaks the contract is answered 400 with a ``DI_E_`` body *and*
 recorded in ``server.violations``: a client bug, so tests assert the list is
 empty. Everything else that can go wrong is scripted per test:
 
-    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2), Drip(0.05))
+    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2), Drip(0.05), Flood(422))
         one action per coming request, in order (then normal service)
     server.reject_keys = {key, ...}   422 DI_E_ body for any payload holding one
     server.fail_keys = {key, ...}     200 with those rows in a ``failed`` array
@@ -72,6 +72,19 @@ class Drip:
 
 
 @dataclass(frozen=True)
+class Flood:
+    """Answer with this status, headers and ``body`` (bytes, sent as they are), repeated
+    without end when ``endless`` (chunked), until the client hangs up; ``sent`` in
+    the server's ``flooded`` list says how many bytes went out."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b"x" * 65_536
+    endless: bool = True
+    ceiling: int = 50_000_000  # a client that never hangs up still ends the test
+
+
+@dataclass(frozen=True)
 class Logged:
     """One request as the server saw it."""
 
@@ -107,6 +120,7 @@ class PeakServer:
         self.rows: dict[tuple, dict[str, Any]] = {}
         self.log: list[Logged] = []
         self.violations: list[str] = []
+        self.flooded: list[int] = []  # bytes each Flood action wrote before the client hung up
         self.reject_keys: set[tuple] = set()
         self.fail_keys: set[tuple] = set()
         self.fail_unmatched = False
@@ -184,7 +198,7 @@ class PeakServer:
 
     def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str, int, bool]:
         """Answer one POST: (status, headers, body, rows in payload, dry run)."""
-        if path != self.path:
+        if _same_path(path) != _same_path(self.path):
             return 404, {}, json.dumps({"message": f"no such object path {path}"}), 0, False
         if headers.get("Authorization") != self.token:
             return 401, {}, json.dumps({"message": "invalid or missing personal access token"}), 0, False
@@ -270,6 +284,16 @@ class PeakServer:
                 raise ValueError(f"{where}.{column.name}: {value!r} is not a valid {column.peak_type}")
 
 
+def _same_path(path: str) -> str:
+    """A path as a web server compares it: unreserved characters percent-decoded,
+    no trailing slash (httpx itself removes dot segments)."""
+    def decode(match: re.Match) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char.isascii() and (char.isalnum() or char in "-._~") else match.group(0).upper()
+
+    return re.sub(r"%([0-9A-Fa-f]{2})", decode, path).rstrip("/")
+
+
 def _non_ascii(text: str) -> int:
     return sum(1 for ch in text if ord(ch) > 127) if not text.isascii() else 0
 
@@ -312,6 +336,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.close()
             self.close_connection = True
             return
+        if isinstance(action, Flood):
+            self._log(action.status, 0, len(body), False, authorization)
+            self._flood(action)
+            return
         if isinstance(action, Delay):
             time.sleep(action.seconds)
         if isinstance(action, Reply):
@@ -337,6 +365,32 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a slow-answer scenario): nothing to answer.
             self.close_connection = True
+
+    def _flood(self, action: Flood) -> None:
+        sent = 0
+        try:
+            self.send_response(action.status)
+            for name, value in {"Content-Type": "application/json", **action.headers}.items():
+                self.send_header(name, value)
+            if action.endless:
+                self.send_header("Transfer-Encoding", "chunked")
+            else:
+                self.send_header("Content-Length", str(len(action.body)))
+            self.end_headers()
+            if not action.endless:
+                self.wfile.write(action.body)
+                sent = len(action.body)
+            while action.endless and sent < action.ceiling:
+                self.wfile.write(f"{len(action.body):x}\r\n".encode() + action.body + b"\r\n")
+                sent += len(action.body)
+            if action.endless:
+                self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
+        with self.peak._lock:
+            self.peak.flooded.append(sent)
 
     def _log(self, status: int, rows: int, size: int, dry_run: bool, authorization: str | None) -> None:
         with self.peak._lock:

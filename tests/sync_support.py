@@ -11,11 +11,11 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import duckdb
 from click.testing import CliRunner
-from peak_server import PeakServer, create_stock_extra, table_rows
+from peak_server import Delay, PeakServer, create_stock_extra, table_rows
 
 from stockx_export.cli import cli
 
@@ -90,12 +90,14 @@ def acknowledged_keys(root: Path) -> set[tuple]:
 
 class RecordingPeak(PeakServer):
     """The loopback Peak, also keeping the keys of every request it stored, in
-    order, and optionally answering every request ``delay`` seconds late."""
+    order, and optionally answering every request ``delay`` seconds late (or
+    ``delays(n)`` seconds late for the n-th request, counted from 1)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(token=TOKEN, **kwargs)
         self.stored: list[list[tuple]] = []  # keys of each request whose rows were stored
         self.delay = 0.0
+        self.delays: Callable[[int], float] | None = None
         self.arrived = 0
         self.handled = 0
         self.arrival = threading.Condition()
@@ -104,7 +106,11 @@ class RecordingPeak(PeakServer):
         with self.arrival:
             self.arrived += 1
             self.arrival.notify_all()
-        return super()._next_action()
+            number = self.arrived
+        action = super()._next_action()
+        if action is None and self.delays is not None:
+            return Delay(self.delays(number))
+        return action
 
     def wait_for_arrivals(self, count: int, timeout: float = 20.0) -> bool:
         with self.arrival:
@@ -145,10 +151,17 @@ def push_env(server: PeakServer, **extra: str) -> dict[str, str]:
     return {"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": server.base_url, **extra}
 
 
-def start_push(root: Path, server: PeakServer, *args: str, **env: str) -> subprocess.Popen:
-    """``stockx export --push`` as a real process (so it can be killed with SIGKILL)."""
+def start_push(root: Path, server: PeakServer, *args: str, pause: tuple[str, Path] | None = None,
+               **env: str) -> subprocess.Popen:
+    """``stockx export --push`` as a real process (so it can be killed with SIGKILL).
+
+    ``pause``: ``("<point>:<page>", file)`` stops the push at that checkpoint
+    (see ``paused_push.py``) after writing to ``file``."""
     full_env = {**os.environ, **push_env(server), **env}
+    command = [sys.executable, "-m", "stockx_export.cli"]
+    if pause is not None:
+        command = [sys.executable, str(REPO / "tests" / "paused_push.py"), pause[0], str(pause[1])]
     return subprocess.Popen(
-        [sys.executable, "-m", "stockx_export.cli", "export", "--push", "--project-dir", str(root), *args],
+        [*command, "export", "--push", "--project-dir", str(root), *args],
         env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(root),
     )

@@ -7,6 +7,7 @@ After each scenario the rows the server holds are compared with the table
 from __future__ import annotations
 
 import json
+import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
 
@@ -366,3 +367,120 @@ def test_a_2xx_that_is_not_json_is_not_taken_for_acceptance(con, peak_server, tm
         "in the export settings"
     )
     assert recorder.pages == []
+
+
+CAPPED = "\n[stockx: the answer was longer than 1,000,000 bytes; the rest was not read]"
+
+
+def flooded(server):
+    """Bytes the server wrote into each flood before the client hung up."""
+    for _ in range(500):  # the handler notices the hang-up at its next write
+        if server.flooded:
+            return server.flooded
+        time.sleep(0.01)
+    raise AssertionError("the flood never ended")
+
+
+def test_an_endless_rejection_is_read_up_to_the_cap_and_the_rest_left_unread(tmp_path):
+    from peak_server import Flood, PeakServer
+
+    connection = duckdb.connect()
+    create_stock_extra(connection, 3)
+    with PeakServer() as server:
+        head = b'{"errorCode": "DI_E_10422", "message": "'
+        server.script(Flood(422, body=head + b"x" * 65_000))
+        summary, _ = run_push(connection, server, tmp_path,
+                              job=make_job(server, page_rows=1, in_flight=1, timeout=5.0))
+        sent = flooded(server)
+        assert server.held_rows() == table_rows(connection)[1:]
+    assert [r.status for r in summary.rejected] == [422] and summary.acknowledged == 2
+    response = summary.rejected[0].response
+    assert response.startswith(head.decode()) and response.endswith(CAPPED)
+    assert len(response) <= 1_000_000 + len(CAPPED)
+    assert sent[0] < 50_000_000  # the client hung up long before the server's own ceiling
+    written = json.loads((tmp_path / "export" / "rejected.jsonl").read_text())
+    assert written["response"] == response  # no longer JSON: kept as text, with the note
+    connection.close()
+
+
+def test_a_compressed_answer_is_inflated_only_up_to_the_cap(tmp_path):
+    import gzip
+
+    from peak_server import Flood, PeakServer
+
+    connection = duckdb.connect()
+    create_stock_extra(connection, 2)
+    bomb = gzip.compress(b'{"errorCode": "DI_E_1", "message": "' + b"x" * 30_000_000 + b'"}')
+    with PeakServer() as server:
+        server.script(Flood(422, {"Content-Encoding": "gzip"}, bomb, endless=False))
+        summary, _ = run_push(connection, server, tmp_path, job=make_job(server, page_rows=1, in_flight=1))
+    response = summary.rejected[0].response
+    assert len(bomb) < 100_000 and response.startswith('{"errorCode": "DI_E_1", "message": "xxx')
+    assert response.endswith(CAPPED) and len(response) <= 1_000_000 + len(CAPPED)
+    connection.close()
+
+
+def test_a_2xx_answer_longer_than_the_cap_is_not_taken_for_acceptance(con, peak_server, tmp_path):
+    from peak_server import Flood
+
+    peak_server.script(Flood(200, body=b'{"status": "accepted", "pad": "' + b"x" * 65_000))
+    recorder = Recorder()
+    with pytest.raises(DeliveryAborted) as caught:
+        run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1, timeout=5.0), recorder=recorder)
+    assert str(caught.value) == (
+        f"HTTP 200 from POST {peak_server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB (page 1) is longer "
+        "than response_bytes (1,000,000 bytes); its rows are not counted as sent: check base_url and path in the "
+        "export settings, or raise response_bytes"
+    )
+    assert recorder.pages == []
+
+
+def test_response_bytes_sets_the_cap(con, peak_server, tmp_path):
+    peak_server.script(Reply(422, body="y" * 5_000))
+    job = make_job(peak_server, page_rows=1, in_flight=1, response_bytes=2_000)
+    summary, _ = run_push(con, peak_server, tmp_path, job=job)
+    response = summary.rejected[0].response
+    note = "\n[stockx: the answer was longer than 2,000 bytes; the rest was not read]"
+    assert response.startswith("y" * 1_000) and response.endswith(note) and len(response) <= 2_000 + len(note)
+
+
+@pytest.mark.parametrize("body", [
+    {"success": False, "message": "solution QP_OOTB is locked"},
+    {"status": "error", "message": "ingestion paused"},
+    {"status": "FAILED"},
+    {"state": "rejected"},
+    {"errors": [{"errorCode": "DI_E_00500", "message": "schema mismatch"}]},
+    {"error": "payload could not be parsed"},
+    {"errorCode": "DI_E_00500", "message": "internal"},
+    {"status": "accepted", "accepted": 0, "failed": []},
+    {"status": "accepted", "accepted": 99, "failed": []},
+])
+def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_server, tmp_path, body):
+    """The first page's 200 says it failed (Peak stored nothing): its rows are sent
+    again, in halves, and only acknowledged when an answer says they were taken."""
+    peak_server.script(Reply(200, body=json.dumps(body)))
+    summary, recorder = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert summary.rejected == [] and summary.acknowledged == len(table_rows(con))
+    assert peak_server.held_rows() == table_rows(con)
+    assert [entry.rows for entry in peak_server.log[:3]] == [0, 50, 50]  # page 1, then its halves
+    assert recorder.pages[0].requests == 3
+
+
+@pytest.mark.parametrize("body", [
+    {"success": True}, {"status": "ok", "errors": []}, {"error": None, "status": "accepted"},
+    {"status": "accepted", "accepted": 100, "failed": []}, {"accepted": True}, {},
+])
+def test_a_2xx_body_that_reports_success_is_taken_at_once(con, peak_server, tmp_path, body):
+    peak_server.script(Reply(200, body=json.dumps(body)))
+    summary, _ = run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1))
+    assert summary.requests == summary.pages and summary.acknowledged == len(table_rows(con))
+
+
+def test_a_single_row_a_2xx_body_calls_failed_is_rejected_with_that_body(peak_server, tmp_path):
+    connection = duckdb.connect()
+    create_stock_extra(connection, 3)
+    peak_server.script(Reply(200, body='{"success": false, "message": "row refused"}'))
+    summary, _ = run_push(connection, peak_server, tmp_path, job=make_job(peak_server, page_rows=1, in_flight=1))
+    assert [(r.status, r.response) for r in summary.rejected] == [(200, '{"success": false, "message": "row refused"}')]
+    assert summary.acknowledged == 2
+    connection.close()

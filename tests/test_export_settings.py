@@ -30,9 +30,9 @@ def test_layers_apply_in_order_key_by_key():
 
 @pytest.mark.parametrize("kwargs,message", [
     ({"project": {"pag_rows": 1}}, "[tool.stockx.export] in pyproject.toml: unknown export setting 'pag_rows' (known: "),
-    ({"meta": {"peak": {"page_rows": 0}}}, "the model's meta.peak: export setting 'page_rows' must be a whole number above 0, got 0"),
-    ({"overrides": {"page_bytes": "lots"}}, "the command line: export setting 'page_bytes' must be a whole number above 0, got 'lots'"),
-    ({"project": {"requests_per_second": -1}}, "[tool.stockx.export] in pyproject.toml: export setting 'requests_per_second' must be a number above 0"),
+    ({"meta": {"peak": {"page_rows": 0}}}, "the model's meta.peak: export setting 'page_rows' must be a whole number from 1 to 100,000, got 0"),
+    ({"overrides": {"page_bytes": "lots"}}, "the command line: export setting 'page_bytes' must be a whole number from 1,000 to 100,000,000, got 'lots'"),
+    ({"project": {"requests_per_second": -1}}, "[tool.stockx.export] in pyproject.toml: export setting 'requests_per_second' must be a number from 0.01 to 100,000, got -1"),
     ({"project": {"operation": "DELETE"}}, "[tool.stockx.export] in pyproject.toml: operation must be UPSERT or APPEND, got 'DELETE'"),
     ({"project": {"timestamp_format": "unix"}}, "[tool.stockx.export] in pyproject.toml: timestamp_format must be 'iso' or 'sql', got 'unix'"),
     ({"env": {"PEAK_BASE_URL": "ingestion.peak.ai"}}, "PEAK_BASE_URL: base_url must start with http:// or https://, got 'ingestion.peak.ai'"),
@@ -52,3 +52,45 @@ def test_as_dict_holds_no_token_and_the_resolved_url():
     data = resolve_settings().as_dict()
     assert data["url"] == "https://ingestion.peak.ai/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
     assert not any("token" in key for key in data)
+
+
+@pytest.mark.parametrize("layer, key, value, allowed", [
+    ("overrides", "timeout", float("inf"), "a number above 0 and at most 3,600"),
+    ("overrides", "timeout", float("nan"), "a number above 0 and at most 3,600"),
+    ("overrides", "timeout", 0.0, "a number above 0 and at most 3,600"),
+    ("project", "timeout", "inf", "a number above 0 and at most 3,600"),
+    ("project", "retry_seconds", float("-inf"), "a number above 0 and at most 86,400"),
+    ("meta", "backoff_cap", 1e300, "a number above 0 and at most 3,600"),
+    ("meta", "requests_per_second", float("inf"), "a number from 0.01 to 100,000"),
+    ("project", "page_rows", 10**9, "a whole number from 1 to 100,000"),
+    ("overrides", "page_bytes", 999, "a whole number from 1,000 to 100,000,000"),
+    ("overrides", "in_flight", 10_000, "a whole number from 1 to 64"),
+    ("project", "max_attempts", -3, "a whole number from 1 to 100"),
+    ("project", "response_bytes", 0, "a whole number from 1,000 to 100,000,000"),
+])
+def test_numbers_are_finite_and_bounded_whatever_the_layer(layer, key, value, allowed):
+    source = {"overrides": "the command line", "project": "[tool.stockx.export] in pyproject.toml",
+              "meta": "the model's meta.peak"}[layer]
+    kwargs = {"meta": {"peak": {key: value}}} if layer == "meta" else {layer: {key: value}}
+    with pytest.raises(ExportError) as caught:
+        resolve_settings(**kwargs)
+    assert str(caught.value) == f"{source}: export setting '{key}' must be {allowed}, got {value!r}"
+
+
+@pytest.mark.parametrize("key, value", [
+    ("page_rows", 100_000), ("page_rows", "7"), ("timeout", 3600), ("timeout", 0.05), ("requests_per_second", 0.01),
+    ("in_flight", 64), ("response_bytes", 1_000), ("retry_seconds", "86400"),
+])
+def test_numbers_at_the_edges_of_their_range_are_taken(key, value):
+    assert getattr(resolve_settings(project={key: value}), key) == type(getattr(ExportSettings(), key))(value)
+
+
+def test_memory_limit_must_be_a_size_not_sql():
+    assert resolve_settings(project={"memory_limit": "2GB"}).memory_limit == "2GB"
+    assert resolve_settings(project={"memory_limit": "50%"}).memory_limit == "50%"
+    with pytest.raises(ExportError) as caught:
+        resolve_settings(project={"memory_limit": "1GB'; SET threads = 1; --"})
+    assert str(caught.value) == (
+        "[tool.stockx.export] in pyproject.toml: memory_limit must be a size such as 256MB or 2GB, "
+        "got '1GB'; SET threads = 1; --'"
+    )

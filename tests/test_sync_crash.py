@@ -1,13 +1,15 @@
 """A real ``stockx export --push`` process killed with SIGKILL, then run again.
 
-Each kill is placed exactly (a test hook makes the push pause at a named point
-and the test kills it there) or at random moments. After every kill the
-accounting must hold:
+Each kill is placed exactly (``paused_push.py`` injects a checkpoint callback
+that makes the push pause at a named point, and the test kills it there) or at
+random moments. After every kill the accounting must hold:
 
 - the state never holds a row Peak did not take (never "marked sent but not sent");
 - the next push sends exactly the rows the state does not hold, each once;
 - so the rows sent twice are exactly those Peak took but the state had not
-  recorded: at most the pages in flight (delivery's queue, ``in_flight`` x 4);
+  recorded: at most the pages in flight (``in_flight`` x ``page_rows``), since
+  every page is recorded as soon as its own answer is in, whatever its place
+  in the page order;
 - and in the end Peak holds exactly the table's rows.
 """
 
@@ -20,8 +22,6 @@ import time
 import pytest
 from peak_server import Delay
 from sync_support import (RecordingPeak, acknowledged_keys, expected_rows, make_project, start_push, state_query)
-
-from stockx_export.export.deliver import QUEUE_PER_WORKER
 
 ROWS = 600
 PAGE = 50
@@ -105,17 +105,13 @@ def run_to_the_end(root, server, *args):
     return out
 
 
-def killed_at(root, server, tmp_path, point, page, in_flight=1):
-    """Start a push that pauses at ``point`` of ``page``, wait for it, let delivery's
-    queue drain into Peak, and kill -9 it. Returns the server's stored count before."""
+def killed_at(root, server, tmp_path, point, page):
+    """Start a push (one page in flight) that pauses at ``point`` of ``page``, wait
+    for it, and kill -9 it. Returns the server's stored count before."""
     pause = tmp_path / f"paused-{point}-{page}"
     start = len(server.stored)
-    process = start_push(root, server, "--in-flight", str(in_flight),
-                         STOCKX_SYNC_PAUSE=f"{point}:{page}", STOCKX_SYNC_PAUSE_FILE=str(pause))
+    process = start_push(root, server, "--in-flight", "1", pause=(f"{point}:{page}", pause))
     wait_for(pause.exists, process)
-    if page:
-        # The workers keep sending what was queued while the recording thread is paused.
-        server.wait_for_arrivals(min(ROWS // PAGE, page + in_flight * QUEUE_PER_WORKER - 1), timeout=2.0)
     kill(process)
     return start
 
@@ -131,8 +127,7 @@ def test_kill_around_the_state_write(project, server, tmp_path, point, recorded_
     unrecorded = ledger.killed_run(start)
     assert ledger.acknowledged == page_keys(project, 1, recorded_pages)
     assert (page_keys(project, 3, 3) <= unrecorded) is page_3_unrecorded
-    window = 1 * QUEUE_PER_WORKER
-    assert len(unrecorded) <= window * PAGE  # at most the pages in flight
+    assert len(unrecorded) <= 1 * PAGE  # at most the page in flight
     again = len(server.stored)
     run_to_the_end(project, server)
     ledger.next_run(again, finished=True)
@@ -166,7 +161,7 @@ def test_kill_while_a_request_is_in_flight(project, server):
     again = len(server.stored)
     run_to_the_end(project, server)
     ledger.next_run(again, finished=True)
-    assert ledger.resent_rows == len(unrecorded) <= QUEUE_PER_WORKER * PAGE
+    assert ledger.resent_rows == len(unrecorded) <= 1 * PAGE
 
 
 def _run_until_arrivals(process, server, target: int) -> bool:
@@ -207,25 +202,26 @@ def test_kills_at_random_moments(tmp_path, server):
         kill(process)
         ledger.next_run(start, finished=False)
         unrecorded = ledger.killed_run(start)
-        assert len(unrecorded) <= in_flight * QUEUE_PER_WORKER * PAGE
+        assert len(unrecorded) <= in_flight * PAGE
         kills.append((len(server.stored) - start, len(unrecorded)))
     assert any(stored for stored, _ in kills), f"no kill landed while pages were being sent: {kills}"
     start = len(server.stored)
     run_to_the_end(root, server, "--in-flight", str(in_flight))
     ledger.next_run(start, finished=True)
-    assert ledger.resent_rows <= 4 * in_flight * QUEUE_PER_WORKER * PAGE
+    assert ledger.resent_rows <= len(kills) * in_flight * PAGE
     statuses = [s for (s,) in state_query(root, "SELECT status FROM runs ORDER BY run_id")]
     # A kill during start-up (before the run is logged) leaves no run behind.
     successes = 2 if finished_early else 1
     assert statuses[-successes:] == ["success"] * successes and set(statuses[:-successes]) <= {"aborted"}
 
 
-def test_sigterm_closes_the_run_as_aborted(project, server, tmp_path):
+def test_sigterm_closes_the_run_as_aborted(project, server):
+    """SIGTERM while page 3 is in flight: the push stops taking pages, page 3's answer
+    is still recorded when it comes, and the run is closed as aborted."""
     ledger = Ledger(project, server)
-    pause = tmp_path / "paused"
-    process = start_push(project, server, "--in-flight", "1",
-                         STOCKX_SYNC_PAUSE="before-record:3", STOCKX_SYNC_PAUSE_FILE=str(pause))
-    wait_for(pause.exists, process)
+    server.script(None, None, Delay(1.0))
+    process = start_push(project, server, "--in-flight", "1")
+    wait_for(lambda: server.arrived >= 3, process)
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=20)
     assert process.returncode == 2  # aborted; 1 would tell a scheduler that Peak rejected rows
@@ -233,9 +229,38 @@ def test_sigterm_closes_the_run_as_aborted(project, server, tmp_path):
         "Error: interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in .stockx/state.duckdb: "
         "the next push sends only the rest\n")
     ledger.killed_run(0)
-    assert ledger.acknowledged == page_keys(project, 1, 2)
+    assert ledger.acknowledged == page_keys(project, 1, 3)
     assert state_query(project, "SELECT status, message, merged FROM runs") == [
         ("aborted", "interrupted (Ctrl-C or SIGTERM)", True)]
     again = len(server.stored)
     run_to_the_end(project, server)
     ledger.next_run(again, finished=True)
+
+
+def test_resent_rows_after_random_kills_stay_within_the_pages_in_flight(tmp_path, server):
+    """Four pages in flight on a Peak that answers out of order (every fifth request
+    is slow, so later pages are answered while an earlier one waits), killed at
+    random moments five times. Each kill re-sends at most ``in_flight`` x
+    ``page_rows`` rows: every page is recorded when its own answer arrives, not
+    when the pages before it are done."""
+    root = make_project(tmp_path / "proj", 8000, page_rows=PAGE)
+    server.delays = lambda number: 0.4 if number % 5 == 0 else 0.01
+    rng = random.Random(20260511)
+    ledger = Ledger(root, server)
+    in_flight = 4
+    resent_per_kill = []
+    for _ in range(5):
+        start = len(server.stored)
+        process = start_push(root, server, "--in-flight", str(in_flight))
+        reached = _run_until_arrivals(process, server, server.arrived + rng.randint(8, 24))
+        if reached:
+            time.sleep(rng.uniform(0.0, 0.3))
+        assert reached and process.poll() is None, "the push finished before its kill: make the table larger"
+        kill(process)
+        ledger.next_run(start, finished=False)
+        resent_per_kill.append(len(ledger.killed_run(start)))
+    start = len(server.stored)
+    run_to_the_end(root, server, "--in-flight", str(in_flight))
+    ledger.next_run(start, finished=True)
+    assert all(resent <= in_flight * PAGE for resent in resent_per_kill), resent_per_kill
+    assert ledger.resent_rows == sum(resent_per_kill) <= len(resent_per_kill) * in_flight * PAGE

@@ -12,12 +12,16 @@ from peak_server import di_error, Reply
 from sync_support import (TOKEN, RecordingPeak, acknowledged_keys, change_table, expected_rows, invoke,
                           make_project, push_env, state_path, state_query)
 
+from stockx_export.export.contract import STOCK_EXTRA
+from stockx_export.export.serialize import row_json_sql
 from stockx_export.sync.lock import PushLock
+from stockx_export.sync.plan import key_text_sql
 from stockx_export.sync.state import Destination
 
 ROWS = 600
 PAGE = 50
 KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")
+ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 @pytest.fixture
@@ -336,3 +340,98 @@ def test_pushes_and_plans_leave_no_lock_files(project, server):
     with RecordingPeak() as elsewhere:  # a second destination
         assert push(project, elsewhere).exit_code == 0
     assert sorted(p.name for p in (project / ".stockx").iterdir() if p.suffix == ".lock") == []
+
+
+def test_a_2xx_that_reports_failure_is_not_recorded_as_acknowledged(project, server):
+    server.script(Reply(200, body='{"success": false, "message": "solution QP_OOTB is locked"}'))
+    result = push(project, server)
+    assert result.exit_code == 0, result.output
+    rows = expected_rows(project)
+    assert server.held_rows() == rows
+    assert acknowledged_keys(project) == {key_of(r) for r in rows}
+    assert state_query(project, "SELECT rows_acknowledged, requests FROM runs") == [(ROWS, ROWS // PAGE + 2)]
+
+
+def spellings(server):
+    """Other spellings of ``server``'s ingest endpoint: scheme and host case, the path's
+    percent-escapes and dot segments, a trailing slash."""
+    host = server.base_url.replace("http://127.0.0.1", "HTTP://127.0.0.1")
+    return [
+        ("--base-url", f"{host}/"),
+        ("--path", "/api/v2/./ingest/object/{prefix}STOCK%5fEXTRA{suffix}/"),
+        ("--path", "/api/v2/x/../ingest/object/%51P_{object}%5F%4F%4FTB"),
+    ]
+
+
+def test_every_spelling_of_a_destination_shares_its_state_and_lock(project, server):
+    assert push(project, server).exit_code == 0
+    for option, value in spellings(server):
+        start = len(server.stored)
+        result = push(project, server, option, value)
+        assert result.exit_code == 0, result.output
+        assert server.stored_keys(start) == []  # nothing new for this endpoint
+        assert f"0 of {ROWS} rows sent" in result.stdout
+    assert state_query(project, "SELECT count(*) FROM destinations") == [(1,)]
+    from stockx_export.export.settings import resolve_settings
+
+    destination = Destination.from_settings(resolve_settings(overrides={"base_url": server.base_url}))
+    with PushLock(project / ".stockx" / f"{destination.id}.lock", destination.describe(), "2026-01-05 06:00:00"):
+        locked = push(project, server, *spellings(server)[0])
+    assert locked.exit_code == 2 and "is running (pid " in locked.stderr
+
+
+def legacy_id(url, solution="QP_OOTB"):
+    """A destination id as stockx made it before URLs were normalised."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps([url, solution]).encode("utf-8")).hexdigest()[:16]
+
+
+def relabel(root, old_id, base_url, url):
+    """Rewrite the state as an older stockx would have written it for this spelling."""
+    import duckdb
+
+    con = duckdb.connect(str(state_path(root)))
+    try:
+        (current,) = con.execute("SELECT destination FROM destinations").fetchone()
+        for table in ("acknowledged", "rejected", "runs"):
+            con.execute(f"UPDATE {table} SET destination = ? WHERE destination = ?", [old_id, current])
+        con.execute("UPDATE destinations SET destination = ?, base_url = ?, url = ?", [old_id, base_url, url])
+    finally:
+        con.close()
+
+
+def test_a_state_keyed_by_an_unnormalised_url_keeps_working(project, server):
+    """A state written by an older stockx under two spellings of one endpoint: the
+    first push from now on moves both to the normalised destination, keeping each
+    key's latest acknowledgement, and sends only what neither acknowledged."""
+    import duckdb
+
+    path = "/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
+    spelled = "/api/v2/ingest/object/{prefix}STOCK%5FEXTRA{suffix}"  # a spelling an older stockx took as is
+    assert push(project, server, "--path", spelled).exit_code == 0
+    relabel(project, legacy_id(server.base_url + spelled.format(prefix="QP_", suffix="_OOTB")), server.base_url,
+            server.base_url + spelled.format(prefix="QP_", suffix="_OOTB"))
+    # The other spelling acknowledged the rows of PROD-0001 after they changed (run 99).
+    change_table(project, "UPDATE stock_extra SET stock_units = stock_units + 1 WHERE product_id = 'PROD-0001'")
+    change_table(project, "UPDATE stock_extra SET stock_units = stock_units + 1 WHERE product_id = 'PROD-0002'")
+    other = legacy_id(server.base_url + path + "/")
+    state = duckdb.connect(str(state_path(project)))
+    state.execute("INSERT INTO destinations SELECT ?, ?, object, solution_name, ?, first_seen_at FROM destinations",
+                  [other, server.base_url + "/", server.base_url + path + "/"])
+    state.execute("INSERT INTO runs (run_id, destination, status, merged) VALUES (99, ?, 'success', true)", [other])
+    state.execute(f"ATTACH '{project / 'target' / 'stockx.duckdb'}' AS p (READ_ONLY)")
+    state.execute(
+        f"INSERT INTO acknowledged SELECT ?, {key_text_sql(STOCK_EXTRA)}, md5({row_json_sql(STOCK_EXTRA, ISO)}), "
+        "now(), 99 FROM p.main.stock_extra WHERE product_id = 'PROD-0001'", [other])
+    state.close()
+    changed = {key_of(r) for r in expected_rows(project) if r["product_id"] == "PROD-0002"}
+
+    start = len(server.stored)
+    result = push(project, server)  # a third spelling: the normalised one
+    assert result.exit_code == 0, result.output
+    assert set(server.stored_keys(start)) == changed and changed
+    assert state_query(project, "SELECT count(*), count(DISTINCT key) FROM acknowledged") == [(ROWS, ROWS)]
+    assert state_query(project, "SELECT count(DISTINCT destination) FROM runs") == [(1,)]
+    assert state_query(project, "SELECT url FROM destinations") == [(server.base_url + path,)]
+    assert acknowledged_keys(project) == {key_of(r) for r in expected_rows(project)}

@@ -34,6 +34,8 @@ from stockx_export.cli import handle_errors, project_options
 @click.option("--max-attempts", type=int, default=None, help="Attempts per page before giving up (default 8).")
 @click.option("--retry-seconds", type=float, default=None, help="Seconds per page before giving up (default 300).")
 @click.option("--timeout", type=float, default=None, help="Seconds to wait for one answer (default 30).")
+@click.option("--allow-insecure-http", is_flag=True, default=None,
+              help="Allow a plain http:// base URL to another machine (the token then crosses the network unencrypted).")
 @click.option("--full", is_flag=True, help="With --push: send every row, not only new, changed and rejected ones.")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print what --push would send (new, changed, unchanged, rejected before, gone); send nothing.")
@@ -43,7 +45,8 @@ from stockx_export.cli import handle_errors, project_options
 @handle_errors
 def export(model, out_dir, push, validate_only, object_, solution_name, prefix, suffix, base_url, path_template,
            operation, timestamp_format, page_rows, page_bytes, requests_per_second, in_flight, max_attempts,
-           retry_seconds, timeout, full, plan_only, force, state_db, project_dir, vars_, database):
+           retry_seconds, timeout, allow_insecure_http, full, plan_only, force, state_db, project_dir, vars_,
+           database):
     """Export MODEL (default stock_extra) as Peak ingest payloads.
 
     Checks the last build and the table first; then writes the payloads to
@@ -67,9 +70,12 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
         "base_url": base_url, "path": path_template, "operation": operation, "timestamp_format": timestamp_format,
         "page_rows": page_rows, "page_bytes": page_bytes, "requests_per_second": requests_per_second,
         "in_flight": in_flight, "max_attempts": max_attempts, "retry_seconds": retry_seconds, "timeout": timeout,
+        "allow_insecure_http": True if allow_insecure_http else None,
     }
     config = load_config(project_dir, vars=vars_, database=database)
     job = run.plan(config, model, overrides, os.environ, dry_run=validate_only)
+    if push or validate_only:
+        run.check_transport(job.settings)  # before the token is read, the state opened or anything sent
     if push or plan_only:
         from stockx_export.commands.sync import push_with_state
 
@@ -94,6 +100,7 @@ def _push(config, con, job, token, total) -> None:
     from stockx_export.export import run
     from stockx_export.export.deliver import DeliveryAborted
     from stockx_export.export.progress import Progress, summary_text
+    from stockx_export.export.redact import Redactor
 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
     shown_path = shown(rejected_path)
@@ -108,7 +115,7 @@ def _push(config, con, job, token, total) -> None:
         raise
     finally:
         progress.close()
-    click.echo(summary_text(summary, job.settings.url, shown_path, job.dry_run))
+    click.echo(Redactor.of(token).scrub(summary_text(summary, job.settings.url, shown_path, job.dry_run)))
     if summary.rejected:
         count = len(summary.rejected)
         raise run.RowsRejected(f"Peak rejected {count:,} row{'s' if count != 1 else ''}; see {shown_path}")

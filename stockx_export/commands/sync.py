@@ -48,13 +48,14 @@ def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state
     from stockx_export.export import run
     from stockx_export.export.deliver import DeliveryAborted
     from stockx_export.export.progress import Progress, summary_text
+    from stockx_export.export.redact import Redactor
     from stockx_export.sync.push import Sync
     from stockx_export.sync.report import plan_text, run_line
 
     settings = _sync_settings(config, state_db)
     token = None if plan_only else run.token_from(os.environ)
     try:
-        with Sync(job, settings, config.database, env=os.environ) as sync, _sigterm_interrupts():
+        with Sync(job, settings, config.database) as sync, _sigterm_interrupts():
             plan = sync.plan(full)
             if plan_only:
                 gone = sync.gone_keys(GONE_SHOWN)
@@ -84,7 +85,7 @@ def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state
             f"interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in {shown(settings.state)}: "
             "the next push sends only the rest"
         ) from None
-    click.echo(summary_text(summary, job.settings.url, shown_path, job.dry_run))
+    click.echo(Redactor.of(token).scrub(summary_text(summary, job.settings.url, shown_path, job.dry_run)))
     click.echo(run_line(run_id, plan, shown(settings.state)))
     if plan.gone:
         click.echo(f"{plan.gone:,} acknowledged keys are no longer in the table (Peak has no delete); "
@@ -92,6 +93,16 @@ def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state
     if summary.rejected:
         count = len(summary.rejected)
         raise run.RowsRejected(f"Peak rejected {count:,} row{'s' if count != 1 else ''}; see {shown_path}")
+
+
+def _echo_scrubbed(text: str) -> None:
+    """Print state contents with the token (when PEAK_AUTH_TOKEN is set) removed in any
+    encoding: a push scrubs answers before storing them; this also covers states
+    written by older versions."""
+    from stockx_export.export.redact import Redactor
+    from stockx_export.export.run import TOKEN_ENV
+
+    click.echo(Redactor.from_env(os.environ, [TOKEN_ENV]).scrub(text))
 
 
 def _open_existing_state(config, state_db):
@@ -131,7 +142,7 @@ def runs(limit, state_db, project_dir, vars_, database):
     if con is None:
         return
     try:
-        click.echo(runs_text(recent_runs(con, limit)))
+        _echo_scrubbed(runs_text(recent_runs(con, limit)))
     finally:
         con.close()
 
@@ -161,6 +172,6 @@ def rejected(run_id, limit, format_, state_db, project_dir, vars_, database):
         con.close()
     if format_ == "jsonl":
         if records:
-            click.echo(rejected_jsonl(records))
+            _echo_scrubbed(rejected_jsonl(records))
     else:
-        click.echo(rejected_text(records))
+        _echo_scrubbed(rejected_text(records))

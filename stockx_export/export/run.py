@@ -19,8 +19,10 @@ from stockx_export.export.deliver import DeliverySummary, PageResult, deliver
 from stockx_export.export.files import write_pages
 from stockx_export.export.pages import Envelope, Page, RowTooLarge, pack_pages
 from stockx_export.export.preflight import check_build, check_table, find_model
+from stockx_export.export.redact import Redactor
 from stockx_export.export.serialize import iter_row_batches
 from stockx_export.export.settings import ExportSettings, resolve_settings
+from stockx_export.export.urls import insecure_http_problem
 
 TOKEN_ENV = "PEAK_AUTH_TOKEN"
 
@@ -103,12 +105,16 @@ def push(
 
     ``pages`` replaces the whole table's pages (the sync state sends only the
     rows that changed); they must be packed with ``job.envelope``."""
+    check_transport(job.settings)
+    redactor = Redactor.of(token)
     rejected_path.parent.mkdir(parents=True, exist_ok=True)
     with rejected_path.open("w", encoding="utf-8") as rejected_file:
 
         def record(result: PageResult) -> None:
             for rejection in result.rejected:
-                rejected_file.write(json.dumps(_rejection_record(job.resource, rejection), ensure_ascii=False) + "\n")
+                # The answer is parsed again here: scrub what the decoding may have revealed.
+                entry = redactor.scrub_value(_rejection_record(job.resource, rejection))
+                rejected_file.write(redactor.scrub(json.dumps(entry, ensure_ascii=False)) + "\n")
             rejected_file.flush()
             if on_page is not None:
                 on_page(result)
@@ -144,6 +150,14 @@ def plan(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[str
         raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")
     settings = resolve_settings(project, node.meta, env, overrides)
     return ExportJob(model, node.relation, resource_for(settings), settings, dry_run)
+
+
+def check_transport(settings: ExportSettings) -> None:
+    """Refuse, before anything is sent, to send the token over plain http to another
+    machine unless ``allow_insecure_http`` is set."""
+    problem = insecure_http_problem(settings.url, settings.allow_insecure_http)
+    if problem is not None:
+        raise ExportError(problem)
 
 
 def token_from(env: Mapping[str, str]) -> str:

@@ -10,21 +10,42 @@ Later layers win, key by key:
 5. command-line options.
 
 Keys are spelled as the fields below; dashes are accepted for underscores
-(``page-rows``). The access token is not a setting: it is read from
-``PEAK_AUTH_TOKEN`` by the delivery code and never stored here, so settings can
-be written to files and printed freely.
+(``page-rows``). Numbers must be finite and within :data:`LIMITS`, whichever
+layer they come from. The access token is not a setting: it is read from
+``PEAK_AUTH_TOKEN`` by the delivery code and never stored here, and
+``base_url`` may not carry credentials, so settings can be written to files
+and printed freely.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping
 
 from stockx_export.errors import ExportError
+from stockx_export.export.urls import check_base_url
 
 META_KEY = "peak"  # the model meta key holding its export settings
 TIMESTAMP_FORMATS = {"iso": "%Y-%m-%dT%H:%M:%SZ", "sql": "%Y-%m-%d %H:%M:%S"}
 OPERATIONS = ("UPSERT", "APPEND")
+# (lowest, highest, lowest excluded) per numeric setting: finite, and bounded so
+# that a typo cannot stall a sync for ever or flood Peak (a timeout of a century,
+# a page of a billion rows).
+LIMITS: dict[str, tuple[float, float, bool]] = {
+    "page_rows": (1, 100_000, False),
+    "page_bytes": (1_000, 100_000_000, False),
+    "requests_per_second": (0.01, 100_000, False),
+    "in_flight": (1, 64, False),
+    "max_attempts": (1, 100, False),
+    "retry_seconds": (0, 86_400, True),
+    "backoff_base": (0, 3_600, True),
+    "backoff_cap": (0, 3_600, True),
+    "timeout": (0, 3_600, True),
+    "response_bytes": (1_000, 100_000_000, False),
+}
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,12 @@ class ExportSettings:
     backoff_base: float = 0.5
     backoff_cap: float = 30.0
     timeout: float = 30.0
+    # Bytes of each answer read at most; the rest is not read (a huge or endless
+    # answer cannot exhaust memory), and the recorded answer says so.
+    response_bytes: int = 1_000_000
+    # Plain http is refused for any host but this machine unless this is set:
+    # it would send the token unencrypted.
+    allow_insecure_http: bool = False
     # DuckDB spills its key-order sort to disk above this, so memory stays
     # flat whatever the table size (bench/export.py measures it).
     memory_limit: str = "256MB"
@@ -71,7 +98,6 @@ class ExportSettings:
 
 
 _FIELDS = {f.name: f for f in fields(ExportSettings)}
-_TYPES = {"int": int, "float": float, "str": str}
 
 
 def resolve_settings(
@@ -114,18 +140,23 @@ def _apply(settings: ExportSettings, layer: Mapping[str, Any], source: str) -> E
 def _coerce(key: str, value: Any, source: str) -> Any:
     kind = _FIELDS[key].type
     if kind == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        if not ok and isinstance(value, str) and value.strip().isdigit():
-            value, ok = int(value), True
-        if not ok or value < 1:
-            raise ExportError(f"{source}: export setting '{key}' must be a whole number above 0, got {value!r}")
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not _within(key, value):
+            raise ExportError(f"{source}: export setting '{key}' must be {_range_text(key)}, got {value!r}")
     elif kind == "float":
-        try:
-            value = float(value) if not isinstance(value, bool) else None
-        except (TypeError, ValueError):
-            value = None
-        if value is None or not value > 0:
-            raise ExportError(f"{source}: export setting '{key}' must be a number above 0")
+        number = None
+        if not isinstance(value, bool):
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                pass
+        if number is None or not _within(key, number):
+            raise ExportError(f"{source}: export setting '{key}' must be {_range_text(key)}, got {value!r}")
+        value = number
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            raise ExportError(f"{source}: export setting '{key}' must be true or false, got {value!r}")
     elif not isinstance(value, str):
         raise ExportError(f"{source}: export setting '{key}' must be a string, got {value!r}")
     if key == "operation":
@@ -134,13 +165,34 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             raise ExportError(f"{source}: operation must be UPSERT or APPEND, got '{value}'")
     if key == "timestamp_format" and value not in TIMESTAMP_FORMATS:
         raise ExportError(f"{source}: timestamp_format must be 'iso' or 'sql', got '{value}'")
-    if key == "base_url" and not value.startswith(("http://", "https://")):
-        raise ExportError(f"{source}: base_url must start with http:// or https://, got '{value}'")
+    if key == "base_url":
+        value = check_base_url(value, source)
     if key == "path":
+        if not value.startswith("/"):
+            # Else the path would run into the host name (``https://host`` + ``x@evil``).
+            raise ExportError(f"{source}: path template '{value}' must start with '/'")
         try:
             value.format(prefix="", object="", suffix="")
         except (KeyError, IndexError, ValueError):
             raise ExportError(
                 f"{source}: path template '{value}' may only use {{prefix}}, {{object}} and {{suffix}}"
             ) from None
+    if key == "memory_limit" and not _MEMORY.fullmatch(value.strip()):
+        raise ExportError(f"{source}: memory_limit must be a size such as 256MB or 2GB, got '{value}'")
     return value
+
+
+def _within(key: str, number: float) -> bool:
+    low, high, low_excluded = LIMITS[key]
+    if not math.isfinite(number) or number > high:
+        return False
+    return number > low if low_excluded else number >= low
+
+
+def _range_text(key: str) -> str:
+    low, high, low_excluded = LIMITS[key]
+    if _FIELDS[key].type == "int":
+        return f"a whole number from {low:,} to {high:,}"
+    if low_excluded:
+        return f"a number above {low:g} and at most {high:,}"
+    return f"a number from {low:g} to {high:,}"

@@ -7,25 +7,26 @@
         sync.check_guard(plan, force=False)        # VolumeGuardStop, logged as an aborted run
         run_id, summary = sync.push(plan, client, token, rejected_path)
 
-Each page's outcome is written to the state right after its answer, in page
-order, from the thread that reads the row stream (``deliver`` calls back that
-way). A crash loses at most the pages handed to delivery whose outcome was not
-yet written (``in_flight`` x 4 at most, ``deliver``'s queue); the next push
-sends them again, which UPSERT makes harmless.
+Each page's outcome is written to the state as soon as its own answer is in,
+whatever its place in the page order, by the delivery worker that sent it and
+before that worker sends another page (``deliver``'s ``on_answer``). A crash
+(even ``kill -9``) therefore loses the outcome of at most the pages in flight,
+``in_flight`` of them; the next push sends them again, which UPSERT makes
+harmless.
 """
 
 from __future__ import annotations
 
-import os
-import time
+import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator
 
 from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import ExportError, StockxError, SyncStateError
 from stockx_export.export.deliver import DeliveryAborted, DeliverySummary, PageResult
 from stockx_export.export.pages import Page, RowTooLarge, pack_pages
-from stockx_export.export.run import ExportJob
+from stockx_export.export.redact import Redactor
+from stockx_export.export.run import ExportJob, check_transport
 from stockx_export.export.run import preflight as export_preflight
 from stockx_export.export.run import push as export_push
 from stockx_export.sync.guard import VolumeGuardStop, volume_problem
@@ -35,34 +36,10 @@ from stockx_export.sync.settings import SyncSettings
 from stockx_export.sync.state import (ABORTED, FAILED, SUCCESS, WITH_ERRORS, Destination, Refusal, StateStore,
                                       open_state, utc_now)
 
-PAUSE_ENV = "STOCKX_SYNC_PAUSE"
-PAUSE_FILE_ENV = "STOCKX_SYNC_PAUSE_FILE"
-PAUSE_POINTS = ("planned", "before-record", "mid-record", "after-record")
-
-
-class Pause:
-    """Test hook for crash tests: with ``STOCKX_SYNC_PAUSE=<point>:<page>`` the push
-    writes ``<point> <page>`` to the file named by ``STOCKX_SYNC_PAUSE_FILE`` when
-    it reaches that point and then sleeps, so a test can ``kill -9`` it at an exact
-    place. Points: ``planned`` (page 0: the run is logged, nothing sent),
-    ``before-record`` (the page's answer is in, its state transaction not begun),
-    ``mid-record`` (inside the transaction, before COMMIT), ``after-record``."""
-
-    def __init__(self, env: Mapping[str, str], sleep: Callable[[float], Any] = time.sleep) -> None:
-        spec = env.get(PAUSE_ENV, "")
-        point, _, page = spec.partition(":")
-        self.point = point if point in PAUSE_POINTS and page.isdigit() else None
-        self.page = int(page) if self.point else -1
-        self.file = env.get(PAUSE_FILE_ENV)
-        self.sleep = sleep
-
-    def at(self, point: str, page: int) -> None:
-        if point != self.point or page != self.page:
-            return
-        if self.file:
-            Path(self.file).write_text(f"{point} {page}\n", encoding="utf-8")
-        self.sleep(60)
-        os._exit(70)  # never killed: fail loudly rather than carry on as if nothing happened
+# Where ``Sync.push`` calls its ``checkpoint`` callback, with the page number:
+# the run is logged and nothing sent yet (page 0); a page's answer is in and its
+# state transaction not begun; inside that transaction, before COMMIT; after it.
+CHECKPOINTS = ("planned", "before-record", "mid-record", "after-record")
 
 
 class Sync:
@@ -73,7 +50,7 @@ class Sync:
     full disk."""
 
     def __init__(self, job: ExportJob, settings: SyncSettings, database: str,
-                 env: Mapping[str, str] | None = None, clock: Callable[[], Any] = utc_now,
+                 clock: Callable[[], Any] = utc_now,
                  state_writer: Callable[[Any], Any] | None = None) -> None:
         self.job = job
         self.settings = settings
@@ -81,7 +58,6 @@ class Sync:
         self.destination = Destination.from_settings(job.settings)
         self.clock = clock
         self.state_writer = state_writer
-        self.pause = Pause(env or {})
         started = clock().isoformat(sep=" ", timespec="seconds")
         lock_path = settings.locks / f"{self.destination.id}.lock"
         self.lock = PushLock(lock_path, self.destination.describe(), started)
@@ -146,42 +122,51 @@ class Sync:
 
     # -- sending -----------------------------------------------------------------------
     def push(self, plan: SyncPlan, client: Any, token: str, rejected_path: Path,
-             on_page: Callable[[PageResult], None] | None = None, **deliver_options: Any
+             on_page: Callable[[PageResult], None] | None = None,
+             checkpoint: Callable[[str, int], None] | None = None, **deliver_options: Any
              ) -> tuple[int, DeliverySummary]:
         """Send the plan's rows; returns (run id, delivery summary). The run is closed
-        as success, completed with errors (rows refused), failed or aborted."""
+        as success, completed with errors (rows refused), failed or aborted.
+
+        ``on_page`` sees each page's result in page order, after it is recorded.
+        ``checkpoint(point, page)`` is called at each of :data:`CHECKPOINTS` (an
+        observer: the crash tests stop the process there)."""
         store, job = self.store, self.job
         assert store is not None
+        check_transport(job.settings)  # before a run is logged: nothing was attempted
+        redactor = Redactor.of(token)
+        reached = checkpoint or (lambda point, page: None)
         run_id = store.start_run(job.model, job.relation, plan.counts())
-        self.pause.at("planned", 0)
-        sent: dict[str, tuple[str, str]] = {}  # row JSON -> (key, fingerprint), for pages in flight
+        reached("planned", 0)
+        sent: dict[str, tuple[str, str]] = {}  # row JSON -> (key, fingerprint), for pages not yet recorded
+        sent_lock = threading.Lock()  # filled by this thread, emptied by the delivery workers
 
         def batches() -> Iterator[list[str]]:
             for batch in iter_send_rows(self.con, job.relation, job.resource, job.settings.strftime, plan.full):
                 rows = []
-                for key, fingerprint, row in batch:
-                    sent[row] = (key, fingerprint)
-                    rows.append(row)
+                with sent_lock:
+                    for key, fingerprint, row in batch:
+                        sent[row] = (key, fingerprint)
+                        rows.append(row)
                 yield rows
 
         def record(result: PageResult) -> None:
+            # Called by the worker that sent the page, as soon as its outcome is known.
             number = result.page.number
-            self.pause.at("before-record", number)
-            keys, fingerprints = [], []
-            for row in result.acknowledged:
-                key, fingerprint = sent.pop(row)
-                keys.append(key)
-                fingerprints.append(fingerprint)
-            refusals = []
-            for rejection in result.rejected:
-                key, fingerprint = sent.pop(rejection.row)
-                refusals.append(Refusal(key, fingerprint, rejection.row, rejection.status, rejection.response,
-                                        rejection.page))
+            reached("before-record", number)
+            keys, fingerprints, refusals = [], [], []
+            with sent_lock:
+                for row in result.acknowledged:
+                    key, fingerprint = sent.pop(row)
+                    keys.append(key)
+                    fingerprints.append(fingerprint)
+                for rejection in result.rejected:
+                    key, fingerprint = sent.pop(rejection.row)
+                    refusals.append(Refusal(key, fingerprint, rejection.row, rejection.status,
+                                            redactor.scrub(rejection.response), rejection.page))
             store.record_page(run_id, keys, fingerprints, refusals, len(result.page.rows), result.requests,
-                              result.retries, before_commit=lambda: self.pause.at("mid-record", number))
-            self.pause.at("after-record", number)
-            if on_page is not None:
-                on_page(result)
+                              result.retries, before_commit=lambda: reached("mid-record", number))
+            reached("after-record", number)
 
         # Rows this destination took before prove the payload (URL and solution make the
         # destination): then no number of refused rows is blamed on it and stops the push.
@@ -196,19 +181,19 @@ class Sync:
                 pass
 
         try:
-            summary = export_push(self.con, job, client, token, rejected_path, on_page=record,
+            summary = export_push(self.con, job, client, token, rejected_path, on_page=on_page, on_answer=record,
                                   pages=_pages(batches(), job), **deliver_options)
         except KeyboardInterrupt:
             close(ABORTED, "interrupted (Ctrl-C or SIGTERM)")
             raise
         except DeliveryAborted as exc:
-            close(FAILED, str(exc))
+            close(FAILED, redactor.scrub(str(exc)))
             raise
         except StockxError as exc:
-            close(FAILED, str(exc))
+            close(FAILED, redactor.scrub(str(exc)))
             raise
         except Exception as exc:
-            close(FAILED, f"{type(exc).__name__}: {exc}")
+            close(FAILED, redactor.scrub(f"{type(exc).__name__}: {exc}"))
             if isinstance(exc, database_error_types()):
                 # Disk full while sorting, say: an abort (exit 2), not a traceback and exit 1.
                 raise ExportError(

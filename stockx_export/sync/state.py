@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from stockx_export.db import first_line, literal, quote
 from stockx_export.errors import ExportError, SyncStateError
+from stockx_export.export.urls import normalize_url
 
 STATE = "stockx_state"  # catalog name of the attached state database
 PROJECT = "stockx_project"  # catalog name of the attached (read-only) project database
@@ -86,7 +87,11 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Destination:
-    """Where rows go: one Peak object of one solution at one ingestion URL."""
+    """Where rows go: one Peak object of one solution at one ingestion URL.
+
+    URLs are normalised (:func:`~stockx_export.export.urls.normalize_url`), so
+    every spelling of one endpoint is one destination: one state, guard and lock.
+    """
 
     base_url: str
     object: str
@@ -95,7 +100,8 @@ class Destination:
 
     @classmethod
     def from_settings(cls, settings: Any) -> "Destination":
-        return cls(settings.base_url.rstrip("/"), settings.object, settings.solution_name, settings.url)
+        return cls(normalize_url(settings.base_url), settings.object, settings.solution_name,
+                   normalize_url(settings.url))
 
     @property
     def id(self) -> str:
@@ -375,7 +381,8 @@ class StateStore:
             )
 
     def recover(self) -> list[int]:
-        """See :func:`recover`."""
+        """See :func:`adopt_spellings` and :func:`recover`."""
+        adopt_spellings(self.writer)
         return recover(self.writer)
 
     # -- questions the guard asks ------------------------------------------------------
@@ -575,3 +582,57 @@ def current_rejections(con: Any, run_id: int | None = None, limit: int | None = 
         params,
     ).fetchall()
     return [RejectedRecord(*row) for row in rows]
+
+
+def adopt_spellings(w: Any) -> list[str]:
+    """Move state recorded under a destination id made from an unnormalised URL
+    (``HTTPS://Host:443/a/``, as stockx wrote before URLs were normalised) to the
+    id of the normalised URL, in one transaction; two spellings of one endpoint
+    become one destination, each key keeping its latest entries as a merge would.
+    Returns the ids moved away from."""
+    moves: dict[str, tuple[Destination, Any]] = {}
+    for old, base_url, object_, solution_name, url, first_seen in w.execute(
+            f"SELECT destination, base_url, object, solution_name, url, first_seen_at FROM {T}.destinations "
+            "ORDER BY destination").fetchall():
+        new = Destination(normalize_url(base_url), object_, solution_name, normalize_url(url))
+        if new.id != old:
+            moves[old] = (new, first_seen)
+    if not moves:
+        return []
+    w.execute("BEGIN TRANSACTION")
+    try:
+        for old, (new, first_seen) in moves.items():
+            for table in ("acknowledged", "rejected", "runs"):
+                w.execute(f"UPDATE {T}.{table} SET destination = ? WHERE destination = ?", [new.id, old])
+            w.execute(f"DELETE FROM {T}.destinations WHERE destination = ?", [old])
+            w.execute(
+                f"INSERT INTO {T}.destinations SELECT ?, ?, ?, ?, ?, ? "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {T}.destinations WHERE destination = ?)",
+                [new.id, new.base_url, new.object, new.solution_name, new.url, first_seen, new.id],
+            )
+            w.execute(f"UPDATE {T}.destinations SET first_seen_at = least(first_seen_at, ?) WHERE destination = ?",
+                      [first_seen, new.id])
+        for destination in sorted({new.id for new, _ in moves.values()}):
+            # As merging every run in order would: the latest acknowledgement of a key
+            # stays; a refusal stays unless a later run acknowledged or refused the key.
+            w.execute(
+                f"""DELETE FROM {T}.acknowledged WHERE rowid IN (
+                    SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY key ORDER BY run_id DESC) AS n
+                                       FROM {T}.acknowledged WHERE destination = $d) WHERE n > 1)""",
+                {"d": destination},
+            )
+            w.execute(
+                f"""DELETE FROM {T}.rejected WHERE rowid IN (
+                    SELECT r.rowid FROM {T}.rejected r
+                    WHERE r.destination = $d AND (
+                        EXISTS (SELECT 1 FROM {T}.acknowledged a
+                                WHERE a.destination = $d AND a.key = r.key AND a.run_id > r.run_id)
+                        OR EXISTS (SELECT 1 FROM {T}.rejected q
+                                   WHERE q.destination = $d AND q.key = r.key AND q.run_id > r.run_id)))""",
+                {"d": destination},
+            )
+        w.execute("COMMIT")
+    except BaseException:
+        w.execute("ROLLBACK")
+        raise
+    return sorted(moves)

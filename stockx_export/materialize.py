@@ -84,6 +84,11 @@ def _build_table_steps(con, relation: Relation, sql: str, existing: str | None, 
     return Outcome("created table", rows)
 
 
+def _utc_now() -> datetime.datetime:
+    """Now as a naive UTC timestamp (when a window was built)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
 def should_full_refresh(config: dict[str, Any], flag: bool) -> bool:
     """Whether a model is rebuilt from scratch: its ``full_refresh`` config, when set, wins over ``--full-refresh``.
 
@@ -106,7 +111,7 @@ def build_incremental(
     on_schema_change: str | None = None,
     strategy: str | None = None,
     window: Window | None = None,
-    clock: Callable[[], datetime.datetime] = datetime.datetime.now,
+    clock: Callable[[], datetime.datetime] | None = None,
 ) -> Outcome:
     """Build an incremental model: the whole table on a first build or a full refresh, else merge
     the model's rows by ``unique_key``, append them, or (``replace_window``) replace ``window``."""
@@ -120,7 +125,8 @@ def build_incremental(
     if strategy == WINDOW_STRATEGY:
         if window is None:
             raise ProjectError(f"incremental_strategy='{WINDOW_STRATEGY}' needs the build's window")
-        return _build_window(con, relation, sql, existing, full_refresh, window, check, on_schema_change, clock)
+        return _build_window(con, relation, sql, existing, full_refresh, window, check, on_schema_change,
+                             clock or _utc_now)
     if existing != "table" or full_refresh:
         outcome = build_table(con, relation, sql, existing, check)
         return Outcome("created incremental", outcome.rows, "full refresh" if existing else "first build")

@@ -98,6 +98,9 @@ def test_the_model_filter_and_the_replaced_window_are_one_date(shop):
     assert "where day >= date '2025-01-03'" in compiled.read_text()
     assert query(db, "select relation_name, window_column, window_start::varchar, anchor::varchar "
                      "from main.stockx_incremental_windows") == [("daily", "day", "2025-01-03", "2025-01-04")]
+    compiled.unlink()
+    assert stockx("compile", "-s", "daily").exit_code == 0  # compile reads the window from the database too
+    assert "where day >= date '2025-01-03'" in compiled.read_text()
     # lookback_days: the var, or the model's own config
     (root / "models/daily.sql").write_text(DAILY.replace("window_column='day'", "window_column='day', lookback_days=0"))
     assert stockx("build").exit_code == 0
@@ -195,6 +198,22 @@ def test_a_window_column_the_model_lacks_or_that_holds_no_dates_is_a_model_error
         "models/daily.sql: window_column 'when' is not a column of the model's output (its columns: day, shop, qty); "
         "fix the model's config")
     assert not query(db, "select * from duckdb_tables() where table_name = 'daily'")  # nothing half-built
+
+
+def test_a_failed_build_leaves_the_table_and_its_window_as_they_were(shop):
+    root, stockx, db = shop
+    assert stockx("build").exit_code == 0
+    assert stockx("build").exit_code == 0
+    before = table(db), query(db, "select * from main.stockx_incremental_windows")
+    (root / "seeds/events.csv").write_text(events(*FIRST, ("2025-01-05", "a", 1)))
+    (root / "models/daily.sql").write_text(
+        DAILY.replace("window_column='day'", "window_column='day', on_schema_change='fail'")
+             .replace("sum(qty) as qty", "sum(qty)::varchar as qty"))
+    result = stockx("build", "--log-format", "json")
+    assert result.exit_code == 1
+    assert _failure(result, "daily").startswith(
+        "models/daily.sql: on_schema_change='fail': the model's columns differ from main.daily (qty changed from ")
+    assert (table(db), query(db, "select * from main.stockx_incremental_windows")) == before
 
 
 def test_in_window_outside_a_replace_window_model_is_an_error(shop):

@@ -67,14 +67,16 @@ def test_the_readme_example_runs_a_day_then_a_day_with_a_sku_gone(sample, peak_e
 def test_the_readme_example_raises_when_the_build_fails(sample, peak_env):
     stock_to_peak = readme_example()["stock_to_peak"]
     products = sample / "seeds" / "raw_products.csv"
-    products.write_text(products.read_text() + "TEE-001,P-9999,Organic Tee (moved),Apparel\n")  # a SKU, two products
+    lines = len(products.read_text().splitlines())
+    products.write_text(products.read_text() + "TEE-001,P-1001,Organic Tee,Apparel,extra\n")  # a malformed row
     with pytest.raises(BuildFailed) as caught:
         stock_to_peak(str(sample))
     assert caught.value.exit_code == 1
     skipped = sum(1 for r in caught.value.results if r.status == "skipped")
     assert skipped > 0 and str(caught.value) == (
-        f"build failed: 1 failed, {skipped} skipped (unique_stg_warehouse__products_sku_key: Got 1 result, configured "
-        "to fail if != 0); nothing can be exported until a build succeeds")
+        f"build failed: 1 failed, {skipped} skipped (raw_products: seeds/raw_products.csv:{lines + 1}: row has 5 "
+        "values but the header has 4 columns; quote values that contain ',', or set the seed's delimiter); nothing "
+        "can be exported until a build succeeds")
     assert peak_env.log == []
     with pytest.raises(ExportError) as refused:  # the push refuses, as `stockx export` does
         api.push(str(sample))

@@ -7,6 +7,7 @@
     ├── SelectionError           a --select / --exclude expression is malformed
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
+    ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; the API's)
     └── ExportError              export could not start or was aborted (see stockx_export.export)
         └── SyncStateError       the sync state database cannot be used: damaged, another schema, or no space to write
 
@@ -47,6 +48,16 @@ class ExecutionError(StockxError):
 
 class ContractError(ExecutionError):
     """A model's output differs from its enforced contract (names, order, types, constraints)."""
+
+
+class BuildFailed(StockxError):
+    """A build ran to its end, and a node or an error-severity test failed (``results`` has them all)."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, results: tuple = ()) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 class ExportError(StockxError):

@@ -7,6 +7,7 @@ contract) rolls back and leaves the previous relation exactly as it was.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 from stockx_export.db import Relation, literal, quote
 from stockx_export.errors import ExecutionError, ProjectError
+from stockx_export.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.window import Window, check_column, record
 
 # Called with the connection and the relation to inspect before it replaces the old one.
 Check = Callable[[Any, str], None]
@@ -65,19 +68,25 @@ def build_view(con, relation: Relation, sql: str, existing: str | None, check: C
 
 
 def build_table(con, relation: Relation, sql: str, existing: str | None, check: Check | None = None) -> Outcome:
+    return _transaction(con, lambda: _build_table_steps(con, relation, sql, existing, check))
+
+
+def _build_table_steps(con, relation: Relation, sql: str, existing: str | None, check: Check | None) -> Outcome:
+    """Build under a temporary name, check, swap in; the caller holds the transaction."""
     tmp = Relation(relation.schema, relation.identifier + TMP_SUFFIX)
+    _ensure_schema(con, relation.schema)
+    con.execute(f"drop table if exists {tmp}")
+    rows = con.execute(f"create table {tmp} as ({sql}\n)").fetchone()[0]
+    if check:
+        check(con, str(tmp))
+    _drop(con, relation, existing)
+    con.execute(f"alter table {tmp} rename to {quote(relation.identifier)}")
+    return Outcome("created table", rows)
 
-    def steps() -> Outcome:
-        _ensure_schema(con, relation.schema)
-        con.execute(f"drop table if exists {tmp}")
-        rows = con.execute(f"create table {tmp} as ({sql}\n)").fetchone()[0]
-        if check:
-            check(con, str(tmp))
-        _drop(con, relation, existing)
-        con.execute(f"alter table {tmp} rename to {quote(relation.identifier)}")
-        return Outcome("created table", rows)
 
-    return _transaction(con, steps)
+def _utc_now() -> datetime.datetime:
+    """Now as a naive UTC timestamp (when a window was built)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
 def should_full_refresh(config: dict[str, Any], flag: bool) -> bool:
@@ -101,13 +110,23 @@ def build_incremental(
     check: Check | None = None,
     on_schema_change: str | None = None,
     strategy: str | None = None,
+    window: Window | None = None,
+    clock: Callable[[], datetime.datetime] | None = None,
 ) -> Outcome:
+    """Build an incremental model: the whole table on a first build or a full refresh, else merge
+    the model's rows by ``unique_key``, append them, or (``replace_window``) replace ``window``."""
     if strategy not in INCREMENTAL_STRATEGIES:
         raise ProjectError(
             f"incremental_strategy='{strategy}' is not supported by stockx; use "
             + ", ".join(s for s in INCREMENTAL_STRATEGIES if s)
-            + " (merge and delete+insert replace the rows of each unique_key, append adds every row)"
+            + " (merge and delete+insert replace the rows of each unique_key, append adds every row, "
+            + f"{WINDOW_STRATEGY} replaces every row dated in the window)"
         )
+    if strategy == WINDOW_STRATEGY:
+        if window is None:
+            raise ProjectError(f"incremental_strategy='{WINDOW_STRATEGY}' needs the build's window")
+        return _build_window(con, relation, sql, existing, full_refresh, window, check, on_schema_change,
+                             clock or _utc_now)
     if existing != "table" or full_refresh:
         outcome = build_table(con, relation, sql, existing, check)
         return Outcome("created incremental", outcome.rows, "full refresh" if existing else "first build")
@@ -143,10 +162,62 @@ def build_incremental(
     return _transaction(con, steps)
 
 
-# dbt-duckdb's strategies whose result stockx gives (None: delete+insert with a unique_key, else append).
-INCREMENTAL_STRATEGIES = (None, "append", "delete+insert", "merge")
+# dbt-duckdb's strategies whose result stockx gives (None: delete+insert with a unique_key, else append),
+# and stockx's own replace_window (see stockx_export.window).
+INCREMENTAL_STRATEGIES = (None, "append", "delete+insert", "merge", WINDOW_STRATEGY)
 SCHEMA_CHANGE_MODES = ("ignore", "fail", "append_new_columns", "sync_all_columns")
 
+
+def _build_window(con, relation: Relation, sql: str, existing: str | None, full_refresh: bool, window: Window,
+                  check: Check | None, on_schema_change: str | None, clock) -> Outcome:
+    """``replace_window``: delete the table's rows in the window, insert the model's rows in the window.
+
+    One transaction with the record of the window (for ``window_start()``):
+    a failure leaves the table and the record as they were.
+    """
+    shown = str(relation)
+
+    def with_column(con, built: str) -> None:
+        if check:
+            check(con, built)
+        check_column(con, built, window.column, "the model's output")
+
+    if existing != "table" or full_refresh or window.start is None:
+        every = Window(window.column, None, window.anchor, window.lookback_days)
+
+        def rebuild() -> Outcome:
+            outcome = _build_table_steps(con, relation, sql, existing, with_column)
+            record(con, relation, every, clock)
+            return outcome
+
+        outcome = _transaction(con, rebuild)
+        if existing != "table":
+            detail = "first build"
+        else:  # a full refresh, an empty table, or a lookback reaching back past every date
+            detail = "full refresh" if full_refresh else every.describe()
+        return Outcome("created incremental", outcome.rows, detail)
+    mode = on_schema_change or "ignore"
+    if mode not in SCHEMA_CHANGE_MODES:
+        raise ProjectError(f"on_schema_change='{mode}' is not one of {', '.join(SCHEMA_CHANGE_MODES)}")
+    temp_name = relation.identifier + "__stockx_new"
+    new = f"temp.main.{quote(temp_name)}"
+
+    def steps() -> Outcome:
+        con.execute(f"drop table if exists {new}")
+        con.execute(f"create temp table {quote(temp_name)} as ({sql}\n)")
+        with_column(con, new)
+        inserted_columns = _align_columns(con, relation, new, mode)
+        check_column(con, shown, window.column, shown)
+        columns = ", ".join(quote(c) for c in inserted_columns)
+        inside = window.predicate(quote(window.column))
+        removed = con.execute(f"delete from {relation} where {inside}").fetchone()[0]
+        inserted = con.execute(
+            f"insert into {relation} ({columns}) select {columns} from {new} where {inside}").fetchone()[0]
+        con.execute(f"drop table {new}")
+        record(con, relation, window, clock)
+        return Outcome("replaced window", inserted, f"{window.describe()}: {removed} rows removed, {inserted} inserted")
+
+    return _transaction(con, steps)
 
 def _align_columns(con, relation: Relation, new: str, mode: str) -> list[str]:
     """Apply dbt's ``on_schema_change`` to ``relation``; the columns to insert from ``new``.

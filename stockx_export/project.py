@@ -8,6 +8,7 @@ renderer's resolver), once a DuckDB connection is attached.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from stockx_export.jinja.context import QueryResult
 from stockx_export.jinja.render import Frame, Renderer, merge_config
 from stockx_export.nodes import Node, SourceTable
 from stockx_export.properties import Patch, read_properties
+from stockx_export.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.window import Window, plan_window, recorded_start, window_config
 
 BUILTIN_MACROS = Path(__file__).parent / "macros"
 CTE_PREFIX = "__stockx_cte__"
@@ -69,6 +72,8 @@ class Project:
         self._compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._source_exprs: dict[tuple[str, str], str] = {}
         self.warnings: list[str] = []
+        # The build's clock for incremental windows: one date for the whole run.
+        self.today = date.today()
         self.renderer = Renderer(
             vars=config.vars,
             target={
@@ -216,6 +221,8 @@ class Project:
         self.renderer.render(raw, frame)
         if frame.config.get("enabled") is False:
             return
+        if frame.config.get("materialized") == "incremental" and frame.config.get("incremental_strategy") == WINDOW_STRATEGY:
+            window_config(display, name, frame.config, self.renderer.context["var"])  # a bad setting stops here
         depends = [self._ref_id(r) for r in frame.refs]
         depends += [self.sources[s].unique_id for s in frame.sources]
         node = Node(
@@ -318,6 +325,25 @@ class Project:
     def relation_exists(self, relation: Relation) -> str | None:
         return self.existing.get((relation.schema, relation.identifier))
 
+    def incremental_window(self, frame: Frame) -> Window:
+        """The window a replace_window build of ``frame``'s model would replace now (see stockx_export.window)."""
+        settings = window_config(frame.path, frame.name, frame.config, self.renderer.context["var"])
+        this = self.this(frame)
+        if self.con is None or self.relation_exists(this) != "table":
+            return Window(settings.column, None, None, settings.lookback_days)
+        return plan_window(self.con, this, settings, self.today, rebuild=False)
+
+    def window_start(self, model: Any) -> date | None:
+        """The first day the last build of ``model`` (a name or a relation) replaced; None for every day."""
+        if isinstance(model, str):
+            node = self.by_name.get(model)
+            if node is None or node.relation is None:
+                raise CompilationError(f"window_start('{model}'): no model of that name is built into a table")
+            model = node.relation
+        if not isinstance(model, Relation):
+            raise CompilationError(f"window_start() takes a model name or ref('model'), got {model!r}")
+        return recorded_start(self.con, model) if self.con is not None else None
+
     def run_query(self, sql: str) -> QueryResult:
         if self.con is None:
             raise CompilationError("run_query needs a database: it is not available in this command")
@@ -334,13 +360,15 @@ class Project:
         self.con = con
         self.existing = existing_relations(con)
 
-    def compile(self, node: Node, relations: dict[Any, Any] | None = None) -> str:
+    def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None) -> str:
         """The SQL that builds ``node``, with ephemeral models inlined as CTEs.
 
         ``relations`` redirects inputs (a ref name, a (source, table) pair or
         ``"this"``) to other relations: unit tests point them at fixture tables.
+        ``window`` is the window a replace_window build replaces (``in_window()``
+        renders it); without it, ``in_window()`` works it out from the database.
         """
-        body, ctes = self._render_compile(node, relations)
+        body, ctes = self._render_compile(node, relations, window)
         body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
         return inject_ctes(body, [(CTE_PREFIX + n, self._ephemeral_sql(self.by_name[n], relations)) for n in ctes])
 
@@ -356,10 +384,13 @@ class Project:
             self._compiled[node.name] = self._render_compile(node)
         return self._compiled[node.name]
 
-    def _render_compile(self, node: Node, relations: dict[Any, Any] | None = None) -> tuple[str, tuple[str, ...]]:
+    def _render_compile(self, node: Node, relations: dict[Any, Any] | None = None,
+                        window: Window | None = None) -> tuple[str, tuple[str, ...]]:
         extra: dict[str, Any] = {"node": node}
         if relations:
             extra["relations"] = relations
+        if window is not None:
+            extra["window"] = window
         frame = Frame(
             node.name,
             node.path,

@@ -16,6 +16,8 @@ from stockx_export import materialize
 from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import StockxError
 from stockx_export.nodes import Node
+from stockx_export.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.window import plan_window, window_config
 
 FAILED = ("error", "fail")
 
@@ -205,12 +207,21 @@ def run_seed(runner: Runner, node: Node, select=None) -> NodeResult:
 
 def run_model(runner: Runner, node: Node) -> NodeResult:
     project = runner.project
-    sql = project.compile(node)
-    compiled = runner.write_compiled(node, sql)
-    shown = runner.display(compiled)
     relation = node.relation
     existing = project.relation_exists(relation)
     kind = node.materialized
+    full_refresh = materialize.should_full_refresh(node.config, project.full_refresh)
+    window = None
+    if kind == "incremental" and node.config.get("incremental_strategy") == WINDOW_STRATEGY:
+        # One window per build: the model's in_window() filter and the strategy's delete are written from it.
+        settings = window_config(node.path, node.name, node.config, project.renderer.context["var"])
+        try:
+            window = plan_window(runner.con, relation, settings, project.today, existing != "table" or full_refresh)
+        except StockxError as exc:
+            return NodeResult(node, "error", f"{node.path}: {exc}")
+    sql = project.compile(node, window=window)
+    compiled = runner.write_compiled(node, sql)
+    shown = runner.display(compiled)
     check = runner.check_for(node)
     try:
         if kind == "view":
@@ -224,10 +235,11 @@ def run_model(runner: Runner, node: Node) -> NodeResult:
                 sql,
                 existing,
                 node.config.get("unique_key"),
-                full_refresh=materialize.should_full_refresh(node.config, project.full_refresh),
+                full_refresh=full_refresh,
                 check=check,
                 on_schema_change=node.config.get("on_schema_change"),
                 strategy=node.config.get("incremental_strategy"),
+                window=window,
             )
         else:
             return NodeResult(

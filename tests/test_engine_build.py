@@ -320,8 +320,9 @@ def test_incremental_strategies(make_project):
     result = stockx("build", "--log-format", "json")
     assert result.exit_code == 1
     assert _failure(result) == (
-        "models/inc.sql: incremental_strategy='microbatch' is not supported by stockx; use append, delete+insert, merge "
-        "(merge and delete+insert replace the rows of each unique_key, append adds every row)"
+        "models/inc.sql: incremental_strategy='microbatch' is not supported by stockx; use append, delete+insert, merge, "
+        "replace_window (merge and delete+insert replace the rows of each unique_key, append adds every row, "
+        "replace_window replaces every row dated in the window)"
     )
     assert query(db, "select * from main.inc order by all") == [(1, 5), (2, 26)]
 

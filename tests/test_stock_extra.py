@@ -385,6 +385,74 @@ def test_incremental_runs_with_late_snapshots_equal_a_full_refresh(project, raw_
     )
 
 
+def _daily_folder(tmp_path: Path, raw_files: dict[str, str], days: dict[str, list[str]]):
+    """A folder of one inventory file per day, and the vars pointing the sources at it."""
+    header = INVENTORY.splitlines()[0]
+    folder = tmp_path / "daily"
+    folder.mkdir()
+
+    def deliver(name: str, lines: list[str]) -> None:
+        (folder / f"{name}.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+
+    for day, lines in days.items():
+        deliver(day, lines)
+    return deliver, {**raw_files, "inventory_path": str(folder / "*.csv")}
+
+
+def _failed(statuses: dict[str, str]) -> dict[str, str]:
+    return {name: status for name, status in statuses.items() if status not in ("pass", "warn")}
+
+
+IN_WINDOW = "select * from stock_extra where stock_date_at >= date '2026-11-21' order by all"
+
+
+def test_a_sku_leaving_the_product_feed_needs_no_full_refresh(project, raw_files, tmp_path):
+    # The issue's day 4: a SKU leaves the product feed. Its lines become unknown_sku; its
+    # keys in the window (2026-11-21 on: the newest day 24 minus lookback_days 3) go,
+    # its older key stays as it was, and every test still passes.
+    days = {**DAY_LINES, "2026-11-23": [*DAY_LINES["2026-11-23"], "D4,2026-11-23T08:00:00Z,WH-B,MUG-2,,red,,C1,3"]}
+    _, vars_ = _daily_folder(tmp_path, raw_files, days)
+    incremental = tmp_path / "incremental.duckdb"
+    assert _failed(build(project, incremental, vars_)) == {}
+    assert query(incremental, "select stock_date_at::varchar from stock_extra where product_id = 'P-2' order by 1") == [
+        ("2026-11-20",), ("2026-11-23",)]
+    products = Path(vars_["products_path"])
+    products.write_text("".join(line for line in PRODUCTS.splitlines(keepends=True) if "mug-2" not in line))
+
+    statuses = build(project, incremental, vars_)
+    assert _failed(statuses) == {}
+    assert statuses["assert_stock_extra_covers_accepted_lines"] == "pass"
+    assert statuses["relationships_stock_extra_product_id__product_id__ref_products_"] == "pass"
+    assert query(incremental, "select stock_date_at::varchar from stock_extra where product_id = 'P-2'") == [
+        ("2026-11-20",)]
+    full = tmp_path / "full.duckdb"
+    build(project, full, vars_)
+    assert query(incremental, IN_WINDOW) == query(full, IN_WINDOW)
+    assert query(incremental, "select count(*) from stock_extra_rejects where reject_reason = 'unknown_sku'") == [(2,)]
+    exported = run_stockx(project, incremental, "export", "--out", str(tmp_path / "out"))
+    assert exported.exit_code == 0, exported.output
+
+
+def test_a_late_file_beyond_the_window_warns_until_a_wider_lookback_takes_it_in(project, raw_files, tmp_path):
+    deliver, vars_ = _daily_folder(tmp_path, raw_files, DAY_LINES)
+    database = tmp_path / "incremental.duckdb"
+    build(project, database, vars_)
+    before = key_row(database, "P-1", "LOC-A", "size:M", "2026-11-20")
+    # A later snapshot of the 20th arrives when the window starts on the 21st.
+    deliver("2026-11-20-late", ["L0,2026-11-20T20:00:00Z,WH-A,TEE-1,M,,,B1,11"])
+    statuses = build(project, database, vars_)
+    assert _failed(statuses) == {}
+    assert statuses["warn_lines_older_than_the_window"] == "warn"
+    assert statuses["assert_stock_extra_covers_accepted_lines"] == "pass"
+    assert key_row(database, "P-1", "LOC-A", "size:M", "2026-11-20") == before  # kept by design
+    statuses = build(project, database, {**vars_, "lookback_days": 10})
+    assert statuses["warn_lines_older_than_the_window"] == "pass"
+    assert key_row(database, "P-1", "LOC-A", "size:M", "2026-11-20")[5:] == ("L0", 11, datetime(2026, 11, 20, 20, 0))
+    full = tmp_path / "full.duckdb"
+    build(project, full, vars_)
+    assert stock_extra(database) == stock_extra(full)
+
+
 # --- the bundled sample --------------------------------------------------------------------------
 
 

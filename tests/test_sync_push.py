@@ -91,17 +91,21 @@ def test_only_new_and_changed_rows_are_sent_and_gone_keys_are_reported(project, 
         f"  changed         {len(changed):>{width}}",
         f"  unchanged       {unchanged:>{width}}  (not sent)",
         f"  rejected before {0:>{width}}  (sent again)",
-        f"  gone            {len(gone):>{width}}  (acknowledged earlier, no longer in the table; Peak has no delete)",
+        f"  gone            {len(gone):>{width}}  (acknowledged earlier, no longer in the table; gone-keys keep: "
+        "Peak has no delete and keeps their last rows)",
         f"  to send         {len(changed) + 1:>{width}}  of {len(after)} rows (changes)",
         f"gone keys (first {min(10, len(gone))} of {len(gone)}):",
         *gone_lines,
+        "volume guard: sizes are judged once 2 daily pushes are on record (0 so far); the first push and the first "
+        "days are not stopped",
     ]) + "\n"
     assert len(server.stored) == start  # --plan sends nothing
 
     result = push(project, server)
     assert result.exit_code == 0, result.output
     assert sorted(server.stored_keys(start)) == sorted(changed | new)
-    assert f"{len(gone)} acknowledged keys are no longer in the table (Peak has no delete)" in result.stdout
+    assert (f"{len(gone)} acknowledged keys are no longer in the table (Peak has no delete; gone-keys keep); "
+            "`stockx export --plan` lists them") in result.stdout
     # Peak has no delete: it still holds the gone rows, and every row of the table as it is now.
     assert server.held_rows() == sorted(list(after.values()) + [before[k] for k in gone],
                                         key=lambda r: tuple(str(r[k]).encode() for k in KEYS))
@@ -207,20 +211,30 @@ def test_volume_guard_stops_a_shrunken_table_unless_forced(project, server):
     assert state_query(project, "SELECT status, table_rows FROM runs WHERE run_id = 3") == [("success", remaining)]
 
 
-def test_volume_guard_stops_a_push_that_changes_most_rows(project, server):
-    (project / "pyproject.toml").write_text(
-        (project / "pyproject.toml").read_text() + "\n[tool.stockx.sync]\nmax-send-share = 0.1\n")
-    assert push(project, server).exit_code == 0
-    change_table(project, "UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 5 = 0")
+def test_volume_guard_stops_a_push_far_above_the_recent_pushes(project, server):
+    assert push(project, server).exit_code == 0  # the first push loads the whole table: not judged
+    for remainder in (1, 2):  # two normal days, a few rows changed each
+        change_table(project, f"UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 100 = {remainder}")
+        assert push(project, server).exit_code == 0
+    [(largest, run_id)] = state_query(project, "SELECT rows_planned, run_id FROM runs WHERE run_id > 1 "
+                                               "ORDER BY rows_planned DESC, run_id DESC LIMIT 1")
     plan = invoke(project, "export", "--plan", env=push_env(server))
-    changed = int(plan.stdout.splitlines()[2].split()[1])
-    assert changed > ROWS * 0.1
     assert plan.stdout.splitlines()[-1] == (
-        f"volume guard: a push would stop: {changed} of {ROWS} rows are new or changed "
-        f"({changed / ROWS * 100:.1f}%), above max-send-share 10.0%; --force sends anyway"
-    )
+        f"volume guard: sends up to {3 * largest} rows (3 x {largest}, the most any of the last 2 pushes sent)")
+    # A format change that rewrites every row.
+    change_table(project, "UPDATE stock_extra SET stock_id = coalesce(stock_id, '') || '-v2'")
+    plan = invoke(project, "export", "--plan", env=push_env(server))
+    message = (f"{ROWS} rows would be sent (new, changed or zeroed), above guard-tolerance 3 x {largest}, the most "
+               f"any of the last 2 pushes sent (run {run_id})")
+    assert plan.stdout.splitlines()[-1] == f"volume guard: a push would stop: {message}; --force sends anyway"
+    start = len(server.log)
     result = push(project, server)
-    assert result.exit_code == 2 and "above max-send-share 10.0%; nothing was sent (run 2)" in result.stderr
+    assert (result.exit_code, result.stderr) == (
+        2, f"Error: volume guard: {message}; nothing was sent (run 4). Check the build; re-run with --force to send "
+           "anyway\n")
+    assert len(server.log) == start
+    assert push(project, server, "--force").exit_code == 0
+    assert server.held_rows() == expected_rows(project)
 
 
 def test_a_second_push_to_the_same_destination_stops_at_once(project, server, tmp_path):

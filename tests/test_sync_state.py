@@ -20,7 +20,7 @@ from stockx_export.errors import ExportError
 from stockx_export.export.contract import STOCK_EXTRA
 from stockx_export.export.serialize import iter_rows
 from stockx_export.export.settings import resolve_settings
-from stockx_export.sync.guard import volume_problem
+from stockx_export.sync.guard import History, volume_problem
 from stockx_export.sync.lock import PushLock, PushLocked
 from stockx_export.sync.plan import SyncPlan, compute_plan, gone_keys, iter_send_rows
 from stockx_export.sync.settings import SyncSettings, resolve_sync_settings
@@ -314,28 +314,43 @@ def test_a_state_held_by_another_process_is_named(project_db, tmp_path):
 
 
 # -- the volume guard ------------------------------------------------------------------
-def plan_of(table_rows, new=0, changed=0, rejected=0, gone=0, full=False):
-    return SyncPlan(table_rows, new, changed, table_rows - new - changed - rejected, rejected, gone, full)
+def plan_of(table_rows, new=0, changed=0, rejected=0, gone=0, full=False, zero=0):
+    policy = "zero" if zero else "keep"
+    return SyncPlan(table_rows, new, changed, table_rows - new - changed - rejected, rejected, gone, full, policy, zero)
 
 
-def test_guard_stops_a_push_that_sends_too_much():
-    assert volume_problem(plan_of(1000, new=300, changed=201), False, (4, 1000), 0.5, 0.2) == (
-        "501 of 1,000 rows are new or changed (50.1%), above max-send-share 50.0%"
+RECENT = History((9, 1000), ((9, 120), (8, 90), (6, 150)))
+
+
+def test_guard_judges_a_push_by_the_destinations_recent_pushes():
+    # The table's size does not matter: a push of 450 rows is normal after pushes of up to 150.
+    assert volume_problem(plan_of(1100, new=300, changed=150), RECENT, 3.0, 0.2) is None
+    assert volume_problem(plan_of(100_000, new=300, changed=150), History((9, 99_000), RECENT.sends), 3.0, 0.2) is None
+    assert volume_problem(plan_of(1100, new=300, changed=151), RECENT, 3.0, 0.2) == (
+        "451 rows would be sent (new, changed or zeroed), above guard-tolerance 3 x 150, the most any of the last "
+        "3 pushes sent (run 6)"
     )
-    assert volume_problem(plan_of(1000, new=300, changed=200), False, (4, 1000), 0.5, 0.2) is None
-    # Refused rows sent again do not count; a first sync and --full are never stopped for volume.
-    assert volume_problem(plan_of(1000, changed=100, rejected=900), False, (4, 1000), 0.5, 0.2) is None
-    assert volume_problem(plan_of(1000, new=1000), True, None, 0.5, 0.2) is None
-    assert volume_problem(plan_of(1000, changed=900, full=True), False, (4, 1000), 0.5, 0.2) is None
+    assert volume_problem(plan_of(1100, new=100, zero=400), RECENT, 3.0, 0.2) is not None  # zero rows count
+    # Refused rows sent again do not count; --full is not judged for size.
+    assert volume_problem(plan_of(1100, changed=100, rejected=900), RECENT, 3.0, 0.2) is None
+    assert volume_problem(plan_of(1100, changed=1100, full=True), RECENT, 3.0, 0.2) is None
+
+
+def test_guard_does_not_judge_sizes_before_two_daily_pushes():
+    # The first push (no history), and a job whose history holds one daily push.
+    assert volume_problem(plan_of(1000, new=1000), History(None), 3.0, 0.2) is None
+    assert volume_problem(plan_of(2000, new=1000), History((1, 1000)), 3.0, 0.2) is None
+    assert volume_problem(plan_of(3000, new=1900), History((2, 2000), ((2, 1000),)), 3.0, 0.2) is None
+    assert volume_problem(plan_of(3000, new=3100), History((3, 2000), ((3, 1000), (2, 1000))), 3.0, 0.2) is not None
 
 
 def test_guard_stops_after_a_table_shrank():
-    assert volume_problem(plan_of(790), False, (7, 1000), 0.5, 0.2) == (
+    assert volume_problem(plan_of(790), History((7, 1000)), 3.0, 0.2) == (
         "the table shrank from 1,000 to 790 rows (21.0% fewer) since the last sync (run 7), "
         "above max-shrink-share 20.0%"
     )
-    assert volume_problem(plan_of(800), False, (7, 1000), 0.5, 0.2) is None
-    assert volume_problem(plan_of(790, full=True), False, (7, 1000), 0.5, 0.2) is not None
+    assert volume_problem(plan_of(800), History((7, 1000)), 3.0, 0.2) is None
+    assert volume_problem(plan_of(790, full=True), History((7, 1000)), 3.0, 0.2) is not None
 
 
 # -- the lock ----------------------------------------------------------------------------
@@ -426,23 +441,36 @@ def test_a_lock_file_removed_between_opening_and_locking_is_taken_anew(tmp_path)
 # -- settings ------------------------------------------------------------------------------
 def test_sync_settings(tmp_path):
     locks = tmp_path / ".stockx"
-    assert resolve_sync_settings(tmp_path, None) == SyncSettings(tmp_path / ".stockx" / "state.duckdb", 0.5, 0.2, locks)
-    assert resolve_sync_settings(tmp_path, {"state": "st/s.duckdb", "max-send-share": 0.1, "max_shrink_share": 1}) == (
-        SyncSettings(tmp_path / "st" / "s.duckdb", 0.1, 1.0, locks))
+    assert resolve_sync_settings(tmp_path, None) == SyncSettings(tmp_path / ".stockx" / "state.duckdb", lock_dir=locks)
+    assert resolve_sync_settings(tmp_path, {"state": "st/s.duckdb", "guard-pushes": 5, "guard_tolerance": 2,
+                                            "max_shrink_share": 1, "gone-keys": {"stock_extra": "zero"}}) == (
+        SyncSettings(tmp_path / "st" / "s.duckdb", 1.0, 5, 2.0, (("STOCK_EXTRA", "zero"),), locks))
     elsewhere = resolve_sync_settings(tmp_path, {"state": "a.duckdb"}, "/abs/b.duckdb")
     assert (elsewhere.state, elsewhere.locks) == (Path("/abs/b.duckdb"), locks)
-    with pytest.raises(ExportError) as caught:
-        resolve_sync_settings(tmp_path, {"max-send": 0.1})
-    assert str(caught.value) == (
-        "[tool.stockx.sync] in pyproject.toml: unknown sync setting 'max-send' "
-        "(known: state, max-send-share, max-shrink-share)"
-    )
-    with pytest.raises(ExportError) as caught:
-        resolve_sync_settings(tmp_path, {"max-shrink-share": 20})
-    assert str(caught.value) == (
-        "[tool.stockx.sync] in pyproject.toml: max-shrink-share must be a share above 0 and at most 1 "
-        "(0.25 = 25%), got 20"
-    )
+    assert (elsewhere.gone_policy("STOCK_EXTRA"), elsewhere.gone_policy("SALE_EXTRA")) == ("keep", "keep")
+    values = {"max-send": 0.1, "max-shrink-share": 20, "guard-pushes": 0, "guard-tolerance": 0.5, "max-send-share": 0.5}
+    errors = {
+        "max-send": ("unknown sync setting 'max-send' (known: state, max-shrink-share, guard-pushes, guard-tolerance, "
+                     "gone-keys)"),
+        "max-shrink-share": "max-shrink-share must be a share above 0 and at most 1 (0.25 = 25%), got 20",
+        "guard-pushes": "guard-pushes must be a whole number of pushes, 1 or more, got 0",
+        "guard-tolerance": ("guard-tolerance must be a number, 1 or more (3 = up to three times the largest recent "
+                            "push), got 0.5"),
+        "max-send-share": ("max-send-share was replaced by guard-tolerance: the volume guard now compares a push with "
+                           "this destination's recent pushes instead of a share of the table (README, \"The volume "
+                           "guard\"); remove it"),
+    }
+    for key, message in errors.items():
+        with pytest.raises(ExportError) as caught:
+            resolve_sync_settings(tmp_path, {key: values[key]})
+        assert str(caught.value) == f"[tool.stockx.sync] in pyproject.toml: {message}"
+    for value, message in (("zero", "gone-keys must be a table of Peak objects and policies, e.g. "
+                                    "[tool.stockx.sync.gone-keys] STOCK_EXTRA = \"zero\"; got 'zero'"),
+                           ({"STOCK_EXTRA": "delete"}, "gone-keys for STOCK_EXTRA must be \"keep\" or \"zero\", "
+                                                       "got 'delete'")):
+        with pytest.raises(ExportError) as caught:
+            resolve_sync_settings(tmp_path, {"gone-keys": value})
+        assert str(caught.value) == f"[tool.stockx.sync] in pyproject.toml: {message}"
 
 
 def test_plan_counts_are_what_a_run_records():

@@ -1,6 +1,8 @@
 {{
     config(
         materialized='incremental',
+        incremental_strategy='replace_window',
+        window_column='stock_date_at',
         unique_key=['product_id', 'location_id', 'product_variant', 'stock_date_at'],
         on_schema_change='fail',
         contract={'enforced': true},
@@ -15,12 +17,15 @@
   snapshot_id (compared as text). created_at / updated_at are the earliest /
   latest snapshot instant of all the key's accepted lines, in UTC.
 
-  Incremental runs recompute whole keys from every accepted line dated within
-  var('lookback_days') of the newest day already built, and merge on the key:
-  all of a key's lines share its date, so a recomputed key equals the full
-  refresh. A snapshot arriving later than that needs --full-refresh, and so
-  does removing a future-dated line (the window follows the newest built day;
-  the stock_extra_has_no_future_dates test warns about them).
+  Incremental builds replace a window of dates (incremental_strategy
+  'replace_window'): every row dated from var('lookback_days') days before the
+  newest built day (at most tomorrow) on is deleted and rebuilt from every
+  accepted line of those dates. All of a key's lines share its date, so inside
+  the window the table equals a full refresh, keys no longer produced there
+  included (a SKU that left the product feed, a warehouse moved to another
+  location). Older rows stay as they were; lines for them that arrive later
+  need --full-refresh or one build with a larger lookback_days
+  (warn_lines_older_than_the_window lists them).
 -#}
 
 with accepted as (
@@ -35,12 +40,7 @@ with accepted as (
         quantity
     from {{ ref('int_inventory_lines') }}
     where reject_reason is null
-    {%- if is_incremental() %}
-      and stock_date_at >= (
-          select coalesce(max(stock_date_at), date '0001-01-01') - cast({{ var('lookback_days', 3) }} as integer)
-          from {{ this }}
-      )
-    {%- endif %}
+      and {{ in_window('stock_date_at') }}
 
 ),
 

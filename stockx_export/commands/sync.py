@@ -6,20 +6,17 @@ import os
 import sys
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.export import plural, shown
 
-GONE_SHOWN = 10  # gone keys listed by --plan
-
 
 def _sync_settings(config, state_db):
-    from stockx_export.sync.settings import resolve_sync_settings
+    from stockx_export.sync.run import sync_settings
 
-    return resolve_sync_settings(config.root, config.settings.get("sync"), state_db)
+    return sync_settings(config, state_db)
 
 
 @contextmanager
@@ -42,57 +39,56 @@ def _sigterm_interrupts():
 
 
 def push_with_state(config, job, full: bool, plan_only: bool, force: bool, state_db: str | None) -> None:
-    """``stockx export --push`` / ``--plan``: send what changed since the last acknowledged
-    push (or everything with ``full``), recording each page in the sync state."""
+    """``stockx export --push`` / ``--plan``: the library's push (stockx_export.sync.run), printed."""
     from stockx_export.errors import ExportError
     from stockx_export.export import run
     from stockx_export.export.deliver import DeliveryAborted
     from stockx_export.export.progress import Progress, summary_text
     from stockx_export.export.redact import Redactor
-    from stockx_export.sync.push import Sync
-    from stockx_export.sync.report import plan_text, run_line
+    from stockx_export.sync.report import gone_line, plan_text, run_line
+    from stockx_export.sync.run import plan_push, push_changes
 
-    settings = _sync_settings(config, state_db)
-    token = None if plan_only else run.token_from(os.environ)
+    if plan_only:
+        report = plan_push(config, job, full=full, force=force, state_db=state_db, env=os.environ)
+        click.echo(plan_text(report))
+        return
+    state = _sync_settings(config, state_db).state
+    progress: list[Progress] = []  # made once the plan is known
+
+    def planned(plan) -> None:
+        progress.append(Progress(plan.to_send, tty=sys.stderr.isatty()))
+
     try:
-        with Sync(job, settings, config.database) as sync, _sigterm_interrupts():
-            plan = sync.plan(full)
-            if plan_only:
-                gone = sync.gone_keys(GONE_SHOWN)
-                guard = None if force else sync.guard_problem(plan)
-                click.echo(plan_text(plan, job.model, sync.destination, gone, guard))
-                return
-            sync.check_guard(plan, force)
-            rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
-            shown_path = shown(rejected_path)
-            progress = Progress(plan.to_send, tty=sys.stderr.isatty())
-            try:
-                with run.new_client(job.settings) as client:
-                    run_id, summary = sync.push(plan, client, token, rejected_path, on_page=progress.page,
-                                                on_retry=progress.retry)
-            except DeliveryAborted:
-                progress.close()
-                click.echo(f"aborted after {plural(progress.pages, 'page')} ({plural(progress.rows, 'row')}) were "
-                           f"answered; {plural(progress.rejected, 'row')} rejected so far\n"
-                           f"their outcome is recorded in {shown(settings.state)}: the next push sends only the rest",
-                           err=True)
-                raise
-            finally:
-                progress.close()
+        with _sigterm_interrupts():
+            result = push_changes(config, job, full=full, force=force, state_db=state_db, env=os.environ,
+                                  on_plan=planned, on_page=lambda page: progress[0].page(page),
+                                  on_retry=lambda event: progress[0].retry(event))
+    except DeliveryAborted:
+        done = progress[0]
+        done.close()
+        click.echo(f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
+                   f"{plural(done.rejected, 'row')} rejected so far\n"
+                   f"their outcome is recorded in {shown(state)}: the next push sends only the rest", err=True)
+        raise
     except KeyboardInterrupt:
         # Exit 2 (aborted) like any other abort, not click's 1, which means "Peak rejected some rows".
         raise ExportError(
-            f"interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in {shown(settings.state)}: "
+            f"interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in {shown(state)}: "
             "the next push sends only the rest"
         ) from None
-    click.echo(Redactor.of(token).scrub(summary_text(summary, job.settings.url, shown_path, job.dry_run)))
-    click.echo(run_line(run_id, plan, shown(settings.state)))
-    if plan.gone:
-        click.echo(f"{plan.gone:,} acknowledged keys are no longer in the table (Peak has no delete); "
-                   "`stockx export --plan` lists them")
-    if summary.rejected:
-        count = len(summary.rejected)
-        raise run.RowsRejected(f"Peak rejected {count:,} row{'s' if count != 1 else ''}; see {shown_path}")
+    finally:
+        for bar in progress:
+            bar.close()
+    shown_path = shown(result.rejected_path)
+    click.echo(Redactor.from_env(os.environ, [run.TOKEN_ENV]).scrub(
+        summary_text(result.summary, job.settings.url, shown_path, job.dry_run)))
+    click.echo(run_line(result.run_id, result.plan, shown(result.state)))
+    line = gone_line(result.plan)
+    if line:
+        click.echo(line)
+    if result.rejected:
+        raise run.RowsRejected(f"Peak rejected {result.rejected:,} row{'s' if result.rejected != 1 else ''}; "
+                               f"see {shown_path}")
 
 
 def _echo_scrubbed(text: str) -> None:

@@ -53,6 +53,8 @@ class Resolver(Protocol):
     def source_names(self) -> list[tuple[str, str]]: ...
     def this(self, frame: Frame) -> Relation: ...
     def relation_exists(self, relation: Relation) -> str | None: ...
+    def incremental_window(self, frame: Frame) -> Any: ...
+    def window_start(self, model: Any) -> Any: ...
     def run_query(self, sql: str) -> ctx.QueryResult: ...
     def generate_schema_name(self, custom: str | None, frame: Frame) -> str: ...
 
@@ -179,6 +181,8 @@ class Renderer:
             var=ctx.Var(vars, lambda: self.frame.path or self.frame.name),
             env_var=ctx.env_var,
             is_incremental=self._is_incremental,
+            in_window=self._in_window,
+            window_start=self._window_start,
             target=ctx.Target(target),
             log=self._log_call,
             print=self._log_call,
@@ -255,6 +259,32 @@ class Renderer:
         if frame.config.get("materialized") != "incremental":
             return False
         return self.resolver.relation_exists(self.resolver.this(frame)) == "table"
+
+    def _in_window(self, expression: str) -> str:
+        """SQL true for rows a replace_window build replaces: ``expression >= date '...'`` on an
+        incremental build, ``true`` on a first build or a full refresh (see stockx_export.window)."""
+        from stockx_export.window import STRATEGY
+
+        frame = self.frame
+        if frame.mode != "compile":
+            return "true"
+        if frame.config.get("incremental_strategy") != STRATEGY:
+            raise CompilationError(
+                f"in_window() filters the input of a model with incremental_strategy='{STRATEGY}'; "
+                f"{frame.name} has incremental_strategy={frame.config.get('incremental_strategy')!r}"
+            )
+        if not self.context["is_incremental"]():  # read through the context: unit tests override it
+            return "true"
+        window = frame.extra.get("window") or self.resolver.incremental_window(frame)
+        return window.predicate(str(expression))
+
+    def _window_start(self, model: Any) -> str:
+        """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
+        rebuilt every day. Rows dated before it were kept as they were, by design."""
+        from stockx_export.window import EVERY_DATE, date_literal
+
+        start = self.resolver.window_start(model)
+        return EVERY_DATE if start is None else date_literal(start)
 
     def _run_query(self, sql: str) -> Any:
         if self.frame.mode != "compile":

@@ -2,10 +2,11 @@
 
     settings  SyncSettings: where the state lives, the volume guard's limits
     state     the state database (acknowledged rows, rejected rows, runs), per destination
-    plan      new / changed / unchanged / previously rejected / gone keys, in SQL
-    guard     the volume guard: too much to send, or a table that shrank
+    plan      new / changed / unchanged / previously rejected / gone keys (and the gone-keys policy), in SQL
+    guard     the volume guard: far more to send than this destination's recent pushes, or a table that shrank
     lock      one push per destination at a time (an OS file lock)
     push      the steps composed: lock, plan, guard, deliver, record every page
+    run       a push or a plan from a project's settings to its result (the CLI and the API call it)
     report    plans, runs and rejected rows as text
 
 The state is a DuckDB file of its own (``.stockx/state.duckdb`` by default),

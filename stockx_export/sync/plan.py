@@ -7,9 +7,17 @@ Each key of the table is
     unchanged  acknowledged with this very fingerprint: not sent again
     rejected   refused last time it was sent: sent again, whatever its fingerprint
 
-and each key acknowledged earlier but missing from the table is *gone*: Peak has
-no delete operation, so gone keys are reported (and stay in the state), never
-silently forgotten.
+and each key acknowledged earlier but missing from the table is *gone*. Peak has
+no delete operation; what a push does with gone keys is the object's gone-keys
+policy:
+
+    keep       (the default) nothing: reported on every plan, Peak keeps the last row it was sent
+    zero       sent once as a row with the key, 0 in the object's units column (stock_units)
+               and null in every other nullable column, so Peak's stock for that key reads 0;
+               once that row is acknowledged the key is *zeroed* and not sent again
+               (unless it comes back to the table: then it is changed)
+
+Gone keys stay in the state either way, never silently forgotten.
 
 The plan runs in DuckDB with the state database attached to the project
 database; only the keys that are not unchanged are kept, in a temporary table
@@ -23,12 +31,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from stockx_export.errors import ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import BATCH_ROWS, key_order_sql, quote_identifier, row_json_sql
 from stockx_export.sync.state import T, PlanCounts
 
 PLAN_TABLE = "stockx_sync_plan"  # a temporary table of the planning connection
 NEW, CHANGED, UNCHANGED, REJECTED, GONE = "new", "changed", "unchanged", "rejected", "gone"
+ZERO, ZEROED = "zero", "zeroed"  # gone keys under the zero policy: to send with 0 units, sent so before
+# Peak object -> the column a gone key is sent with as 0 under the zero policy.
+ZERO_COLUMNS = {"STOCK_EXTRA": "stock_units"}
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,11 @@ class SyncPlan:
     changed: int
     unchanged: int
     rejected: int
-    gone: int
+    gone: int  # every gone key, the zero and zeroed ones included
     full: bool = False
+    policy: str = "keep"  # the gone-keys policy
+    zero: int = 0  # gone keys sent now with 0 units
+    zeroed: int = 0  # gone keys whose zero row was acknowledged before
 
     @property
     def mode(self) -> str:
@@ -49,7 +64,8 @@ class SyncPlan:
 
     @property
     def to_send(self) -> int:
-        return self.table_rows if self.full else self.new + self.changed + self.rejected
+        rows = self.table_rows if self.full else self.new + self.changed + self.rejected
+        return rows + self.zero
 
     def counts(self) -> PlanCounts:
         return PlanCounts(self.mode, self.table_rows, self.new, self.changed, self.unchanged, self.rejected,
@@ -85,7 +101,7 @@ def _rows_sql(relation: str, resource: Resource, strftime: str) -> str:
 
 
 def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, destination: str,
-                 table_rows: int, full: bool = False) -> SyncPlan:
+                 table_rows: int, full: bool = False, policy: str = "keep") -> SyncPlan:
     """Classify every key (see module docstring); keep the keys to send, and the gone
     ones, in ``stockx_sync_plan``.
 
@@ -104,29 +120,80 @@ def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, des
                             WHEN r.key IS NOT NULL THEN '{REJECTED}'
                             WHEN a.key IS NULL THEN '{NEW}'
                             WHEN a.fingerprint <> c.fingerprint THEN '{CHANGED}'
-                            ELSE '{UNCHANGED}' END AS status
+                            ELSE '{UNCHANGED}' END AS status,
+                       CASE WHEN c.key IS NULL THEN a.fingerprint END AS acked_fingerprint
                 FROM cur c FULL OUTER JOIN acked a ON a.key = c.key
                 LEFT JOIN refused r ON r.key = c.key)
             SELECT * FROM classified WHERE status <> '{UNCHANGED}'""",
         {"destination": destination},
     )
+    if policy == "zero":
+        _classify_gone(con, resource, strftime)
     counts = dict(con.execute(f"SELECT status, count(*) FROM {PLAN_TABLE} GROUP BY status").fetchall())
     new, changed, rejected = counts.get(NEW, 0), counts.get(CHANGED, 0), counts.get(REJECTED, 0)
+    zero, zeroed = counts.get(ZERO, 0), counts.get(ZEROED, 0)
     unchanged = table_rows - new - changed - rejected
-    return SyncPlan(table_rows, new, changed, unchanged, rejected, counts.get(GONE, 0), full)
+    return SyncPlan(table_rows, new, changed, unchanged, rejected, counts.get(GONE, 0) + zero + zeroed, full,
+                    policy, zero, zeroed)
+
+
+def zero_column(resource: Resource) -> str:
+    """The column a gone key is sent with as 0; ExportError when the object has none."""
+    column = ZERO_COLUMNS.get(resource.object_name)
+    if column is None:
+        raise ExportError(
+            f"gone-keys \"zero\" needs a units column to set to 0, and Peak object {resource.object_name} has none "
+            "stockx knows; set its gone-keys policy to \"keep\"")
+    return column
+
+
+def _zero_rows_sql(resource: Resource, strftime: str, statuses: tuple[str, ...]) -> str:
+    """(key, fingerprint, row JSON) of the zero row of each planned gone key in ``statuses``.
+
+    The key columns are read back from the key text the state holds, the units
+    column is 0, every other column null; the key text is the state's own, so
+    the row is recorded under the very key it was acknowledged as.
+    """
+    units = zero_column(resource)
+    columns = []
+    for index, column in enumerate(resource.columns):
+        ident = quote_identifier(column.name)
+        kind = column.duckdb_types[0]
+        if column.primary_key:
+            position = resource.key.index(column)
+            columns.append(f"CAST(json_extract_string(key, '$[{position}]') AS {kind}) AS {ident}")
+        elif column.name == units:
+            columns.append(f"CAST(0 AS {kind}) AS {ident}")
+        else:
+            columns.append(f"CAST(NULL AS {kind}) AS {ident}")
+    wanted = ", ".join(f"'{s}'" for s in statuses)
+    rows = f"SELECT key, {', '.join(columns)} FROM {PLAN_TABLE} WHERE status IN ({wanted})"
+    return (f"SELECT key, md5(row_json) AS fingerprint, row_json FROM ("
+            f"SELECT *, {row_json_sql(resource, strftime)} AS row_json FROM ({rows}))")
+
+
+def _classify_gone(con: Any, resource: Resource, strftime: str) -> None:
+    """Under the zero policy: a gone key whose acknowledged row is its zero row is zeroed, the others zero."""
+    con.execute(
+        f"""UPDATE {PLAN_TABLE} AS p SET status = CASE WHEN z.fingerprint = p.acked_fingerprint
+                                                       THEN '{ZEROED}' ELSE '{ZERO}' END
+            FROM ({_zero_rows_sql(resource, strftime, (GONE,))}) AS z
+            WHERE p.key = z.key AND p.status = '{GONE}'""")
 
 
 def gone_keys(con: Any, limit: int) -> list[str]:
     """The first ``limit`` gone keys of the last plan, in key-text order."""
     return [k for (k,) in con.execute(
-        f"SELECT key FROM {PLAN_TABLE} WHERE status = '{GONE}' ORDER BY key LIMIT ?", [limit]).fetchall()]
+        f"SELECT key FROM {PLAN_TABLE} WHERE status IN ('{GONE}', '{ZERO}', '{ZEROED}') ORDER BY key LIMIT ?",
+        [limit]).fetchall()]
 
 
 def iter_send_rows(con: Any, relation: str, resource: Resource, strftime: str, full: bool,
-                   batch_rows: int = BATCH_ROWS) -> Iterator[list[tuple[str, str, str]]]:
+                   batch_rows: int = BATCH_ROWS, zero: bool = False) -> Iterator[list[tuple[str, str, str]]]:
     """Batches of ``(key, fingerprint, row JSON)`` to send, in primary-key order
     (the export's order): the plan's new, changed and rejected rows, or with
-    ``full`` every row of the table."""
+    ``full`` every row of the table; with ``zero``, then the zero rows of the
+    plan's gone keys, in key order too."""
     order = key_order_sql(resource)
     source = relation
     if not full:
@@ -135,7 +202,11 @@ def iter_send_rows(con: Any, relation: str, resource: Resource, strftime: str, f
         source = (f"(SELECT t.* FROM {relation} t JOIN {PLAN_TABLE} p ON {on} "
                   f"WHERE p.status IN ('{NEW}', '{CHANGED}', '{REJECTED}'))")
     # The fingerprint is computed here, of the very text sent.
-    query = f"SELECT key, fingerprint, row_json FROM ({_rows_sql(source, resource, strftime)}) ORDER BY {order}"
-    result = con.execute(query)
-    while batch := result.fetchmany(batch_rows):
-        yield batch
+    queries = [f"SELECT key, fingerprint, row_json FROM ({_rows_sql(source, resource, strftime)}) ORDER BY {order}"]
+    if zero:
+        queries.append(f"SELECT key, fingerprint, row_json FROM ({_zero_rows_sql(resource, strftime, (ZERO,))}) "
+                       "ORDER BY key")
+    for query in queries:
+        result = con.execute(query)
+        while batch := result.fetchmany(batch_rows):
+            yield batch

@@ -29,7 +29,7 @@ from stockx_export.export.redact import Redactor
 from stockx_export.export.run import ExportJob, check_transport
 from stockx_export.export.run import preflight as export_preflight
 from stockx_export.export.run import push as export_push
-from stockx_export.sync.guard import VolumeGuardStop, volume_problem
+from stockx_export.sync.guard import History, VolumeGuardStop, guard_basis, read_history, volume_problem
 from stockx_export.sync.lock import PushLock
 from stockx_export.sync.plan import SyncPlan, compute_plan, gone_keys, iter_send_rows
 from stockx_export.sync.settings import SyncSettings
@@ -95,17 +95,22 @@ class Sync:
         job = self.job
         table_rows = export_preflight(self.con, job)
         return compute_plan(self.con, job.relation, job.resource, job.settings.strftime, self.destination.id,
-                            table_rows, full)
+                            table_rows, full, self.settings.gone_policy(job.resource.object_name))
 
     def gone_keys(self, limit: int) -> list[str]:
         return gone_keys(self.con, limit)
 
-    def guard_problem(self, plan: SyncPlan) -> str | None:
+    def history(self) -> History:
+        """This destination's recent pushes, as the volume guard reads them."""
         assert self.store is not None
-        last_sync = self.store.last_sync()
-        # Until a push has completed, everything is new (an interrupted first push included).
-        return volume_problem(plan, last_sync is None, last_sync,
-                              self.settings.max_send_share, self.settings.max_shrink_share)
+        return read_history(self.store.writer, self.destination.id, self.settings.guard_pushes,
+                            self.store.last_sync())
+
+    def guard_problem(self, plan: SyncPlan) -> str | None:
+        return volume_problem(plan, self.history(), self.settings.guard_tolerance, self.settings.max_shrink_share)
+
+    def guard_basis(self, plan: SyncPlan) -> str:
+        return guard_basis(plan, self.history(), self.settings.guard_tolerance)
 
     def check_guard(self, plan: SyncPlan, force: bool) -> None:
         """Stop (logging an aborted run) when the volume guard objects, unless ``force``."""
@@ -142,7 +147,8 @@ class Sync:
         sent_lock = threading.Lock()  # filled by this thread, emptied by the delivery workers
 
         def batches() -> Iterator[list[str]]:
-            for batch in iter_send_rows(self.con, job.relation, job.resource, job.settings.strftime, plan.full):
+            for batch in iter_send_rows(self.con, job.relation, job.resource, job.settings.strftime, plan.full,
+                                        zero=plan.zero > 0):
                 rows = []
                 with sent_lock:
                     for key, fingerprint, row in batch:

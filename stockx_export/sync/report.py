@@ -7,37 +7,63 @@ from datetime import datetime
 from typing import Sequence
 
 from stockx_export.sync.plan import SyncPlan
-from stockx_export.sync.state import Destination, RejectedRecord, RunRecord
+from stockx_export.sync.run import PlanReport
+from stockx_export.sync.state import RejectedRecord, RunRecord
 
 
-def plan_text(plan: SyncPlan, model: str, destination: Destination, gone: Sequence[str],
-              guard: str | None) -> str:
-    """What a push would do: the five kinds of keys, what is sent, the guard's verdict."""
+def plan_text(report: PlanReport) -> str:
+    """What a push would do: the kinds of keys, what is sent, the gone-keys policy and the guard."""
+    plan = report.plan
     rows = [
         ("new", plan.new, ""),
         ("changed", plan.changed, ""),
         ("unchanged", plan.unchanged, "(not sent)" if not plan.full else "(sent: --full)"),
         ("rejected before", plan.rejected, "(sent again)"),
-        ("gone", plan.gone, "(acknowledged earlier, no longer in the table; Peak has no delete)"),
+        ("gone", plan.gone, f"(acknowledged earlier, no longer in the table; {_gone_effect(plan)})"),
     ]
     width = max(len(f"{count:,}") for _, count, _ in rows + [("", plan.to_send, "")])
-    lines = [f"plan for {model} -> {destination.describe()}:"]
+    lines = [f"plan for {report.model} -> {report.destination.describe()}:"]
     for label, count, note in rows:
         lines.append(f"  {label:<16}{count:>{width},}  {note}".rstrip())
-    lines.append(f"  {'to send':<16}{plan.to_send:>{width},}  of {plan.table_rows:,} rows ({plan.mode})")
-    if gone:
-        lines.append(f"gone keys (first {len(gone):,} of {plan.gone:,}):")
-        lines.extend(f"  {key}" for key in gone)
-    if guard is not None:
-        lines.append(f"volume guard: a push would stop: {guard}; --force sends anyway")
+    table_sent = plan.to_send - plan.zero
+    zeros = f" and {plan.zero:,} gone key{'s' if plan.zero != 1 else ''} at 0" if plan.zero else ""
+    lines.append(f"  {'to send':<16}{plan.to_send:>{width},}  {'' if not zeros else f'{table_sent:,} '}"
+                 f"of {plan.table_rows:,} rows ({plan.mode}){zeros}")
+    if report.gone:
+        lines.append(f"gone keys (first {len(report.gone):,} of {plan.gone:,}):")
+        lines.extend(f"  {key}" for key in report.gone)
+    if report.guard is not None:
+        lines.append(f"volume guard: a push would stop: {report.guard}; --force sends anyway")
+    else:
+        lines.append(f"volume guard: {report.guard_basis}")
     return "\n".join(lines)
+
+
+def _gone_effect(plan: SyncPlan) -> str:
+    """What the gone-keys policy does with the gone keys, for the plan's gone line."""
+    if plan.policy == "zero":
+        return (f"gone-keys zero: {plan.zero:,} sent now with 0 units, {plan.zeroed:,} sent so before, "
+                "then never again")
+    return "gone-keys keep: Peak has no delete and keeps their last rows"
+
+
+def gone_line(plan: SyncPlan) -> str | None:
+    """The line after a push about keys that left the table, or None when there are none."""
+    if not plan.gone:
+        return None
+    if plan.policy == "zero":
+        return (f"{plan.gone:,} acknowledged keys are no longer in the table: {plan.zero:,} sent with 0 units now, "
+                f"{plan.zeroed:,} before (gone-keys zero); `stockx export --plan` lists them")
+    return (f"{plan.gone:,} acknowledged keys are no longer in the table (Peak has no delete; gone-keys keep); "
+            "`stockx export --plan` lists them")
 
 
 def run_line(run_id: int, plan: SyncPlan, state: str) -> str:
     """One line after a push: which run, what the plan held, where the state is."""
+    zeros = f", {plan.zero:,} gone at 0" if plan.zero else ""
     return (
         f"sync run {run_id} ({plan.mode}): {plan.to_send:,} of {plan.table_rows:,} rows sent "
-        f"({plan.new:,} new, {plan.changed:,} changed, {plan.rejected:,} rejected before); "
+        f"({plan.new:,} new, {plan.changed:,} changed, {plan.rejected:,} rejected before{zeros}); "
         f"{plan.unchanged:,} unchanged, {plan.gone:,} gone; state {state}"
     )
 

@@ -4,8 +4,12 @@
 
     [tool.stockx.sync]
     state = ".stockx/state.duckdb"   # relative to the project; outside target/ on purpose
-    max-send-share = 0.5             # stop when new + changed rows exceed this share of the table
+    guard-pushes = 10                # the volume guard compares a push with this many recent pushes
+    guard-tolerance = 3.0            # ... and stops it above this many times the most any of them sent
     max-shrink-share = 0.2           # stop when the table lost more than this share since the last sync
+
+    [tool.stockx.sync.gone-keys]     # per Peak object: keep (default) or zero
+    STOCK_EXTRA = "zero"
 
 The state lives outside ``target/`` so ``stockx clean`` and full refreshes keep it.
 """
@@ -25,11 +29,14 @@ SOURCE = "[tool.stockx.sync] in pyproject.toml"
 
 @dataclass(frozen=True)
 class SyncSettings:
-    """Where the state database is and when the volume guard stops a push."""
+    """Where the state database is, when the volume guard stops a push, what happens to gone keys."""
 
     state: Path
-    max_send_share: float = 0.5
     max_shrink_share: float = 0.2
+    guard_pushes: int = 10
+    guard_tolerance: float = 3.0
+    # (Peak object, policy) pairs; an object not listed keeps its gone keys.
+    gone_keys: tuple[tuple[str, str], ...] = ()
     # Push locks live in the project's .stockx/ whatever --state-db says, so two
     # pushes from one project to one destination exclude each other even with
     # two state files.
@@ -44,8 +51,19 @@ class SyncSettings:
     def locks(self) -> Path:
         return self.lock_dir or self.work_dir
 
+    def gone_policy(self, object_name: str) -> str:
+        """``keep`` or ``zero`` for the keys of ``object_name`` that left the table."""
+        return dict(self.gone_keys).get(object_name.upper(), KEEP)
 
-_KEYS = ("state", "max_send_share", "max_shrink_share")
+
+KEEP, ZERO = "keep", "zero"
+GONE_POLICIES = (KEEP, ZERO)
+_KEYS = ("state", "max_shrink_share", "guard_pushes", "guard_tolerance", "gone_keys")
+REPLACED = {
+    "max_send_share": "max-send-share was replaced by guard-tolerance: the volume guard now compares a push with "
+                      "this destination's recent pushes instead of a share of the table (README, \"The volume "
+                      "guard\"); remove it",
+}
 
 
 def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_db: str | None = None) -> SyncSettings:
@@ -55,6 +73,8 @@ def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_d
     values: dict[str, Any] = {}
     for raw_key in sorted(project or {}):
         key = raw_key.replace("-", "_")
+        if key in REPLACED:
+            raise ExportError(f"{SOURCE}: {REPLACED[key]}")
         if key not in _KEYS:
             raise ExportError(f"{SOURCE}: unknown sync setting '{raw_key}' (known: {', '.join(k.replace('_', '-') for k in _KEYS)})")
         values[key] = project[raw_key]  # type: ignore[index]
@@ -62,9 +82,21 @@ def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_d
     values.pop("state", None)
     if not isinstance(state, str) or not state.strip():
         raise ExportError(f"{SOURCE}: state must be a path to a DuckDB file, got {state!r}")
-    for key in ("max_send_share", "max_shrink_share"):
-        if key in values:
-            values[key] = _share(key, values[key])
+    if "max_shrink_share" in values:
+        values["max_shrink_share"] = _share("max_shrink_share", values["max_shrink_share"])
+    if "guard_pushes" in values:
+        pushes = values["guard_pushes"]
+        if not isinstance(pushes, int) or isinstance(pushes, bool) or pushes < 1:
+            raise ExportError(f"{SOURCE}: guard-pushes must be a whole number of pushes, 1 or more, got {pushes!r}")
+    if "guard_tolerance" in values:
+        tolerance = values["guard_tolerance"]
+        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 1:
+            raise ExportError(
+                f"{SOURCE}: guard-tolerance must be a number, 1 or more (3 = up to three times the largest recent "
+                f"push), got {tolerance!r}")
+        values["guard_tolerance"] = float(tolerance)
+    if "gone_keys" in values:
+        values["gone_keys"] = _gone_keys(values["gone_keys"])
     path = Path(os.path.expanduser(state))
     return SyncSettings(state=path if path.is_absolute() else root / path, lock_dir=root / ".stockx", **values)
 
@@ -74,3 +106,18 @@ def _share(key: str, value: Any) -> float:
     if not ok:
         raise ExportError(f"{SOURCE}: {key.replace('_', '-')} must be a share above 0 and at most 1 (0.25 = 25%), got {value!r}")
     return float(value)
+
+
+def _gone_keys(value: Any) -> tuple[tuple[str, str], ...]:
+    """``{OBJECT = policy}`` pairs, objects upper-cased, sorted."""
+    if not isinstance(value, Mapping):
+        raise ExportError(
+            f"{SOURCE}: gone-keys must be a table of Peak objects and policies, e.g. "
+            f"[tool.stockx.sync.gone-keys] STOCK_EXTRA = \"zero\"; got {value!r}")
+    pairs = []
+    for object_name, policy in sorted(value.items()):
+        if policy not in GONE_POLICIES:
+            raise ExportError(
+                f"{SOURCE}: gone-keys for {object_name} must be \"keep\" or \"zero\", got {policy!r}")
+        pairs.append((str(object_name).upper(), policy))
+    return tuple(pairs)

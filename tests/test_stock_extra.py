@@ -295,7 +295,7 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})
     assert (result.exit_code, result.output) == (
         2,
-        "Error: models/intermediate/int_inventory_lines.sql:12: var('variant_dimensions'): 'Colour' is not a "
+        "Error: models/intermediate/int_inventory_lines.sql:16: var('variant_dimensions'): 'Colour' is not a "
         "lower-case column name (letters, digits, _) (in macros/product_variant.sql:37)\n",
     )
 

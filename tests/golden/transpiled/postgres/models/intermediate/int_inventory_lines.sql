@@ -28,22 +28,80 @@ WITH lines AS (
       THEN 'unknown_sku'
       WHEN lines.product_variant IS NULL
       THEN 'no_variant'
+      WHEN (
+        POSITION(':' IN lines."size_value") > 0
+        OR POSITION('|' IN lines."size_value") > 0
+      )
+      OR (
+        POSITION(':' IN lines."colour_value") > 0
+        OR POSITION('|' IN lines."colour_value") > 0
+      )
+      OR (
+        POSITION(':' IN lines."pack_value") > 0
+        OR POSITION('|' IN lines."pack_value") > 0
+      )
+      THEN 'ambiguous_variant'
     END AS invalid_reason
   FROM lines
   LEFT JOIN warehouses
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
+), valid /* The valid lines, each numbered among its exact copies: copy 1 counts, later ones are duplicates. */ AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (
+      PARTITION BY snapshot_id, snapshot_at, warehouse_key, sku_key, "size_value", "colour_value", "pack_value", bin_code, quantity
+      ORDER BY line_number
+    ) AS copy_number
+  FROM checked
+  WHERE
+    invalid_reason IS NULL
+), instants /* Per key and snapshot instant, the sum over bins stock_extra would take; recency 1 is the key's latest instant. */ AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    SUM(quantity) AS units,
+    ROW_NUMBER() OVER (
+      PARTITION BY product_id, location_id, product_variant, stock_date_at
+      ORDER BY snapshot_utc_at DESC NULLS LAST
+    ) AS recency
+  FROM valid
+  WHERE
+    copy_number = 1
+  GROUP BY
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at
+), overflowing AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at
+  FROM instants
+  WHERE
+    recency = 1 AND NOT units BETWEEN -2147483648 AND 2147483647
 )
 SELECT
-  *,
+  checked.*,
   CASE
-    WHEN NOT invalid_reason IS NULL
-    THEN invalid_reason
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY invalid_reason, snapshot_id, snapshot_at, warehouse_key, sku_key, "size_value", "colour_value", "pack_value", bin_code, quantity
-      ORDER BY line_number
-    ) > 1
+    WHEN NOT checked.invalid_reason IS NULL
+    THEN checked.invalid_reason
+    WHEN valid.copy_number > 1
     THEN 'duplicate_line'
+    WHEN NOT overflowing.product_id IS NULL
+    THEN 'quantity_overflow'
   END AS reject_reason
 FROM checked
+LEFT JOIN valid
+  ON valid.line_number = checked.line_number
+LEFT JOIN overflowing
+  ON overflowing.product_id = checked.product_id
+  AND overflowing.location_id = checked.location_id
+  AND overflowing.product_variant = checked.product_variant
+  AND overflowing.stock_date_at = checked.stock_date_at

@@ -410,7 +410,7 @@ def test_every_shipped_test_passes_on_the_sample(sample_build):
 def test_sample_has_every_kind_of_bad_line(sample_db):
     reasons = {reason for (reason,) in query(sample_db, "select distinct reject_reason from stock_extra_rejects")}
     assert reasons == {"bad_timestamp", "bad_quantity", "unknown_warehouse", "unknown_sku", "no_variant",
-                       "duplicate_line"}
+                       "ambiguous_variant", "duplicate_line", "quantity_overflow"}
 
 
 def test_sample_is_messy_in_every_documented_way(sample_db):

@@ -19,7 +19,7 @@
 {%- if path.lower().endswith('.parquet') -%}
 read_parquet({{ quoted }}, union_by_name=true)
 {%- else -%}
-read_csv({{ quoted }}, header=true, all_varchar=true, union_by_name=true, delim=',', quote='"', escape='"')
+read_csv({{ quoted }}, header=true, skip=0, all_varchar=true, union_by_name=true, delim=',', quote='"', escape='"')
 {%- endif -%}
 {%- endif -%}
 {%- endmacro %}

@@ -47,5 +47,5 @@ where product_variant is null
    or list_contains(positions, null)
    or positions <> list_sort(list_distinct(positions))
 union all
-select product_variant, 'stands for ' || tuples || ' different tuples of dimension values' as problem
+select product_variant, 'stands for ' || tuples || ' sets of values' as problem
 from collisions

@@ -223,23 +223,20 @@ class FileSourceChecks:
 
     # -- after a node failed -------------------------------------------------------------
 
-    def diagnosis(self, node: Node) -> str | None:
-        """The first malformed line of a CSV file ``node`` reads, or None when they are all well formed."""
+    def diagnosis(self, node: Node, error: str) -> str | None:
+        """The first malformed line of a CSV file ``node`` reads that DuckDB's ``error`` names, or None."""
         for source in self.sources_read(node):
-            if source.unique_id not in self._diagnosed:
-                self._diagnosed[source.unique_id] = self._diagnose(source)
-            if self._diagnosed[source.unique_id]:
-                return self._diagnosed[source.unique_id]
-        return None
-
-    def _diagnose(self, source: SourceTable) -> str | None:
-        read = self._read_of(source)
-        if read is None or read.reader != "csv":
-            return None
-        for file in self._files(read):
-            problem = csv_files.row_problem(Path(file), file, read.dialect or self._sniffed(file))
-            if problem is not None:
-                return str(problem)
+            read = self._read_of(source)
+            if read is None or read.reader != "csv":
+                continue
+            for file in self._files(read):
+                if file not in error:
+                    continue  # DuckDB names the file it refused; an error elsewhere needs no re-reading
+                if file not in self._diagnosed:
+                    found = csv_files.row_problem(Path(file), file, read.dialect or self._sniffed(file))
+                    self._diagnosed[file] = str(found) if found else None
+                if self._diagnosed[file]:
+                    return self._diagnosed[file]
         return None
 
 
@@ -256,7 +253,7 @@ def checked(build, checks: FileSourceChecks):
             return NodeResult(node, "error", problem)
         result = build(runner, node)
         if result.status == "error":
-            found = checks.diagnosis(node)
+            found = checks.diagnosis(node, f"{result.message}\n{result.detail}")
             if found is not None:
                 result.message, result.detail = found, ""
         return result

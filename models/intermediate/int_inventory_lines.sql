@@ -57,30 +57,31 @@ checked as (
 
 ),
 
--- The valid lines, each numbered among its exact copies: copy 1 counts, later ones are duplicates.
-valid as (
+-- The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops
+-- just the copies), with what stock_extra sums them by.
+distinct_lines as (
 
-    select
-        *,
-        row_number() over (
-            partition by
-                snapshot_id,
-                snapshot_at,
-                warehouse_key,
-                sku_key,
-                {%- for dim in dims %}
-                "{{ dim }}_value",
-                {%- endfor %}
-                bin_code,
-                quantity
-            order by line_number
-        ) as copy_number
+    select distinct
+        snapshot_id,
+        snapshot_at,
+        warehouse_key,
+        sku_key,
+        {%- for dim in dims %}
+        "{{ dim }}_value",
+        {%- endfor %}
+        bin_code,
+        quantity,
+        product_id,
+        location_id,
+        product_variant,
+        stock_date_at,
+        snapshot_utc_at
     from checked
     where invalid_reason is null
 
 ),
 
--- Per key and snapshot instant, the sum over bins stock_extra would take; recency 1 is the key's latest instant.
+-- Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant.
 instants as (
 
     select
@@ -93,8 +94,7 @@ instants as (
             partition by product_id, location_id, product_variant, stock_date_at
             order by snapshot_utc_at desc
         ) as recency
-    from valid
-    where copy_number = 1
+    from distinct_lines
     group by product_id, location_id, product_variant, stock_date_at, snapshot_utc_at
 
 ),
@@ -112,11 +112,23 @@ select
     checked.*,
     case
         when checked.invalid_reason is not null then checked.invalid_reason
-        when valid.copy_number > 1 then 'duplicate_line'
+        when row_number() over (
+            partition by
+                checked.invalid_reason,
+                checked.snapshot_id,
+                checked.snapshot_at,
+                checked.warehouse_key,
+                checked.sku_key,
+                {%- for dim in dims %}
+                checked."{{ dim }}_value",
+                {%- endfor %}
+                checked.bin_code,
+                checked.quantity
+            order by checked.line_number
+        ) > 1 then 'duplicate_line'
         when overflowing.product_id is not null then 'quantity_overflow'
     end as reject_reason
 from checked
-left join valid on valid.line_number = checked.line_number
 left join overflowing
     on overflowing.product_id = checked.product_id
     and overflowing.location_id = checked.location_id

@@ -47,17 +47,26 @@ WITH lines AS (
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
-), valid /* The valid lines, each numbered among its exact copies: copy 1 counts, later ones are duplicates. */ AS (
-  SELECT
-    *,
-    ROW_NUMBER() OVER (
-      PARTITION BY snapshot_id, snapshot_at, warehouse_key, sku_key, "size_value", "colour_value", "pack_value", bin_code, quantity
-      ORDER BY line_number
-    ) AS copy_number
+), distinct_lines /* The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops */ /* just the copies), with what stock_extra sums them by. */ AS (
+  SELECT DISTINCT
+    snapshot_id,
+    snapshot_at,
+    warehouse_key,
+    sku_key,
+    "size_value",
+    "colour_value",
+    "pack_value",
+    bin_code,
+    quantity,
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at
   FROM checked
   WHERE
     invalid_reason IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra would take; recency 1 is the key's latest instant. */ AS (
+), instants /* Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant. */ AS (
   SELECT
     product_id,
     location_id,
@@ -68,9 +77,7 @@ WITH lines AS (
       PARTITION BY product_id, location_id, product_variant, stock_date_at
       ORDER BY snapshot_utc_at DESC NULLS LAST
     ) AS recency
-  FROM valid
-  WHERE
-    copy_number = 1
+  FROM distinct_lines
   GROUP BY
     product_id,
     location_id,
@@ -92,14 +99,15 @@ SELECT
   CASE
     WHEN NOT checked.invalid_reason IS NULL
     THEN checked.invalid_reason
-    WHEN valid.copy_number > 1
+    WHEN ROW_NUMBER() OVER (
+      PARTITION BY checked.invalid_reason, checked.snapshot_id, checked.snapshot_at, checked.warehouse_key, checked.sku_key, checked."size_value", checked."colour_value", checked."pack_value", checked.bin_code, checked.quantity
+      ORDER BY checked.line_number
+    ) > 1
     THEN 'duplicate_line'
     WHEN NOT overflowing.product_id IS NULL
     THEN 'quantity_overflow'
   END AS reject_reason
 FROM checked
-LEFT JOIN valid
-  ON valid.line_number = checked.line_number
 LEFT JOIN overflowing
   ON overflowing.product_id = checked.product_id
   AND overflowing.location_id = checked.location_id

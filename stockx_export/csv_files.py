@@ -192,15 +192,20 @@ def _missing_message(missing: list[str], header: list[str], text: str, dialect: 
     needs = f", which {what} needs" if what else ""
     message = f"the header has no column {names}{needs}: {excerpt(text)}"
     if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")) and dialect.delimiter not in ";\t|":
-        return message + f"; the file does not look {_delimiter_name(dialect.delimiter)}-separated: save it with '{dialect.delimiter}' between values"
-    return message + "; the first line must name the columns: add the missing ones (values may be empty), or export the file again"
+        kind = _delimiter_name(dialect.delimiter)
+        return message + f"; the file does not look {kind}-separated: save it with '{dialect.delimiter}' between values"
+    return message + (
+        "; the first line must name the columns: add the missing ones (values may be empty), or export the file again"
+    )
 
 
 def _delimiter_name(delimiter: str) -> str:
     return {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(delimiter, repr(delimiter))
 
 
-def row_problem(path: Path, display: str, dialect: Dialect = Dialect(), fix: str = "export the file again") -> CsvProblem | None:
+def row_problem(
+    path: Path, display: str, dialect: Dialect = Dialect(), fix: str = "export the file again"
+) -> CsvProblem | None:
     """The first malformed line of the whole file, or None: not UTF-8, a quote never closed,
     a row longer than DuckDB takes, or a row whose values do not match the header's columns
     (``fix`` is the other remedy than quoting, e.g. "set the seed's delimiter")."""

@@ -29,7 +29,7 @@ from stockx_export.csv_files import CsvProblem, Dialect
 from stockx_export.db import database_error_types, first_line, literal
 from stockx_export.materialize import seed_dialect
 from stockx_export.nodes import Node, SourceTable
-from stockx_export.runner import NodeResult, Runner
+from stockx_export.runner import NodeResult, Runner, shorten
 
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
@@ -74,7 +74,7 @@ def file_read(expression: str) -> FileRead | None:
     options = {
         a.this.name.lower(): a.expression.name
         for a in args[1:]
-        if isinstance(a, exp.EQ) and isinstance(a.this, exp.Column) and isinstance(a.expression, exp.Literal)
+        if isinstance(a, (exp.EQ, exp.PropertyEQ)) and isinstance(a.expression, exp.Literal)
     }
     dialect = None
     delimiter = options.get("delim", options.get("sep", options.get("delimiter")))
@@ -162,9 +162,9 @@ class FileSourceChecks:
             read = file_read(resolved)
             return self._check_files(source, read, required, what) if read is not None else None
         seed = self.seeds.get(resolved)
-        path = self.project.config.root / seed.path if seed is not None else None
-        if path is None or not path.is_file():
+        if seed is None or seed.config.get("header") is False or not (self.project.config.root / seed.path).is_file():
             return None
+        path = self.project.config.root / seed.path
         problem = csv_files.header_problem(path, seed.path, seed_dialect(seed.config), required, True, what)
         return str(problem) if problem else None
 
@@ -179,8 +179,7 @@ class FileSourceChecks:
         for file in files:
             problem = None
             if read.reader == "csv":
-                dialect = read.dialect or self._sniffed(file)
-                problem = csv_files.header_problem(Path(file), file, dialect, required, True, what)
+                problem = csv_files.header_problem(Path(file), file, self._dialect(read, file), required, True, what)
             problem = problem or self._duckdb_header(read, file, required, what)
             if problem is not None:
                 return str(problem)
@@ -193,7 +192,10 @@ class FileSourceChecks:
             files.update(row[0] for row in rows)
         return sorted(files)
 
-    def _sniffed(self, file: str) -> Dialect:
+    def _dialect(self, read: FileRead, file: str) -> Dialect:
+        """The CSV dialect ``read`` gives, or the one DuckDB's sniffer finds in ``file`` when it gives none."""
+        if read.dialect is not None:
+            return read.dialect
         try:
             row = self.runner.con.execute(f"select Delimiter, Quote from sniff_csv({literal(file)})").fetchone()
         except database_error_types():
@@ -209,16 +211,18 @@ class FileSourceChecks:
             has_rows = cursor.fetchone() is not None
         except database_error_types() as exc:
             if read.reader == "csv":
-                found = csv_files.row_problem(Path(file), file, read.dialect or self._sniffed(file))
+                found = csv_files.row_problem(Path(file), file, self._dialect(read, file))
                 if found is not None:
                     return found
-            return CsvProblem(file, None, f"cannot be read: {_short(first_line(str(exc)))}")
+            return CsvProblem(file, None, f"cannot be read: {shorten(first_line(str(exc)))}")
         missing = [c for c in required if c.lower() not in names]
         if missing:
             columns = ", ".join(f"'{c}'" for c in missing)
             return CsvProblem(file, None, f"has no column {columns}, which {what} needs; add it, or export the file again")
         if not has_rows:
-            return CsvProblem(file, None, "has no rows: a truncated or failed export? Export it again, or remove it from the files read")
+            return CsvProblem(
+                file, None, "has no rows: a truncated or failed export? Export it again, or remove it from the files read"
+            )
         return None
 
     # -- after a node failed -------------------------------------------------------------
@@ -233,15 +237,11 @@ class FileSourceChecks:
                 if file not in error:
                     continue  # DuckDB names the file it refused; an error elsewhere needs no re-reading
                 if file not in self._diagnosed:
-                    found = csv_files.row_problem(Path(file), file, read.dialect or self._sniffed(file))
+                    found = csv_files.row_problem(Path(file), file, self._dialect(read, file))
                     self._diagnosed[file] = str(found) if found else None
                 if self._diagnosed[file]:
                     return self._diagnosed[file]
         return None
-
-
-def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def checked(build, checks: FileSourceChecks):

@@ -414,3 +414,42 @@ def test_duckdbs_own_csv_error_is_cut_short(make_project, tmp_path):
     assert result.exit_code == 1
     assert "Maximum line size of 2000000 bytes exceeded" in result.output
     assert len(result.output) < 5_000
+
+
+def test_a_file_in_another_dialect_is_named_with_the_one_expected(project, tmp_path):
+    raw = write_raw(tmp_path / "raw", (f"{HEADER}\n{GOOD}\n").replace(",", ";"))
+    result = run_stockx(project, tmp_path / "semi.duckdb", "build", vars_=raw)
+    assert_named_failure(
+        result,
+        f"{raw['inventory_path']}:1: the header has no column {NO_HEADER_COLUMNS}, {NEEDS}: "
+        "`snapshot_id;snapshot_at;warehouse_code;sku;size;colour;pack;…`; "
+        "the file does not look comma-separated: save it with ',' between values",
+    )
+
+
+def test_any_source_reading_a_list_of_files_gets_the_same_checks(make_project, tmp_path):
+    (tmp_path / "a.csv").write_text("sku;qty\nA;1\n")
+    (tmp_path / "b.csv").write_text("sku\nB\n")
+    root, stockx = make_project(
+        {
+            "models/sources.yml": f"""
+                version: 2
+                sources:
+                  - name: wms
+                    tables:
+                      - name: stock
+                        external_location: "read_csv(['{tmp_path}/a.csv', '{tmp_path}/b.csv'], delim := ';')"
+                        columns: [{{name: sku}}, {{name: qty}}]
+            """,
+            "models/stock.sql": "select sku, qty from {{ source('wms', 'stock') }}\n",
+        }
+    )
+    result = stockx("run")
+    assert result.exit_code == 1
+    assert failure_line(result) == (
+        f"{tmp_path}/b.csv:1: the header has no column 'qty', which source wms.stock (models/sources.yml) needs: "
+        "`sku`; the first line must name the columns: add the missing ones (values may be empty), or export the file again"
+    )
+    (tmp_path / "b.csv").write_text("qty;sku\n2;B\n")
+    assert stockx("run").exit_code == 0
+    assert query(root / "target" / "stockx.duckdb", "select * from stock order by sku") == [("A", "1"), ("B", "2")]

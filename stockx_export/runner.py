@@ -190,6 +190,7 @@ def rest_lines(message: str) -> str:
 
 
 def shorten(line: str) -> str:
+    """``line``, or its first MAX_DETAIL_LINE characters and its length when it is longer."""
     return line if len(line) <= MAX_DETAIL_LINE else line[:MAX_DETAIL_LINE] + f"… ({len(line):,} characters)"
 
 

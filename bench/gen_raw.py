@@ -152,8 +152,10 @@ def _with_bad_lines(good: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
         130: ("SNP-4131", "", "WH-MAN", "SOCK-005", "M", "gris chiné", "3", "R1-S1", "5"),
         161: ("SNP-4140", " 2026-11-23T06:00:00Z", "WH-LON", "MUG-007", "", "抹茶", "", "A-02", "1"),
         203: ("SNP-4150", "2026-11-24T08:00:00+1:00", "WH-XYZ", "TEE-001", "S", "navy blue", "", "X-1", "3"),
-        # bad_quantity: a fraction, text, a blank, digits with an inner space
-        60: ("SNP-4110", "2026-11-21T06:00:00Z", "WH-LON", "HOOD-002", "L", "crème", "", "A-01", "12.5"),
+        # a timestamp whose UTC instant is in year 0 (the export writes years 1-9999 only)
+        175: ("SNP-4143", "0001-01-01T00:30:00+01:00", "WH-AMS", "HOOD-002", "M", "crème", "", "AMS-002", "2"),
+        # bad_quantity: one past stock_units' 32-bit range, text, a blank, digits with an inner space
+        60: ("SNP-4110", "2026-11-21T06:00:00Z", "WH-LON", "HOOD-002", "L", "crème", "", "A-01", "2147483648"),
         120: ("SNP-4127", "2026-11-22 07:00:00", "WH-MAN", "TEE-001", "S", "navy blue", "", "R1-S2", "n/a"),
         188: ("SNP-4146", "2026-11-23T13:30:00+01:00", "wh-ams", "SHOE-003", "EU 42", "", "", "AMS-002", ""),
         240: ("SNP-4160", "2026-11-24 17:00:00.250+01:00", "WH-PAR", "MUG-007", "", "抹茶", "", "P-13", "1 2"),
@@ -164,6 +166,11 @@ def _with_bad_lines(good: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
         # unknown_sku: a SKU nobody maps, one whose product row has no product_id
         85: ("SNP-4118", "2026-11-21T14:00:00Z", "WH-LON", "TEE-999", "M", "black", "", "A-01", "3"),
         225: ("SNP-4156", "2026-11-24T10:00:00+00:00", "LON-2", "cap-008", "", "red", "", "ANNEX", "14"),
+        # ambiguous_variant: a size holding the separator and ':' would read as size M, colour navy blue
+        110: ("SNP-4124", "2026-11-22T06:00:00Z", "WH-LON", "TEE-001", "M|colour:navy blue", "", "", "A-02", "7"),
+        # quantity_overflow: two bins of one key at its latest instant sum past 2,147,483,647
+        250: ("SNP-4163", "2026-11-24T22:30:00Z", "WH-LON", "TEE-001", "XS", "navy blue", "", "A-01", "2000000000"),
+        251: ("SNP-4163", "2026-11-24T22:30:00Z", "WH-LON", "TEE-001", "XS", "navy blue", "", "A-02", "2000000000"),
         # no_variant: every dimension blank or whitespace (stock for Peak's `stock` resource)
         100: ("SNP-4121", "2026-11-21T22:00:00Z", "WH-LON", "BAG-006", "", "", "", "B-07", "30"),
         280: ("SNP-4171", "2026-11-25 19:00:00", "WH-MAN", "bag-006", " ", "  ", "", "R1-S1", "12"),
@@ -173,10 +180,10 @@ def _with_bad_lines(good: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
         lines.insert(position, bad[position])
     # duplicate_line: exact re-sends of earlier valid lines, one re-typed with other case,
     # spaces and a zero-padded quantity (equal after normalisation, so still a duplicate).
-    for source, target in ((30, 31), (140, 145), (300, 302)):
+    for source, target in ((30, 31), (141, 146), (304, 306)):
         lines.insert(target, lines[source])
-    snapshot_id, at, code, sku, size, colour, pack, bin_code, qty = lines[210]
-    lines.insert(212, (snapshot_id, at, f"  {code.lower()} ", sku.lower(), f" {size}", colour, pack, bin_code, f"00{qty.strip()}"))
+    snapshot_id, at, code, sku, size, colour, pack, bin_code, qty = lines[212]
+    lines.insert(214, (snapshot_id, at, f"  {code.lower()} ", sku.lower(), f" {size}", colour, pack, bin_code, f"00{qty.strip()}"))
     return lines
 
 
@@ -226,11 +233,11 @@ select
     end as snapshot_at,
     case when roll = 1 then 'WH-NOPE' when roll = 2 then ' wh-' || warehouse_no || ' ' else 'WH-' || warehouse_no end as warehouse_code,
     case when roll = 3 then 'SKU-MISSING' when roll = 4 then lower('SKU-' || sku_no) else 'SKU-' || sku_no end as sku,
-    case when roll = 5 then '' else ['XS', 'S', 'M', 'L', 'XL', 'EU 42'][cast(hash(i, 6) % 6 as integer) + 1] end as size,
+    case when roll = 5 then '' when roll = 7 then 'M|colour:red' else ['XS', 'S', 'M', 'L', 'XL', 'EU 42'][cast(hash(i, 6) % 6 as integer) + 1] end as size,
     case when roll = 5 then '' else ['navy blue', 'écru', 'crème', 'Ökogrün', '抹茶', ''][cast(hash(i, 7) % 6 as integer) + 1] end as colour,
     case when hash(i, 8) % 3 = 0 then '6' else '' end as pack,
     'BIN-' || (hash(i, 10) % 50) as bin_code,
-    case when roll = 6 then '12.5' else cast(cast(hash(i, 11) % 60 as integer) - 5 as varchar) end as qty_on_hand
+    case when roll = 6 then '12.5' when roll = 8 then '3000000000' else cast(cast(hash(i, 11) % 60 as integer) - 5 as varchar) end as qty_on_hand
 from spec
 order by i
 """

@@ -6,6 +6,11 @@
 
   Parse once with iso_timestamp_parts() into a struct column, then derive the
   wall-clock (local) and the UTC instant from it, so the regex runs once per line.
+
+  The export writes four-digit years only: a timestamp whose local or UTC form
+  falls outside years 1-9999 (0000-12-31T23:30:00-01:00, or
+  9999-12-31T23:30:00-01:00, which is year 10000 in UTC) is a bad timestamp too;
+  test both with in_export_years().
 -#}
 
 {% macro iso_timestamp_parts(expr) -%}
@@ -34,4 +39,9 @@ end
                + cast(substr({{ parts }}.offset_part, 5, 2) as integer))
     end
 )
+{%- endmacro %}
+
+{#- True when the timestamp ``expr`` falls in years 1-9999 (what the export can write). -#}
+{% macro in_export_years(expr) -%}
+({{ expr }} between timestamp '0001-01-01 00:00:00' and timestamp '9999-12-31 23:59:59.999999')
 {%- endmacro %}

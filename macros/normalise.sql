@@ -31,10 +31,19 @@ nullif(regexp_replace({{ trim_whitespace(expr) }}, '{{ whitespace_class() }}+', 
 nullif({{ trim_whitespace(expr) }}, '')
 {%- endmacro %}
 
-{#- An integer written as an optional sign and digits (after trimming) that fits a BIGINT, else NULL: `12.5`, `1e3`, `` are not. -#}
+{#-
+  Peak's stock_units range. Peak does not publish one, so stockx takes the safe
+  choice: a signed 32-bit integer. A line outside it is a bad_quantity; a key
+  whose sum over bins leaves it is a quantity_overflow (int_inventory_lines).
+-#}
+{% macro stock_units_min() %}-2147483648{% endmacro %}
+{% macro stock_units_max() %}2147483647{% endmacro %}
+
+{#- An integer written as an optional sign and digits (after trimming) within stock_units' range, else NULL: `12.5`, `1e3`, `3000000000`, `` are not. -#}
 {% macro parse_quantity(expr) -%}
 case
     when regexp_full_match({{ trim_whitespace(expr) }}, '[+-]?[0-9]+')
+     and try_cast({{ trim_whitespace(expr) }} as bigint) between {{ stock_units_min() }} and {{ stock_units_max() }}
         then try_cast({{ trim_whitespace(expr) }} as bigint)
 end
 {%- endmacro %}

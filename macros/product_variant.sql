@@ -43,13 +43,36 @@ nullif(concat_ws('{{ sep | replace("'", "''") }}'
 {{ return(dims | list) }}
 {%- endmacro %}
 
-{#- The separator between `dimension:value` pairs; never empty, never ':'. -#}
+{#-
+  The separator between `dimension:value` pairs: never empty, and made of
+  characters that can be in neither a dimension name nor a value the variant
+  keeps. Values holding ':' or the separator are rejected (ambiguous_variant in
+  int_inventory_lines); a separator holding ':' or a dimension-name character
+  (a-z, 0-9, _) could make two variants read alike, e.g. `size:Mscolour:red`
+  with the separator `s`. With both rules, a variant reads back one way only.
+-#}
 {% macro variant_separator(separator=none) -%}
 {%- set sep = separator if separator is not none else var('variant_separator', '|') -%}
 {%- if sep is not string or sep == '' or ':' in sep -%}
 {{ exceptions.raise_compiler_error("var('variant_separator') must be a non-empty string without ':', got '" ~ sep ~ "'") }}
 {%- endif -%}
+{%- for char in sep if char in 'abcdefghijklmnopqrstuvwxyz0123456789_' -%}
+{%- if loop.first -%}
+{{ exceptions.raise_compiler_error("var('variant_separator') must not contain '" ~ char ~ "': a-z, 0-9 and _ can be part of a dimension name, so two variants could read alike; use e.g. '|' or ' / '") }}
+{%- endif -%}
+{%- endfor -%}
 {{ return(sep) }}
+{%- endmacro %}
+
+{#-
+  True when a normalised dimension value would make its variant ambiguous: it
+  holds ':' or the separator, so `size` = `M|colour:red` would read as size M and
+  colour red. Such lines are rejected (ambiguous_variant), never guessed. For
+  sale_extra: apply it to normalise_value(column), as product_variant() does.
+-#}
+{% macro variant_value_is_ambiguous(value, separator=none) -%}
+{%- set sep = variant_separator(separator) -%}
+(strpos({{ value }}, ':') > 0 or strpos({{ value }}, '{{ sep | replace("'", "''") }}') > 0)
 {%- endmacro %}
 
 {% macro variant_column(dim, relation_alias=none) -%}

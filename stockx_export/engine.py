@@ -19,7 +19,7 @@ from stockx_export.selector import select as select_nodes
 from stockx_export.selector import unmatched as unmatched_terms
 
 # "module:function" called with (runner, order) before a run; each may add executors or checks.
-EXTENSIONS: list[str] = ["stockx_export.dbt.extension:install", "stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install"]
+EXTENSIONS: list[str] = ["stockx_export.dbt.extension:install", "stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install", "stockx_export.file_sources:install"]
 
 RESOURCE_TYPES = {
     "seed": ("seed",),

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stockx_export.csv_files import Dialect
 from stockx_export.db import Relation, literal, quote
 from stockx_export.errors import ExecutionError, ProjectError
 from stockx_export.window import STRATEGY as WINDOW_STRATEGY
@@ -286,48 +287,11 @@ def seed_quote(config: dict[str, Any]) -> str:
     return str(config.get("quote") or '"')
 
 
-def seed_is_empty(csv_path: Path) -> bool:
-    """True for a file with no header line (DuckDB would load it as one column named ``column0``)."""
-    with open(csv_path, "rb") as handle:
-        head = handle.read(64)
-    return not head.removeprefix(b"\xef\xbb\xbf").strip()
-
-
-def seed_row_problem(csv_path: Path, config: dict[str, Any]) -> tuple[int, str] | None:
-    """The first malformed line of a seed and what is wrong with it, or None.
-
-    Only for the message once DuckDB has refused the file (DuckDB's own says
-    only that no dialect fits); the load itself is DuckDB's.
-    """
-    import csv
-
-    import io
-
-    delimiter = seed_delimiter(config)
-    quotechar = seed_quote(config)
-    data = csv_path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return line, f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8"
-    with io.StringIO(text, newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter, quotechar=quotechar, strict=True)
-        width = None
-        try:
-            for row in reader:
-                if not row:  # a blank line
-                    continue
-                if width is None:
-                    width = len(row)
-                elif len(row) != width:
-                    return reader.line_num, (
-                        f"row has {len(row)} values but the header has {width} columns; "
-                        f"quote values that contain {delimiter!r}, or set the seed's delimiter"
-                    )
-        except csv.Error as exc:
-            return reader.line_num, f"{exc}; check the quotes on this line"
-    return None
+def seed_dialect(config: dict[str, Any]) -> Dialect:
+    """The CSV dialect ``seed_select`` reads a seed in, for stockx_export.csv_files to read it the same way."""
+    quote = seed_quote(config)
+    escape = config.get("escape") or None
+    return Dialect(delimiter=seed_delimiter(config), quote=quote, escape=None if escape == quote else escape)
 
 
 def load_seed(

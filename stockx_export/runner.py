@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockx_export import materialize
+from stockx_export import csv_files, materialize
 from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import StockxError
 from stockx_export.nodes import Node
@@ -181,9 +181,19 @@ class Runner:
         return combined
 
 
+# DuckDB quotes a CSV line it refuses whole ("Original Line: ..."), megabytes at times.
+MAX_DETAIL_LINE = 300
+
+
 def rest_lines(message: str) -> str:
-    """A DuckDB message without its first line (which the result's message already shows)."""
-    return "\n".join(message.strip().splitlines()[1:]).strip("\n")
+    """A DuckDB message without its first line (which the result's message already shows), each line cut short."""
+    lines = message.strip().splitlines()[1:]
+    return "\n".join(shorten(line) for line in lines).strip("\n")
+
+
+def shorten(line: str) -> str:
+    """``line``, or its first MAX_DETAIL_LINE characters and its length when it is longer."""
+    return line if len(line) <= MAX_DETAIL_LINE else line[:MAX_DETAIL_LINE] + f"… ({len(line):,} characters)"
 
 
 def run_seed(runner: Runner, node: Node, select=None) -> NodeResult:
@@ -191,16 +201,23 @@ def run_seed(runner: Runner, node: Node, select=None) -> NodeResult:
     project = runner.project
     existing = project.relation_exists(node.relation)
     csv_path = project.config.root / node.path
-    if materialize.seed_is_empty(csv_path):
+    if csv_files.is_empty(csv_path):
         return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
+    dialect = materialize.seed_dialect(node.config)
+    if node.config.get("header", True):
+        # A column_types name missing from the header is most often a missing header line.
+        typed = [str(name) for name in node.config.get("column_types") or {}]
+        where = f"column_types in {node.patch_path or 'the seed config'}"
+        problem = csv_files.header_problem(csv_path, node.path, dialect, typed, what=where)
+        if problem is not None:
+            return NodeResult(node, "error", str(problem))
     try:
         outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing, select)
     except database_error_types() as exc:
-        problem = materialize.seed_row_problem(csv_path, node.config)
+        problem = csv_files.row_problem(csv_path, node.path, dialect, fix="set the seed's delimiter")
         if problem is not None:
-            line, text = problem
-            return NodeResult(node, "error", f"{node.path}:{line}: {text}")
-        return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}", detail=rest_lines(str(exc)))
+            return NodeResult(node, "error", str(problem))
+        return NodeResult(node, "error", f"{node.path}: {shorten(first_line(str(exc)))}", detail=rest_lines(str(exc)))
     project.existing[(node.relation.schema, node.relation.identifier)] = "table"
     return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows)
 

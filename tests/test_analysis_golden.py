@@ -115,9 +115,9 @@ def test_snowflake_reports_what_does_not_translate_and_writes_the_rest(sample):
     assert result.exit_code == 2
     assert result.output.endswith(
         "Error: 2 models cannot be translated to snowflake (not written; the other 6 are):\n"
-        "  models/staging/warehouse/stg_warehouse__inventory.sql: function TO_MINUTES() (DuckDB's; sqlglot knows no snowflake equivalent)\n"
         "  models/staging/warehouse/stg_warehouse__inventory.sql: REGEXP_FULL_MATCH() (no snowflake equivalent known to stockx)\n"
         "  models/staging/warehouse/stg_warehouse__inventory.sql: REGEXP_EXTRACT with a list of group names (returns a DuckDB STRUCT)\n"
+        "  models/staging/warehouse/stg_warehouse__inventory.sql: function TO_MINUTES() (DuckDB's; sqlglot knows no snowflake equivalent)\n"
         "  models/marts/stock_extra.sql: function ARG_MAX_NULL() (DuckDB's; sqlglot knows no snowflake equivalent)\n"
     )
     files = _transpiled(root, "snowflake")

@@ -75,7 +75,7 @@ def test_the_readme_example_raises_when_the_build_fails(sample, peak_env):
     skipped = sum(1 for r in caught.value.results if r.status == "skipped")
     assert skipped > 0 and str(caught.value) == (
         f"build failed: 1 failed, {skipped} skipped (raw_products: seeds/raw_products.csv:{lines + 1}: row has 5 "
-        "values but the header has 4 columns; quote values that contain ',', or set the seed's delimiter); nothing "
+        "values but the header has 4 columns: `TEE-001,P-1001,Organic Tee,Apparel,extra`; quote values that contain ',', or set the seed's delimiter); nothing "
         "can be exported until a build succeeds")
     assert peak_env.log == []
     with pytest.raises(ExportError) as refused:  # the push refuses, as `stockx export` does

@@ -382,7 +382,7 @@ def test_a_value_dbt_duckdb_cannot_load_fails_the_seed_as_it_does(make_project):
     [
         (
             "a,b\n1,2\n3,4,5\n",
-            "seeds/rows.csv:3: row has 3 values but the header has 2 columns; "
+            "seeds/rows.csv:3: row has 3 values but the header has 2 columns: `3,4,5`; "
             "quote values that contain ',', or set the seed's delimiter",
         ),
         ("", "seeds/rows.csv: the file is empty; a seed needs a header line naming its columns"),

@@ -477,21 +477,21 @@ def test_seed_options_and_a_bad_seed_line(make_project):
     [
         (
             "id,name\n1,Ann\n2,Bob,extra\n",
-            "seeds/people.csv:3: row has 3 values but the header has 2 columns; "
+            "seeds/people.csv:3: row has 3 values but the header has 2 columns: `2,Bob,extra`; "
             "quote values that contain ',', or set the seed's delimiter",
         ),
         (
             "id,name\n1\n",
-            "seeds/people.csv:2: row has 1 values but the header has 2 columns; "
+            "seeds/people.csv:2: row has 1 values but the header has 2 columns: `1`; "
             "quote values that contain ',', or set the seed's delimiter",
         ),
         # ' is not a quote: sniffed as one, this row would load as 2 values
         (
             "id,name\n1,'Ann, B'\n",
-            "seeds/people.csv:2: row has 3 values but the header has 2 columns; "
+            "seeds/people.csv:2: row has 3 values but the header has 2 columns: `1,'Ann, B'`; "
             "quote values that contain ',', or set the seed's delimiter",
         ),
-        ('id,name\n1,"Ann\n', "seeds/people.csv:2: unexpected end of data; check the quotes on this line"),
+        ('id,name\n1,"Ann\n', 'seeds/people.csv:2: a quoted value starting on this line is never closed: `1,"Ann`; check the quotes'),
         ("", "seeds/people.csv: the file is empty; a seed needs a header line naming its columns"),
         ("\ufeff\n", "seeds/people.csv: the file is empty; a seed needs a header line naming its columns"),
     ],
@@ -669,7 +669,7 @@ def test_a_seed_that_is_not_utf8_is_named_with_its_line(make_project):
     result = stockx("seed", "--log-format", "json")
     assert result.exit_code == 1
     event = next(e for e in map(json.loads, result.output.splitlines()) if e.get("name") == "s")
-    assert event["message"] == "seeds/s.csv:2: byte 0xe9 is not UTF-8; save the file as UTF-8"
+    assert event["message"] == "seeds/s.csv:2: byte 0xe9 is not UTF-8: `1,caf\\xe9`; save the file as UTF-8"
 
 
 @pytest.mark.parametrize("command", ["run", "compile"])

@@ -295,7 +295,7 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})
     assert (result.exit_code, result.output) == (
         2,
-        "Error: models/intermediate/int_inventory_lines.sql:12: var('variant_dimensions'): 'Colour' is not a "
+        "Error: models/intermediate/int_inventory_lines.sql:16: var('variant_dimensions'): 'Colour' is not a "
         "lower-case column name (letters, digits, _) (in macros/product_variant.sql:37)\n",
     )
 
@@ -478,7 +478,7 @@ def test_every_shipped_test_passes_on_the_sample(sample_build):
 def test_sample_has_every_kind_of_bad_line(sample_db):
     reasons = {reason for (reason,) in query(sample_db, "select distinct reject_reason from stock_extra_rejects")}
     assert reasons == {"bad_timestamp", "bad_quantity", "unknown_warehouse", "unknown_sku", "no_variant",
-                       "duplicate_line"}
+                       "ambiguous_variant", "duplicate_line", "quantity_overflow"}
 
 
 def test_sample_is_messy_in_every_documented_way(sample_db):

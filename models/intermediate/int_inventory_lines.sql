@@ -4,8 +4,12 @@
   Every raw line with its verdict: reject_reason is NULL for a line that feeds
   stock_extra, else the first reason that applies, in this order:
     bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku, no_variant,
+    ambiguous_variant (a dimension value holding ':' or the separator),
     then duplicate_line for a valid line equal to an earlier valid line (all
-    columns, codes and dimension values normalised, quantity as a number).
+    columns, codes and dimension values normalised, quantity as a number),
+    then quantity_overflow for every line of a key whose sum over bins at its
+    latest snapshot instant (the sum stock_extra computes) leaves stock_units'
+    range, a signed 32-bit integer (stock_units_min() .. stock_units_max()).
   A table, so line numbers and verdicts are computed once and stock_extra,
   stock_extra_rejects and the accounting test all see the same ones.
 -#}
@@ -41,30 +45,92 @@ checked as (
             when warehouses.location_id is null then 'unknown_warehouse'
             when products.product_id is null then 'unknown_sku'
             when lines.product_variant is null then 'no_variant'
+            when
+                {%- for dim in dims %}
+                {{ variant_value_is_ambiguous('lines."' ~ dim ~ '_value"') }}{% if not loop.last %} or{% endif %}
+                {%- endfor %}
+                then 'ambiguous_variant'
         end as invalid_reason
     from lines
     left join warehouses on warehouses.warehouse_key = lines.warehouse_key
     left join products on products.sku_key = lines.sku_key
 
+),
+
+-- The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops
+-- just the copies), with what stock_extra sums them by.
+distinct_lines as (
+
+    select distinct
+        snapshot_id,
+        snapshot_at,
+        warehouse_key,
+        sku_key,
+        {%- for dim in dims %}
+        "{{ dim }}_value",
+        {%- endfor %}
+        bin_code,
+        quantity,
+        product_id,
+        location_id,
+        product_variant,
+        stock_date_at,
+        snapshot_utc_at
+    from checked
+    where invalid_reason is null
+
+),
+
+-- Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant.
+instants as (
+
+    select
+        product_id,
+        location_id,
+        product_variant,
+        stock_date_at,
+        sum(quantity) as units,
+        row_number() over (
+            partition by product_id, location_id, product_variant, stock_date_at
+            order by snapshot_utc_at desc
+        ) as recency
+    from distinct_lines
+    group by product_id, location_id, product_variant, stock_date_at, snapshot_utc_at
+
+),
+
+overflowing as (
+
+    select product_id, location_id, product_variant, stock_date_at
+    from instants
+    where recency = 1
+      and units not between {{ stock_units_min() }} and {{ stock_units_max() }}
+
 )
 
 select
-    *,
+    checked.*,
     case
-        when invalid_reason is not null then invalid_reason
+        when checked.invalid_reason is not null then checked.invalid_reason
         when row_number() over (
             partition by
-                invalid_reason,
-                snapshot_id,
-                snapshot_at,
-                warehouse_key,
-                sku_key,
+                checked.invalid_reason,
+                checked.snapshot_id,
+                checked.snapshot_at,
+                checked.warehouse_key,
+                checked.sku_key,
                 {%- for dim in dims %}
-                "{{ dim }}_value",
+                checked."{{ dim }}_value",
                 {%- endfor %}
-                bin_code,
-                quantity
-            order by line_number
+                checked.bin_code,
+                checked.quantity
+            order by checked.line_number
         ) > 1 then 'duplicate_line'
+        when overflowing.product_id is not null then 'quantity_overflow'
     end as reject_reason
 from checked
+left join overflowing
+    on overflowing.product_id = checked.product_id
+    and overflowing.location_id = checked.location_id
+    and overflowing.product_variant = checked.product_variant
+    and overflowing.stock_date_at = checked.stock_date_at

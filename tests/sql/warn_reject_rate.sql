@@ -25,4 +25,4 @@ select
     round(sum(rejected) / (select count(*) from lines), 4) as reject_rate,
     string_agg(reject_reason || '=' || rejected, ', ' order by reject_reason) as by_reason
 from per_reason
-having sum(rejected) > {{ var('max_reject_rate', 0.05) }} * (select count(*) from lines)
+having sum(rejected) > {{ max_reject_rate() }} * (select count(*) from lines)

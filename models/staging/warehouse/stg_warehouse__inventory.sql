@@ -34,6 +34,16 @@ parsed as (
         {{ iso_timestamp_parts('snapshot_at') }} as snapshot_parts
     from raw
 
+),
+
+instants as (
+
+    select
+        *,
+        {{ iso_timestamp_local('snapshot_parts') }} as local_at,
+        {{ iso_timestamp_utc('snapshot_parts') }} as utc_at
+    from parsed
+
 )
 
 select
@@ -54,8 +64,9 @@ select
     {%- endfor %}
     {{ product_variant() }} as product_variant,
     {{ normalise_id('snapshot_id') }} as snapshot_key,
-    {{ iso_timestamp_local('snapshot_parts') }} as snapshot_local_at,
-    {{ iso_timestamp_utc('snapshot_parts') }} as snapshot_utc_at,
-    cast({{ iso_timestamp_local('snapshot_parts') }} as date) as stock_date_at,
+    -- A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp.
+    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as snapshot_local_at,
+    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then utc_at end as snapshot_utc_at,
+    cast(case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as date) as stock_date_at,
     {{ parse_quantity('qty_on_hand') }} as quantity
-from parsed
+from instants

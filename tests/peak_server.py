@@ -320,6 +320,7 @@ def _ordered_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Peak's load balancers do
+    disable_nagle_algorithm = True  # headers and body are two writes: without it each answer waits for a delayed ACK (~40 ms)
     peak: PeakServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read server.log

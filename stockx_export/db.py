@@ -6,6 +6,8 @@ knows how to quote names and how to read what relations already exist.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,40 @@ def connect(path: str, read_only: bool = False):
         return duckdb.connect(path, read_only=read_only)
     except duckdb.Error as exc:
         raise ProjectError(f"cannot open database {path}: {first_line(str(exc))}") from None
+
+
+def connect_for_reading(path: str):
+    """The database at ``path`` opened read-only when it exists, else an empty in-memory one
+    (commands that only read, such as compile and show, work before the first build)."""
+    if path != ":memory:" and Path(path).exists():
+        return connect(path, read_only=True)
+    return connect(":memory:")
+
+
+@contextmanager
+def transaction(con) -> Iterator[Any]:
+    """Run the block in one transaction: COMMIT when it ends, ROLLBACK when it raises.
+
+    A COMMIT that fails (a full disk) has ended the transaction already, so the
+    ROLLBACK after it is allowed to fail without hiding the COMMIT's error.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except database_error_types():
+            pass
+        raise
+    try:
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except database_error_types():
+            pass
+        raise
 
 
 def database_error_types() -> tuple[type[BaseException], ...]:

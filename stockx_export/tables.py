@@ -7,6 +7,11 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+def plural(count: int, noun: str) -> str:
+    """``1 page``, ``1,204 pages``."""
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
 MAX_CELL = 40  # terminal columns a cell takes at most
 # Characters that would break the table are written as escapes: "|" would split a
 # cell; a newline (and Unicode's line and paragraph separators) the row; a tab the

@@ -42,7 +42,7 @@ def timer(func):
             spent[0] += time.perf_counter() - t
     return wrapped
 import stockx_export.analysis.checks as checks
-import stockx_export.artifacts as artifacts
+import stockx_export.run.artifacts as artifacts
 checks.before_run = timer(checks.before_run)
 artifacts.ARTIFACT_EXTENSIONS[:] = [timer(e) if "analysis" in e.__module__ else e for e in artifacts.ARTIFACT_EXTENSIONS]
 sys.argv = ["stockx", "build", "--quiet"]

@@ -133,7 +133,7 @@ def _scrubbed(text: str) -> str:
 
 def _set_profiles_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     # Read only by dbt projects; kept out of every command's signature.
-    from stockx_export.dbt_project import set_profiles_dir
+    from stockx_export.dbt.config import set_profiles_dir
 
     set_profiles_dir(value)
     return value

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import query
-from stockx_export.nodes import Column, Node
-from stockx_export.testing.contracts import canonical_type, contract_differences
+from stockx_export.core.nodes import Column, Node
+from stockx_export.run.testing.contracts import canonical_type, contract_differences
 
 CONTRACT = """
     version: 2

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import query
 from stockx_export.db import Relation
-from stockx_export.window import Window, WindowConfig, plan_window
+from stockx_export.core.window import Window, WindowConfig, plan_window
 
 DAILY = """
     {{ config(materialized='incremental', incremental_strategy='replace_window', window_column='day') }}

@@ -1,6 +1,6 @@
 """The static checks run before any model: syntax, direct reads, contract columns.
 
-``before_run`` is a runner extension (see ``stockx_export.engine.EXTENSIONS``):
+``before_run`` is a runner extension (see ``stockx_export.run.engine.EXTENSIONS``):
 a failed check stops ``stockx build`` / ``run`` before the first node runs.
 """
 

@@ -65,7 +65,7 @@ class FingerprintCache:
 
 
 def _rendered(project, node, incremental: bool = False) -> str:
-    from stockx_export.jinja.render import Frame
+    from stockx_export.core.jinja.render import Frame
 
     frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node})
     if not incremental:

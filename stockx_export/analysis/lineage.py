@@ -73,7 +73,7 @@ class LineageTracer:
         from sqlglot.errors import SqlglotError
         from sqlglot.optimizer.qualify import qualify
 
-        from stockx_export.jinja.render import Frame
+        from stockx_export.core.jinja.render import Frame
 
         index: dict[str, object] = {}
         for source in self.project.sources.values():

@@ -56,7 +56,7 @@ class SchemaInference:
                 if seed is not None:
                     found = self.columns(seed)
                 elif source.external_location.strip():
-                    from stockx_export.jinja.render import Frame
+                    from stockx_export.core.jinja.render import Frame
 
                     frame = Frame("", source.path, "source", {}, "parse")
                     read = self.project.resolve_source(source.source_name, source.name, frame)
@@ -141,6 +141,6 @@ def _type_name(data_type) -> str | None:
 
 
 def _seed_select(project, node) -> str:
-    from stockx_export.materialize import seed_select
+    from stockx_export.adapters.duckdb import seed_select
 
     return f"({seed_select(Path(project.config.root) / node.path, node.config)})"

@@ -113,9 +113,9 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
     own DuckDB table). Untranslatable models are not written, and raise
     :class:`TranspileError` naming each model and construct once the others are written.
     """
-    from stockx_export.analysis.api import analysed_project
+    from stockx_export.run.analyse import analysed_project
     from stockx_export.analysis.checks import run_checks
-    from stockx_export.selector import select
+    from stockx_export.core.selector import select
 
     options = dataclasses.replace(options, full_refresh=True)
     written: list[Path] = []

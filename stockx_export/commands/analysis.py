@@ -17,9 +17,9 @@ from stockx_export.commands.options import selection_options
 @handle_errors
 def check(project_dir, vars_, database, select, exclude, state=None) -> None:
     """Parse every model and run the static checks (syntax, direct reads, contracts); build nothing."""
-    from stockx_export.analysis.api import check as run_check
-    from stockx_export.engine import RunOptions
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.analyse import check as run_check
+    from stockx_export.run.engine import RunOptions
+    from stockx_export.run.reporting import TextReporter
 
     options = RunOptions(
         project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),)
@@ -36,10 +36,10 @@ def check(project_dir, vars_, database, select, exclude, state=None) -> None:
 @handle_errors
 def lineage(project_dir, vars_, database, model, column, output) -> None:
     """Show which source and seed columns each column of MODEL derives from."""
-    from stockx_export.analysis.api import lineage as trace
+    from stockx_export.run.analyse import lineage as trace
     from stockx_export.analysis.lineage import render_tree
-    from stockx_export.engine import RunOptions
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.engine import RunOptions
+    from stockx_export.run.reporting import TextReporter
 
     options = RunOptions(project_dir=project_dir, vars=vars_, database=database)
     items = trace(options, TextReporter(out=sys.stderr), model, column)

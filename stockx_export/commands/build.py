@@ -11,8 +11,8 @@ from stockx_export.commands.options import output_options, selection_options
 
 
 def _run(command: str, project_dir, vars_, database, select, exclude, quiet, log_format, **flags) -> None:
-    from stockx_export.engine import RunOptions, run_command
-    from stockx_export.reporting import make_reporter
+    from stockx_export.run.engine import RunOptions, run_command
+    from stockx_export.run.reporting import make_reporter
 
     extra = tuple(sorted((k, v) for k, v in flags.items() if k not in ("full_refresh", "fail_fast")))
     options = RunOptions(
@@ -95,8 +95,8 @@ def test(**kwargs) -> None:
 @handle_errors
 def compile_(project_dir, vars_, database, select, exclude, state, dialect) -> None:
     """Render models to target/compiled/ without running them."""
-    from stockx_export.engine import RunOptions, compile_project
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.engine import RunOptions, compile_project
+    from stockx_export.run.reporting import TextReporter
 
     options = RunOptions(
         project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),)

@@ -57,7 +57,7 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
     every row was acknowledged, 1 when Peak rejected some rows (listed in
     target/export/rejected.jsonl), 2 when the export was aborted.
     """
-    from stockx_export.config import load_config
+    from stockx_export.core.config import load_config
     from stockx_export.errors import ExportError
     from stockx_export.export import run
 

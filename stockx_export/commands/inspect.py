@@ -14,7 +14,7 @@ RESOURCE_CHOICES = ["all", "model", "seed", "test", "unit_test", "source"]
 
 
 def _options(**kwargs):
-    from stockx_export.engine import RunOptions
+    from stockx_export.run.engine import RunOptions
 
     return RunOptions(**kwargs)
 
@@ -27,8 +27,8 @@ def _options(**kwargs):
 @handle_errors
 def ls(project_dir, vars_, database, select, exclude, state, resource_type, output) -> None:
     """List the nodes a selection picks, in DAG order."""
-    from stockx_export.engine import list_nodes
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.engine import list_nodes
+    from stockx_export.run.reporting import TextReporter
 
     types = tuple(t for t in resource_type if t != "all") or ("seed", "model", "test", "unit_test")
     options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),))
@@ -66,9 +66,9 @@ def ls(project_dir, vars_, database, select, exclude, state, resource_type, outp
 @handle_errors
 def show(project_dir, vars_, database, select, exclude, state, inline, limit, output) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
-    from stockx_export.engine import show as show_rows
+    from stockx_export.run.engine import show as show_rows
     from stockx_export.errors import ProjectError
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.reporting import TextReporter
     from stockx_export.tables import format_table
 
     if not inline and not select:
@@ -86,7 +86,7 @@ def show(project_dir, vars_, database, select, exclude, state, inline, limit, ou
 @handle_errors
 def clean(project_dir, vars_, database) -> None:
     """Delete target/ (compiled SQL, artifacts, and the default database file)."""
-    from stockx_export.engine import clean as clean_target
+    from stockx_export.run.engine import clean as clean_target
 
     removed = clean_target(_options(project_dir=project_dir, vars=vars_, database=database))
     for path in removed:

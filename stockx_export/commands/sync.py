@@ -129,7 +129,7 @@ def runs(limit, state_db, project_dir, vars_, database):
     """Show recent pushes, newest first: rows planned, sent, acknowledged and
     rejected, pages, retries and status (success, completed with errors,
     failed, aborted)."""
-    from stockx_export.config import load_config
+    from stockx_export.core.config import load_config
     from stockx_export.sync.report import runs_text
     from stockx_export.sync.state import recent_runs
 
@@ -154,7 +154,7 @@ def runs(limit, state_db, project_dir, vars_, database):
 def rejected(run_id, limit, format_, state_db, project_dir, vars_, database):
     """List the rows Peak refused and that no later push delivered: key, HTTP
     status, Peak's answer, the row, and the run. The next push sends them again."""
-    from stockx_export.config import load_config
+    from stockx_export.core.config import load_config
     from stockx_export.sync.report import rejected_jsonl, rejected_text
     from stockx_export.sync.state import current_rejections
 

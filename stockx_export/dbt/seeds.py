@@ -82,7 +82,7 @@ SQL_TYPES = {"date": "DATE", "datetime": "TIMESTAMP", "boolean": "BOOLEAN", "tex
 
 
 def read_rows(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:
-    from stockx_export.files import read_text
+    from stockx_export.core.files import read_text
 
     text = read_text(path, path.name)  # drops a byte order mark
     rows = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))

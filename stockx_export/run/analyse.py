@@ -14,7 +14,7 @@ from stockx_export.analysis.lineage import ColumnLineage, LineageTracer
 def analysed_project(options, reporter):
     """The project of ``options``, attached to its database read-only (or to an empty one) for rendering."""
     from stockx_export.db import connect
-    from stockx_export.engine import open_project
+    from stockx_export.run.engine import open_project
 
     project = open_project(options, reporter)
     database = project.config.database
@@ -29,7 +29,7 @@ def analysed_project(options, reporter):
 
 def check(options, reporter) -> list:
     """Run the static checks on the selected models; returns the models checked (errors raise CheckError)."""
-    from stockx_export.selector import select
+    from stockx_export.core.selector import select
 
     with analysed_project(options, reporter) as (project, con):
         order = select(project, options.select, options.exclude, ("model",))

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export.csv_files import Dialect
+from stockx_export.core.csv_files import Dialect
 from stockx_export.db import Relation, literal, quote
 from stockx_export.errors import ExecutionError, ProjectError
-from stockx_export.window import STRATEGY as WINDOW_STRATEGY
-from stockx_export.window import Window, check_column, record
+from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.core.window import Window, check_column, record
 
 # Called with the connection and the relation to inspect before it replaces the old one.
 Check = Callable[[Any, str], None]
@@ -164,7 +164,7 @@ def build_incremental(
 
 
 # dbt-duckdb's strategies whose result stockx gives (None: delete+insert with a unique_key, else append),
-# and stockx's own replace_window (see stockx_export.window).
+# and stockx's own replace_window (see stockx_export.core.window).
 INCREMENTAL_STRATEGIES = (None, "append", "delete+insert", "merge", WINDOW_STRATEGY)
 SCHEMA_CHANGE_MODES = ("ignore", "fail", "append_new_columns", "sync_all_columns")
 
@@ -288,7 +288,7 @@ def seed_quote(config: dict[str, Any]) -> str:
 
 
 def seed_dialect(config: dict[str, Any]) -> Dialect:
-    """The CSV dialect ``seed_select`` reads a seed in, for stockx_export.csv_files to read it the same way."""
+    """The CSV dialect ``seed_select`` reads a seed in, for stockx_export.core.csv_files to read it the same way."""
     quote = seed_quote(config)
     escape = config.get("escape") or None
     return Dialect(delimiter=seed_delimiter(config), quote=quote, escape=None if escape == quote else escape)

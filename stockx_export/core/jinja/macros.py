@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
-from stockx_export.files import read_text
-from stockx_export.jinja.environment import compile_template
+from stockx_export.core.files import read_text
+from stockx_export.core.jinja.environment import compile_template
 
 _BLOCK_START = re.compile(r"\{%-?\s*(macro|test|materialization|docs|snapshot)\s+([A-Za-z_][\w]*)", re.S)
 _BLOCK_END = {

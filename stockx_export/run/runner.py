@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockx_export import csv_files, materialize
+from stockx_export.core import csv_files
+from stockx_export.adapters import duckdb as materialize
 from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import StockxError
-from stockx_export.nodes import Node
-from stockx_export.window import STRATEGY as WINDOW_STRATEGY
-from stockx_export.window import plan_window, window_config
+from stockx_export.core.nodes import Node
+from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.core.window import plan_window, window_config
 
 FAILED = ("error", "fail")
 

@@ -24,9 +24,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from stockx_export.config import ProjectConfig, _resolve_database
+from stockx_export.core.config import ProjectConfig, _resolve_database
 from stockx_export.errors import ProjectError
-from stockx_export.jinja.context import Target, Var, env_var
+from stockx_export.core.jinja.context import Target, Var, env_var
 
 PROJECT_FILE = "dbt_project.yml"
 PROFILES_FILE = "profiles.yml"
@@ -34,7 +34,7 @@ PROFILES_FILE = "profiles.yml"
 DEFAULT_SCHEMA = "main"
 DEFAULT_PATH = ":memory:"
 # Keys dbt renders only when a node runs: hooks see run-time context, so they stay raw here.
-PROFILE_KEY = "__profile_output__"  # read by stockx_export.dbt.extension
+PROFILE_KEY = "__profile_output__"  # read by stockx_export.run.hooks
 # Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
 PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
 UNRENDERED_KEYS = ("on-run-start", "on-run-end", "pre-hook", "post-hook", "+pre-hook", "+post-hook")
@@ -47,7 +47,7 @@ def load_dbt_config(
     profiles_dir: str | os.PathLike | None = None,
 ) -> ProjectConfig:
     """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig of flavour ``dbt``."""
-    from stockx_export.properties import load_yaml
+    from stockx_export.core.properties import load_yaml
 
     raw = load_yaml(root / PROJECT_FILE, PROJECT_FILE)
     if not isinstance(raw, dict) or not raw.get("name"):
@@ -160,7 +160,7 @@ def read_profile(
 
     None when there is no profiles.yml at all (stockx then uses its own default database).
     """
-    from stockx_export.properties import load_yaml
+    from stockx_export.core.properties import load_yaml
 
     profiles_dir = profiles_dir or _profiles_dir_option
     path = profiles_path(root, profiles_dir)

@@ -1,6 +1,6 @@
 """Sources read from files: each file checked before a node reads it, and named when DuckDB refuses one.
 
-A runner extension (see ``stockx_export.engine.EXTENSIONS``). A source is read
+A runner extension (see ``stockx_export.run.engine.EXTENSIONS``). A source is read
 from files when its ``external_location`` renders to ``read_csv(<path, glob or
 list>, ...)`` or ``read_parquet(...)``, as the sample project's ``*_path`` vars
 make it; a source whose table a seed of the project loads is read from that
@@ -15,7 +15,7 @@ or through views and ephemeral models), every file is checked once per run:
 A problem fails that node with a message naming the file, the line and what to
 do; what depends on it is skipped. When a node reading such a source fails
 anyway (DuckDB refused a malformed line), its CSV files are read again to name
-the file and line (stockx_export.csv_files), instead of DuckDB's message.
+the file and line (stockx_export.core.csv_files), instead of DuckDB's message.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export import csv_files
-from stockx_export.csv_files import CsvProblem, Dialect
+from stockx_export.core import csv_files
+from stockx_export.core.csv_files import CsvProblem, Dialect
 from stockx_export.db import database_error_types, first_line, literal
-from stockx_export.materialize import seed_dialect
-from stockx_export.nodes import Node, SourceTable
-from stockx_export.runner import NodeResult, Runner, shorten
+from stockx_export.adapters.duckdb import seed_dialect
+from stockx_export.core.nodes import Node, SourceTable
+from stockx_export.run.runner import NodeResult, Runner, shorten
 
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
@@ -131,7 +131,7 @@ class FileSourceChecks:
 
     def _resolved(self, source: SourceTable) -> Any:
         """What ``source('...')`` renders to: a relation, or the text of its ``external_location``."""
-        from stockx_export.jinja.render import Frame
+        from stockx_export.core.jinja.render import Frame
 
         frame = Frame("", source.path, "source", {}, "parse")
         return self.project.resolve_source(source.source_name, source.name, frame)

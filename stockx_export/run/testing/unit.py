@@ -18,12 +18,12 @@ from typing import Any
 
 from stockx_export.db import Relation, columns_of, quote
 from stockx_export.errors import ProjectError
-from stockx_export.nodes import Node
-from stockx_export.runner import NodeResult
+from stockx_export.core.nodes import Node
+from stockx_export.run.runner import NodeResult
 from stockx_export.tables import format_table
-from stockx_export.testing.collect import parse_input
-from stockx_export.testing.data_tests import query_error
-from stockx_export.testing.fixtures import Rows, given_columns, load_table, read_rows
+from stockx_export.core.testdefs.collect import parse_input
+from stockx_export.run.testing.data_tests import query_error
+from stockx_export.run.testing.fixtures import Rows, given_columns, load_table, read_rows
 
 DIFF_ROWS = 20
 ACTUAL = "__stockx_actual"

@@ -115,7 +115,7 @@ def load_config(
         project_name = data.get("project", {}).get("name")
     if settings is None:
         if (root / "dbt_project.yml").is_file():
-            from stockx_export.dbt_project import load_dbt_config
+            from stockx_export.dbt.config import load_dbt_config
 
             return load_dbt_config(root, cli_vars, database)
         raise ProjectError(

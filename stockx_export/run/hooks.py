@@ -1,6 +1,6 @@
 """The runner extension for dbt projects: dbt-duckdb's seeds, hooks, and the profile's DuckDB setup.
 
-Named in ``stockx_export.engine.EXTENSIONS``; it does nothing for a stockx project.
+Named in ``stockx_export.run.engine.EXTENSIONS``; it does nothing for a stockx project.
 
 A model's or seed's ``pre-hook`` / ``post-hook`` (from dbt_project.yml, its property
 file or ``config()``; project ones first) run right before and after it is built, rendered
@@ -19,13 +19,13 @@ from typing import Any
 
 from stockx_export.db import database_error_types, first_line
 from stockx_export.dbt import seeds
-from stockx_export.dbt_project import PROFILE_KEY
+from stockx_export.dbt.config import PROFILE_KEY
 from stockx_export.errors import ExecutionError, ProjectError
-from stockx_export.jinja.context import Target
-from stockx_export.jinja.render import Frame
-from stockx_export.nodes import Node
-from stockx_export.runner import NodeResult, RunResults, Runner, run_model
-from stockx_export.runner import run_seed as load_seed
+from stockx_export.core.jinja.context import Target
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.run.runner import NodeResult, RunResults, Runner, run_model
+from stockx_export.run.runner import run_seed as load_seed
 
 PROJECT_FILE = "dbt_project.yml"
 BUILT = ("seed", "model")

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export import artifacts
+from stockx_export.run import artifacts
 from stockx_export.errors import ProjectError
-from stockx_export.project import Project, load_project
-from stockx_export.selector import select as select_nodes
-from stockx_export.selector import unmatched as unmatched_terms
+from stockx_export.core.project import Project, load_project
+from stockx_export.core.selector import select as select_nodes
+from stockx_export.core.selector import unmatched as unmatched_terms
 
 # "module:function" called with (runner, order) before a run; each may add executors or checks.
-EXTENSIONS: list[str] = ["stockx_export.dbt.extension:install", "stockx_export.analysis.checks:before_run", "stockx_export.testing.install:install", "stockx_export.file_sources:install"]
+EXTENSIONS: list[str] = ["stockx_export.run.hooks:install", "stockx_export.analysis.checks:before_run", "stockx_export.run.testing.install:install", "stockx_export.run.file_sources:install"]
 
 RESOURCE_TYPES = {
     "seed": ("seed",),
@@ -85,7 +85,7 @@ def ensure_target_dir(project: Project) -> None:
 def run_command(command: str, options: RunOptions, reporter):
     """Run ``seed``, ``run``, ``build`` or ``test``: select, execute in DAG order, write artifacts."""
     from stockx_export.db import connect
-    from stockx_export.runner import Runner
+    from stockx_export.run.runner import Runner
 
     project = open_project(options, reporter)
     order = select_nodes(project, options.select, options.exclude, RESOURCE_TYPES[command])
@@ -146,7 +146,7 @@ def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -
 def show(options: RunOptions, reporter, inline: str | None, limit: int):
     """Rows of a model's compiled query (or of inline SQL, Jinja allowed): (column names, rows)."""
     from stockx_export.db import connect
-    from stockx_export.jinja.render import Frame
+    from stockx_export.core.jinja.render import Frame
 
     project = open_project(options, reporter)
     if inline:
@@ -181,7 +181,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int):
 
 def clean(options: RunOptions) -> list[Path]:
     """Delete the target directory (compiled SQL, artifacts and, when it lives there, the database)."""
-    from stockx_export.config import load_config
+    from stockx_export.core.config import load_config
 
     config = load_config(options.project_dir, options.vars, options.database)
     removed = []

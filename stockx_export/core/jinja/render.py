@@ -20,9 +20,9 @@ from typing import Any, Protocol
 
 from stockx_export.db import Relation
 from stockx_export.errors import CompilationError, StockxError
-from stockx_export.jinja import context as ctx
-from stockx_export.jinja.environment import compile_template, make_environment, template_lines
-from stockx_export.jinja.macros import MacroLibrary, MacroReturn
+from stockx_export.core.jinja import context as ctx
+from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
+from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
 
 ADDITIVE_KEYS = ("tags",)
 MERGED_KEYS = ("meta",)
@@ -252,7 +252,7 @@ class Renderer:
 
     def _is_incremental(self) -> bool:
         frame = self.frame
-        from stockx_export.materialize import should_full_refresh
+        from stockx_export.adapters.duckdb import should_full_refresh
 
         if frame.mode != "compile" or should_full_refresh(frame.config, self.full_refresh):
             return False
@@ -262,8 +262,8 @@ class Renderer:
 
     def _in_window(self, expression: str) -> str:
         """SQL true for rows a replace_window build replaces: ``expression >= date '...'`` on an
-        incremental build, ``true`` on a first build or a full refresh (see stockx_export.window)."""
-        from stockx_export.window import STRATEGY
+        incremental build, ``true`` on a first build or a full refresh (see stockx_export.core.window)."""
+        from stockx_export.core.window import STRATEGY
 
         frame = self.frame
         if frame.mode != "compile":
@@ -281,7 +281,7 @@ class Renderer:
     def _window_start(self, model: Any) -> str:
         """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
         rebuilt every day. Rows dated before it were kept as they were, by design."""
-        from stockx_export.window import EVERY_DATE, date_literal
+        from stockx_export.core.window import EVERY_DATE, date_literal
 
         start = self.resolver.window_start(model)
         return EVERY_DATE if start is None else date_literal(start)

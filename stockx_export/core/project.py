@@ -12,17 +12,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from stockx_export.config import ProjectConfig, load_config
-from stockx_export.dag import DAG
+from stockx_export.core.config import ProjectConfig, load_config
+from stockx_export.core.dag import DAG
 from stockx_export.db import Relation
 from stockx_export.errors import CompilationError, ProjectError
-from stockx_export.files import read_text
-from stockx_export.jinja.context import QueryResult
-from stockx_export.jinja.render import Frame, Renderer, merge_config
-from stockx_export.nodes import Node, SourceTable
-from stockx_export.properties import Patch, read_properties
-from stockx_export.window import STRATEGY as WINDOW_STRATEGY
-from stockx_export.window import Window, plan_window, recorded_start, window_config
+from stockx_export.core.files import read_text
+from stockx_export.core.jinja.context import QueryResult
+from stockx_export.core.jinja.render import Frame, Renderer, merge_config
+from stockx_export.core.nodes import Node, SourceTable
+from stockx_export.core.properties import Patch, read_properties
+from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.core.window import Window, plan_window, recorded_start, window_config
 
 BUILTIN_MACROS = Path(__file__).parent / "macros"
 CTE_PREFIX = "__stockx_cte__"
@@ -126,7 +126,7 @@ class Project:
             self._add_seed(path, display, base)
         self._model_files = {p.stem: (p, d, b) for p, d, b in models}
         if cfg.flavour == "dbt":  # docs blocks; Python models, snapshots and packages reported
-            from stockx_export.dbt import support
+            from stockx_export.dbt import layout as support
 
             support.before_models(self)
         for path, display, base in models:
@@ -154,8 +154,8 @@ class Project:
                 self.dag.add(entry.unique_id, [seeds[entry.relation]])
 
     def _load_tests(self) -> None:
-        """Data tests and unit tests join the DAG here (see stockx_export.testing)."""
-        from stockx_export.testing.collect import collect_tests
+        """Data tests and unit tests join the DAG here (see stockx_export.run.testing)."""
+        from stockx_export.core.testdefs.collect import collect_tests
 
         collect_tests(self)
 
@@ -326,7 +326,7 @@ class Project:
         return self.existing.get((relation.schema, relation.identifier))
 
     def incremental_window(self, frame: Frame) -> Window:
-        """The window a replace_window build of ``frame``'s model would replace now (see stockx_export.window)."""
+        """The window a replace_window build of ``frame``'s model would replace now (see stockx_export.core.window)."""
         settings = window_config(frame.path, frame.name, frame.config, self.renderer.context["var"])
         this = self.this(frame)
         if self.con is None or self.relation_exists(this) != "table":

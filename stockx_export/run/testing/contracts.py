@@ -22,7 +22,7 @@ from typing import Any
 
 from stockx_export.db import columns_of, quote
 from stockx_export.errors import ContractError
-from stockx_export.nodes import Node
+from stockx_export.core.nodes import Node
 
 CHECKED_CONSTRAINTS = ("not_null", "unique", "primary_key")
 

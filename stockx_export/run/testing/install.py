@@ -1,11 +1,11 @@
-"""The runner extension (see ``stockx_export.engine.EXTENSIONS``): tests, contracts, JUnit."""
+"""The runner extension (see ``stockx_export.run.engine.EXTENSIONS``): tests, contracts, JUnit."""
 
 from __future__ import annotations
 
-from stockx_export.testing.contracts import contract_check
-from stockx_export.testing.data_tests import run_data_test
-from stockx_export.testing.junit import write_junit
-from stockx_export.testing.unit import run_unit_test
+from stockx_export.run.testing.contracts import contract_check
+from stockx_export.run.testing.data_tests import run_data_test
+from stockx_export.run.testing.junit import write_junit
+from stockx_export.run.testing.unit import run_unit_test
 
 
 def install(runner, order: list[str]) -> None:

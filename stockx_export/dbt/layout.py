@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.db import Relation
-from stockx_export.jinja.macros import extract_blocks
-from stockx_export.jinja.render import Frame
-from stockx_export.nodes import Node
+from stockx_export.core.jinja.macros import extract_blocks
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
 
 PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 _SNAPSHOT_SCHEMA = re.compile(r"\b(target_schema|schema)\s*=\s*['\"]([^'\"]+)['\"]")
@@ -96,7 +96,7 @@ def load_docs(project) -> None:
 
 
 def report_profile_keys(project) -> None:
-    from stockx_export.dbt_project import PROFILE_KEY, PROFILE_KEYS_USED
+    from stockx_export.dbt.config import PROFILE_KEY, PROFILE_KEYS_USED
 
     output = project.config.settings.get(PROFILE_KEY) or {}
     ignored = sorted(k for k in output if k not in PROFILE_KEYS_USED)
@@ -110,7 +110,7 @@ def report_profile_keys(project) -> None:
 def report_packages(project, path: Path, display: str) -> None:
     if not path.is_file():
         return
-    from stockx_export.properties import load_yaml
+    from stockx_export.core.properties import load_yaml
 
     data = load_yaml(path, display) or {}
     entries = [*(data.get("packages") or []), *(data.get("projects") or [])] if isinstance(data, dict) else []
@@ -150,7 +150,7 @@ def _placeholder(project, name: str, display: str, kind: str, parts: list[str]) 
 
 
 def _relation(project, name: str, parts: list[str]) -> Relation:
-    from stockx_export.project import folder_config
+    from stockx_export.core.project import folder_config
 
     config = folder_config(project.config.models, parts)
     return project.this(Frame(name, "", "model", config, "parse"))

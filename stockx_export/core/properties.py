@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import ProjectError
-from stockx_export.files import read_text
-from stockx_export.nodes import Column, SourceTable
+from stockx_export.core.files import read_text
+from stockx_export.core.nodes import Column, SourceTable
 
 TEST_KEYS = ("data_tests", "tests")
 

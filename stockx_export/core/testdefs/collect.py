@@ -1,7 +1,7 @@
 """Test nodes: generic tests from property files, singular tests from test paths, unit tests.
 
 ``Project.load`` calls :func:`collect_tests` once models, seeds and sources are
-parsed. Each test becomes a frozen :class:`~stockx_export.nodes.Node` in the
+parsed. Each test becomes a frozen :class:`~stockx_export.core.nodes.Node` in the
 project and the DAG:
 
 * a data test depends on what it tests and on what its arguments ``ref``
@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export.errors import CompilationError, ProjectError
-from stockx_export.files import read_text
-from stockx_export.jinja.render import Frame, merge_config
-from stockx_export.nodes import Node
-from stockx_export.project import folder_config
-from stockx_export.testing.naming import generic_test_hash, generic_test_names
-from stockx_export.testing.specs import GenericTestSpec, read_spec
+from stockx_export.core.files import read_text
+from stockx_export.core.jinja.render import Frame, merge_config
+from stockx_export.core.nodes import Node
+from stockx_export.core.project import folder_config
+from stockx_export.core.testdefs.naming import generic_test_hash, generic_test_names
+from stockx_export.core.testdefs.specs import GenericTestSpec, read_spec
 
 # dbt's defaults for every data test.
 TEST_DEFAULTS = {

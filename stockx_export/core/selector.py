@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from stockx_export.errors import SelectionError
 
 if TYPE_CHECKING:
-    from stockx_export.project import Project
+    from stockx_export.core.project import Project
 
 _ATOM = re.compile(r"^(?P<at>@)?(?:(?P<up>\d*)\+)?(?P<body>[^+@]+?)(?:\+(?P<down>\d*))?$")
 TEST_TYPES = ("test", "unit_test")

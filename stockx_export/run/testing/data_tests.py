@@ -18,12 +18,12 @@ from dataclasses import dataclass
 
 from stockx_export.db import Relation, database_error_types, first_line, quote
 from stockx_export.errors import ProjectError
-from stockx_export.jinja.render import Frame
-from stockx_export.nodes import Node
-from stockx_export.project import CTE_PREFIX, inject_ctes
-from stockx_export.runner import NodeResult, rest_lines
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.core.project import CTE_PREFIX, inject_ctes
+from stockx_export.run.runner import NodeResult, rest_lines
 from stockx_export.tables import format_table
-from stockx_export.testing.collect import render_generic
+from stockx_export.core.testdefs.collect import render_generic
 
 PREVIEW_ROWS = 5
 _THRESHOLD = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")

@@ -76,8 +76,8 @@ def build(project_dir: str = ".", *, vars: Mapping[str, Any] | None = None, data
 
 def _job(project_dir: str, model: str, vars: Mapping[str, Any] | None, database: str | None,
          overrides: Mapping[str, Any] | None, env: Mapping[str, str]):
-    from stockx_export.core.config import load_config
     from stockx_export.export import run
+    from stockx_export.run.projects import load_config
 
     config = load_config(str(project_dir), vars=dict(vars or {}), database=database)
     return config, run.plan(config, model, dict(overrides or {}), env, dry_run=False)

@@ -78,7 +78,7 @@ class LineageTracer:
         index: dict[str, object] = {}
         for source in self.project.sources.values():
             frame = Frame("", source.path, "source", {}, "parse")
-            read = self.project.resolve_source(source.source_name, source.name, frame)
+            read = self.project.resolver.resolve_source(source.source_name, source.name, frame)
             if not isinstance(read, str):
                 continue
             try:

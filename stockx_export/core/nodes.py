@@ -54,6 +54,12 @@ class Node:
     def meta(self) -> dict[str, Any]:
         return self.config.get("meta", {})
 
+    @property
+    def enforced_contract(self) -> bool:
+        """``contract: {enforced: true}``: the output must match the declared columns (stockx_export.run.testing.contracts)."""
+        contract = self.config.get("contract")
+        return isinstance(contract, dict) and contract.get("enforced") is True
+
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
 

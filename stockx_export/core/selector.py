@@ -9,16 +9,16 @@
     a b                    union (space-separated, or repeated --select)
     tag:x,path:models/y    intersection (comma)
 
-Methods are looked up in ``METHODS``; other modules add theirs (``state``).
+Each method is a class in stockx_export.core.selector_methods.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from stockx_export.core.selector_methods import METHODS, MethodName, StateComparison
 from stockx_export.errors import SelectionError
 
 if TYPE_CHECKING:
@@ -26,123 +26,21 @@ if TYPE_CHECKING:
 
 _ATOM = re.compile(r"^(?P<at>@)?(?:(?P<up>\d*)\+)?(?P<body>[^+@]+?)(?:\+(?P<down>\d*))?$")
 TEST_TYPES = ("test", "unit_test")
-
-Method = Callable[["Project", str], set[str]]
-METHODS: dict[str, Method] = {}
+KNOWN = ", ".join(sorted(m.value for m in MethodName if m is not MethodName.CONFIG))
 
 
-def method(name: str):
-    def register(func: Method) -> Method:
-        METHODS[name] = func
-        return func
-
-    return register
-
-
-def _candidates(project: "Project"):
-    return [n for n in project.nodes.values()]
-
-
-@method("name")
-def _by_name(project: "Project", value: str) -> set[str]:
-    found = {n.unique_id for n in _candidates(project) if fnmatch.fnmatchcase(n.name, value)}
-    found |= _by_fqn(project, value)
-    found |= {s.unique_id for s in project.sources.values() if value in (f"{s.source_name}.{s.name}",)}
-    return found
+def _method(project: "Project", state: StateComparison | None, text: str, name: str):
+    head, *arguments = name.split(".")
+    try:
+        kind = MethodName(head)
+    except ValueError:
+        kind = None
+    if kind is None or (kind is MethodName.CONFIG) != bool(arguments):
+        raise SelectionError(f"unknown selector method '{name}' in '{text}'; known: {KNOWN}, config.<key>")
+    return METHODS[kind](project, state, tuple(arguments))
 
 
-@method("fqn")
-def _by_fqn(project: "Project", value: str) -> set[str]:
-    parts = value.split(".")
-    found = set()
-    for node in _candidates(project):
-        fqn = list(node.fqn)
-        for start in (0, 1):  # with or without the project name in front
-            window = fqn[start : start + len(parts)]
-            if len(window) == len(parts) and all(fnmatch.fnmatchcase(f, p) for f, p in zip(window, parts)):
-                found.add(node.unique_id)
-    return found
-
-
-@method("tag")
-def _by_tag(project: "Project", value: str) -> set[str]:
-    return {n.unique_id for n in _candidates(project) if any(fnmatch.fnmatchcase(t, value) for t in n.tags)}
-
-
-@method("path")
-def _by_path(project: "Project", value: str) -> set[str]:
-    value = value.rstrip("/")
-    return {
-        n.unique_id
-        for n in _candidates(project)
-        if n.path == value or n.path.startswith(value + "/") or fnmatch.fnmatchcase(n.path, value)
-    }
-
-
-@method("file")
-def _by_file(project: "Project", value: str) -> set[str]:
-    return {n.unique_id for n in _candidates(project) if n.path.rsplit("/", 1)[-1] in (value, value + ".sql")}
-
-
-@method("resource_type")
-def _by_type(project: "Project", value: str) -> set[str]:
-    return {n.unique_id for n in _candidates(project) if n.resource_type == value} | (
-        {s.unique_id for s in project.sources.values()} if value == "source" else set()
-    )
-
-
-@method("test_type")
-def _by_test_type(project: "Project", value: str) -> set[str]:
-    kinds = {"unit": ("unit_test",), "data": ("test",), "generic": ("test",), "singular": ("test",)}.get(value)
-    if kinds is None:
-        raise SelectionError(f"test_type:{value} is not a test type; use test_type:unit or test_type:data")
-    found = {n.unique_id for n in _candidates(project) if n.resource_type in kinds}
-    if value in ("generic", "singular"):
-        found = {u for u in found if project.nodes[u].extra.get("test_kind", "generic") == value}
-    return found
-
-
-@method("test_name")
-def _by_test_name(project: "Project", value: str) -> set[str]:
-    return {
-        n.unique_id
-        for n in _candidates(project)
-        if n.resource_type == "test" and fnmatch.fnmatchcase(str(n.extra.get("test_name", "")), value)
-    }
-
-
-@method("source")
-def _by_source(project: "Project", value: str) -> set[str]:
-    parts = value.split(".")
-    return {
-        s.unique_id
-        for s in project.sources.values()
-        if fnmatch.fnmatchcase(s.source_name, parts[0]) and (len(parts) == 1 or fnmatch.fnmatchcase(s.name, parts[1]))
-    }
-
-
-@method("package")
-def _by_package(project: "Project", value: str) -> set[str]:
-    return {n.unique_id for n in _candidates(project)} if value == project.config.name else set()
-
-
-@method("state")
-def _by_state(project: "Project", value: str) -> set[str]:
-    from stockx_export.analysis.state import select_state
-
-    return select_state(project, value)
-
-
-def _by_config(project: "Project", key: str, value: str) -> set[str]:
-    def matches(actual) -> bool:
-        if isinstance(actual, (list, tuple)):
-            return any(matches(a) for a in actual)
-        return fnmatch.fnmatchcase(str(actual).lower(), value.lower())
-
-    return {n.unique_id for n in _candidates(project) if key in n.config and matches(n.config[key])}
-
-
-def _atom(project: "Project", text: str) -> set[str]:
+def _atom(project: "Project", text: str, state: StateComparison | None) -> set[str]:
     match = _ATOM.match(text)
     if not match:
         raise SelectionError(f"cannot read selector '{text}': expected forms like name, +name, name+, 2+name+1, tag:x")
@@ -153,14 +51,7 @@ def _atom(project: "Project", text: str) -> set[str]:
         method_name, value = "path", body
     else:
         method_name, value = "name", body
-    if method_name.startswith("config."):
-        found = _by_config(project, method_name[len("config.") :], value)
-    elif method_name in METHODS:
-        found = METHODS[method_name](project, value)
-    else:
-        raise SelectionError(
-            f"unknown selector method '{method_name}' in '{text}'; known: {', '.join(sorted(METHODS))}, config.<key>"
-        )
+    found = _method(project, state, text, method_name).search(value)
     dag = project.dag
     result = set(found)
     for uid in found:
@@ -176,26 +67,26 @@ def _atom(project: "Project", text: str) -> set[str]:
     return result
 
 
-def _term(project: "Project", term: str) -> set[str]:
+def _term(project: "Project", term: str, state: StateComparison | None) -> set[str]:
     atoms = [a for a in term.split(",") if a]
-    found = _atom(project, atoms[0]) if atoms else set()
+    found = _atom(project, atoms[0], state) if atoms else set()
     for atom in atoms[1:]:
-        found &= _atom(project, atom)
+        found &= _atom(project, atom, state)
     return found
 
 
-def _expression(project: "Project", expressions: Iterable[str]) -> set[str]:
+def _expression(project: "Project", expressions: Iterable[str], state: StateComparison | None) -> set[str]:
     selected: set[str] = set()
     for expression in expressions:
         for term in expression.split():
-            selected |= _term(project, term)
+            selected |= _term(project, term, state)
     return selected
 
 
-def unmatched(project: "Project", expressions: Iterable[str]) -> list[str]:
+def unmatched(project: "Project", expressions: Iterable[str], state: StateComparison | None = None) -> list[str]:
     """The terms of ``expressions`` that match no node, in order: a typo, usually, that dbt warns about."""
     terms = dict.fromkeys(term for expression in expressions for term in expression.split())
-    return [term for term in terms if not _term(project, term)]
+    return [term for term in terms if not _term(project, term, state)]
 
 
 def select(
@@ -205,18 +96,20 @@ def select(
     resource_types: Iterable[str] = ("seed", "model"),
     *,
     ephemeral: bool = False,
+    state: StateComparison | None = None,
 ) -> list[str]:
     """The unique ids chosen by ``select`` minus ``exclude``, in DAG order.
 
     With no ``select`` every node of ``resource_types`` is chosen. Tests are
     chosen when any node they test is chosen (dbt's eager indirect selection).
     Ephemeral models are left out (nothing runs them) unless ``ephemeral``:
-    ``ls``, ``compile`` and ``show`` want them, as in dbt.
+    ``ls``, ``compile`` and ``show`` want them, as in dbt. ``state`` answers
+    ``state:`` atoms (stockx_export.analysis.state.ManifestState).
     """
     types = set(resource_types)
     select = [s for s in select if s and s.strip()]
     if select:
-        chosen = _expression(project, select)
+        chosen = _expression(project, select, state)
     else:
         chosen = {uid for uid, n in project.nodes.items()}
     chosen = {u for u in chosen if u in project.nodes}
@@ -224,7 +117,7 @@ def select(
         for uid, node in project.nodes.items():
             if node.resource_type in TEST_TYPES and any(p in chosen for p in node.depends_on):
                 chosen.add(uid)
-    excluded = _expression(project, exclude) if exclude else set()
+    excluded = _expression(project, exclude, state) if exclude else set()
     chosen = {
         u
         for u in chosen - excluded

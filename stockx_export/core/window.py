@@ -34,15 +34,13 @@ import datetime
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from stockx_export.db import Relation, columns_of, quote
-from stockx_export.errors import ExecutionError, ProjectError
+from stockx_export.errors import ProjectError
 
 STRATEGY = "replace_window"
 LOOKBACK = "lookback_days"
 WINDOWS_TABLE = "stockx_incremental_windows"
 # What window_start() renders when every date was rebuilt (a first build, a full refresh) or none is recorded.
 EVERY_DATE = "cast('-infinity' as date)"
-DATE_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "TIMESTAMP WITH TIME ZONE")
 
 
 @dataclass(frozen=True)
@@ -108,65 +106,16 @@ def window_config(path: str, name: str, config: dict[str, Any], var: Callable[..
     return WindowConfig(column.strip(), value)
 
 
-def plan_window(con: Any, relation: Relation, settings: WindowConfig, today: datetime.date,
-                rebuild: bool) -> Window:
-    """The window of one build of ``relation``; ``rebuild`` (first build, full refresh) means every date.
+def plan_window(settings: WindowConfig, today: datetime.date, newest: datetime.date | None) -> Window:
+    """The window of one build: every date from ``start`` on (see the module docstring for the rule).
 
-    See the module docstring for the rule. Raises ExecutionError when the
-    table has no such column, or one that holds no dates.
+    ``newest`` is the newest ``window_column`` date in the table; None (a first
+    build, a full refresh, an empty table) means every date is rebuilt.
     """
-    if rebuild:
-        return Window(settings.column, None, None, settings.lookback_days)
-    check_column(con, str(relation), settings.column, str(relation))
-    newest = con.execute(f"select cast(max({quote(settings.column)}) as date) from {relation}").fetchone()[0]
-    if newest is None:  # an empty table: nothing to keep, so everything is rebuilt
+    if newest is None:
         return Window(settings.column, None, None, settings.lookback_days)
     anchor = min(newest, today + datetime.timedelta(days=1))
     if settings.lookback_days >= (anchor - datetime.date.min).days:
         return Window(settings.column, None, anchor, settings.lookback_days)
     return Window(settings.column, anchor - datetime.timedelta(days=settings.lookback_days), anchor,
                   settings.lookback_days)
-
-
-def check_column(con: Any, relation: str, column: str, shown: str) -> None:
-    """ExecutionError unless ``relation`` has ``column`` holding dates or timestamps."""
-    found = {name.lower(): (name, kind) for name, kind in columns_of(con, relation)}
-    if column.lower() not in found:
-        raise ExecutionError(
-            f"window_column '{column}' is not a column of {shown} (its columns: "
-            f"{', '.join(name for name, _ in found.values())}); fix the model's config"
-        )
-    kind = found[column.lower()][1]
-    if kind.upper() not in DATE_TYPES:
-        raise ExecutionError(
-            f"window_column '{column}' of {shown} is {kind}; the window needs a DATE or TIMESTAMP column"
-        )
-
-
-def record(con: Any, relation: Relation, window: Window, clock: Callable[[], datetime.datetime]) -> None:
-    """Remember the window this build replaced (inside the build's transaction)."""
-    table = Relation(relation.schema, WINDOWS_TABLE)
-    con.execute(
-        f"create table if not exists {table} (relation_name varchar primary key, window_column varchar, "
-        "window_start date, anchor date, lookback_days integer, built_at timestamp)"
-    )
-    con.execute(f"delete from {table} where relation_name = ?", [relation.identifier])
-    con.execute(
-        f"insert into {table} values (?, ?, ?, ?, ?, ?)",
-        [relation.identifier, window.column, window.start, window.anchor, window.lookback_days, clock()],
-    )
-
-
-def recorded_start(con: Any, relation: Relation) -> datetime.date | None:
-    """The first day the last build of ``relation`` replaced; None when it rebuilt every date or none is recorded."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and not temporary",
-        [relation.schema, WINDOWS_TABLE],
-    ).fetchone()[0]
-    if not exists:
-        return None
-    found = con.execute(
-        f"select window_start from {Relation(relation.schema, WINDOWS_TABLE)} where relation_name = ?",
-        [relation.identifier],
-    ).fetchone()
-    return found[0] if found else None

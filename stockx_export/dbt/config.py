@@ -24,9 +24,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from stockx_export.core.config import ProjectConfig, _resolve_database
-from stockx_export.errors import ProjectError
+from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, resolve_database
 from stockx_export.core.jinja.context import Target, Var, env_var
+from stockx_export.core.properties import load_yaml
+from stockx_export.dbt.layout import DbtLayout
+from stockx_export.errors import ProjectError
 
 PROJECT_FILE = "dbt_project.yml"
 PROFILES_FILE = "profiles.yml"
@@ -34,57 +36,62 @@ PROFILES_FILE = "profiles.yml"
 DEFAULT_SCHEMA = "main"
 DEFAULT_PATH = ":memory:"
 # Keys dbt renders only when a node runs: hooks see run-time context, so they stay raw here.
-PROFILE_KEY = "__profile_output__"  # read by stockx_export.run.hooks
-# Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
-PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
 UNRENDERED_KEYS = ("on-run-start", "on-run-end", "pre-hook", "post-hook", "+pre-hook", "+post-hook")
 
 
-def load_dbt_config(
-    root: Path,
-    cli_vars: dict[str, Any],
-    database: str | None = None,
-    profiles_dir: str | os.PathLike | None = None,
-) -> ProjectConfig:
-    """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig of flavour ``dbt``."""
-    from stockx_export.core.properties import load_yaml
-
+def read_dbt_config(
+    root: Path, cli_vars: dict[str, Any], database: str | None = None, profiles_dir: str | os.PathLike | None = None
+) -> ProjectConfig | None:
+    """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig with the dbt layout;
+    None when ``root`` holds no dbt_project.yml."""
+    if not (root / PROJECT_FILE).is_file():
+        return None
     raw = load_yaml(root / PROJECT_FILE, PROJECT_FILE)
     if not isinstance(raw, dict) or not raw.get("name"):
         raise ProjectError(f"{root / PROJECT_FILE}: a dbt project needs a 'name:'")
     name = str(raw["name"])
-    target = read_profile(root, raw, name, profiles_dir)
+    output = read_profile(root, raw, name, profiles_dir)
     target_context = {
-        "name": target["name"] if target else "dev",
-        "schema": (target.get("schema") if target else None) or DEFAULT_SCHEMA,
+        "name": output["name"] if output else "dev",
+        "schema": (output.get("schema") if output else None) or DEFAULT_SCHEMA,
         "type": "duckdb",
         "profile_name": str(raw.get("profile") or name),
-        **{k: v for k, v in (target or {}).items() if k in ("path", "threads")},
+        **{k: v for k, v in (output or {}).items() if k in ("path", "threads")},
     }
     data = render_project(raw, context={"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)})
     if database is None:
-        database = str(target["path"]) if target else f"target/{name}.duckdb"
+        database = str(output["path"]) if output else f"target/{name}.duckdb"
+    target = TargetConfig(
+        database=resolve_database(root, database),
+        name=str(target_context["name"]),
+        schema=str(target_context["schema"]),
+        extensions=tuple((output or {}).get("extensions") or ()),
+        settings=dict((output or {}).get("settings") or {}),
+        origin=(
+            f"{output['profile_file']}: profile '{output['profile_name']}' output '{output['name']}'" if output else ""
+        ),
+    )
     return ProjectConfig(
         root=root,
         name=name,
-        # the chosen profile output rides along for the runner (DuckDB extensions and settings)
-        settings={**data, PROFILE_KEY: target or {}},
+        settings=data,
         model_paths=_paths(data, "model-paths", "models"),
         macro_paths=_paths(data, "macro-paths", "macros"),
         seed_paths=_paths(data, "seed-paths", "seeds"),
         test_paths=_paths(data, "test-paths", "tests"),
         target_path=str(data.get("target-path") or "target"),
-        database=_resolve_database(root, database),
+        target=target,
         vars={**project_vars(data.get("vars") or {}, name), **cli_vars},
         models=data.get("models") or {},
         seeds=data.get("seeds") or {},
         data_tests=data.get("data_tests") or data.get("tests") or {},
-        target_name=str(target_context["name"]),
-        target_schema=str(target_context["schema"]),
-        flavour="dbt",
         on_run_start=_hooks(data, "on-run-start"),
         on_run_end=_hooks(data, "on-run-end"),
+        layout=DbtLayout(profile=output or {}),
     )
+
+
+DBT_KIND = ProjectKind(read_dbt_config, "run from a dbt project with dbt_project.yml")
 
 
 def project_vars(values: dict[str, Any], project: str) -> dict[str, Any]:
@@ -138,15 +145,6 @@ def _render_text(text: str, where: str, context: dict[str, Any] | None = None) -
         raise ProjectError(f"{where}: cannot render {text!r}: {exc}") from None
 
 
-_profiles_dir_option: str | None = None
-
-
-def set_profiles_dir(value: str | None) -> None:
-    """Record the command line's ``--profiles-dir`` (None when not given) for this invocation."""
-    global _profiles_dir_option
-    _profiles_dir_option = value
-
-
 def profiles_path(root: Path, profiles_dir: str | os.PathLike | None) -> Path:
     """Where profiles.yml is looked for: the option, then DBT_PROFILES_DIR, then the project."""
     folder = profiles_dir or os.environ.get("DBT_PROFILES_DIR") or root
@@ -160,9 +158,6 @@ def read_profile(
 
     None when there is no profiles.yml at all (stockx then uses its own default database).
     """
-    from stockx_export.core.properties import load_yaml
-
-    profiles_dir = profiles_dir or _profiles_dir_option
     path = profiles_path(root, profiles_dir)
     if not path.is_file():
         if profiles_dir:

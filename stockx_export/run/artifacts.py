@@ -42,10 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export import __version__
-
 from stockx_export.analysis.fingerprint import add_to_manifest
-
-ARTIFACT_EXTENSIONS: list = [add_to_manifest]  # callables (project, manifest dict) -> None
+from stockx_export.analysis.parse import SqlParses
 
 
 def _now() -> str:
@@ -60,7 +58,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def node_entry(project, node) -> dict[str, Any]:
-    compiled = project.compiled_path(node)
+    compiled = project.compiler.compiled_path(node)
     return {
         "unique_id": node.unique_id,
         "name": node.name,
@@ -111,7 +109,8 @@ def _iso(epoch: float | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def write_manifest(project) -> Path:
+def write_manifest(project, parses: SqlParses | None = None) -> Path:
+    """``target/manifest.json``; ``parses`` are the run's SQL parsed already (for the fingerprints)."""
     manifest = {
         "metadata": {"stockx_version": __version__, "generated_at": _now(), "project_name": project.config.name},
         "nodes": {uid: node_entry(project, node) for uid, node in sorted(project.nodes.items())},
@@ -128,8 +127,7 @@ def write_manifest(project) -> Path:
             for s in project.sources.values()
         },
     }
-    for extend in ARTIFACT_EXTENSIONS:
-        extend(project, manifest)
+    add_to_manifest(project, manifest, parses)
     path = project.config.target_dir / "manifest.json"
     _write_json(path, manifest)
     return path

@@ -1,25 +1,34 @@
 """The library functions behind the commands: one per command, each called by a thin CLI.
 
-Runner extensions (data tests, contracts, static checks, hooks) are named in
-``EXTENSIONS`` and imported only when a command runs nodes.
+    run_command   seed, run, build, test: select, check, execute in DAG order, write artifacts
+    compile_project, list_nodes, show, clean
+
+``check``, ``lineage`` and ``compile --dialect`` are in stockx_export.run.analyse.
 """
 
 from __future__ import annotations
 
-import importlib
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export.run import artifacts
+from stockx_export import adapters
+from stockx_export.analysis.checks import run_checks
+from stockx_export.analysis.state import ManifestState
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.core.project import Project
+from stockx_export.core.selector import select, unmatched
+from stockx_export.db import first_line
 from stockx_export.errors import ProjectError
-from stockx_export.core.project import Project, load_project
-from stockx_export.core.selector import select as select_nodes
-from stockx_export.core.selector import unmatched as unmatched_terms
-
-# "module:function" called with (runner, order) before a run; each may add executors or checks.
-EXTENSIONS: list[str] = ["stockx_export.run.hooks:install", "stockx_export.analysis.checks:before_run", "stockx_export.run.testing.install:install", "stockx_export.run.file_sources:install"]
+from stockx_export.run import artifacts
+from stockx_export.run.executors import EXECUTORS
+from stockx_export.run.hooks import run_end_hooks, run_start_hooks
+from stockx_export.run.options import RunOptions
+from stockx_export.run.projects import load_config, open_project
+from stockx_export.run.results import RunResults
+from stockx_export.run.runner import Runner
+from stockx_export.run.testing.junit import junit_step
 
 RESOURCE_TYPES = {
     "seed": ("seed",),
@@ -29,37 +38,17 @@ RESOURCE_TYPES = {
 }
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    project_dir: str = "."
-    vars: Any = None
-    database: str | None = None
-    select: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    full_refresh: bool = False
-    fail_fast: bool = False
-    extra: tuple[tuple[str, Any], ...] = ()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return dict(self.extra).get(key, default)
+def selected(project: Project, options: RunOptions, resource_types: tuple[str, ...], *, ephemeral: bool = False,
+             reporter=None) -> list[str]:
+    """The unique ids ``options`` select, in DAG order; each term that matches nothing is warned about."""
+    state = ManifestState(project, options.state)
+    order = select(project, options.select, options.exclude, resource_types, ephemeral=ephemeral, state=state)
+    if reporter is not None:
+        warn_unmatched(project, options, order, reporter, state)
+    return order
 
 
-def open_project(options: RunOptions, reporter) -> Project:
-    project = load_project(
-        options.project_dir,
-        options.vars,
-        options.database,
-        full_refresh=options.full_refresh,
-        warn=reporter.warn,
-        log=reporter.log,
-    )
-    for warning in project.warnings:
-        reporter.warn(warning)
-    project.state_path = options.get("state")  # for --select state:modified
-    return project
-
-
-def warn_unmatched(project: Project, options: RunOptions, order: list[str], reporter) -> None:
+def warn_unmatched(project: Project, options: RunOptions, order: list[str], reporter, state=None) -> None:
     """Name each --select / --exclude term that matches no node; say so when nothing at all is selected."""
     if not order and options.select:
         reporter.warn(f"nothing selected by --select {' '.join(options.select)}: check names, tags and paths (stockx ls)")
@@ -67,7 +56,7 @@ def warn_unmatched(project: Project, options: RunOptions, order: list[str], repo
     else:
         flags = (("--select", options.select), ("--exclude", options.exclude))
     for flag, expressions in flags:
-        for term in unmatched_terms(project, expressions):
+        for term in unmatched(project, expressions, state):
             reporter.warn(f"{flag} '{term}' matches no node: check names, tags and paths (stockx ls)")
 
 
@@ -82,78 +71,58 @@ def ensure_target_dir(project: Project) -> None:
         ) from None
 
 
-def run_command(command: str, options: RunOptions, reporter):
-    """Run ``seed``, ``run``, ``build`` or ``test``: select, execute in DAG order, write artifacts."""
-    from stockx_export.db import connect
-    from stockx_export.run.runner import Runner
-
+def run_command(command: str, options: RunOptions, reporter) -> RunResults:
+    """Run ``seed``, ``run``, ``build`` or ``test``: select, check, execute in DAG order, write artifacts."""
     project = open_project(options, reporter)
-    order = select_nodes(project, options.select, options.exclude, RESOURCE_TYPES[command])
-    warn_unmatched(project, options, order, reporter)
+    order = selected(project, options, RESOURCE_TYPES[command], reporter=reporter)
     ensure_target_dir(project)
-    con = connect(project.config.database)
+    adapter = adapters.connect(project.config.target)
     try:
-        runner = Runner(project, con, reporter, command=command, fail_fast=options.fail_fast)
-        runner.options = options
-        for extension in EXTENSIONS:
-            module, function = extension.split(":")
-            getattr(importlib.import_module(module), function)(runner, order)
+        adapter.apply_target_settings()
+        project.resolver.attach(adapter)  # is_incremental() renders in the checks as it will at run time
+        analyzer = run_checks(project, adapter, order, reporter.warn)
+        after = (run_end_hooks, *((junit_step(options.junit),) if options.junit else ()))
+        runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
+                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=after)
         run = runner.run(order)
-        artifacts.write_manifest(project)
+        artifacts.write_manifest(project, analyzer.parses)
         artifacts.write_run_results(project, run)
     finally:
-        con.close()
+        adapter.close()
     return run
 
 
-def compile_project(options: RunOptions, reporter) -> list[tuple[Any, Path]]:
+def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
     """Render every selected model to ``target/compiled/<model path>``; nothing is built."""
-    from stockx_export.db import connect
-
     project = open_project(options, reporter)
-    order = select_nodes(project, options.select, options.exclude, ("model",), ephemeral=True)
-    warn_unmatched(project, options, order, reporter)
+    order = selected(project, options, ("model",), ephemeral=True, reporter=reporter)
     ensure_target_dir(project)
-    database = project.config.database
-    con = connect(database, read_only=True) if database != ":memory:" and Path(database).exists() else connect(":memory:")
     written = []
-    try:
-        project.attach(con)
-        from stockx_export.analysis.checks import run_checks
-
-        run_checks(project, con, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
+    with adapters.for_reading(project.config.target) as adapter:
+        project.resolver.attach(adapter)
+        analyzer = run_checks(project, adapter, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
         for uid in order:
             node = project.nodes[uid]
-            path = project.compiled_path(node)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            sql = project.compile(node)
-            path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
-            written.append((node, path))
-    finally:
-        con.close()
-    artifacts.write_manifest(project)
+            written.append((node, project.compiler.write(node, project.compiler.compile(node))))
+    artifacts.write_manifest(project, analyzer.parses)
     return written
 
 
-def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Any]:
+def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Node]:
+    """The nodes ``options`` select, in DAG order (unmatched terms are warned about on the reporter)."""
     project = open_project(options, reporter)
-    order = select_nodes(project, options.select, options.exclude, resource_types, ephemeral=True)
-    # On stderr: the listing on stdout stays clean for scripts, and an empty one is explained.
-    warn_unmatched(project, options, order, reporter)
-    return [project.nodes[u] for u in order]
+    return [project.nodes[u] for u in selected(project, options, resource_types, ephemeral=True, reporter=reporter)]
 
 
-def show(options: RunOptions, reporter, inline: str | None, limit: int):
+def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Rows of a model's compiled query (or of inline SQL, Jinja allowed): (column names, rows)."""
-    from stockx_export.db import connect
-    from stockx_export.core.jinja.render import Frame
-
     project = open_project(options, reporter)
+    node = None
     if inline:
         frame = Frame("inline", "<inline>", "model", {"materialized": "view"}, "compile")
         sql = project.renderer.render(inline, frame)
     else:
-        order = select_nodes(project, options.select, options.exclude, ("model", "seed"), ephemeral=True)
+        order = selected(project, options, ("model", "seed"), ephemeral=True)
         if len(order) != 1:
             names = ", ".join(project.nodes[u].name for u in order[:5])
             raise ProjectError(
@@ -161,29 +130,20 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int):
             )
         node = project.nodes[order[0]]
         sql = f"select * from {node.relation}" if node.resource_type == "seed" else None
-    database = project.config.database
-    con = connect(database, read_only=True) if database != ":memory:" and Path(database).exists() else connect(":memory:")
-    try:
-        project.attach(con)
+    with adapters.for_reading(project.config.target) as adapter:
+        project.resolver.attach(adapter)
         if sql is None:
-            sql = project.compile(node)
-        from stockx_export.db import database_error_types, first_line
-
+            sql = project.compiler.compile(node)
         try:
-            cursor = con.execute(f"select * from (\n{sql.strip().rstrip(';')}\n) limit {int(limit)}")
-        except database_error_types() as exc:
+            rows = adapter.sample(sql.strip().rstrip(";"), limit)
+        except adapter.error_types as exc:
             raise ProjectError(f"show: {first_line(str(exc))}") from None
-        names = [d[0] for d in cursor.description]
-        return names, cursor.fetchall()
-    finally:
-        con.close()
+    return rows.names, rows.rows
 
 
 def clean(options: RunOptions) -> list[Path]:
     """Delete the target directory (compiled SQL, artifacts and, when it lives there, the database)."""
-    from stockx_export.core.config import load_config
-
-    config = load_config(options.project_dir, options.vars, options.database)
+    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir)
     removed = []
     target = config.target_dir
     if target.exists():

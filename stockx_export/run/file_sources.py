@@ -1,6 +1,7 @@
 """Sources read from files: each file checked before a node reads it, and named when DuckDB refuses one.
 
-A runner extension (see ``stockx_export.run.engine.EXTENSIONS``). A source is read
+The model and test executors check through :func:`checking_files` (see
+stockx_export.run.executors); the runner holds the run's :class:`FileSourceChecks`. A source is read
 from files when its ``external_location`` renders to ``read_csv(<path, glob or
 list>, ...)`` or ``read_parquet(...)``, as the sample project's ``*_path`` vars
 make it; a source whose table a seed of the project loads is read from that
@@ -26,10 +27,10 @@ from typing import Any
 
 from stockx_export.core import csv_files
 from stockx_export.core.csv_files import CsvProblem, Dialect
-from stockx_export.db import database_error_types, first_line, literal
-from stockx_export.adapters.duckdb import seed_dialect
+from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node, SourceTable
-from stockx_export.run.runner import NodeResult, Runner, shorten
+from stockx_export.db import first_line
+from stockx_export.run.results import NodeResult, shorten
 
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
@@ -101,9 +102,9 @@ def read_one(read: FileRead, file: str) -> str:
 class FileSourceChecks:
     """The checks of one run: every source checked at most once, every diagnosis made at most once."""
 
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
-        self.project = runner.project
+    def __init__(self, project, adapter) -> None:
+        self.project = project
+        self.adapter = adapter
         self.by_id = {s.unique_id: s for s in self.project.sources.values()}
         self.seeds = {n.relation: n for n in self.project.nodes.values() if n.resource_type == "seed"}
         self._checked: dict[str, str | None] = {}
@@ -131,10 +132,8 @@ class FileSourceChecks:
 
     def _resolved(self, source: SourceTable) -> Any:
         """What ``source('...')`` renders to: a relation, or the text of its ``external_location``."""
-        from stockx_export.core.jinja.render import Frame
-
         frame = Frame("", source.path, "source", {}, "parse")
-        return self.project.resolve_source(source.source_name, source.name, frame)
+        return self.project.resolver.resolve_source(source.source_name, source.name, frame)
 
     def _read_of(self, source: SourceTable) -> FileRead | None:
         expression = self._resolved(source)
@@ -165,7 +164,7 @@ class FileSourceChecks:
         if seed is None or seed.config.get("header") is False or not (self.project.config.root / seed.path).is_file():
             return None
         path = self.project.config.root / seed.path
-        problem = csv_files.header_problem(path, seed.path, seed_dialect(seed.config), required, True, what)
+        problem = csv_files.header_problem(path, seed.path, self.adapter.seed_dialect(seed.config), required, True, what)
         return str(problem) if problem else None
 
     def _check_files(self, source: SourceTable, read: FileRead, required: list[str], what: str) -> str | None:
@@ -188,28 +187,26 @@ class FileSourceChecks:
     def _files(self, read: FileRead) -> list[str]:
         files: set[str] = set()
         for pattern in read.patterns:
-            rows = self.runner.con.execute(f"select file from glob({literal(pattern)})").fetchall()
-            files.update(row[0] for row in rows)
+            files.update(self.adapter.files_matching(pattern))
         return sorted(files)
 
     def _dialect(self, read: FileRead, file: str) -> Dialect:
         """The CSV dialect ``read`` gives, or the one DuckDB's sniffer finds in ``file`` when it gives none."""
         if read.dialect is not None:
             return read.dialect
-        try:
-            row = self.runner.con.execute(f"select Delimiter, Quote from sniff_csv({literal(file)})").fetchone()
-        except database_error_types():
+        found = self.adapter.sniff_csv(file)
+        if found is None:
             return Dialect()
-        delimiter, quote = row
+        delimiter, quote = found
         return Dialect(delimiter=delimiter or ",", quote=quote if quote and len(quote) == 1 else '"')
 
     def _duckdb_header(self, read: FileRead, file: str, required: list[str], what: str) -> CsvProblem | None:
         """The columns and first row as DuckDB reads them (a Parquet file, or a CSV file Python read fine)."""
         try:
-            cursor = self.runner.con.execute(f"select * from {read_one(read, file)} limit 1")
-            names = {d[0].lower() for d in cursor.description}
-            has_rows = cursor.fetchone() is not None
-        except database_error_types() as exc:
+            first = self.adapter.sample(f"select * from {read_one(read, file)}", 1)
+            names = {name.lower() for name in first.names}
+            has_rows = bool(first.rows)
+        except self.adapter.error_types as exc:
             if read.reader == "csv":
                 found = csv_files.row_problem(Path(file), file, self._dialect(read, file))
                 if found is not None:
@@ -244,10 +241,11 @@ class FileSourceChecks:
         return None
 
 
-def checked(build, checks: FileSourceChecks):
+def checking_files(build):
     """An executor that checks the files a node reads before ``build`` runs it, and names the bad line if it fails."""
 
-    def executor(runner: Runner, node: Node) -> NodeResult:
+    def executor(runner, node: Node) -> NodeResult:
+        checks = runner.file_checks
         problem = checks.problem(node)
         if problem is not None:
             return NodeResult(node, "error", problem)
@@ -259,11 +257,3 @@ def checked(build, checks: FileSourceChecks):
         return result
 
     return executor
-
-
-def install(runner: Runner, order: list[str]) -> None:
-    """Runner extension: wrap the model and test executors with the file checks."""
-    checks = FileSourceChecks(runner)
-    for kind in CHECKED_TYPES:
-        if kind in runner.executors:
-            runner.executors[kind] = checked(runner.executors[kind], checks)

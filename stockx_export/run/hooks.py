@@ -1,75 +1,46 @@
-"""The runner extension for dbt projects: dbt-duckdb's seeds, hooks, and the profile's DuckDB setup.
+"""Hooks: SQL a project runs around its run (on-run-start, on-run-end) and around each node.
 
-Named in ``stockx_export.run.engine.EXTENSIONS``; it does nothing for a stockx project.
+The project's layout says which hooks there are (stockx projects have none; a
+dbt project's come from dbt_project.yml, property files and ``config()``).
 
-A model's or seed's ``pre-hook`` / ``post-hook`` (from dbt_project.yml, its property
-file or ``config()``; project ones first) run right before and after it is built, rendered
-with its own context (``{{ this }}`` is the node's relation). A failing hook fails the node.
-The profile's ``extensions`` are loaded and its ``settings`` set on the connection first.
+A model's or seed's pre-hooks and post-hooks (project ones first) run right
+before and after it is built, rendered with its own context (``{{ this }}`` is
+the node's relation). A failing hook fails the node.
 
-Hooks render with the project's context (``target``, ``var``, macros ...). on-run-end
-also sees ``schemas`` (the schemas of the seeds and models that were built, sorted),
-``database_schemas`` and ``results`` (one per seed, model and test of the run, each
-with ``status``, ``message``, ``failures``, ``execution_time`` and ``node``), as in dbt.
+Run hooks render with the project's context (``target``, ``var``, macros ...).
+on-run-end also sees ``schemas`` (the schemas of the seeds and models that were
+built, sorted), ``database_schemas`` and ``results`` (one per seed, model and
+test of the run, each with ``status``, ``message``, ``failures``,
+``execution_time`` and ``node``), as in dbt.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from stockx_export.db import database_error_types, first_line
-from stockx_export.dbt import seeds
-from stockx_export.dbt.config import PROFILE_KEY
-from stockx_export.errors import ExecutionError, ProjectError
 from stockx_export.core.jinja.context import Target
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
-from stockx_export.run.runner import NodeResult, RunResults, Runner, run_model
-from stockx_export.run.runner import run_seed as load_seed
+from stockx_export.db import first_line
+from stockx_export.errors import ExecutionError
+from stockx_export.run.results import NodeResult, RunResults
 
-PROJECT_FILE = "dbt_project.yml"
 BUILT = ("seed", "model")
-
-
-def configure_connection(con, output: dict[str, Any]) -> None:
-    """dbt-duckdb's ``extensions`` (names, or {name, repo}) and ``settings`` from the profile output."""
-    from stockx_export.db import literal
-
-    for extension in output.get("extensions") or []:
-        name = extension.get("name") if isinstance(extension, dict) else extension
-        try:
-            con.execute(f"load {name}")  # built in, or installed before: no download needed
-        except database_error_types():
-            repo = extension.get("repo") if isinstance(extension, dict) else None
-            con.execute(f"install {name}" + (f" from {literal(repo)}" if repo else ""))
-            con.execute(f"load {name}")
-    for key, value in (output.get("settings") or {}).items():
-        shown = str(value).lower() if isinstance(value, bool) else value
-        con.execute(f"set {key} = {shown if isinstance(value, (bool, int, float)) else literal(str(value))}")
-
-
-def node_hooks(node: Node, when: str) -> list[str]:
-    """``when`` is "pre" or "post": hooks from dbt_project.yml (``+post-hook``), then config() (``post_hook``)."""
-    found: list[str] = []
-    for key in (f"{when}-hook", f"{when}_hook"):
-        value = node.config.get(key) or []
-        for hook in [value] if isinstance(value, (str, dict)) else value:
-            found.append(str(hook.get("sql", "")) if isinstance(hook, dict) else str(hook))
-    return [h for h in found if h.strip()]
 
 
 def with_node_hooks(build):
     """An executor that runs ``build`` between the node's pre-hooks and post-hooks."""
 
-    def executor(runner: Runner, node: Node) -> NodeResult:
-        for index, sql in enumerate(node_hooks(node, "pre")):
+    def executor(runner, node: Node) -> NodeResult:
+        layout = runner.project.layout
+        for index, sql in enumerate(layout.node_hooks(node, "pre")):
             error = _run_node_hook(runner, node, "pre-hook", index, sql)
             if error:
                 return NodeResult(node, "error", error)
         result = build(runner, node)
         if result.status != "success":
             return result
-        for index, sql in enumerate(node_hooks(node, "post")):
+        for index, sql in enumerate(layout.node_hooks(node, "post")):
             error = _run_node_hook(runner, node, "post-hook", index, sql)
             if error:
                 return NodeResult(node, "error", error, compiled_path=result.compiled_path)
@@ -78,44 +49,22 @@ def with_node_hooks(build):
     return executor
 
 
-def _run_node_hook(runner: Runner, node: Node, event: str, index: int, sql: str) -> str | None:
+def _run_node_hook(runner, node: Node, event: str, index: int, sql: str) -> str | None:
     project = runner.project
     key = f"{node.path}#{event}-{index}"
     frame = Frame(node.name, key, node.resource_type, dict(node.config), "compile", extra={"node": node})
     try:
         rendered = project.renderer.render(sql, frame)
         if rendered.strip():
-            runner.con.execute(rendered)
-    except database_error_types() as exc:
+            runner.adapter.execute(rendered)
+    except runner.adapter.error_types as exc:
         return f"{node.path}: {event} {index + 1}: {first_line(str(exc))}"
     except Exception as exc:
         return f"{node.path}: {event} {index + 1}: {str(exc).removeprefix(key).lstrip(':0123456789 ')}"
     return None
 
 
-def install(runner: Runner, order: list[str]) -> None:
-    if runner.project.config.flavour != "dbt":
-        return
-    output = runner.project.config.settings.get(PROFILE_KEY) or {}
-    try:
-        configure_connection(runner.con, output)
-    except database_error_types() as exc:
-        raise ProjectError(
-            f"{output.get('profile_file')}: profile '{output.get('profile_name')}' output '{output.get('name')}': "
-            f"{first_line(str(exc))}"
-        ) from None
-    runner.executors["seed"] = with_node_hooks(run_seed)
-    runner.executors["model"] = with_node_hooks(runner.executors.get("model", run_model))
-    runner.hooks_before.append(run_start_hooks)
-    runner.hooks_after.append(run_end_hooks)
-
-
-def run_seed(runner: Runner, node: Node) -> NodeResult:
-    """Load a seed as dbt-duckdb does (see stockx_export.dbt.seeds)."""
-    return load_seed(runner, node, select=seeds.seed_select)
-
-
-def run_start_hooks(runner: Runner, order: list[str]) -> None:
+def run_start_hooks(runner, order: list[str]) -> None:
     """Run on-run-start; a failing hook stops the run before any node, as in dbt."""
     hooks = runner.project.config.on_run_start
     for index, sql in enumerate(hooks):
@@ -124,7 +73,7 @@ def run_start_hooks(runner: Runner, order: list[str]) -> None:
             raise ExecutionError(error)
 
 
-def run_end_hooks(runner: Runner, run: RunResults) -> None:
+def run_end_hooks(runner, run: RunResults) -> None:
     """Run on-run-end with ``schemas`` and ``results``; a failing hook is an error result of the run."""
     built = [r for r in run.results if r.node.resource_type in BUILT and r.status == "success" and r.node.relation]
     schemas = sorted({r.node.relation.schema for r in built})
@@ -141,25 +90,26 @@ def run_end_hooks(runner: Runner, run: RunResults) -> None:
             run.results.append(NodeResult(node, "error", error))
 
 
-def _hook_node(runner: Runner, event: str, index: int, sql: str) -> Node:
+def _hook_node(runner, event: str, index: int, sql: str) -> Node:
     name = runner.project.config.name
     return Node(
         unique_id=f"operation.{name}.{name}-{event}-{index}",
         name=f"{name}-{event}-{index}",
         resource_type="operation",
-        path=PROJECT_FILE,
+        path=runner.project.layout.project_file,
         raw_code=sql,
         config={},
         relation=None,
     )
 
 
-def _run_hook(runner: Runner, event: str, index: int, sql: str, extra: dict[str, Any]) -> str | None:
+def _run_hook(runner, event: str, index: int, sql: str, extra: dict[str, Any]) -> str | None:
     """Render and run one hook; the error message if it failed, else None."""
     project = runner.project
-    where = f"{PROJECT_FILE}: {event} hook {index + 1}"
+    project_file = project.layout.project_file
+    where = f"{project_file}: {event} hook {index + 1}"
     # The renderer caches templates by path, so each hook gets a path of its own.
-    key = f"{PROJECT_FILE}#{event}-{index}"
+    key = f"{project_file}#{event}-{index}"
     frame = Frame(f"{project.config.name}-{event}-{index}", key, "operation", {}, "compile")
     try:
         rendered = project.renderer.render(sql, frame, extra)
@@ -168,8 +118,8 @@ def _run_hook(runner: Runner, event: str, index: int, sql: str, extra: dict[str,
         return f"{where}: {message}"
     if rendered.strip():
         try:
-            runner.con.execute(rendered)
-        except database_error_types() as exc:
+            runner.adapter.execute(rendered)
+        except runner.adapter.error_types as exc:
             return f"{where}: {first_line(str(exc))}"
     total = len(project.config.on_run_start if event == "on-run-start" else project.config.on_run_end)
     runner.reporter.log(f"OK {event} hook {index + 1} of {total}")

@@ -1,88 +1,78 @@
-"""Running selected nodes in DAG order against one DuckDB connection.
+"""Running selected nodes in DAG order against one database (an adapter).
 
 A node that fails marks every descendant in this run SKIPPED; the others still
-run. Executors are looked up by resource type, so tests plug in beside models.
+run. Executors are looked up by resource type in the table the runner is given
+(stockx_export.run.executors.EXECUTORS), so tests run beside models.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from stockx_export.core import csv_files
-from stockx_export.adapters import duckdb as materialize
-from stockx_export.db import database_error_types, first_line
-from stockx_export.errors import StockxError
+from stockx_export.adapters.base import Adapter
 from stockx_export.core.nodes import Node
-from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
-from stockx_export.core.window import plan_window, window_config
-
-FAILED = ("error", "fail")
-
-
-@dataclass
-class NodeResult:
-    """The outcome of one node in one run."""
-
-    node: Node
-    status: str  # success | error | skipped | pass | fail | warn
-    message: str = ""
-    execution_time: float = 0.0
-    rows: int | None = None
-    failures: int | None = None
-    compiled_path: str | None = None
-    detail: str = ""  # multi-line text shown under the failure summary
-    verb: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
-    started_at: float | None = None  # epoch seconds; None for nodes that did not execute
-    completed_at: float | None = None
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED
-
-
-@dataclass
-class RunResults:
-    command: str
-    results: list[NodeResult]
-    elapsed: float
-    started_at: float
-    stopped_early: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return any(r.failed for r in self.results)
-
+from stockx_export.core.project import Project
+from stockx_export.errors import StockxError
+from stockx_export.run.file_sources import FileSourceChecks
+from stockx_export.run.results import NodeResult, RunResults, rest_lines
+from stockx_export.db import first_line
 
 Executor = Callable[["Runner", Node], NodeResult]
+BeforeStep = Callable[["Runner", list[str]], None]  # before the first node: on-run-start hooks
+AfterStep = Callable[["Runner", RunResults], None]  # after the last: on-run-end hooks, reports
 
 
 class Runner:
     """Runs nodes of a project; one instance per command invocation."""
 
-    def __init__(self, project, con, reporter, *, command: str, fail_fast: bool = False) -> None:
+    def __init__(
+        self,
+        project: Project,
+        adapter: Adapter,
+        reporter,
+        *,
+        command: str,
+        executors: Mapping[str, Executor],
+        fail_fast: bool = False,
+        before: Sequence[BeforeStep] = (),
+        after: Sequence[AfterStep] = (),
+    ) -> None:
         self.project = project
-        self.con = con
+        self.adapter = adapter
         self.reporter = reporter
         self.command = command
+        self.executors = executors
         self.fail_fast = fail_fast
-        self.executors: dict[str, Executor] = {"seed": run_seed, "model": run_model}
-        # Each returns a materialize.Check for a node (or None); contracts register here.
-        self.model_checks: list[Callable[[Node], materialize.Check | None]] = []
+        self.before = tuple(before)
+        self.after = tuple(after)
         self.results: dict[str, NodeResult] = {}
-        self.hooks_before: list[Callable[["Runner", list[str]], None]] = []
-        self.hooks_after: list[Callable[["Runner", RunResults], None]] = []
-        self.options = None  # the engine's RunOptions, for extensions that read flags
+        self.file_checks = FileSourceChecks(project, adapter)
+        self._scratch: Adapter | None = None
+
+    def scratch(self) -> Adapter:
+        """The run's empty scratch database for unit tests, opened on first use and closed after the run.
+
+        Opening one costs ~20 ms, so one serves the whole run; each unit test
+        works in a transaction of its own that is rolled back.
+        """
+        if self._scratch is None:
+            self._scratch = self.adapter.scratch()
+        return self._scratch
 
     def run(self, order: list[str]) -> RunResults:
+        try:
+            return self._run(order)
+        finally:
+            if self._scratch is not None:
+                self._scratch.close()
+                self._scratch = None
+
+    def _run(self, order: list[str]) -> RunResults:
         started = time.time()
-        self.project.attach(self.con)
-        for hook in self.hooks_before:
-            hook(self, order)
+        for step in self.before:
+            step(self, order)
         self.reporter.start(self.command, [self.project.nodes[u] for u in order])
         blocked: dict[str, str] = {}
         stopped = False
@@ -106,8 +96,8 @@ class Runner:
             if result.failed and self.fail_fast:
                 stopped = True
         run = RunResults(self.command, list(self.results.values()), time.time() - started, started, stopped)
-        for hook in self.hooks_after:
-            hook(self, run)
+        for step in self.after:
+            step(self, run)
         self.reporter.finish(run)
         return run
 
@@ -152,129 +142,18 @@ class Runner:
             result = executor(self, node)
         except StockxError as exc:
             result = NodeResult(node, "error", str(exc))
-        except database_error_types() as exc:
+        except self.adapter.error_types as exc:
             result = NodeResult(node, "error", first_line(str(exc)), detail=rest_lines(str(exc)))
         result.execution_time = time.perf_counter() - started
         result.started_at, result.completed_at = started_at, started_at + result.execution_time
         return result
 
-    def write_compiled(self, node: Node, sql: str) -> Path:
-        path = self.project.compiled_path(node)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
-        return path
+    def write_compiled(self, node: Node, sql: str) -> str:
+        """Write ``node``'s compiled SQL; its path as shown to users (relative to the project when inside it)."""
+        return self.display(self.project.compiler.write(node, sql))
 
     def display(self, path: Path) -> str:
         try:
             return path.relative_to(self.project.config.root).as_posix()
         except ValueError:
             return str(path)
-
-    def check_for(self, node: Node) -> materialize.Check | None:
-        checks = [c for c in (make(node) for make in self.model_checks) if c is not None]
-        if not checks:
-            return None
-
-        def combined(con, relation: str) -> None:
-            for check in checks:
-                check(con, relation)
-
-        return combined
-
-
-# DuckDB quotes a CSV line it refuses whole ("Original Line: ..."), megabytes at times.
-MAX_DETAIL_LINE = 300
-
-
-def rest_lines(message: str) -> str:
-    """A DuckDB message without its first line (which the result's message already shows), each line cut short."""
-    lines = message.strip().splitlines()[1:]
-    return "\n".join(shorten(line) for line in lines).strip("\n")
-
-
-def shorten(line: str) -> str:
-    """``line``, or its first MAX_DETAIL_LINE characters and its length when it is longer."""
-    return line if len(line) <= MAX_DETAIL_LINE else line[:MAX_DETAIL_LINE] + f"… ({len(line):,} characters)"
-
-
-def run_seed(runner: Runner, node: Node, select=None) -> NodeResult:
-    """Load a seed; ``select`` builds its reading query (dbt projects pass dbt-duckdb's)."""
-    project = runner.project
-    existing = project.relation_exists(node.relation)
-    csv_path = project.config.root / node.path
-    if csv_files.is_empty(csv_path):
-        return NodeResult(node, "error", f"{node.path}: the file is empty; a seed needs a header line naming its columns")
-    dialect = materialize.seed_dialect(node.config)
-    if node.config.get("header", True):
-        # A column_types name missing from the header is most often a missing header line.
-        typed = [str(name) for name in node.config.get("column_types") or {}]
-        where = f"column_types in {node.patch_path or 'the seed config'}"
-        problem = csv_files.header_problem(csv_path, node.path, dialect, typed, what=where)
-        if problem is not None:
-            return NodeResult(node, "error", str(problem))
-    try:
-        outcome = materialize.load_seed(runner.con, node.relation, csv_path, node.config, existing, select)
-    except database_error_types() as exc:
-        problem = csv_files.row_problem(csv_path, node.path, dialect, fix="set the seed's delimiter")
-        if problem is not None:
-            return NodeResult(node, "error", str(problem))
-        return NodeResult(node, "error", f"{node.path}: {shorten(first_line(str(exc)))}", detail=rest_lines(str(exc)))
-    project.existing[(node.relation.schema, node.relation.identifier)] = "table"
-    return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows)
-
-
-def run_model(runner: Runner, node: Node) -> NodeResult:
-    project = runner.project
-    relation = node.relation
-    existing = project.relation_exists(relation)
-    kind = node.materialized
-    full_refresh = materialize.should_full_refresh(node.config, project.full_refresh)
-    window = None
-    if kind == "incremental" and node.config.get("incremental_strategy") == WINDOW_STRATEGY:
-        # One window per build: the model's in_window() filter and the strategy's delete are written from it.
-        settings = window_config(node.path, node.name, node.config, project.renderer.context["var"])
-        try:
-            window = plan_window(runner.con, relation, settings, project.today, existing != "table" or full_refresh)
-        except StockxError as exc:
-            return NodeResult(node, "error", f"{node.path}: {exc}")
-    sql = project.compile(node, window=window)
-    compiled = runner.write_compiled(node, sql)
-    shown = runner.display(compiled)
-    check = runner.check_for(node)
-    try:
-        if kind == "view":
-            outcome = materialize.build_view(runner.con, relation, sql, existing, check)
-        elif kind == "table":
-            outcome = materialize.build_table(runner.con, relation, sql, existing, check)
-        elif kind == "incremental":
-            outcome = materialize.build_incremental(
-                runner.con,
-                relation,
-                sql,
-                existing,
-                node.config.get("unique_key"),
-                full_refresh=full_refresh,
-                check=check,
-                on_schema_change=node.config.get("on_schema_change"),
-                strategy=node.config.get("incremental_strategy"),
-                window=window,
-            )
-        else:
-            return NodeResult(
-                node,
-                "error",
-                f"{node.path}: materialized='{kind}' is not supported; use view, table, incremental or ephemeral",
-                compiled_path=shown,
-            )
-    except database_error_types() as exc:
-        return NodeResult(
-            node,
-            "error",
-            f"{node.path}: {first_line(str(exc))}",
-            detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"),
-            compiled_path=shown,
-        )
-    except StockxError as exc:
-        return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
-    project.existing[(relation.schema, relation.identifier)] = "view" if kind == "view" else "table"
-    return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows, compiled_path=shown, message=outcome.detail)

@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from stockx_export.db import Relation
-from stockx_export.errors import CompilationError, StockxError
+from stockx_export.core.config import merge_config, should_full_refresh
 from stockx_export.core.jinja import context as ctx
 from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
 from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
-
-ADDITIVE_KEYS = ("tags",)
-MERGED_KEYS = ("meta",)
+from stockx_export.core.window import EVERY_DATE, STRATEGY, date_literal
+from stockx_export.db import Relation, quote
+from stockx_export.errors import CompilationError, StockxError
 
 
 @dataclass
@@ -56,22 +55,8 @@ class Resolver(Protocol):
     def incremental_window(self, frame: Frame) -> Any: ...
     def window_start(self, model: Any) -> Any: ...
     def run_query(self, sql: str) -> ctx.QueryResult: ...
+    def columns(self, relation: Any) -> list[tuple[str, str]]: ...
     def generate_schema_name(self, custom: str | None, frame: Frame) -> str: ...
-
-
-def merge_config(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """dbt's config merge: tags accumulate, meta merges, everything else overrides."""
-    merged = dict(base)
-    for key, value in update.items():
-        key = key.lstrip("+")
-        if key in ADDITIVE_KEYS:
-            values = [value] if isinstance(value, str) else list(value or [])
-            merged[key] = list(dict.fromkeys([*merged.get(key, []), *values]))
-        elif key in MERGED_KEYS and isinstance(value, dict):
-            merged[key] = {**merged.get(key, {}), **value}
-        else:
-            merged[key] = value
-    return merged
 
 
 class _Config:
@@ -99,38 +84,35 @@ class _Config:
 
 
 class _Adapter:
-    """The slice of dbt's ``adapter`` that DuckDB projects use."""
+    """The slice of dbt's ``adapter`` that projects use; its type is the target's."""
 
-    def __init__(self, renderer: "Renderer") -> None:
+    def __init__(self, renderer: "Renderer", kind: str) -> None:
         self._renderer = renderer
+        self._kind = kind
 
     def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
         macros = self._renderer.macros
         scope = macros.namespaces.get(macro_namespace, {}) if macro_namespace else {}
-        for prefix in ("duckdb__", "default__"):
+        for prefix in (f"{self._kind}__", "default__"):
             for table in (macros.macros, scope):
                 found = table.get(prefix + macro_name)
                 if found is not None:
                     return found
         raise CompilationError(
-            f"adapter.dispatch('{macro_name}'): no macro named duckdb__{macro_name} or default__{macro_name}"
+            f"adapter.dispatch('{macro_name}'): no macro named {self._kind}__{macro_name} or default__{macro_name}"
         )
 
     @staticmethod
     def quote(identifier: str) -> str:
-        from stockx_export.db import quote
-
         return quote(identifier)
 
-    @staticmethod
-    def type() -> str:
-        return "duckdb"
+    def type(self) -> str:
+        return self._kind
 
     def get_columns_in_relation(self, relation: Any) -> list[Any]:
         if self._renderer.frame.mode != "compile":
             return []
-        result = self._renderer.resolver.run_query(f"describe {relation}")
-        return [_ColumnInfo(row[0], row[1]) for row in result.rows]
+        return [_ColumnInfo(name, kind) for name, kind in self._renderer.resolver.columns(relation)]
 
     def get_relation(self, database: Any = None, schema: str = "main", identifier: str = "") -> Relation | None:
         relation = Relation(schema, identifier)
@@ -187,7 +169,7 @@ class Renderer:
             log=self._log_call,
             print=self._log_call,
             exceptions=ctx.Exceptions(self._warn),
-            adapter=_Adapter(self),
+            adapter=_Adapter(self, str(target.get("type", "duckdb"))),
             run_query=self._run_query,
             modules=ctx.Modules,
             doc=self._doc,
@@ -252,8 +234,6 @@ class Renderer:
 
     def _is_incremental(self) -> bool:
         frame = self.frame
-        from stockx_export.adapters.duckdb import should_full_refresh
-
         if frame.mode != "compile" or should_full_refresh(frame.config, self.full_refresh):
             return False
         if frame.config.get("materialized") != "incremental":
@@ -263,8 +243,6 @@ class Renderer:
     def _in_window(self, expression: str) -> str:
         """SQL true for rows a replace_window build replaces: ``expression >= date '...'`` on an
         incremental build, ``true`` on a first build or a full refresh (see stockx_export.core.window)."""
-        from stockx_export.core.window import STRATEGY
-
         frame = self.frame
         if frame.mode != "compile":
             return "true"
@@ -281,8 +259,6 @@ class Renderer:
     def _window_start(self, model: Any) -> str:
         """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
         rebuilt every day. Rows dated before it were kept as they were, by design."""
-        from stockx_export.core.window import EVERY_DATE, date_literal
-
         start = self.resolver.window_start(model)
         return EVERY_DATE if start is None else date_literal(start)
 

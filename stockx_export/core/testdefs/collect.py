@@ -1,7 +1,7 @@
 """Test nodes: generic tests from property files, singular tests from test paths, unit tests.
 
-``Project.load`` calls :func:`collect_tests` once models, seeds and sources are
-parsed. Each test becomes a frozen :class:`~stockx_export.core.nodes.Node` in the
+Loading (stockx_export.core.loading) calls :func:`collect_tests` once models,
+seeds and sources are parsed. Each test becomes a frozen :class:`~stockx_export.core.nodes.Node` in the
 project and the DAG:
 
 * a data test depends on what it tests and on what its arguments ``ref``
@@ -20,13 +20,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from stockx_export.errors import CompilationError, ProjectError
+from stockx_export.core.config import folder_config, merge_config
 from stockx_export.core.files import read_text
-from stockx_export.core.jinja.render import Frame, merge_config
+from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
-from stockx_export.core.project import folder_config
 from stockx_export.core.testdefs.naming import generic_test_hash, generic_test_names
 from stockx_export.core.testdefs.specs import GenericTestSpec, read_spec
+from stockx_export.errors import CompilationError, ProjectError
 
 # dbt's defaults for every data test.
 TEST_DEFAULTS = {
@@ -67,7 +67,7 @@ def _add(project, node: Node) -> None:
 # -- generic tests ------------------------------------------------------------------------
 
 
-def _fqn_parts(project, path: str, roots: tuple[str, ...]) -> list[str]:
+def _fqn_parts(path: str, roots: tuple[str, ...]) -> list[str]:
     """Folders of ``path`` under its model/seed/test root, as dbt puts them in an fqn."""
     parts = Path(path).parent.parts
     for root in roots:
@@ -79,10 +79,8 @@ def _fqn_parts(project, path: str, roots: tuple[str, ...]) -> list[str]:
 
 
 def _test_config(project, path: str, roots: tuple[str, ...], own: dict[str, Any]) -> dict[str, Any]:
-    parts = _fqn_parts(project, path, roots)
-    if project.config.flavour == "dbt":
-        parts = [project.config.name, *parts]
-    config = merge_config(dict(TEST_DEFAULTS), folder_config(project.config.data_tests, parts))
+    keys = project.layout.config_keys(project.config, _fqn_parts(path, roots))
+    config = merge_config(dict(TEST_DEFAULTS), folder_config(project.config.data_tests, keys))
     return merge_config(config, own)
 
 
@@ -174,7 +172,7 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
         config=config,
         relation=None,
         description=spec.description,
-        fqn=(project.config.name, *_fqn_parts(project, tested.path, roots), full),
+        fqn=(project.config.name, *_fqn_parts(tested.path, roots), full),
         extra={
             "attached_node": tested.attached,
             "test_kind": "generic",
@@ -187,7 +185,7 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
     )
     frame = Frame(full, tested.path, "test", dict(config), "parse")
     render_generic(project, node, frame)
-    depends = [tested.attached, *(project._ref_id(r) for r in frame.refs)]
+    depends = [tested.attached, *(project.ref_id(r) for r in frame.refs)]
     depends += [project.sources[s].unique_id for s in frame.sources]
     depends += _seeds_behind(project, depends)
     return replace(node, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs), sources=tuple(frame.sources))
@@ -281,7 +279,7 @@ def _singular_tests(project) -> list[Node]:
         project.renderer.render(raw, frame)
         if frame.config.get("enabled") is False:
             continue
-        depends = [project._ref_id(r) for r in frame.refs]
+        depends = [project.ref_id(r) for r in frame.refs]
         depends += [project.sources[s].unique_id for s in frame.sources]
         depends += _seeds_behind(project, depends)
         nodes.append(
@@ -294,7 +292,7 @@ def _singular_tests(project) -> list[Node]:
                 config=frame.config,
                 relation=None,
                 depends_on=tuple(dict.fromkeys(depends)),
-                fqn=(cfg.name, *_fqn_parts(project, display, cfg.test_paths), name),
+                fqn=(cfg.name, *_fqn_parts(display, cfg.test_paths), name),
                 refs=tuple(frame.refs),
                 sources=tuple(frame.sources),
                 extra={"attached_node": None, "test_kind": "singular", "test_name": name},
@@ -359,7 +357,7 @@ def _unit_tests(project) -> list[Node]:
                 relation=None,
                 depends_on=(model.unique_id,),
                 description=str(raw.get("description") or ""),
-                fqn=(project.config.name, *_fqn_parts(project, path, roots), model.name, name),
+                fqn=(project.config.name, *_fqn_parts(path, roots), model.name, name),
                 extra={
                     "model_id": model.unique_id,
                     "model": model.name,

@@ -5,7 +5,7 @@ of the model's property file. The check runs inside the build transaction,
 after the new relation is built under a temporary name and before it replaces
 the old one, so a mismatch rolls back and the previous relation stays intact.
 
-Types are compared after DuckDB itself resolves each declared type's aliases
+Types are compared after the database itself resolves each declared type's aliases
 (``int`` / ``int4`` / ``integer`` -> INTEGER, ``text`` / ``string`` -> VARCHAR,
 ``datetime`` -> TIMESTAMP, ``float8`` -> DOUBLE, ``numeric`` -> DECIMAL(18,3)).
 Constraints ``not_null``, ``unique``, ``primary_key`` (not null and unique), on
@@ -17,43 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from stockx_export.db import columns_of, quote
-from stockx_export.errors import ContractError
 from stockx_export.core.nodes import Node
+from stockx_export.errors import ContractError
 
 CHECKED_CONSTRAINTS = ("not_null", "unique", "primary_key")
 
 
-def enforced(node: Node) -> bool:
-    contract = node.config.get("contract")
-    return isinstance(contract, dict) and contract.get("enforced") is True
+def contract_differences(node: Node, actual: list[tuple[str, str]], canonical_type: Callable[[str], str]) -> list[str]:
+    """Each way ``actual`` (name, database type) differs from the node's declared columns, in column order.
 
-
-@lru_cache(maxsize=None)
-def canonical_type(declared: str) -> str:
-    """DuckDB's own name for a declared type: 'int4' -> 'INTEGER'. Raises ValueError if unknown."""
-    from stockx_export.db import database_error_types
-
-    con = _types_connection()
-    try:
-        return con.execute(f"select typeof(cast(null as {declared}))").fetchone()[0]
-    except database_error_types() as exc:
-        raise ValueError(str(exc).strip().splitlines()[0]) from None
-
-
-@lru_cache(maxsize=1)
-def _types_connection():
-    # A private in-memory database: resolving a type name must not touch the build transaction.
-    from stockx_export.db import connect
-
-    return connect(":memory:")
-
-
-def contract_differences(node: Node, actual: list[tuple[str, str]]) -> list[str]:
-    """Each way ``actual`` (name, DuckDB type) differs from the node's declared columns, in column order."""
+    ``canonical_type`` is the database's own name for a declared type (ValueError when it has none)."""
     declared = list(node.columns)
     problems = []
     for column in declared:
@@ -127,50 +102,51 @@ def constraints_of(node: Node, model_constraints: tuple[Any, ...] = ()) -> list[
     return found
 
 
-def constraint_violations(con, constraints: list[Constraint], relation: str) -> list[str]:
+def constraint_violations(adapter, constraints: list[Constraint], relation: str) -> list[str]:
     """Each constraint the rows of ``relation`` break, with how many rows or values break it."""
     problems = []
     for constraint in constraints:
-        names = [quote(c) for c in constraint.columns]
+        names = [adapter.quote(c) for c in constraint.columns]
         if constraint.kind in ("not_null", "primary_key"):
-            nulls = _count(con, f"select count(*) from {relation} where {' or '.join(f'{n} is null' for n in names)}")
+            nulls = _count(adapter, f"select count(*) from {relation} where {' or '.join(f'{n} is null' for n in names)}")
             if nulls:
                 problems.append(f"{constraint.label}: {_rows(nulls)} a null")
         if constraint.kind in ("unique", "primary_key"):
             listed = ", ".join(names)
             repeated = _count(
-                con, f"select count(*) from (select {listed} from {relation} group by {listed} having count(*) > 1)"
+                adapter, f"select count(*) from (select {listed} from {relation} group by {listed} having count(*) > 1)"
             )
             if repeated:
                 repeats = "1 value appears" if repeated == 1 else f"{repeated} values appear"
                 problems.append(f"{constraint.label}: {repeats} more than once")
         if constraint.kind == "check":
-            failing = _count(con, f"select count(*) from {relation} where not ({constraint.expression})")
+            failing = _count(adapter, f"select count(*) from {relation} where not ({constraint.expression})")
             if failing:
                 problems.append(f"{constraint.label}: {'1 row fails' if failing == 1 else f'{failing} rows fail'} it")
     return problems
 
 
-def _count(con, sql: str) -> int:
-    return int(con.execute(sql).fetchone()[0])
+def _count(adapter, sql: str) -> int:
+    return int(adapter.scalar(sql))
 
 
 def _rows(count: int) -> str:
     return "1 row has" if count == 1 else f"{count} rows have"
 
 
-def contract_check(node: Node, model_constraints: tuple[Any, ...] = ()) -> Callable[[object, str], None] | None:
-    """The check ``Runner.model_checks`` runs for ``node`` (None without an enforced contract).
+def contract_check(node: Node, model_constraints: tuple[Any, ...] = ()) -> Callable[[Any, str], None] | None:
+    """The check the adapter runs on ``node``'s new relation before it replaces the old one
+    (None without an enforced contract).
 
     ``model_constraints`` are the model-level ``constraints:`` of its property file.
     """
-    if node.resource_type != "model" or not enforced(node):
+    if node.resource_type != "model" or not node.enforced_contract:
         return None  # as in dbt, constraints are checked only under an enforced contract
 
-    def check(con, relation: str) -> None:
-        problems = contract_differences(node, columns_of(con, relation))
+    def check(adapter, relation: str) -> None:
+        problems = contract_differences(node, adapter.columns(relation), adapter.canonical_type)
         if not problems:
-            problems = constraint_violations(con, constraints_of(node, model_constraints), relation)
+            problems = constraint_violations(adapter, constraints_of(node, model_constraints), relation)
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
             count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"

@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from stockx_export.db import Relation, database_error_types, first_line, quote
-from stockx_export.errors import ProjectError
+from stockx_export.core.compilation import inject_ctes
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
-from stockx_export.core.project import CTE_PREFIX, inject_ctes
-from stockx_export.run.runner import NodeResult, rest_lines
-from stockx_export.tables import format_table
 from stockx_export.core.testdefs.collect import render_generic
+from stockx_export.db import Relation
+from stockx_export.errors import ProjectError
+from stockx_export.run.results import NodeResult, query_error
+from stockx_export.tables import format_table
 
 PREVIEW_ROWS = 5
 _THRESHOLD = re.compile(r"^\s*(==|=|!=|<>|>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -58,7 +58,7 @@ def severity(node: Node) -> str:
 
 def judge(node: Node, failures: int, should_warn: bool, should_error: bool) -> Verdict:
     """dbt's verdict and message: 'Got 3 results, configured to fail if != 0'."""
-    counted = f"{failures} result{'' if failures == 1 else 's'}"
+    counted = f"{failures} result{'' if failures == 1 else 's'}"  # dbt's wording: no thousands separator
     if severity(node) == "error" and should_error:
         return Verdict("fail", failures, f"Got {counted}, configured to fail if {threshold(node, 'error_if')}")
     if should_warn:
@@ -83,14 +83,12 @@ def compile_test(project, node: Node) -> str:
     else:
         sql = project.renderer.render(node.raw_code, frame)
     sql = sql.strip().rstrip(";").strip()
-    ctes = [(CTE_PREFIX + n, project.compiled_ephemeral(project.by_name[n])[0]) for n in frame.ctes]
-    return inject_ctes(sql, ctes)
+    return inject_ctes(sql, project.compiler.ctes(frame.ctes))
 
 
 def audit_relation(project, node: Node) -> Relation:
-    """Where ``store_failures`` keeps a test's failing rows: ``<target schema>_<schema config, default audit>``."""
-    default = "dbt_test__audit" if project.config.flavour == "dbt" else "audit"
-    schema = f"{project.config.target_schema}_{node.config.get('schema') or default}"
+    """Where ``store_failures`` keeps a test's failing rows: ``<target schema>_<schema config, else the layout's audit schema>``."""
+    schema = f"{project.config.target_schema}_{node.config.get('schema') or project.layout.audit_schema}"
     return Relation(schema, str(node.config.get("alias") or node.extra.get("file_name") or node.name))
 
 
@@ -106,31 +104,28 @@ def _limited(sql: str, limit) -> str:
 
 def run_data_test(runner, node: Node) -> NodeResult:
     """The executor for resource type ``test``."""
-    project = runner.project
-    con = runner.con
+    project, adapter = runner.project, runner.adapter
     sql = compile_test(project, node)
-    shown = runner.display(runner.write_compiled(node, sql))
+    shown = runner.write_compiled(node, sql)
     failing = _limited(sql, node.config.get("limit"))
     stored = audit_relation(project, node) if node.config.get("store_failures") else None
     fail_calc = str(node.config.get("fail_calc") or "count(*)")
     try:
         if stored is not None:
-            _store(con, stored, failing, str(node.config.get("store_failures_as") or "table"))
-            project.existing[(stored.schema, stored.identifier)] = "table"
+            adapter.store_failures(stored, failing, str(node.config.get("store_failures_as") or "table") == "view")
             failing = f"select * from {stored}"
-        row = _count(con, node, failing, fail_calc)
-    except database_error_types() as exc:
+        row = adapter.test_verdict(failing, fail_calc, threshold(node, "warn_if"), threshold(node, "error_if"))
+    except adapter.error_types as exc:
+        result = query_error(node, node.name, exc, shown)
         unbuilt = [
             n
             for n in (project.nodes.get(u) for u in node.depends_on)
-            if n is not None and n.relation is not None and project.relation_exists(n.relation) is None
+            if n is not None and n.relation is not None and adapter.relation_kind(n.relation) is None
         ]
         if unbuilt:  # the usual cause: `stockx test` before anything was built
             names = " ".join(n.name for n in unbuilt)
-            result = query_error(node, node.name, exc, shown)
             result.message += f" ({', '.join(str(n.relation) for n in unbuilt)} not built yet: run `stockx build -s {names}`)"
-            return result
-        return query_error(node, node.name, exc, shown)
+        return result
     failures = int(row[0] or 0)
     verdict = judge(node, failures, bool(row[1]), bool(row[2]))
     extra = {"severity": severity(node)}
@@ -139,9 +134,9 @@ def run_data_test(runner, node: Node) -> NodeResult:
         extra["store_failures_relation"] = str(stored)
         detail += f"\nfailing rows stored in {stored}"
     if verdict.status != "pass":
-        names, rows = _sample(con, failing)
-        extra["sample"] = {"columns": names, "rows": [list(r) for r in rows]}
-        extra["preview"] = preview(verdict, failures, names, rows, detail)
+        sample = adapter.sample(failing, PREVIEW_ROWS)
+        extra["sample"] = {"columns": sample.names, "rows": [list(r) for r in sample.rows]}
+        extra["preview"] = preview(verdict, failures, sample.names, sample.rows, detail)
     return NodeResult(
         node,
         verdict.status,
@@ -151,37 +146,6 @@ def run_data_test(runner, node: Node) -> NodeResult:
         detail=detail if verdict.status != "pass" else "",
         extra=extra,
     )
-
-
-def query_error(node: Node, what: str, exc: Exception, shown: str) -> NodeResult:
-    """An error result for a query DuckDB rejected, pointing at the compiled SQL."""
-    detail = f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n")
-    return NodeResult(node, "error", f"{what}: {first_line(str(exc))}", detail=detail, compiled_path=shown)
-
-
-def _count(con, node: Node, failing: str, fail_calc: str) -> tuple:
-    return con.execute(
-        f"select {fail_calc} as failures, ({fail_calc}) {threshold(node, 'warn_if')} as should_warn, "
-        f"({fail_calc}) {threshold(node, 'error_if')} as should_error\nfrom (\n{failing}\n) dbt_internal_test"
-    ).fetchone()
-
-
-def _store(con, relation: Relation, sql: str, kind: str) -> None:
-    con.execute("begin transaction")
-    try:
-        con.execute(f"create schema if not exists {quote(relation.schema)}")
-        con.execute(f"drop table if exists {relation}")
-        con.execute(f"drop view if exists {relation}")
-        con.execute(f"create {'view' if kind == 'view' else 'table'} {relation} as (\n{sql}\n)")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
-
-
-def _sample(con, sql: str) -> tuple[list[str], list[tuple]]:
-    cursor = con.execute(f"select * from (\n{sql}\n) dbt_sample limit {PREVIEW_ROWS}")
-    return [d[0] for d in cursor.description], cursor.fetchall()
 
 
 def preview(verdict: Verdict, failures: int, names: list[str], rows: list[tuple], detail: str) -> str:

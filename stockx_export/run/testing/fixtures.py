@@ -1,4 +1,4 @@
-"""Unit test rows as typed tables in an in-memory DuckDB.
+"""Unit test rows as typed tables in the run's scratch database.
 
 Rows come as a YAML list of mappings (``format: dict``, the default), as CSV
 text (``format: csv``; an empty field is NULL) or as a query (``format: sql``);
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export.db import quote
+from stockx_export.db import first_line
 from stockx_export.errors import ProjectError
 
 _INT = re.compile(r"^[+-]?\d+$")
@@ -105,23 +105,16 @@ def infer_type(values: list[Any], from_csv: bool) -> str:
     return "VARCHAR"
 
 
-def load_table(con, table: str, columns: list[tuple[str, str]], rows: Rows, where: str) -> None:
+def load_table(adapter, table: str, columns: list[tuple[str, str]], rows: Rows, where: str) -> None:
     """Create ``table`` with ``columns`` (name, type) and insert ``rows``, each value cast to its type."""
     if rows.sql is not None:
-        con.execute(f"create table {quote(table)} as (\n{rows.sql}\n)")
+        adapter.create_table_as(table, rows.sql)
         return
-    con.execute(f"create table {quote(table)} ({', '.join(f'{quote(n)} {t}' for n, t in columns)})")
-    if not rows.rows:
-        return
-    casts = ", ".join(f"cast(? as {t})" for _, t in columns)
-    statement = f"insert into {quote(table)} select {casts}"
-    from stockx_export.db import database_error_types, first_line
-
+    adapter.create_table(table, columns)
     for number, row in enumerate(rows.rows, 1):
-        values = [row.get(name) for name, _ in columns]
         try:
-            con.execute(statement, values)
-        except database_error_types() as exc:
+            adapter.insert_cast(table, columns, [row.get(name) for name, _ in columns])
+        except adapter.error_types as exc:
             raise ProjectError(f"{where}, row {number}: {first_line(str(exc))}") from None
 
 

@@ -77,3 +77,19 @@ def write_junit(path: str | os.PathLike, run, project_name: str) -> Path:
     ET.indent(tree)
     tree.write(target, encoding="utf-8", xml_declaration=True)
     return target
+
+
+def junit_step(path: str | os.PathLike):
+    """A runner step, after the run: write its JUnit XML to ``path``.
+
+    The run is over by then: a report that cannot be written is a warning, not a
+    reason to lose the run's artifacts.
+    """
+
+    def write(runner, run) -> None:
+        try:
+            write_junit(path, run, runner.project.config.name)
+        except OSError as exc:
+            runner.reporter.warn(f"cannot write JUnit XML to {path}: {exc.strerror or exc}")
+
+    return write

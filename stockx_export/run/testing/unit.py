@@ -1,6 +1,7 @@
 """Running a unit test: the model's SQL against fixture rows, compared with the expected rows.
 
-Everything happens in a fresh in-memory DuckDB: each ``given`` input becomes a
+Everything happens in the run's scratch database (an empty in-memory one for
+DuckDB), inside a transaction rolled back after each test: each ``given`` input becomes a
 table, the model is compiled with its ``ref``/``source`` (and ``this``)
 pointed at those tables, and its output is compared with ``expect`` on the
 expected columns, as multisets (row order does not matter). The project
@@ -11,19 +12,20 @@ is false unless overridden, as in dbt) and environment variables.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
-from stockx_export.db import Relation, columns_of, quote
-from stockx_export.errors import ProjectError
+from stockx_export.analysis.analyzer import Analyzer
 from stockx_export.core.nodes import Node
-from stockx_export.run.runner import NodeResult
-from stockx_export.tables import format_table
 from stockx_export.core.testdefs.collect import parse_input
-from stockx_export.run.testing.data_tests import query_error
+from stockx_export.db import Relation
+from stockx_export.errors import ProjectError, StockxError
+from stockx_export.run.results import NodeResult, query_error
 from stockx_export.run.testing.fixtures import Rows, given_columns, load_table, read_rows
+from stockx_export.tables import format_table
 
 DIFF_ROWS = 20
 ACTUAL = "__stockx_actual"
@@ -56,34 +58,12 @@ def _declared(project, model: Node, key: Any, analyzer=None) -> list[tuple[str, 
     return [(c.name, c.data_type) for c in columns]
 
 
-def _analyzer(project, con):
-    """Infers upstream columns from seed files and model SQL; None if the analysis package is absent."""
-    try:
-        from stockx_export.analysis.analyzer import Analyzer
-    except ModuleNotFoundError:
-        return None
-    return Analyzer(project, con)
-
-
 def _describe(key: Any) -> str:
     if key == "this":
         return "this"
     if isinstance(key, tuple):
         return f"source('{key[0]}', '{key[1]}')"
     return f"ref('{key}')"
-
-
-@contextlib.contextmanager
-def isolated(project, con) -> Iterator[None]:
-    """Point the project's run_query / is_incremental at ``con`` for the duration of a unit test."""
-    from stockx_export.db import existing_relations
-
-    saved = project.con, project.existing
-    project.con, project.existing = con, existing_relations(con)
-    try:
-        yield
-    finally:
-        project.con, project.existing = saved
 
 
 @contextlib.contextmanager
@@ -100,7 +80,7 @@ def environment(values: dict[str, Any]) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
+def load_given(project, adapter, node: Node, model: Node) -> dict[Any, Relation]:
     """Create a table per given input (and an empty one per undeclared-but-typed input)."""
     relations: dict[Any, Relation] = {}
     inputs = []
@@ -116,16 +96,16 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
         # YAML may list only some columns; columns worked out from the file or SQL are all of them.
         complete = not declared
         if complete:
-            analyzer = analyzer or _analyzer(project, con)
+            analyzer = analyzer or Analyzer(project, adapter)
             declared = _declared(project, model, key, analyzer)
         if key == "this" and not (declared and all(t for _, t in declared)):
-            output = _output_types(project, con, model, relations)
+            output = _output_types(project, adapter, model, relations)
             complete = complete or bool(output)
             declared = output or declared
         if complete and declared:
             _check_row_columns(rows, [n for n, _ in declared], where)
         table = _table_name(key)
-        load_table(con, table, given_columns(declared, rows), rows, where)
+        load_table(adapter, table, given_columns(declared, rows), rows, where)
         relations[key] = Relation("main", table)
     for key in [*model.refs, *model.sources]:
         if key in relations or (isinstance(key, str) and project.by_name[key].materialized == "ephemeral"):
@@ -137,15 +117,13 @@ def load_given(project, con, node: Node, model: Node) -> dict[Any, Relation]:
                 f"declared in YAML: add `- input: {_describe(key)}` with `rows: []` and the columns the model reads"
             )
         table = _table_name(key)
-        load_table(con, table, given_columns(declared, Rows()), Rows(), node.path)
+        load_table(adapter, table, given_columns(declared, Rows()), Rows(), node.path)
         relations[key] = Relation("main", table)
     return relations
 
 
 def _check_row_columns(rows: Rows, names: list[str], where: str) -> None:
     """A column the rows name that the input does not have is a typo, not a new column (dbt refuses it too)."""
-    import difflib
-
     known = {n.lower() for n in names}
     for column in rows.columns:
         if column.lower() not in known:
@@ -154,57 +132,45 @@ def _check_row_columns(rows: Rows, names: list[str], where: str) -> None:
             raise ProjectError(f"{where}: it has no column '{column}' (its columns: {', '.join(names)}){hint}")
 
 
-def _output_types(project, con, model: Node, relations: dict[Any, Relation]) -> list[tuple[str, str]]:
+def _output_types(project, adapter, model: Node, relations: dict[Any, Relation]) -> list[tuple[str, str]]:
     """The model's output columns on a first (non-incremental) run over the given inputs; [] if unknown."""
-    from stockx_export.db import database_error_types
-    from stockx_export.errors import StockxError
-
     try:
-        with project.renderer.overridden(macros={"is_incremental": False}), isolated(project, con):
-            sql = project.compile(model, relations)
-        return columns_of(con, f"(\n{sql}\n)")
-    except (StockxError, *database_error_types()):
+        with project.renderer.overridden(macros={"is_incremental": False}), _isolated(project, adapter):
+            sql = project.compiler.compile(model, relations)
+        return adapter.columns(f"(\n{sql}\n)")
+    except (StockxError, *adapter.error_types):
         return []
+
+
+@contextlib.contextmanager
+def _isolated(project, adapter) -> Iterator[None]:
+    """Point the project's run_query / is_incremental at the scratch database, as it holds the given tables now."""
+    adapter.refresh()
+    with project.resolver.attached(adapter):
+        yield
 
 
 def run_unit_test(runner, node: Node) -> NodeResult:
     """The executor for resource type ``unit_test``."""
-    from stockx_export.db import database_error_types
-
     project = runner.project
     model = project.nodes[node.extra["model_id"]]
     overrides = node.extra.get("overrides") or {}
     macros = {"is_incremental": False, **(overrides.get("macros") or {})}
-    con = _scratch_connection(runner)
+    scratch = runner.scratch()
     # Each unit test works inside a transaction that is rolled back: its fixture tables
-    # never meet another test's, and one in-memory database serves the whole run
-    # (opening one costs ~20 ms; a rolled-back transaction under 1 ms).
-    con.execute("begin transaction")
-    try:
-        relations = load_given(project, con, node, model)
+    # never meet another test's, and one scratch database serves the whole run.
+    with scratch.rolled_back():
+        relations = load_given(project, scratch, node, model)
         with project.renderer.overridden(overrides.get("vars") or {}, macros), environment(
             overrides.get("env_vars") or {}
-        ), isolated(project, con):
-            sql = project.compile(model, relations)
-        shown = runner.display(runner.write_compiled(node, sql))
+        ), _isolated(project, scratch):
+            sql = project.compiler.compile(model, relations)
+        shown = runner.write_compiled(node, sql)
         try:
-            con.execute(f"create table {ACTUAL} as (\n{sql}\n)")
-        except database_error_types() as exc:
+            scratch.create_table_as(ACTUAL, sql)
+        except scratch.error_types as exc:
             return query_error(node, model.name, exc, shown)
-        return compare(con, node, shown, project)
-    finally:
-        con.execute("rollback")
-
-
-def _scratch_connection(runner):
-    """The run's in-memory DuckDB for unit tests, opened on first use and closed after the run."""
-    from stockx_export.db import connect
-
-    con = getattr(runner, "unit_test_connection", None)
-    if con is None:
-        con = runner.unit_test_connection = connect(":memory:")
-        runner.hooks_after.append(lambda runner, run: runner.unit_test_connection.close())
-    return con
+        return compare(scratch, node, shown, project)
 
 
 def fixture_folders(project) -> list:
@@ -216,15 +182,15 @@ def fixture_folders(project) -> list:
     return list(dict.fromkeys(folders))
 
 
-def compare(con, node: Node, shown: str, project) -> NodeResult:
+def compare(adapter, node: Node, shown: str, project) -> NodeResult:
     """Expected rows against the model's output (already in ``__stockx_actual``)."""
     where = f"{node.path}: unit test '{node.name}', expect"
     expected = read_rows(node.extra["expect"], where, fixture_folders(project))
-    actual_columns = columns_of(con, ACTUAL)
+    actual_columns = adapter.columns(ACTUAL)
     actual_types = dict(actual_columns)
     if expected.sql is not None:
-        con.execute(f"create table {EXPECTED} as (\n{expected.sql}\n)")
-        names = [n for n, _ in columns_of(con, EXPECTED)]
+        adapter.create_table_as(EXPECTED, expected.sql)
+        names = [n for n, _ in adapter.columns(EXPECTED)]
     else:
         names = expected.columns or [n for n, _ in actual_columns]
     missing = [n for n in names if n not in actual_types]
@@ -237,10 +203,9 @@ def compare(con, node: Node, shown: str, project) -> NodeResult:
             compiled_path=shown,
         )
     if expected.sql is None:
-        load_table(con, EXPECTED, [(n, actual_types[n]) for n in names], expected, where)
-    listed = ", ".join(quote(n) for n in names)
-    unexpected = con.execute(f"select {listed} from {ACTUAL} except all select {listed} from {EXPECTED}").fetchall()
-    absent = con.execute(f"select {listed} from {EXPECTED} except all select {listed} from {ACTUAL}").fetchall()
+        load_table(adapter, EXPECTED, [(n, actual_types[n]) for n in names], expected, where)
+    unexpected = adapter.rows_missing(names, ACTUAL, EXPECTED)
+    absent = adapter.rows_missing(names, EXPECTED, ACTUAL)
     if not unexpected and not absent:
         return NodeResult(node, "pass", compiled_path=shown, failures=0)
     diff = sorted(

@@ -29,6 +29,11 @@ def connect(target: TargetConfig, *, read_only: bool = False) -> Adapter:
     return adapter_class(target).connect(target, read_only=read_only)
 
 
+def export_connection(target: TargetConfig):
+    """A read-only DuckDB connection in which the target's tables are read by name (the export's read)."""
+    return adapter_class(target).export_connection(target)
+
+
 def for_reading(target: TargetConfig) -> Adapter:
     """The target's database read-only when it exists, else an empty one."""
     return adapter_class(target).for_reading(target)

@@ -13,8 +13,8 @@ connection of its own. An adapter owns:
   swapped in after its check, each incremental strategy (``merge``,
   ``delete+insert``, ``append``, ``replace_window``) with ``on_schema_change``,
   a seed load; each in one transaction, so a failure leaves the old relation;
-- the queries of data tests, unit tests and contracts, and the read of files
-  behind file sources.
+- the queries of data tests, unit tests and contracts, the read of files
+  behind file sources, and the connection the export reads tables through.
 
 A new engine is one module with one subclass, named in
 ``stockx_export.adapters.ADAPTERS`` by its ``type`` (the ``type`` of a target).
@@ -80,6 +80,16 @@ class Adapter(ABC):
     @abstractmethod
     def for_reading(cls, target: TargetConfig) -> Adapter:
         """The target's database read-only when it exists, else an empty one (compile and show work before a build)."""
+
+    @classmethod
+    @abstractmethod
+    def export_connection(cls, target: TargetConfig) -> Any:
+        """A read-only DuckDB connection in which the target's relations are read by name.
+
+        The export builds its JSON pages in DuckDB SQL whatever the engine: for
+        DuckDB this is the database itself; another engine attaches its database
+        to an in-memory DuckDB (DuckDB's postgres extension, say).
+        """
 
     @abstractmethod
     def scratch(self) -> Adapter:

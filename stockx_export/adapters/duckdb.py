@@ -62,6 +62,10 @@ class DuckDBAdapter(Adapter):
     def for_reading(cls, target: TargetConfig) -> DuckDBAdapter:
         return cls(target, db.connect_for_reading(target.database))
 
+    @classmethod
+    def export_connection(cls, target: TargetConfig):
+        return db.connect(target.database, read_only=target.database != MEMORY)
+
     def scratch(self) -> DuckDBAdapter:
         return DuckDBAdapter(TargetConfig(database=MEMORY, schema="main"), db.connect(MEMORY))
 

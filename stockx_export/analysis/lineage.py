@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import ProjectError
 
 KIND_ORDER = {"model": 0, "seed": 1, "source": 2}
@@ -72,8 +73,6 @@ class LineageTracer:
         from sqlglot import exp
         from sqlglot.errors import SqlglotError
         from sqlglot.optimizer.qualify import qualify
-
-        from stockx_export.core.jinja.render import Frame
 
         index: dict[str, object] = {}
         for source in self.project.sources.values():

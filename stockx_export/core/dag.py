@@ -43,9 +43,6 @@ class DAG(Generic[T]):
     def parents(self, node: T) -> set[T]:
         return self._parents[node]
 
-    def children(self, node: T) -> set[T]:
-        return self._children[node]
-
     def ancestors(self, node: T, depth: int | None = None) -> set[T]:
         return self._walk(node, self._parents, depth)
 

@@ -17,6 +17,7 @@ from stockx_export.core.nodes import Node
 from stockx_export.run.engine import selected
 from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project
+from stockx_export.tables import plural
 
 
 @contextmanager
@@ -81,7 +82,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
     if failures:
         count = len({f.split(":")[0] for f in failures})
         raise TranspileError(
-            f"{count} model{'s' if count != 1 else ''} cannot be translated to {dialect} "
+            f"{plural(count, 'model')} cannot be translated to {dialect} "
             f"(not written; the other {len(written)} are):\n" + "\n".join(failures)
         )
     return written

@@ -34,7 +34,6 @@ from stockx_export.run.results import NodeResult, shorten
 
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
-CHECKED_TYPES = ("model", "test")
 PASS_THROUGH = ("view", "ephemeral")  # models that read their inputs each time they are read
 
 

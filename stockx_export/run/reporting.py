@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from typing import TextIO
 
+from stockx_export.tables import plural
+
 WIDTH = 72
 STATUS_WORD = {
     "success": "OK",
@@ -18,10 +20,9 @@ STATUS_WORD = {
     "skipped": "SKIP",
 }
 COLORS = {"OK": "green", "PASS": "green", "WARN": "yellow", "FAIL": "red", "ERROR": "red", "SKIP": "yellow"}
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
+# ANSI foreground colours, as click.style writes them (the library does not import click).
+ANSI = {"green": "\x1b[32m", "yellow": "\x1b[33m", "red": "\x1b[31m"}
+RESET = "\x1b[0m"
 
 
 def describe(result) -> str:
@@ -43,7 +44,7 @@ def timing(result) -> str:
     if result.status == "skipped":
         return "[SKIP]"
     if result.rows is not None and result.status == "success":
-        return f"[{_plural(result.rows, 'row')} in {seconds}]"
+        return f"[{plural(result.rows, 'row')} in {seconds}]"
     if result.failures and result.status != "pass":  # a pass under its warn_if threshold is just a pass
         return f"[{result.failures:,} failing in {seconds}]"
     return f"[{seconds}]"
@@ -61,9 +62,7 @@ class TextReporter:
         if self.quiet and not force:
             return
         if color and self.color:
-            import click
-
-            text = click.style(text, fg=color)
+            text = f"{ANSI[color]}{text}{RESET}"
         print(text, file=self.out, flush=True)
 
     def warn(self, message: str) -> None:
@@ -74,7 +73,7 @@ class TextReporter:
 
     def start(self, command: str, nodes) -> None:
         counts = Counter(n.resource_type for n in nodes)
-        parts = [_plural(counts[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if counts[k]]
+        parts = [plural(counts[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if counts[k]]
         self._print(f"Running {', '.join(parts) if parts else 'nothing'}")
 
     def node_started(self, index: int, total: int, node) -> None:
@@ -93,7 +92,7 @@ class TextReporter:
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
         kinds = Counter(r.node.resource_type for r in run.results)
-        described = ", ".join(_plural(kinds[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if kinds[k])
+        described = ", ".join(plural(kinds[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if kinds[k])
         self._print()
         self._print(f"Finished running {described or 'nothing'} in {run.elapsed:.2f}s.")
         failures = [r for r in run.results if r.failed]

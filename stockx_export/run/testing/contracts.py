@@ -21,6 +21,7 @@ from typing import Any
 
 from stockx_export.core.nodes import Node
 from stockx_export.errors import ContractError
+from stockx_export.tables import plural
 
 CHECKED_CONSTRAINTS = ("not_null", "unique", "primary_key")
 
@@ -149,7 +150,7 @@ def contract_check(node: Node, model_constraints: tuple[Any, ...] = ()) -> Calla
             problems = constraint_violations(adapter, constraints_of(node, model_constraints), relation)
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
-            count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            count = plural(len(problems), "problem")
             raise ContractError(
                 f"contract of {node.name} not met ({count}); {node.relation} is left as it was:\n{listed}"
             )

@@ -25,7 +25,7 @@ from stockx_export.db import Relation
 from stockx_export.errors import ProjectError, StockxError
 from stockx_export.run.results import NodeResult, query_error
 from stockx_export.run.testing.fixtures import Rows, given_columns, load_table, read_rows
-from stockx_export.tables import format_table
+from stockx_export.tables import format_table, plural
 
 DIFF_ROWS = 20
 ACTUAL = "__stockx_actual"
@@ -213,8 +213,8 @@ def compare(adapter, node: Node, shown: str, project) -> NodeResult:
         key=lambda r: ([str(v) for v in r[1:]], r[0] != "-"),
     )
     message = (
-        f"actual differs from expected: {len(absent)} expected row{'s' if len(absent) != 1 else ''} missing, "
-        f"{len(unexpected)} unexpected row{'s' if len(unexpected) != 1 else ''}"
+        f"actual differs from expected: {plural(len(absent), 'expected row')} missing, "
+        f"{plural(len(unexpected), 'unexpected row')}"
     )
     table = format_table(["diff", *names], diff[:DIFF_ROWS], indent="    ")
     more = f"\n    ... {len(diff) - DIFF_ROWS} more" if len(diff) > DIFF_ROWS else ""

@@ -10,7 +10,10 @@ import click
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import selection_options
 from stockx_export.commands.project_args import run_options
+from stockx_export.run.reporting import TextReporter
 from stockx_export.tables import plural
+
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 
 
 @click.command()
@@ -20,7 +23,6 @@ from stockx_export.tables import plural
 def check(**params) -> None:
     """Parse every model and run the static checks (syntax, direct reads, contracts); build nothing."""
     from stockx_export.run.analyse import check as run_check
-    from stockx_export.run.reporting import TextReporter
 
     models = run_check(run_options(**params), TextReporter(out=sys.stderr))
     click.echo(f"All checks passed: {plural(len(models), 'model')}.")
@@ -36,7 +38,6 @@ def lineage(model, column, output, **params) -> None:
     """Show which source and seed columns each column of MODEL derives from."""
     from stockx_export.analysis.lineage import render_tree
     from stockx_export.run.analyse import lineage as trace
-    from stockx_export.run.reporting import TextReporter
 
     items = trace(run_options(**params), TextReporter(out=sys.stderr), model, column)
     if output == "json":

@@ -6,20 +6,21 @@ import sys
 
 import click
 
+from stockx_export.analysis.transpile import DIALECTS
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import output_options, selection_options
 from stockx_export.commands.project_args import run_options, shown
+from stockx_export.run.reporting import TextReporter, make_reporter
 from stockx_export.tables import plural
 
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 full_refresh = click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 fail_fast = click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
 junit = click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML results here.")
-DIALECTS = ["snowflake", "bigquery", "postgres", "spark", "databricks"]
 
 
 def _run(command: str, quiet: bool, log_format: str, **params) -> None:
     from stockx_export.run.engine import run_command
-    from stockx_export.run.reporting import make_reporter
 
     run = run_command(command, run_options(**params), make_reporter(log_format, quiet))
     sys.exit(1 if run.failed else 0)
@@ -49,12 +50,11 @@ test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
 @click.command("compile")
 @project_options
 @selection_options
-@click.option("--dialect", type=click.Choice(DIALECTS), default=None,
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default=None,
               help="Also transpile each model into target/compiled/<dialect>/.")
 @handle_errors
 def compile_(dialect, **params) -> None:
     """Render models to target/compiled/ without running them."""
-    from stockx_export.run.reporting import TextReporter
 
     reporter = TextReporter(out=sys.stderr)
     if dialect:

@@ -10,6 +10,11 @@ import click
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import selection_options
 from stockx_export.commands.project_args import run_options
+from stockx_export.errors import ProjectError
+from stockx_export.run.reporting import TextReporter
+from stockx_export.tables import format_table
+
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 
 RESOURCE_CHOICES = ["all", "model", "seed", "test", "unit_test", "source"]
 LISTED = ("seed", "model", "test", "unit_test")
@@ -37,7 +42,6 @@ def _line(node, output: str) -> str:
 def ls(resource_type, output, **params) -> None:
     """List the nodes a selection picks, in DAG order."""
     from stockx_export.run.engine import list_nodes
-    from stockx_export.run.reporting import TextReporter
 
     types = tuple(t for t in resource_type if t != "all") or LISTED
     for node in list_nodes(run_options(**params), TextReporter(out=sys.stderr), types):
@@ -53,10 +57,7 @@ def ls(resource_type, output, **params) -> None:
 @handle_errors
 def show(inline, limit, output, **params) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
-    from stockx_export.errors import ProjectError
     from stockx_export.run.engine import show as show_rows
-    from stockx_export.run.reporting import TextReporter
-    from stockx_export.tables import format_table
 
     if not inline and not params["select"]:
         raise ProjectError("show needs --select MODEL or --inline 'select ...'")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from stockx_export.run.options import RunOptions
 
-def run_options(**params: Any):
+
+def run_options(**params: Any) -> RunOptions:
     """RunOptions from a command's parameters (``vars_`` is ``--vars``; other names match the fields)."""
-    from stockx_export.run.options import RunOptions
-
     names = RunOptions.__dataclass_fields__
     values = {("vars" if key == "vars_" else key): value for key, value in params.items()}
     return RunOptions(**{key: value for key, value in values.items() if key in names})

@@ -14,10 +14,10 @@ from pathlib import Path
 from stockx_export.adapters.base import Adapter
 from stockx_export.core.nodes import Node
 from stockx_export.core.project import Project
+from stockx_export.db import first_line
 from stockx_export.errors import StockxError
 from stockx_export.run.file_sources import FileSourceChecks
 from stockx_export.run.results import NodeResult, RunResults, rest_lines
-from stockx_export.db import first_line
 
 Executor = Callable[["Runner", Node], NodeResult]
 BeforeStep = Callable[["Runner", list[str]], None]  # before the first node: on-run-start hooks

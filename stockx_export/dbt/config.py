@@ -27,10 +27,9 @@ from typing import Any
 from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, resolve_database
 from stockx_export.core.jinja.context import Target, Var, env_var
 from stockx_export.core.properties import load_yaml
-from stockx_export.dbt.layout import DbtLayout
+from stockx_export.dbt.layout import PROJECT_FILE, DbtLayout
 from stockx_export.errors import ProjectError
 
-PROJECT_FILE = "dbt_project.yml"
 PROFILES_FILE = "profiles.yml"
 # dbt-duckdb's defaults when an output leaves them out.
 DEFAULT_SCHEMA = "main"

@@ -36,7 +36,7 @@ SHOWN_FAILURES = 3  # failures named in a BuildFailed message
 class BuildResult:
     """A build whose every node and error-severity test succeeded."""
 
-    results: tuple[Any, ...]  # stockx_export.runner.NodeResult, in run order
+    results: tuple[Any, ...]  # stockx_export.run.runner.NodeResult, in run order
     elapsed: float
 
     @property
@@ -54,8 +54,8 @@ def build(project_dir: str = ".", *, vars: Mapping[str, Any] | None = None, data
     Raises :class:`BuildFailed` (exit code 1) when a node or an error-severity
     test failed, after the whole run; a project error (exit code 2) before it.
     """
-    from stockx_export.engine import RunOptions, run_command
-    from stockx_export.reporting import JsonReporter, TextReporter
+    from stockx_export.run.engine import RunOptions, run_command
+    from stockx_export.run.reporting import JsonReporter, TextReporter
 
     stream = out or sys.stderr
     reporter = JsonReporter(stream, quiet) if log_format == "json" else TextReporter(stream, quiet, color=False)
@@ -76,8 +76,8 @@ def build(project_dir: str = ".", *, vars: Mapping[str, Any] | None = None, data
 
 def _job(project_dir: str, model: str, vars: Mapping[str, Any] | None, database: str | None,
          overrides: Mapping[str, Any] | None, env: Mapping[str, str]):
-    from stockx_export.config import load_config
     from stockx_export.export import run
+    from stockx_export.run.projects import load_config
 
     config = load_config(str(project_dir), vars=dict(vars or {}), database=database)
     return config, run.plan(config, model, dict(overrides or {}), env, dry_run=False)

@@ -131,14 +131,6 @@ def _scrubbed(text: str) -> str:
     return redact(text, secret_values(os.environ))
 
 
-def _set_profiles_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    # Read only by dbt projects; kept out of every command's signature.
-    from stockx_export.dbt_project import set_profiles_dir
-
-    set_profiles_dir(value)
-    return value
-
-
 def project_options(func):
     """The options every command takes: where the project is and how to override it."""
 
@@ -154,8 +146,6 @@ def project_options(func):
     @click.option(
         "--profiles-dir",
         default=None,
-        expose_value=False,
-        callback=_set_profiles_dir,
         help="Folder of a dbt project's profiles.yml (default: $DBT_PROFILES_DIR, else the project directory).",
     )
     @functools.wraps(func)

@@ -1,7 +1,10 @@
-"""The one place stockx talks to DuckDB for execution.
+"""DuckDB connections and SQL text: what the DuckDB adapter and the sync state share.
 
-Everything else receives a connection as a parameter; this module opens it,
-knows how to quote names and how to read what relations already exist.
+Opening a database (``connect``, ``connect_for_reading``), one transaction
+(``transaction``), quoting (``quote``, ``literal``) and schema-qualified
+relation names (``Relation``). Building and reading a project's relations goes
+through its adapter (stockx_export.adapters); the sync state's own database
+opens here too.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stockx_export.errors import ProjectError
+
 
 def connect(path: str, read_only: bool = False):
     """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
     import duckdb
-
-    from stockx_export.errors import ProjectError
 
     if path != ":memory:":
         try:
@@ -122,19 +125,3 @@ def _needs_quotes(relation: Relation) -> bool:
 
 def _is_plain(name: str) -> bool:
     return name.replace("_", "a").isalnum() and name.lower() == name and not name[:1].isdigit()
-
-
-def existing_relations(con) -> dict[tuple[str, str], str]:
-    """Every table and view in the database: (schema, name) -> 'table' | 'view'."""
-    rows = con.execute(
-        "select schema_name, table_name, 'table' from duckdb_tables() where not temporary "
-        "union all "
-        "select schema_name, view_name, 'view' from duckdb_views() where not temporary and not internal"
-    ).fetchall()
-    return {(schema, name): kind for schema, name, kind in rows}
-
-
-def columns_of(con, relation: str) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of each column of a relation or query, in order."""
-    cur = con.execute(f"describe {relation}")
-    return [(row[0], row[1]) for row in cur.fetchall()]

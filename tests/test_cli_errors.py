@@ -36,8 +36,8 @@ def stockx(*args, env=None):
 
 # command line -> the library function that breaks (each is imported where it is called)
 BUGS = {
-    "build": (("build", "-s", "one"), "stockx_export.db.existing_relations"),
-    "ls": (("ls",), "stockx_export.engine.list_nodes"),
+    "build": (("build", "-s", "one"), "stockx_export.adapters.duckdb.DuckDBAdapter.relations"),
+    "ls": (("ls",), "stockx_export.run.engine.list_nodes"),
     "export --out": (("export", "--out", "payloads"), "stockx_export.export.files.page_file_name"),
     "export --plan": (("export", "--plan"), "stockx_export.sync.push.compute_plan"),
     "runs": (("runs",), "stockx_export.sync.report.runs_text"),
@@ -109,7 +109,7 @@ def test_secrets_never_appear_in_the_message_or_the_traceback(project, monkeypat
 
 
 def test_json_log_format_gets_the_internal_error_as_an_event(project, monkeypatch):
-    monkeypatch.setattr("stockx_export.db.existing_relations", boom)
+    monkeypatch.setattr("stockx_export.adapters.duckdb.DuckDBAdapter.relations", boom)
     result = stockx("build", "-s", "one", "--log-format", "json")
     assert result.exit_code == 3
     event = json.loads(result.stderr.splitlines()[-1])

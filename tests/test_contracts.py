@@ -7,8 +7,16 @@ import json
 import pytest
 
 from conftest import query
-from stockx_export.nodes import Column, Node
-from stockx_export.testing.contracts import canonical_type, contract_differences
+from stockx_export.adapters.duckdb import DuckDBAdapter
+from stockx_export.core.config import TargetConfig
+from stockx_export.core.nodes import Column, Node
+from stockx_export.run.testing.contracts import contract_differences
+
+
+@pytest.fixture(scope="module")
+def adapter():
+    with DuckDBAdapter.connect(TargetConfig()) as opened:
+        yield opened
 
 CONTRACT = """
     version: 2
@@ -206,11 +214,11 @@ def test_failed_contract_skips_descendants(built):
         ("timestamptz", "TIMESTAMP WITH TIME ZONE"),
     ],
 )
-def test_type_aliases(declared, canonical):
-    assert canonical_type(declared) == canonical
+def test_type_aliases(adapter, declared, canonical):
+    assert adapter.canonical_type(declared) == canonical
 
 
-def test_differences_are_listed_in_column_order():
+def test_differences_are_listed_in_column_order(adapter):
     node = Node(
         unique_id="model.p.m",
         name="m",
@@ -222,8 +230,8 @@ def test_differences_are_listed_in_column_order():
         columns=(Column("a", "int"), Column("b", "text"), Column("c", "date")),
         patch_path="models/m.yml",
     )
-    assert contract_differences(node, [("a", "INTEGER"), ("b", "VARCHAR"), ("c", "DATE")]) == []
-    assert contract_differences(node, [("b", "BIGINT"), ("a", "INTEGER"), ("d", "DATE")]) == [
+    assert contract_differences(node, [("a", "INTEGER"), ("b", "VARCHAR"), ("c", "DATE")], adapter.canonical_type) == []
+    assert contract_differences(node, [("b", "BIGINT"), ("a", "INTEGER"), ("d", "DATE")], adapter.canonical_type) == [
         "column c is missing from the model's output",
         "column d (DATE) is in the output but not in the contract",
         "column b: contract says text (VARCHAR), model gives BIGINT",

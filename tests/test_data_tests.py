@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from conftest import Invoker, query, write_project
-from stockx_export.testing import naming
+from stockx_export.core.testdefs import naming
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stockx_export.dag import DAG
+from stockx_export.core.dag import DAG
 from stockx_export.errors import CycleError
 
 GOLDEN = Path(__file__).parent / "golden" / "compiled"

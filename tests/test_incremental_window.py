@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime
 import json
 
-import duckdb
 import pytest
 
 from conftest import query
+from stockx_export.adapters.duckdb import DuckDBAdapter
+from stockx_export.core.config import TargetConfig
+from stockx_export.core.window import Window, WindowConfig, plan_window
 from stockx_export.db import Relation
-from stockx_export.window import Window, WindowConfig, plan_window
 
 DAILY = """
     {{ config(materialized='incremental', incremental_strategy='replace_window', window_column='day') }}
@@ -251,12 +252,12 @@ def test_window_start_in_a_test_names_the_replaced_window(shop):
 
 
 def _window(rows: list[str], today: str, lookback: int, rebuild: bool = False) -> Window:
-    con = duckdb.connect()
-    con.execute("create table t (day date)")
-    for day in rows:
-        con.execute("insert into t values (?)", [day])
-    return plan_window(con, Relation("main", "t"), WindowConfig("day", lookback), datetime.date.fromisoformat(today),
-                       rebuild)
+    with DuckDBAdapter.connect(TargetConfig()) as adapter:
+        adapter.execute("create table t (day date)")
+        for day in rows:
+            adapter.execute("insert into t values (?)", [day])
+        newest = None if rebuild else adapter.newest_date(Relation("main", "t"), "day")
+    return plan_window(WindowConfig("day", lookback), datetime.date.fromisoformat(today), newest)
 
 
 def _start(window: Window) -> str | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Invoker
-from stockx_export import artifacts
+from stockx_export.run import artifacts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tested_project"
 

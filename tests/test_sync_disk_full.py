@@ -21,7 +21,7 @@ import pytest
 from sync_support import (TOKEN, RecordingPeak, acknowledged_keys, change_table, expected_rows, invoke, make_project,
                           push_env, state_query)
 
-from stockx_export.config import load_config
+from stockx_export.core.config import load_config
 from stockx_export.errors import SyncStateError
 from stockx_export.export import run
 from stockx_export.sync.push import Sync

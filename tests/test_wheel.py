@@ -85,7 +85,7 @@ def installed(tmp_path_factory) -> Installed:
 
 def test_every_file_the_package_reads_is_in_the_wheel(installed):
     expected = package_data_files()
-    assert f"{PACKAGE}/macros/generic_tests.sql" in expected  # the walk itself found the package's data
+    assert f"{PACKAGE}/core/macros/generic_tests.sql" in expected  # the walk itself found the package's data
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = set(wheel.namelist())
     assert sorted(expected - names) == []

@@ -6,24 +6,24 @@ plain class; what it hands out (:class:`Parsed`, column tuples) is frozen.
 
 from __future__ import annotations
 
-from stockx_export.analysis.parse import Parsed, duckdb_syntax_checker, parse_sql
+from stockx_export.analysis.parse import Parsed, SqlParses, parse_sql
 from stockx_export.analysis.schema import ColumnInfo, SchemaInference
 from stockx_export.errors import CompilationError
 
 
 class Analyzer:
-    """Parses the models of ``project`` (compiled against ``con``) and infers their columns."""
+    """Parses the models of ``project`` (compiled against ``adapter``'s database) and infers their columns."""
 
-    def __init__(self, project, con) -> None:
+    def __init__(self, project, adapter, parses: SqlParses | None = None) -> None:
         self.project = project
-        self.con = con
+        self.adapter = adapter
+        self.parses = parses or SqlParses()
         self._parsed: dict[str, Parsed] = {}
         self._compiled: dict[str, str] = {}
-        self._check_syntax = duckdb_syntax_checker(con)
         self.schemas = SchemaInference(self)
 
     def compiled_path(self, node) -> str:
-        path = self.project.compiled_path(node)
+        path = self.project.compiler.compiled_path(node)
         try:
             return path.relative_to(self.project.config.root).as_posix()
         except ValueError:
@@ -33,7 +33,7 @@ class Analyzer:
         """``node``'s SQL as it will run, rendered once."""
         if node.unique_id not in self._compiled:
             try:
-                self._compiled[node.unique_id] = self.project.compile(node)
+                self._compiled[node.unique_id] = self.project.compiler.compile(node)
             except CompilationError:
                 # Rendering can need the run itself (dbt's run_query over an upstream model
                 # not built yet): such a model is left to run time, which reports its errors.
@@ -52,13 +52,12 @@ class Analyzer:
                 path=node.path,
                 raw=node.raw_code,
                 compiled_path=self.compiled_path(node),
-                check_syntax=self._check_syntax,
+                check_syntax=self.adapter.syntax_error,
+                parses=self.parses,
             )
             if parsed.problem is not None and parsed.problem.level == "error":
                 # The message points at the compiled file: make sure it is there to open.
-                path = self.project.compiled_path(node)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
+                self.project.compiler.write(node, sql)
             self._parsed[node.unique_id] = parsed
         return self._parsed[node.unique_id]
 

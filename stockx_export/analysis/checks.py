@@ -1,7 +1,7 @@
 """The static checks run before any model: syntax, direct reads, contract columns.
 
-``before_run`` is a runner extension (see ``stockx_export.engine.EXTENSIONS``):
-a failed check stops ``stockx build`` / ``run`` before the first node runs.
+``stockx build`` / ``run`` call :func:`run_checks` before the first node runs
+(stockx_export.run.engine): a failed check stops the command.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 
 from stockx_export.analysis.analyzer import Analyzer
+from stockx_export.analysis.parse import SqlParses
 from stockx_export.analysis.problems import CheckError, Problem
 from stockx_export.analysis.references import direct_reads, direct_reads_level
 
 
 def contract_problems(analyzer: Analyzer, node) -> list[Problem]:
     """A contracted model whose SQL misses or adds a contract column (by name)."""
-    contract = node.config.get("contract") or {}
-    if not (isinstance(contract, dict) and contract.get("enforced")) or not node.columns:
+    if not node.enforced_contract or not node.columns:
         return []
     inferred = analyzer.schemas.inferred(node)
     if inferred is None:
@@ -109,11 +109,6 @@ def _first_line(path: Path) -> str:
         return ""
 
 
-def _contracted(node) -> bool:
-    contract = node.config.get("contract") or {}
-    return isinstance(contract, dict) and bool(contract.get("enforced"))
-
-
 def check_models(analyzer: Analyzer, nodes: list, cache: CleanCache | None = None) -> list[Problem]:
     """Every problem the static checks find in ``nodes`` (models), in node order."""
     project = analyzer.project
@@ -123,7 +118,7 @@ def check_models(analyzer: Analyzer, nodes: list, cache: CleanCache | None = Non
         key = None
         if cache is not None:
             sql = analyzer.compiled(node)
-            key = CleanCache.contract_key(analyzer, node, sql) if _contracted(node) else CleanCache.key(project, node, sql)
+            key = CleanCache.contract_key(analyzer, node, sql) if node.enforced_contract else CleanCache.key(project, node, sql)
             if key in cache.keys:
                 cache.seen.add(key)
                 continue
@@ -143,9 +138,13 @@ def _check(analyzer: Analyzer, node, level: str) -> list[Problem]:
     return problems + contract_problems(analyzer, node)
 
 
-def run_checks(project, con, order: list[str], warn) -> Analyzer:
-    """Check the models in ``order``; warnings go to ``warn``, errors raise :class:`CheckError`."""
-    analyzer = Analyzer(project, con)
+def run_checks(project, adapter, order: list[str], warn, parses: SqlParses | None = None) -> Analyzer:
+    """Check the models in ``order``; warnings go to ``warn``, errors raise :class:`CheckError`.
+
+    ``adapter`` is the database the models compile against (is_incremental(),
+    run_query); ``parses`` keeps sqlglot's parses for the fingerprints that follow.
+    """
+    analyzer = Analyzer(project, adapter, parses)
     cache = CleanCache(project.config.target_dir)
     problems = check_models(analyzer, analyzer.models(order), cache)
     cache.save()
@@ -156,9 +155,3 @@ def run_checks(project, con, order: list[str], warn) -> Analyzer:
     if errors:
         raise CheckError(errors)
     return analyzer
-
-
-def before_run(runner, order: list[str]) -> None:
-    """Runner extension: refuse to start a run whose models fail a static check."""
-    runner.project.attach(runner.con)  # is_incremental() must render as it will at run time
-    run_checks(runner.project, runner.con, order, runner.reporter.warn)

@@ -17,6 +17,8 @@ import json
 import re
 from pathlib import Path
 
+from stockx_export.analysis.parse import SqlParses
+from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import StockxError
 
 CACHE_FILE = "analysis_cache.json"
@@ -27,14 +29,12 @@ def _digest(value) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def normalised_sql(sql: str) -> str:
+def normalised_sql(sql: str, parses: SqlParses) -> str:
     """``sql`` as sqlglot prints it (DuckDB dialect): one canonical text per query, comments dropped."""
     from sqlglot.errors import SqlglotError
 
-    from stockx_export.analysis.parse import parse_duckdb
-
     try:
-        return ";\n".join(e.sql(dialect="duckdb", comments=False) for e in parse_duckdb(sql) if e)
+        return ";\n".join(e.sql(dialect="duckdb", comments=False) for e in parses.parse(sql) if e)
     except SqlglotError:
         # SQL sqlglot cannot read still gets a fingerprint: comments and whitespace removed by hand.
         without = re.sub(r"--[^\n]*|/\*.*?\*/", " ", sql, flags=re.S)
@@ -44,8 +44,9 @@ def normalised_sql(sql: str) -> str:
 class FingerprintCache:
     """rendered-SQL hash -> normalised-SQL hash, kept in ``target/analysis_cache.json``."""
 
-    def __init__(self, target_dir: Path) -> None:
+    def __init__(self, target_dir: Path, parses: SqlParses) -> None:
         self.path = target_dir / CACHE_FILE
+        self.parses = parses
         try:
             self.entries = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -55,7 +56,7 @@ class FingerprintCache:
     def normalised_hash(self, sql: str) -> str:
         key = _digest(sql)
         if key not in self.entries:
-            self.entries[key] = _digest(normalised_sql(sql))
+            self.entries[key] = _digest(normalised_sql(sql, self.parses))
             self.changed = True
         return self.entries[key]
 
@@ -65,8 +66,6 @@ class FingerprintCache:
 
 
 def _rendered(project, node, incremental: bool = False) -> str:
-    from stockx_export.jinja.render import Frame
-
     frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node})
     if not incremental:
         return project.renderer.render(node.raw_code, frame)
@@ -95,8 +94,7 @@ def _contract(project, node) -> dict | None:
     The contract lives in a property file, not in the SQL or config: without this a
     changed type or constraint would not select the model that must now be checked.
     """
-    contract = node.config.get("contract")
-    if not (isinstance(contract, dict) and contract.get("enforced")):
+    if not node.enforced_contract:
         return None
     patch = project.properties.models.get(node.name)
     return {
@@ -116,9 +114,9 @@ def _content(project, node, cache: FingerprintCache) -> str:
     return _digest({"code": node.raw_code, "extra": node.extra})
 
 
-def fingerprints(project) -> dict[str, str]:
-    """unique id -> fingerprint, for every node and source of ``project``."""
-    cache = FingerprintCache(project.config.target_dir)
+def fingerprints(project, parses: SqlParses | None = None) -> dict[str, str]:
+    """unique id -> fingerprint, for every node and source of ``project`` (``parses``: SQL parsed already)."""
+    cache = FingerprintCache(project.config.target_dir, parses or SqlParses())
     found: dict[str, str] = {}
     for source in project.sources.values():
         found[source.unique_id] = _digest(
@@ -143,9 +141,9 @@ def fingerprints(project) -> dict[str, str]:
     return found
 
 
-def add_to_manifest(project, manifest: dict) -> None:
-    """Artifact extension: a ``fingerprint`` on each node and source of ``manifest.json``."""
-    prints = fingerprints(project)
+def add_to_manifest(project, manifest: dict, parses: SqlParses | None = None) -> None:
+    """A ``fingerprint`` on each node and source of ``manifest.json`` (stockx_export.run.artifacts)."""
+    prints = fingerprints(project, parses)
     for section in ("nodes", "sources"):
         for uid, entry in manifest.get(section, {}).items():
             if uid in prints:

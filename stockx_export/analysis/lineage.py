@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import ProjectError
 
 KIND_ORDER = {"model": 0, "seed": 1, "source": 2}
@@ -73,12 +74,10 @@ class LineageTracer:
         from sqlglot.errors import SqlglotError
         from sqlglot.optimizer.qualify import qualify
 
-        from stockx_export.jinja.render import Frame
-
         index: dict[str, object] = {}
         for source in self.project.sources.values():
             frame = Frame("", source.path, "source", {}, "parse")
-            read = self.project.resolve_source(source.source_name, source.name, frame)
+            read = self.project.resolver.resolve_source(source.source_name, source.name, frame)
             if not isinstance(read, str):
                 continue
             try:

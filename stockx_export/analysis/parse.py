@@ -2,8 +2,9 @@
 mapped back to the line of the model's ``.sql`` file where that line survived
 rendering.
 
-DuckDB's own parser decides whether the SQL is valid: sqlglot does not know all
-of DuckDB's syntax, and a model DuckDB accepts must never be refused. When only
+The database's own parser (the adapter's ``syntax_error``) decides whether the
+SQL is valid: sqlglot does not know all of DuckDB's syntax, and a model DuckDB
+accepts must never be refused. When only
 sqlglot fails, the model is valid but cannot be analysed, which is a warning.
 """
 
@@ -27,17 +28,23 @@ class Parsed:
     problem: Problem | None = None
 
 
-_PARSED: dict[str, list] = {}
+class SqlParses:
+    """sqlglot's parse of each SQL text, once per text for as long as the object lives.
 
+    One serves a run: its static checks and the fingerprints of its manifest read
+    the same SQL. Callers must not modify the expressions: copy first.
+    """
 
-def parse_duckdb(sql: str) -> list:
-    """``sqlglot.parse(sql, read="duckdb")``, once per text in this process (checks and
-    fingerprints read the same SQL). Callers must not modify the expressions: copy first."""
-    if sql not in _PARSED:
-        import sqlglot
+    def __init__(self) -> None:
+        self._parsed: dict[str, list] = {}
 
-        _PARSED[sql] = sqlglot.parse(sql, read="duckdb")
-    return _PARSED[sql]
+    def parse(self, sql: str) -> list:
+        """``sqlglot.parse(sql, read="duckdb")``."""
+        if sql not in self._parsed:
+            import sqlglot
+
+            self._parsed[sql] = sqlglot.parse(sql, read="duckdb")
+        return self._parsed[sql]
 
 
 def source_line(raw: str, compiled: str, compiled_line: int) -> int | None:
@@ -63,11 +70,12 @@ def source_line(raw: str, compiled: str, compiled_line: int) -> int | None:
     return None
 
 
-def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax) -> Parsed:
+def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax,
+              parses: SqlParses | None = None) -> Parsed:
     """Parse ``sql`` (rendered from the model file ``path`` whose text is ``raw``).
 
-    ``check_syntax(sql)`` returns DuckDB's parser message, or None when DuckDB
-    accepts the SQL.
+    ``check_syntax(sql)`` returns the database parser's message, or None when it
+    accepts the SQL; ``parses`` keeps sqlglot's parse for others to reuse.
     """
     import sqlglot
     from sqlglot.errors import ParseError, TokenError
@@ -88,7 +96,7 @@ def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax
         where = f"{compiled_path}:{compiled_line}" if compiled_line else compiled_path
         return Parsed(sql, None, Problem(path, f"{description} (compiled SQL: {where})", line))
     try:
-        expressions = parse_duckdb(sql)
+        expressions = (parses or SqlParses()).parse(sql)
     except (ParseError, TokenError) as exc:
         reason = str(exc).splitlines()[0]
         return Parsed(
@@ -104,19 +112,3 @@ def parse_sql(sql: str, *, path: str, raw: str, compiled_path: str, check_syntax
             Problem(path, f"a model must be one SELECT statement; found {len(statements)} statements (compiled SQL: {compiled_path})"),
         )
     return Parsed(sql, statements[0])
-
-
-def duckdb_syntax_checker(con):
-    """A ``check_syntax`` function using DuckDB's parser on ``con`` (nothing is bound or run)."""
-    from stockx_export.db import database_error_types
-
-    errors = database_error_types()
-
-    def check(sql: str) -> str | None:
-        try:
-            con.extract_statements(sql)
-        except errors as exc:
-            return str(exc)
-        return None
-
-    return check

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stockx_export.errors import ProjectError
+from stockx_export.tables import plural
 
 
 @dataclass(frozen=True)
@@ -28,4 +29,4 @@ class CheckError(ProjectError):
         self.problems = problems
         count = len(problems)
         lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"static checks found {count} problem{'s' if count != 1 else ''}:\n{lines}")
+        super().__init__(f"static checks found {plural(count, 'problem')}:\n{lines}")

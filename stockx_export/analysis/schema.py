@@ -1,8 +1,8 @@
 """Output columns of every relation a model reads, and of the model itself.
 
-Seeds: DuckDB sniffs the CSV with the seed's own load options (so column_types
+Seeds: the database reads the CSV with the seed's own load options (so column_types
 count). Sources: their YAML columns; a source without columns that is a seed's
-table, or a file expression, is described by DuckDB. Models: inferred from their
+table, or a file expression, is described by the database. Models: inferred from their
 SQL with sqlglot's qualify (which expands ``SELECT *``) and annotate_types, over
 the schemas of what they read; when that cannot be done, their YAML columns.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from stockx_export.core.jinja.render import Frame
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class SchemaInference:
         if node.unique_id not in self._columns:
             self._columns[node.unique_id] = None  # a guard while working it out
             if node.resource_type == "seed":
-                found = self._describe(_seed_select(self.project, node)) or _from_yaml(node.columns)
+                found = self._describe(f"({self._seed_select(node)})") or _from_yaml(node.columns)
             else:
                 found = self._infer(node) or _from_yaml(node.columns)
             self._columns[node.unique_id] = found
@@ -56,10 +58,8 @@ class SchemaInference:
                 if seed is not None:
                     found = self.columns(seed)
                 elif source.external_location.strip():
-                    from stockx_export.jinja.render import Frame
-
                     frame = Frame("", source.path, "source", {}, "parse")
-                    read = self.project.resolve_source(source.source_name, source.name, frame)
+                    read = self.project.resolver.resolve_source(source.source_name, source.name, frame)
                     found = self._describe(f"select * from {read}")
             self._columns[source.unique_id] = found
         return self._columns[source.unique_id]
@@ -71,13 +71,11 @@ class SchemaInference:
         return None
 
     def _describe(self, query: str) -> tuple[ColumnInfo, ...] | None:
-        from stockx_export.db import database_error_types
+        columns = self.analyzer.adapter.describe(query)
+        return None if columns is None else tuple(ColumnInfo(name, kind) for name, kind in columns)
 
-        try:
-            rows = self.analyzer.con.execute(f"describe {query}").fetchall()
-        except database_error_types():
-            return None
-        return tuple(ColumnInfo(row[0], row[1]) for row in rows)
+    def _seed_select(self, node) -> str:
+        return self.analyzer.adapter.seed_select(Path(self.project.config.root) / node.path, node.config)
 
     def mapping(self, node) -> dict[str, dict[str, dict[str, str]]]:
         """sqlglot's schema for what ``node`` reads: {schema: {table: {column: type}}}."""
@@ -138,9 +136,3 @@ def _type_name(data_type) -> str | None:
         return None
     name = data_type.sql("duckdb")
     return "VARCHAR" if name == "TEXT" else name
-
-
-def _seed_select(project, node) -> str:
-    from stockx_export.materialize import seed_select
-
-    return f"({seed_select(Path(project.config.root) / node.path, node.config)})"

@@ -1,4 +1,5 @@
-"""``stockx compile --dialect``: each model's compiled SQL in another warehouse's dialect.
+"""Each model's compiled SQL in another warehouse's dialect (``stockx compile --dialect``;
+stockx_export.run.analyse writes the files).
 
 sqlglot does the translation, but passes through what it does not know
 (DuckDB-only functions come out verbatim) and maps some constructs to ones
@@ -15,7 +16,6 @@ Tables are written fully qualified (database.schema.table); the database is
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,54 +101,6 @@ def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
     return Transpiled(text + "\n", (), needs_support)
 
 
-def _database_name(database: str) -> str:
+def database_name(database: str) -> str:
     """The name DuckDB gives a database file when it attaches it (as the renderer's target.database)."""
     return "memory" if database == ":memory:" else Path(database).stem
-
-
-def transpile_project(options, reporter, dialect: str) -> list[Path]:
-    """Write each selected model in ``dialect`` under ``target/compiled/<dialect>/``; paths written.
-
-    Models are compiled as a full refresh (an incremental model's filter needs its
-    own DuckDB table). Untranslatable models are not written, and raise
-    :class:`TranspileError` naming each model and construct once the others are written.
-    """
-    from stockx_export.analysis.api import analysed_project
-    from stockx_export.analysis.checks import run_checks
-    from stockx_export.selector import select
-
-    options = dataclasses.replace(options, full_refresh=True)
-    written: list[Path] = []
-    failures: list[str] = []
-    with analysed_project(options, reporter) as (project, con):
-        order = select(project, options.select, options.exclude, ("model",))
-        run_checks(project, con, order, reporter.warn)
-        transpile = project.config.settings.get("transpile", {})
-        database = str(transpile.get("database") or _database_name(project.config.database))
-        out = project.config.target_dir / "compiled" / dialect
-        needs_support = False
-        for uid in order:
-            node = project.nodes[uid]
-            result = transpile_sql(project.compile(node), dialect, database)
-            if result.sql is None:
-                failures += [f"  {node.path}: {construct}" for construct in result.untranslatable]
-                continue
-            path = out / node.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(result.sql, encoding="utf-8")
-            written.append(path)
-            needs_support |= result.needs_support
-        if needs_support:
-            support = out / SUPPORT_FILE
-            support.write_text(rewrites.support_sql(dialect), encoding="utf-8")
-            reporter.warn(
-                f"some models call stockx_try_cast(): run {support.relative_to(project.config.root).as_posix()} "
-                f"once in the {dialect} database before them"
-            )
-    if failures:
-        count = len({f.split(":")[0] for f in failures})
-        raise TranspileError(
-            f"{count} model{'s' if count != 1 else ''} cannot be translated to {dialect} "
-            f"(not written; the other {len(written)} are):\n" + "\n".join(failures)
-        )
-    return written

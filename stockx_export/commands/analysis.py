@@ -9,23 +9,23 @@ import click
 
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import selection_options
+from stockx_export.commands.project_args import run_options
+from stockx_export.run.reporting import TextReporter
+from stockx_export.tables import plural
+
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 
 
 @click.command()
 @project_options
 @selection_options
 @handle_errors
-def check(project_dir, vars_, database, select, exclude, state=None) -> None:
+def check(**params) -> None:
     """Parse every model and run the static checks (syntax, direct reads, contracts); build nothing."""
-    from stockx_export.analysis.api import check as run_check
-    from stockx_export.engine import RunOptions
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.analyse import check as run_check
 
-    options = RunOptions(
-        project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),)
-    )
-    models = run_check(options, TextReporter(out=sys.stderr))
-    click.echo(f"All checks passed: {len(models)} model{'s' if len(models) != 1 else ''}.")
+    models = run_check(run_options(**params), TextReporter(out=sys.stderr))
+    click.echo(f"All checks passed: {plural(len(models), 'model')}.")
 
 
 @click.command()
@@ -34,15 +34,12 @@ def check(project_dir, vars_, database, select, exclude, state=None) -> None:
 @click.argument("column", required=False)
 @click.option("--output", "-o", type=click.Choice(["tree", "json"]), default="tree", show_default=True)
 @handle_errors
-def lineage(project_dir, vars_, database, model, column, output) -> None:
+def lineage(model, column, output, **params) -> None:
     """Show which source and seed columns each column of MODEL derives from."""
-    from stockx_export.analysis.api import lineage as trace
     from stockx_export.analysis.lineage import render_tree
-    from stockx_export.engine import RunOptions
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.analyse import lineage as trace
 
-    options = RunOptions(project_dir=project_dir, vars=vars_, database=database)
-    items = trace(options, TextReporter(out=sys.stderr), model, column)
+    items = trace(run_options(**params), TextReporter(out=sys.stderr), model, column)
     if output == "json":
         click.echo(json.dumps({"model": model, "columns": [i.as_dict() for i in items]}, indent=2))
     else:

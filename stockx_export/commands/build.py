@@ -6,120 +6,67 @@ import sys
 
 import click
 
+from stockx_export.analysis.transpile import DIALECTS
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import output_options, selection_options
+from stockx_export.commands.project_args import run_options, shown
+from stockx_export.run.reporting import TextReporter, make_reporter
+from stockx_export.tables import plural
 
-
-def _run(command: str, project_dir, vars_, database, select, exclude, quiet, log_format, **flags) -> None:
-    from stockx_export.engine import RunOptions, run_command
-    from stockx_export.reporting import make_reporter
-
-    extra = tuple(sorted((k, v) for k, v in flags.items() if k not in ("full_refresh", "fail_fast")))
-    options = RunOptions(
-        project_dir=project_dir,
-        vars=vars_,
-        database=database,
-        select=select,
-        exclude=exclude,
-        full_refresh=flags.get("full_refresh", False),
-        fail_fast=flags.get("fail_fast", False),
-        extra=extra,
-    )
-    run = run_command(command, options, make_reporter(log_format, quiet))
-    sys.exit(1 if run.failed else 0)
-
-
-# Options several commands share, spelled once.
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 full_refresh = click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 fail_fast = click.option("--fail-fast", "-x", is_flag=True, help="Stop at the first failure.")
 junit = click.option("--junit", type=click.Path(dir_okay=False), default=None, help="Write JUnit XML results here.")
 
 
-@click.command()
-@project_options
-@selection_options
-@output_options
-@click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole.")
-@handle_errors
-def seed(**kwargs) -> None:
-    """Load seeds/*.csv into DuckDB tables."""
-    _run("seed", **kwargs)
+def _run(command: str, quiet: bool, log_format: str, **params) -> None:
+    from stockx_export.run.engine import run_command
+
+    run = run_command(command, run_options(**params), make_reporter(log_format, quiet))
+    sys.exit(1 if run.failed else 0)
 
 
-@click.command()
-@project_options
-@selection_options
-@output_options
-@full_refresh
-@fail_fast
-@handle_errors
-def run(**kwargs) -> None:
-    """Build models in DAG order."""
-    _run("run", **kwargs)
+def _node_command(name: str, doc: str, *extra):
+    """A command that runs nodes: the project, selection and output options, then ``extra``."""
+
+    def command(**params) -> None:
+        _run(name, **params)
+
+    command.__doc__ = doc
+    for option in reversed((project_options, selection_options, output_options, *extra)):
+        command = option(command)
+    return click.command(name)(handle_errors(command))
 
 
-@click.command()
-@project_options
-@selection_options
-@output_options
-@full_refresh
-@fail_fast
-@junit
-@handle_errors
-def build(**kwargs) -> None:
-    """Load seeds, build models and run their tests, in DAG order."""
-    _run("build", **kwargs)
-
-
-@click.command()
-@project_options
-@selection_options
-@output_options
-@fail_fast
-@junit
-@handle_errors
-def test(**kwargs) -> None:
-    """Run data tests and unit tests."""
-    _run("test", **kwargs)
+seed = _node_command(
+    "seed", "Load seeds/*.csv into DuckDB tables.",
+    click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole."),
+)
+run = _node_command("run", "Build models in DAG order.", full_refresh, fail_fast)
+build = _node_command("build", "Load seeds, build models and run their tests, in DAG order.", full_refresh, fail_fast, junit)
+test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
 
 
 @click.command("compile")
 @project_options
 @selection_options
-@click.option(
-    "--dialect",
-    type=click.Choice(["snowflake", "bigquery", "postgres", "spark", "databricks"]),
-    default=None,
-    help="Also transpile each model into target/compiled/<dialect>/.",
-)
+@click.option("--dialect", type=click.Choice(list(DIALECTS)), default=None,
+              help="Also transpile each model into target/compiled/<dialect>/.")
 @handle_errors
-def compile_(project_dir, vars_, database, select, exclude, state, dialect) -> None:
+def compile_(dialect, **params) -> None:
     """Render models to target/compiled/ without running them."""
-    from stockx_export.engine import RunOptions, compile_project
-    from stockx_export.reporting import TextReporter
 
-    options = RunOptions(
-        project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),)
-    )
     reporter = TextReporter(out=sys.stderr)
     if dialect:
-        from stockx_export.analysis.transpile import transpile_project
+        from stockx_export.run.analyse import transpile_project
 
-        written = transpile_project(options, reporter, dialect)
-        for path in written:
-            click.echo(_shown(path, project_dir))
-        click.echo(f"Transpiled {len(written)} model{'s' if len(written) != 1 else ''} to {dialect}.", err=True)
-        return
-    written = compile_project(options, reporter)
-    for _, path in written:
-        click.echo(_shown(path, project_dir))
-    click.echo(f"Compiled {len(written)} model{'s' if len(written) != 1 else ''}.", err=True)
+        paths = transpile_project(run_options(**params), reporter, dialect)
+        summary = f"Transpiled {plural(len(paths), 'model')} to {dialect}."
+    else:
+        from stockx_export.run.engine import compile_project
 
-
-def _shown(path, project_dir) -> str:
-    from pathlib import Path
-
-    try:
-        return path.relative_to(Path(project_dir).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+        paths = [path for _, path in compile_project(run_options(**params), reporter)]
+        summary = f"Compiled {plural(len(paths), 'model')}."
+    for path in paths:
+        click.echo(shown(path, params["project_dir"]))
+    click.echo(summary, err=True)

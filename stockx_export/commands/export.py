@@ -46,7 +46,7 @@ from stockx_export.cli import handle_errors, project_options
 def export(model, out_dir, push, validate_only, object_, solution_name, prefix, suffix, base_url, path_template,
            operation, timestamp_format, page_rows, page_bytes, requests_per_second, in_flight, max_attempts,
            retry_seconds, timeout, allow_insecure_http, full, plan_only, force, state_db, project_dir, vars_,
-           database):
+           database, profiles_dir):
     """Export MODEL (default stock_extra) as Peak ingest payloads.
 
     Checks the last build and the table first; then writes the payloads to
@@ -57,8 +57,8 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
     every row was acknowledged, 1 when Peak rejected some rows (listed in
     target/export/rejected.jsonl), 2 when the export was aborted.
     """
-    from stockx_export.config import load_config
     from stockx_export.errors import ExportError
+    from stockx_export.run.projects import load_config
     from stockx_export.export import run
 
     if sum((out_dir is not None, push or plan_only, validate_only)) != 1:
@@ -72,7 +72,7 @@ def export(model, out_dir, push, validate_only, object_, solution_name, prefix, 
         "in_flight": in_flight, "max_attempts": max_attempts, "retry_seconds": retry_seconds, "timeout": timeout,
         "allow_insecure_http": True if allow_insecure_http else None,
     }
-    config = load_config(project_dir, vars=vars_, database=database)
+    config = load_config(project_dir, vars=vars_, database=database, profiles_dir=profiles_dir)
     job = run.plan(config, model, overrides, os.environ, dry_run=validate_only)
     if push or validate_only:
         run.check_transport(job.settings)  # before the token is read, the state opened or anything sent

@@ -9,14 +9,28 @@ import click
 
 from stockx_export.cli import handle_errors, project_options
 from stockx_export.commands.options import selection_options
+from stockx_export.commands.project_args import run_options
+from stockx_export.errors import ProjectError
+from stockx_export.run.reporting import TextReporter
+from stockx_export.tables import format_table
+
+# The library is imported inside each command: cli.py imports every command module to list them in --help.
 
 RESOURCE_CHOICES = ["all", "model", "seed", "test", "unit_test", "source"]
+LISTED = ("seed", "model", "test", "unit_test")
 
 
-def _options(**kwargs):
-    from stockx_export.engine import RunOptions
-
-    return RunOptions(**kwargs)
+def _line(node, output: str) -> str:
+    if output == "json":
+        relation = str(node.relation) if node.relation is not None else None
+        return json.dumps({"unique_id": node.unique_id, "name": node.name, "resource_type": node.resource_type,
+                           "path": node.path, "relation": relation, "materialized": node.config.get("materialized"),
+                           "tags": list(node.tags), "depends_on": list(node.depends_on)})
+    if output == "path":
+        return node.path
+    if output == "name":
+        return node.name
+    return ".".join(node.fqn) if node.fqn else node.name
 
 
 @click.command()
@@ -25,36 +39,13 @@ def _options(**kwargs):
 @click.option("--resource-type", "resource_type", type=click.Choice(RESOURCE_CHOICES), multiple=True, help="Only these kinds of node.")
 @click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector", show_default=True)
 @handle_errors
-def ls(project_dir, vars_, database, select, exclude, state, resource_type, output) -> None:
+def ls(resource_type, output, **params) -> None:
     """List the nodes a selection picks, in DAG order."""
-    from stockx_export.engine import list_nodes
-    from stockx_export.reporting import TextReporter
+    from stockx_export.run.engine import list_nodes
 
-    types = tuple(t for t in resource_type if t != "all") or ("seed", "model", "test", "unit_test")
-    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),))
-    nodes = list_nodes(options, TextReporter(out=sys.stderr), types)
-    for node in nodes:
-        if output == "json":
-            click.echo(
-                json.dumps(
-                    {
-                        "unique_id": node.unique_id,
-                        "name": node.name,
-                        "resource_type": node.resource_type,
-                        "path": node.path,
-                        "relation": str(node.relation) if node.relation is not None else None,
-                        "materialized": node.config.get("materialized"),
-                        "tags": list(node.tags),
-                        "depends_on": list(node.depends_on),
-                    }
-                )
-            )
-        elif output == "path":
-            click.echo(node.path)
-        elif output == "name":
-            click.echo(node.name)
-        else:
-            click.echo(".".join(node.fqn) if node.fqn else node.name)
+    types = tuple(t for t in resource_type if t != "all") or LISTED
+    for node in list_nodes(run_options(**params), TextReporter(out=sys.stderr), types):
+        click.echo(_line(node, output))
 
 
 @click.command()
@@ -64,17 +55,13 @@ def ls(project_dir, vars_, database, select, exclude, state, resource_type, outp
 @click.option("--limit", default=10, show_default=True, type=int, help="Rows to show.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @handle_errors
-def show(project_dir, vars_, database, select, exclude, state, inline, limit, output) -> None:
+def show(inline, limit, output, **params) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
-    from stockx_export.engine import show as show_rows
-    from stockx_export.errors import ProjectError
-    from stockx_export.reporting import TextReporter
-    from stockx_export.tables import format_table
+    from stockx_export.run.engine import show as show_rows
 
-    if not inline and not select:
+    if not inline and not params["select"]:
         raise ProjectError("show needs --select MODEL or --inline 'select ...'")
-    options = _options(project_dir=project_dir, vars=vars_, database=database, select=select, exclude=exclude, extra=(("state", state),))
-    names, rows = show_rows(options, TextReporter(out=sys.stderr), inline, limit)
+    names, rows = show_rows(run_options(**params), TextReporter(out=sys.stderr), inline, limit)
     if output == "json":
         click.echo(json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False))
     else:
@@ -84,11 +71,11 @@ def show(project_dir, vars_, database, select, exclude, state, inline, limit, ou
 @click.command()
 @project_options
 @handle_errors
-def clean(project_dir, vars_, database) -> None:
+def clean(**params) -> None:
     """Delete target/ (compiled SQL, artifacts, and the default database file)."""
-    from stockx_export.engine import clean as clean_target
+    from stockx_export.run.engine import clean as clean_target
 
-    removed = clean_target(_options(project_dir=project_dir, vars=vars_, database=database))
+    removed = clean_target(run_options(**params))
     for path in removed:
         click.echo(f"removed {path}")
     if not removed:

@@ -125,15 +125,15 @@ def _open_existing_state(config, state_db):
 @click.option("--state-db", default=None, help="Sync state DuckDB file (default .stockx/state.duckdb).")
 @project_options
 @handle_errors
-def runs(limit, state_db, project_dir, vars_, database):
+def runs(limit, state_db, project_dir, vars_, database, profiles_dir):
     """Show recent pushes, newest first: rows planned, sent, acknowledged and
     rejected, pages, retries and status (success, completed with errors,
     failed, aborted)."""
-    from stockx_export.config import load_config
+    from stockx_export.run.projects import load_config
     from stockx_export.sync.report import runs_text
     from stockx_export.sync.state import recent_runs
 
-    config = load_config(project_dir, vars=vars_, database=database)
+    config = load_config(project_dir, vars=vars_, database=database, profiles_dir=profiles_dir)
     con = _open_existing_state(config, state_db)
     if con is None:
         return
@@ -151,14 +151,14 @@ def runs(limit, state_db, project_dir, vars_, database):
 @click.option("--state-db", default=None, help="Sync state DuckDB file (default .stockx/state.duckdb).")
 @project_options
 @handle_errors
-def rejected(run_id, limit, format_, state_db, project_dir, vars_, database):
+def rejected(run_id, limit, format_, state_db, project_dir, vars_, database, profiles_dir):
     """List the rows Peak refused and that no later push delivered: key, HTTP
     status, Peak's answer, the row, and the run. The next push sends them again."""
-    from stockx_export.config import load_config
+    from stockx_export.run.projects import load_config
     from stockx_export.sync.report import rejected_jsonl, rejected_text
     from stockx_export.sync.state import current_rejections
 
-    config = load_config(project_dir, vars=vars_, database=database)
+    config = load_config(project_dir, vars=vars_, database=database, profiles_dir=profiles_dir)
     con = _open_existing_state(config, state_db)
     if con is None:
         return

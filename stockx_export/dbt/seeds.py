@@ -5,7 +5,8 @@ Date, DateTime, ISO DateTime, Boolean, Text, in that order of preference, with
 the cells ``''`` and ``null`` counting as missing), maps the winner to SQL
 (a number is ``integer`` unless some value has decimal places, then ``float8``),
 creates the table with those types (``column_types`` win), and then dbt-duckdb
-``COPY``s the file into it. So the values are parsed by DuckDB's CSV reader:
+``COPY``s the file into it. So the values are parsed by DuckDB's CSV reader
+(the adapter's ``seed_select`` given these types):
 the text ``null`` stays text in a VARCHAR column and fails in a numeric one,
 exactly as it does under dbt.
 """
@@ -18,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from stockx_export.core.files import read_text
 from stockx_export.errors import ProjectError
 
 NULLS = ("null", "")
@@ -82,8 +84,6 @@ SQL_TYPES = {"date": "DATE", "datetime": "TIMESTAMP", "boolean": "BOOLEAN", "tex
 
 
 def read_rows(path: Path, delimiter: str) -> tuple[list[str], list[list[str]]]:
-    from stockx_export.files import read_text
-
     text = read_text(path, path.name)  # drops a byte order mark
     rows = list(csv.reader(text.splitlines(keepends=True), delimiter=delimiter))
     if not rows:
@@ -117,18 +117,3 @@ def infer_types(path: Path, config: dict[str, Any]) -> dict[str, str]:
         else:
             types[name] = column_type([row[index] for row in rows if len(row) > index])
     return types
-
-
-def seed_select(path: Path, config: dict[str, Any]) -> str:
-    """A query that reads the seed with dbt's column types, parsing values as DuckDB's COPY does.
-
-    read_csv with every column typed parses exactly as dbt-duckdb's ``COPY ... FROM``
-    into a table of those types (same reader, same dialect detection).
-    """
-    from stockx_export.db import literal, quote
-
-    types = infer_types(path, config)
-    columns = ", ".join(f"{literal(name)}: {literal(kind)}" for name, kind in types.items())
-    delimiter = literal(str(config.get("delimiter") or ","))
-    names = ", ".join(quote(name) for name in types)
-    return f"select {names} from read_csv({literal(str(path))}, header = true, delim = {delimiter}, columns = {{{columns}}})"

@@ -107,7 +107,7 @@ def check_build(target_dir: Path, node: ModelNode) -> None:
 
 def _latest_results(target_dir: Path, model: str) -> dict[str, dict[str, Any]]:
     """Each node's newest result over every run (``last_results.json``), else the last run's."""
-    from stockx_export.artifacts import LAST_RESULTS, read_last_results
+    from stockx_export.run.artifacts import LAST_RESULTS, read_last_results
 
     merged = read_last_results(target_dir / LAST_RESULTS)["results"]
     if merged:

@@ -1,0 +1,99 @@
+"""Compiling a node: its template rendered in *compile* mode, with ephemeral models inlined as CTEs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.core.resolution import CTE_PREFIX
+from stockx_export.core.window import Window
+
+if TYPE_CHECKING:
+    from stockx_export.core.project import Project
+
+_LEADING_WITH = re.compile(r"(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)with(\s+recursive)?\b", re.I | re.S)
+
+
+def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
+    """Put ``ctes`` in front of ``sql``, merging with its own WITH clause if it has one."""
+    if not ctes:
+        return sql
+    definitions = ",\n".join(f"{name} as (\n{body.strip().rstrip(';')}\n)" for name, body in ctes)
+    lead = _LEADING_WITH.match(sql)
+    if lead:
+        return f"{sql[: lead.end()]} {definitions},\n{sql[lead.end():].lstrip()}"
+    return f"with {definitions}\n{sql.lstrip()}"
+
+
+class Compiler:
+    """Compiles the nodes of one project; each ephemeral model is rendered once."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._ephemeral: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None) -> str:
+        """The SQL that builds ``node``, with ephemeral models inlined as CTEs.
+
+        ``relations`` redirects inputs (a ref name, a (source, table) pair or
+        ``"this"``) to other relations: unit tests point them at fixture tables.
+        ``window`` is the window a replace_window build replaces (``in_window()``
+        renders it); without it, ``in_window()`` works it out from the database.
+        """
+        body, ctes = self._render(node, relations, window)
+        body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
+        return inject_ctes(body, self.ctes(ctes, relations))
+
+    def ctes(self, names: tuple[str, ...] | list[str], relations: dict[Any, Any] | None = None) -> list[tuple[str, str]]:
+        """(CTE name, body) of each ephemeral model named, in order, as ``inject_ctes`` takes them."""
+        by_name = self.project.by_name
+        return [(CTE_PREFIX + n, self._ephemeral_sql(by_name[n], relations)) for n in names]
+
+    def _ephemeral_sql(self, node: Node, relations: dict[Any, Any] | None) -> str:
+        """An inlined ephemeral model's body; redirected inputs reach through it (a unit test's fixtures)."""
+        inputs = {k: v for k, v in (relations or {}).items() if k != "this"}  # `this` is the tested model's
+        if not inputs:
+            return self.ephemeral(node)[0]
+        return self._render(node, inputs)[0]
+
+    def ephemeral(self, node: Node) -> tuple[str, tuple[str, ...]]:
+        """An ephemeral model's body and the ephemeral models it inlines in turn, rendered once."""
+        if node.name not in self._ephemeral:
+            self._ephemeral[node.name] = self._render(node)
+        return self._ephemeral[node.name]
+
+    def _render(self, node: Node, relations: dict[Any, Any] | None = None,
+                window: Window | None = None) -> tuple[str, tuple[str, ...]]:
+        extra: dict[str, Any] = {"node": node}
+        if relations:
+            extra["relations"] = relations
+        if window is not None:
+            extra["window"] = window
+        frame = Frame(
+            node.name,
+            node.path,
+            node.resource_type,
+            dict(node.config),
+            "compile",
+            allowed_refs=frozenset(node.refs),
+            extra=extra,
+        )
+        sql = self.project.renderer.render(node.raw_code, frame)
+        return sql, tuple(frame.ctes)
+
+    def compiled_path(self, node: Node) -> Path:
+        """Where the compiled SQL of ``node`` is written: ``target/compiled/<its file>``."""
+        base = self.project.config.target_dir / "compiled"
+        if node.path.endswith((".yml", ".yaml")):  # a test declared in a property file: a folder per file, as dbt
+            return base / node.path / f"{node.extra.get('file_name', node.name)}.sql"
+        return base / node.path
+
+    def write(self, node: Node, sql: str) -> Path:
+        """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
+        path = self.compiled_path(node)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
+        return path

@@ -1,0 +1,387 @@
+"""Rendering SQL templates: the context a node sees, in two modes.
+
+*parse* renders a node to learn what it depends on and how it configures
+itself: ``ref`` and ``source`` are recorded, ``config()`` is captured, nothing
+touches the database. *compile* renders it again, just before it runs, with
+every ``ref`` resolved to a relation (or an ephemeral CTE), ``is_incremental()``
+answered from the database and ``run_query`` live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import difflib
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stockx_export.core.config import merge_config, should_full_refresh
+from stockx_export.core.jinja import context as ctx
+from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
+from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
+from stockx_export.core.window import EVERY_DATE, STRATEGY, date_literal
+from stockx_export.db import Relation, quote
+from stockx_export.errors import CompilationError, StockxError
+
+
+@dataclass
+class Frame:
+    """The node being rendered, and what rendering it has found so far."""
+
+    name: str
+    path: str
+    resource_type: str
+    config: dict[str, Any]
+    mode: str  # "parse" | "compile"
+    refs: list[str] = field(default_factory=list)
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    ctes: list[str] = field(default_factory=list)
+    allowed_refs: frozenset[str] | None = None  # compile mode: what parsing found
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Resolver(Protocol):
+    """What the renderer asks the project."""
+
+    def ref_names(self) -> list[str]: ...
+    def resolve_ref(self, name: str, frame: Frame) -> Any: ...
+    def resolve_source(self, source: str, table: str, frame: Frame) -> Any: ...
+    def source_names(self) -> list[tuple[str, str]]: ...
+    def this(self, frame: Frame) -> Relation: ...
+    def relation_exists(self, relation: Relation) -> str | None: ...
+    def incremental_window(self, frame: Frame) -> Any: ...
+    def window_start(self, model: Any) -> Any: ...
+    def run_query(self, sql: str) -> ctx.QueryResult: ...
+    def columns(self, relation: Any) -> list[tuple[str, str]]: ...
+    def generate_schema_name(self, custom: str | None, frame: Frame) -> str: ...
+
+
+class _Config:
+    """``config(...)`` captures settings while parsing; ``config.get`` reads them."""
+
+    def __init__(self, renderer: "Renderer") -> None:
+        self._renderer = renderer
+
+    def __call__(self, *args: dict[str, Any], **kwargs: Any) -> str:
+        frame = self._renderer.frame
+        if frame.mode == "parse":
+            for arg in args:
+                frame.config = merge_config(frame.config, dict(arg))
+            frame.config = merge_config(frame.config, kwargs)
+        return ""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._renderer.frame.config.get(key, default)
+
+    def require(self, key: str) -> Any:
+        config = self._renderer.frame.config
+        if key not in config:
+            raise CompilationError(f"config '{key}' is required for {self._renderer.frame.name}")
+        return config[key]
+
+
+class _Adapter:
+    """The slice of dbt's ``adapter`` that projects use; its type is the target's."""
+
+    def __init__(self, renderer: "Renderer", kind: str) -> None:
+        self._renderer = renderer
+        self._kind = kind
+
+    def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
+        macros = self._renderer.macros
+        scope = macros.namespaces.get(macro_namespace, {}) if macro_namespace else {}
+        for prefix in (f"{self._kind}__", "default__"):
+            for table in (macros.macros, scope):
+                found = table.get(prefix + macro_name)
+                if found is not None:
+                    return found
+        raise CompilationError(
+            f"adapter.dispatch('{macro_name}'): no macro named {self._kind}__{macro_name} or default__{macro_name}"
+        )
+
+    @staticmethod
+    def quote(identifier: str) -> str:
+        return quote(identifier)
+
+    def type(self) -> str:
+        return self._kind
+
+    def get_columns_in_relation(self, relation: Any) -> list[Any]:
+        if self._renderer.frame.mode != "compile":
+            return []
+        return [_ColumnInfo(name, kind) for name, kind in self._renderer.resolver.columns(relation)]
+
+    def get_relation(self, database: Any = None, schema: str = "main", identifier: str = "") -> Relation | None:
+        relation = Relation(schema, identifier)
+        return relation if self._renderer.resolver.relation_exists(relation) else None
+
+
+@dataclass(frozen=True)
+class _ColumnInfo:
+    name: str
+    data_type: str
+
+    @property
+    def dtype(self) -> str:
+        return self.data_type
+
+    @property
+    def column(self) -> str:
+        return self.name
+
+
+class Renderer:
+    """Renders models, tests and YAML strings against one shared Jinja context."""
+
+    def __init__(
+        self,
+        *,
+        vars: dict[str, Any],
+        target: dict[str, Any],
+        resolver: Resolver,
+        full_refresh: bool = False,
+        warn=None,
+        log=None,
+    ) -> None:
+        self.env = make_environment()
+        self.resolver = resolver
+        self.full_refresh = full_refresh
+        self.frame = Frame("", "", "", {}, "parse")
+        self._warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
+        self._log = log or (lambda message: print(message, file=sys.stderr))
+        self._templates: dict[str, Any] = {}
+        self.context: dict[str, Any] = {}
+        self.macros = MacroLibrary(self.env, self.context)
+        self.invocation_id = str(uuid.uuid4())
+        self.context.update(
+            ref=self._ref,
+            source=self._source,
+            config=_Config(self),
+            var=ctx.Var(vars, lambda: self.frame.path or self.frame.name),
+            env_var=ctx.env_var,
+            is_incremental=self._is_incremental,
+            in_window=self._in_window,
+            window_start=self._window_start,
+            target=ctx.Target(target),
+            log=self._log_call,
+            print=self._log_call,
+            exceptions=ctx.Exceptions(self._warn),
+            adapter=_Adapter(self, str(target.get("type", "duckdb"))),
+            run_query=self._run_query,
+            modules=ctx.Modules,
+            doc=self._doc,
+            tojson=ctx.tojson,
+            fromjson=ctx.fromjson,
+            toyaml=ctx.toyaml,
+            fromyaml=ctx.fromyaml,
+            zip=zip,
+            set=set,
+            invocation_id=self.invocation_id,
+            run_started_at=datetime.datetime.now(datetime.timezone.utc),
+            flags=ctx.Target(FULL_REFRESH=full_refresh, WHICH="run"),
+            builtins=ctx.Target(ref=self._ref, source=self._source, config=self.context.get("config")),
+        )
+        self.context["return"] = _return
+        self.context["builtins"]["config"] = self.context["config"]
+        self._set_frame(self.frame)
+
+    # -- context functions -------------------------------------------------------------------
+
+    def _ref(self, *args: str, **kwargs: Any) -> Any:
+        if not args or len(args) > 2:
+            raise CompilationError(f"ref() takes a model name (and optionally a package first), got {args!r}")
+        name = args[-1]
+        frame = self.frame
+        names = self.resolver.ref_names()
+        if name not in names:
+            close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "; no model or seed has that name"
+            raise CompilationError(f"ref('{name}') not found{hint}")
+        if name not in frame.refs:
+            frame.refs.append(name)
+        if frame.mode == "compile" and frame.allowed_refs is not None and name not in frame.allowed_refs:
+            raise CompilationError(
+                f"ref('{name}') was reached only while compiling, so stockx could not order it: "
+                f"add `-- depends_on: {{{{ ref('{name}') }}}}` at the top of {frame.path}"
+            )
+        return self.resolver.resolve_ref(name, frame)
+
+    def _source(self, source_name: str, table_name: str) -> Any:
+        frame = self.frame
+        known = self.resolver.source_names()
+        if (source_name, table_name) not in known:
+            candidates = [f"{s}.{t}" for s, t in known]
+            close = difflib.get_close_matches(f"{source_name}.{table_name}", candidates, n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "; declare it under 'sources:' in a property file"
+            raise CompilationError(f"source('{source_name}', '{table_name}') not found{hint}")
+        if (source_name, table_name) not in frame.sources:
+            frame.sources.append((source_name, table_name))
+        return self.resolver.resolve_source(source_name, table_name, frame)
+
+    def _doc(self, *args: str) -> str:
+        """``doc('name')`` (or ``doc('package', 'name')``): the text of a ``{% docs %}`` block."""
+        name = args[-1] if args else ""
+        block = self.macros.docs.get(name)
+        if block is None:
+            close = difflib.get_close_matches(name, list(self.macros.docs), n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else "; define it in a {% docs %} block in a .md file"
+            raise CompilationError(f"doc('{name}') not found{hint}")
+        opening = block.source.index("%}") + 2
+        return block.source[opening : block.source.rindex("{%")].strip()
+
+    def _is_incremental(self) -> bool:
+        frame = self.frame
+        if frame.mode != "compile" or should_full_refresh(frame.config, self.full_refresh):
+            return False
+        if frame.config.get("materialized") != "incremental":
+            return False
+        return self.resolver.relation_exists(self.resolver.this(frame)) == "table"
+
+    def _in_window(self, expression: str) -> str:
+        """SQL true for rows a replace_window build replaces: ``expression >= date '...'`` on an
+        incremental build, ``true`` on a first build or a full refresh (see stockx_export.core.window)."""
+        frame = self.frame
+        if frame.mode != "compile":
+            return "true"
+        if frame.config.get("incremental_strategy") != STRATEGY:
+            raise CompilationError(
+                f"in_window() filters the input of a model with incremental_strategy='{STRATEGY}'; "
+                f"{frame.name} has incremental_strategy={frame.config.get('incremental_strategy')!r}"
+            )
+        if not self.context["is_incremental"]():  # read through the context: unit tests override it
+            return "true"
+        window = frame.extra.get("window") or self.resolver.incremental_window(frame)
+        return window.predicate(str(expression))
+
+    def _window_start(self, model: Any) -> str:
+        """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
+        rebuilt every day. Rows dated before it were kept as they were, by design."""
+        start = self.resolver.window_start(model)
+        return EVERY_DATE if start is None else date_literal(start)
+
+    def _run_query(self, sql: str) -> Any:
+        if self.frame.mode != "compile":
+            return None
+        return self.resolver.run_query(str(sql))
+
+    def _log_call(self, message: Any, info: bool = False) -> str:
+        if self.frame.mode == "compile" and info:
+            self._log(str(message))
+        return ""
+
+    # -- rendering -----------------------------------------------------------------------------
+
+    def _set_frame(self, frame: Frame) -> None:
+        self.frame = frame
+        self.context["this"] = self.resolver.this(frame) if frame.name else None
+        self.context["execute"] = frame.mode == "compile"
+        self.context["model"] = ctx.Target(name=frame.name, config=frame.config, original_file_path=frame.path, resource_type=frame.resource_type)
+
+    def template(self, source: str, path: str):
+        template = self._templates.get(path)
+        if template is None:
+            template = self._templates[path] = compile_template(self.env, source, path)
+        return template
+
+    def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:
+        """Render ``source`` (the text of ``frame.path``) for ``frame``; errors name file and line."""
+        template = self.template(source, frame.path)
+        previous = self.frame
+        self._set_frame(frame)
+        try:
+            return template.render({**self.context, **(extra or {})})
+        except Exception as exc:
+            raise located(exc, frame.path) from None
+        finally:
+            self._set_frame(previous)
+
+    def evaluate(self, expression: str, frame: Frame) -> Any:
+        """The native value of one Jinja expression (``ref('x')``, ``var('y')``) for ``frame``.
+
+        Generic test arguments are evaluated this way, as dbt does, so a list from
+        ``var()`` stays a list and ``ref()`` both resolves and records a dependency.
+        """
+        previous = self.frame
+        self._set_frame(frame)
+        try:
+            return self.env.compile_expression(expression, undefined_to_none=False)(**self.context)
+        except Exception as exc:
+            raise located(exc, frame.path) from None
+        finally:
+            self._set_frame(previous)
+
+    @contextlib.contextmanager
+    def overridden(self, vars: dict[str, Any] | None = None, macros: dict[str, Any] | None = None) -> Iterator[None]:
+        """Render with some vars and macros replaced (unit tests' ``overrides:``), then restore.
+
+        A macro override is a value the macro returns, e.g. ``is_incremental: true``.
+        Macros reach names through the shared context, so they see the overrides too.
+        """
+        saved = dict(self.context)
+        if vars:
+            current = self.context["var"]
+            self.context["var"] = ctx.Var({**current.values, **vars}, current.current)
+        for name, value in (macros or {}).items():
+            self.context[name] = _constant(value)
+        try:
+            yield
+        finally:
+            self.context.clear()
+            self.context.update(saved)
+
+    def render_string(self, text: str, where: str) -> str:
+        """Render a short string from YAML (``external_location``, descriptions)."""
+        if "{" not in text:
+            return text
+        frame = Frame(name="", path=where, resource_type="property", config={}, mode="parse")
+        try:
+            template = compile_template(self.env, text, where)
+            previous = self.frame
+            self.frame = frame
+            try:
+                return template.render(self.context)
+            finally:
+                self.frame = previous
+        except Exception as exc:
+            raise located(exc, where) from None
+
+
+def _constant(value: Any):
+    def macro(*args: Any, **kwargs: Any) -> Any:
+        return value
+
+    return macro
+
+
+def _return(value: Any) -> None:
+    raise MacroReturn(value)
+
+
+def located(exc: BaseException, path: str) -> StockxError:
+    """Turn an error raised while rendering ``path`` into a CompilationError naming file:line."""
+    message = str(exc) if isinstance(exc, StockxError) else _describe(exc)
+    if isinstance(exc, StockxError) and message.startswith(path + ":"):
+        return exc
+    frames = template_lines(exc)
+    own = [line for file, line in frames if file == path]
+    where = f"{path}:{own[0]}" if own else path
+    inner = frames[-1] if frames else None
+    if inner and inner[0] != path:
+        message += f" (in {inner[0]}:{inner[1]})"
+    if isinstance(exc, StockxError) and not isinstance(exc, CompilationError):
+        exc.args = (f"{where}: {message}",)
+        return exc
+    return CompilationError(f"{where}: {message}")
+
+
+def _describe(exc: BaseException) -> str:
+    import jinja2
+
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"{exc.message}"
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"Jinja syntax error: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,189 @@
+"""Loading a project from disk: macros, property files, seeds, models, then tests.
+
+Each model is rendered once in *parse* mode: what it ``ref``s and ``source``s
+is its dependencies, and its ``config()`` calls complete its config. The
+project's layout (``config.layout``) adds what its kind of project needs before
+and after the models are parsed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+from pathlib import Path
+
+from stockx_export.core.config import ProjectConfig, folder_config, merge_config
+from stockx_export.core.files import read_text
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.core.project import Project
+from stockx_export.core.properties import Patch, read_properties
+from stockx_export.core.testdefs.collect import collect_tests
+from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
+from stockx_export.core.window import window_config
+from stockx_export.errors import ProjectError
+
+BUILTIN_MACROS = Path(__file__).parent / "macros"
+BUILTIN_NAMESPACE = "dbt"  # built-in macros answer to dbt's package name: {{ dbt.some_macro() }}
+
+File = tuple[Path, str, Path]  # (absolute path, path shown to users, the resource folder it was found under)
+
+
+class ProjectLoader:
+    """Reads one project's files into a :class:`Project`."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.config = project.config
+
+    def files(self, folders: tuple[str, ...], patterns: tuple[str, ...]) -> list[File]:
+        """Every file matching ``patterns`` under ``folders`` (relative to the root), sorted by shown path."""
+        found = []
+        for folder in folders:
+            base = self.config.path(folder)
+            if not base.is_dir():
+                continue
+            for pattern in patterns:
+                found.extend((p, self._display(p), base) for p in base.rglob(pattern) if p.is_file())
+        return sorted(found, key=lambda item: item[1])
+
+    def _display(self, path: Path) -> str:
+        return path.relative_to(self.config.root).as_posix()
+
+    @staticmethod
+    def folders(path: Path, base: Path) -> list[str]:
+        """The folders of ``path`` under its resource folder ``base``."""
+        return list(path.relative_to(base).parent.parts)
+
+    def config_keys(self, path: Path, base: Path) -> list[str]:
+        """The keys leading to the config block of the node in ``path`` (the layout decides)."""
+        return self.project.layout.config_keys(self.config, self.folders(path, base), path.stem)
+
+    def load(self) -> Project:
+        project, cfg = self.project, self.config
+        macros = project.renderer.macros
+        for path in sorted(BUILTIN_MACROS.glob("*.sql")):
+            macros.add_file(path, f"<stockx>/{path.name}", BUILTIN_NAMESPACE)
+        for path, display, _ in self.files(cfg.macro_paths, ("*.sql",)):
+            macros.add_file(path, display, cfg.name)
+        macros.install()
+
+        property_files = self.files(cfg.model_paths + cfg.seed_paths, ("*.yml", "*.yaml"))
+        project.properties = read_properties([(p, d) for p, d, _ in property_files], cfg.name, cfg.target_schema)
+        project.sources = dict(sorted(project.properties.sources.items()))
+
+        seeds = self.files(cfg.seed_paths, ("*.csv",))
+        models = self.files(cfg.model_paths, ("*.sql",))
+        self._check_names(seeds, models)
+        for path, display, base in seeds:
+            self._add_seed(path, display, base)
+        project.model_files = {p.stem for p, _, _ in models}
+        project.layout.before_models(self)
+        for path, display, base in models:
+            self._parse_model(path, display, base)
+        project.layout.after_models(project)
+        self._check_patches()
+        for node in project.nodes.values():
+            project.dag.add(node.unique_id, node.depends_on)
+        self._link_seeded_sources()
+        project.dag.sorted()  # raises CycleError naming the cycle
+        collect_tests(project)
+        return project
+
+    def _link_seeded_sources(self) -> None:
+        """A source whose table a seed of the project loads depends on that seed.
+
+        So what reads the source runs after the seed, and is skipped when the seed
+        fails, instead of failing on a missing table. A source read from files (its
+        ``external_location``) depends on nothing.
+        """
+        project = self.project
+        seeds = {n.relation: n.unique_id for n in project.nodes.values() if n.resource_type == "seed"}
+        for (source, table), entry in project.sources.items():
+            if entry.unique_id in project.dag and project.resolver.resolve_source(source, table, None) in seeds:
+                project.dag.add(entry.unique_id, [seeds[entry.relation]])
+
+    def _check_names(self, seeds: list[File], models: list[File]) -> None:
+        seen: dict[str, str] = {}
+        for path, display, _ in [*seeds, *models]:
+            name = path.stem
+            if name in seen:
+                raise ProjectError(f"two nodes are named '{name}': {seen[name]} and {display}; rename one of them")
+            seen[name] = display
+
+    def _check_patches(self) -> None:
+        project = self.project
+        for kind, patches in (("model", project.properties.models), ("seed", project.properties.seeds)):
+            for name, patch in patches.items():
+                node = project.by_name.get(name)
+                if node is None or node.resource_type != kind:
+                    known = [n for n, v in project.by_name.items() if v.resource_type == kind]
+                    close = difflib.get_close_matches(name, known, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    project.warnings.append(f"{patch.path}: {kind} '{name}' is described but has no file{hint}")
+
+    def _add_seed(self, path: Path, display: str, base: Path) -> None:
+        project, cfg = self.project, self.config
+        name = path.stem
+        patch = project.properties.seeds.get(name) or Patch(name=name, path="")
+        config = merge_config({"materialized": "seed"}, folder_config(cfg.seeds, self.config_keys(path, base)))
+        config = merge_config(config, patch.config)
+        if config.get("enabled") is False:
+            return
+        frame = Frame(name, display, "seed", config, "parse")
+        project.register(
+            Node(
+                unique_id=f"seed.{cfg.name}.{name}",
+                name=name,
+                resource_type="seed",
+                path=display,
+                raw_code="",
+                config=config,
+                relation=project.resolver.this(frame),
+                description=patch.description,
+                columns=patch.columns,
+                fqn=(cfg.name, *self.folders(path, base), name),
+                patch_path=patch.path or None,
+            )
+        )
+
+    def _parse_model(self, path: Path, display: str, base: Path) -> None:
+        project, cfg = self.project, self.config
+        name = path.stem
+        patch = project.properties.models.get(name) or Patch(name=name, path="")
+        config = merge_config({"materialized": "view"}, folder_config(cfg.models, self.config_keys(path, base)))
+        config = merge_config(config, patch.config)
+        raw = read_text(path, display)
+        frame = Frame(name, display, "model", config, "parse")
+        project.renderer.render(raw, frame)
+        if frame.config.get("enabled") is False:
+            return
+        if frame.config.get("materialized") == "incremental" and frame.config.get("incremental_strategy") == WINDOW_STRATEGY:
+            window_config(display, name, frame.config, project.renderer.context["var"])  # a bad setting stops here
+        depends = [project.ref_id(r) for r in frame.refs]
+        depends += [project.sources[s].unique_id for s in frame.sources]
+        project.register(
+            Node(
+                unique_id=f"model.{cfg.name}.{name}",
+                name=name,
+                resource_type="model",
+                path=display,
+                raw_code=raw,
+                config=frame.config,
+                relation=None if frame.config.get("materialized") == "ephemeral" else project.resolver.this(frame),
+                depends_on=tuple(dict.fromkeys(depends)),
+                description=patch.description,
+                columns=patch.columns,
+                fqn=(cfg.name, *self.folders(path, base), name),
+                patch_path=patch.path or None,
+                refs=tuple(frame.refs),
+                sources=tuple(frame.sources),
+            )
+        )
+
+
+def load_project(config: ProjectConfig, *, full_refresh: bool = False, warn=None, log=None,
+                 today: date | None = None) -> Project:
+    """Parse the project ``config`` describes: every node, the DAG, and the tests."""
+    project = Project(config, full_refresh=full_refresh, warn=warn, log=log, today=today)
+    return ProjectLoader(project).load()

@@ -1,0 +1,172 @@
+"""Property files (``models/**/*.yml``) in dbt's shape: models, seeds, sources, unit tests.
+
+Only the structure is read here; Jinja inside values (``external_location``,
+descriptions) is rendered later by the renderer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stockx_export.errors import ProjectError
+from stockx_export.core.files import read_text
+from stockx_export.core.nodes import Column, SourceTable
+
+TEST_KEYS = ("data_tests", "tests")
+
+
+@dataclass(frozen=True)
+class Patch:
+    """What a property file says about one model or seed."""
+
+    name: str
+    path: str
+    description: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    columns: tuple[Column, ...] = ()
+    tests: tuple[Any, ...] = ()
+    constraints: tuple[Any, ...] = ()  # model-level, e.g. {type: primary_key, columns: [a, b]}
+
+
+@dataclass
+class Properties:
+    models: dict[str, Patch] = field(default_factory=dict)
+    seeds: dict[str, Patch] = field(default_factory=dict)
+    sources: dict[tuple[str, str], SourceTable] = field(default_factory=dict)
+    unit_tests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def load_yaml(path: Path, display: str) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(read_text(path, display), Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{display}:{mark.line + 1}" if mark else display
+        raise ProjectError(f"{where}: invalid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{display}: invalid YAML: {exc}") from None
+
+
+def _tests(entry: dict[str, Any]) -> tuple[Any, ...]:
+    found: list[Any] = []
+    for key in TEST_KEYS:
+        found.extend(entry.get(key) or [])
+    return tuple(found)
+
+
+def _columns(entries: Any, display: str) -> tuple[Column, ...]:
+    columns = []
+    for entry in entries or []:
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ProjectError(f"{display}: every column needs a name, got {entry!r}")
+        constraints = tuple(
+            c.get("type") if isinstance(c, dict) else str(c) for c in entry.get("constraints") or []
+        )
+        columns.append(
+            Column(
+                name=str(entry["name"]),
+                data_type=entry.get("data_type"),
+                description=str(entry.get("description") or ""),
+                constraints=constraints,
+                tests=_tests(entry),
+                meta=entry.get("meta") or {},
+            )
+        )
+    return tuple(columns)
+
+
+def _mapping(value: Any, what: str, display: str) -> dict[str, Any]:
+    """``value`` (a config or meta block) as a dict; anything else is an error naming it."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProjectError(f"{display}: {what} must be a mapping of settings (key: value), got {value!r}")
+    return dict(value)
+
+
+def _patch(entry: dict[str, Any], display: str) -> Patch:
+    config = _mapping(entry.get("config"), f"the config of '{entry['name']}'", display)
+    for key in ("meta", "tags", "docs"):
+        if key in entry and key not in config:
+            config[key] = entry[key]
+    return Patch(
+        name=str(entry["name"]),
+        path=display,
+        description=str(entry.get("description") or ""),
+        config=config,
+        columns=_columns(entry.get("columns"), display),
+        tests=_tests(entry),
+        constraints=tuple(entry.get("constraints") or ()),
+    )
+
+
+def read_properties(files: list[tuple[Path, str]], project_name: str, default_schema: str) -> Properties:
+    """Read every property file; ``files`` are (absolute path, display path) pairs."""
+    props = Properties()
+    for path, display in files:
+        doc = load_yaml(path, display)
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise ProjectError(f"{display}: a property file must be a mapping with 'models:', 'sources:' ...")
+        for kind, target in (("models", props.models), ("seeds", props.seeds)):
+            for entry in doc.get(kind) or []:
+                if not isinstance(entry, dict) or "name" not in entry:
+                    raise ProjectError(f"{display}: every entry under '{kind}:' needs a name")
+                patch = _patch(entry, display)
+                if patch.name in target:
+                    raise ProjectError(
+                        f"{kind[:-1]} '{patch.name}' is described twice: in {target[patch.name].path} and {display}"
+                    )
+                target[patch.name] = patch
+                if kind == "models":
+                    for test in entry.get("unit_tests") or []:
+                        props.unit_tests.append((display, {"model": patch.name, **test}))
+        for source in doc.get("sources") or []:
+            _read_source(source, display, project_name, default_schema, props)
+        for test in doc.get("unit_tests") or []:
+            props.unit_tests.append((display, test))
+    return props
+
+
+def _read_source(source: Any, display: str, project: str, default_schema: str, props: Properties) -> None:
+    if not isinstance(source, dict) or "name" not in source:
+        raise ProjectError(f"{display}: every source needs a name")
+    source_name = str(source["name"])
+    source_config = _mapping(source.get("config"), f"the config of source '{source_name}'", display)
+    for table in source.get("tables") or []:
+        if not isinstance(table, dict) or "name" not in table:
+            raise ProjectError(f"{display}: every table of source '{source_name}' needs a name")
+        name = str(table["name"])
+        key = (source_name, name)
+        if key in props.sources:
+            raise ProjectError(
+                f"source '{source_name}.{name}' is declared twice: in {props.sources[key].path} and {display}"
+            )
+        meta = {**(source.get("meta") or {}), **(table.get("meta") or {})}
+        config = {**source_config, **_mapping(table.get("config"), f"the config of source table '{source_name}.{name}'", display)}
+        external = (
+            table.get("external_location")
+            or config.get("external_location")
+            or meta.get("external_location")
+            or source.get("external_location")
+            or ""
+        )
+        props.sources[key] = SourceTable(
+            unique_id=f"source.{project}.{source_name}.{name}",
+            source_name=source_name,
+            name=name,
+            schema=str(table.get("schema") or source.get("schema") or default_schema),
+            identifier=str(table.get("identifier") or name),
+            path=display,
+            external_location=str(external),
+            description=str(table.get("description") or ""),
+            columns=_columns(table.get("columns"), display),
+            config={**config, "meta": meta},
+            tests=_tests(table),
+        )

@@ -1,0 +1,196 @@
+"""A dbt project as stockx sees it: ``dbt_project.yml`` plus the duckdb output of ``profiles.yml``.
+
+stockx reads a dbt project as it stands, so a user can point ``stockx build`` at it
+unmodified. What is read:
+
+- ``dbt_project.yml``: ``name``, ``profile``, the ``*-paths``, ``target-path``, ``vars``
+  (top level and scoped under the project name), ``on-run-start`` / ``on-run-end``,
+  and the ``models:`` / ``seeds:`` / ``data_tests:`` blocks as written (keyed by the
+  project name, then folders; ``+`` prefixes optional).
+- ``profiles.yml`` from the profiles directory (``--profiles-dir``, else the
+  ``DBT_PROFILES_DIR`` environment variable, else the project directory): the
+  profile named by ``profile:``, its ``target`` (or ``DBT_TARGET``), and that
+  output's ``path`` and ``schema``. Only ``type: duckdb`` is accepted. Without a
+  profiles.yml the database is ``target/<project name>.duckdb``.
+
+A relative ``path`` is resolved against the project directory. dbt-duckdb resolves it
+against the working directory, which is the same place when dbt is run from the
+project root, the way dbt projects are normally run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, resolve_database
+from stockx_export.core.jinja.context import Target, Var, env_var
+from stockx_export.core.properties import load_yaml
+from stockx_export.dbt.layout import PROJECT_FILE, DbtLayout
+from stockx_export.errors import ProjectError
+
+PROFILES_FILE = "profiles.yml"
+# dbt-duckdb's defaults when an output leaves them out.
+DEFAULT_SCHEMA = "main"
+DEFAULT_PATH = ":memory:"
+# Keys dbt renders only when a node runs: hooks see run-time context, so they stay raw here.
+UNRENDERED_KEYS = ("on-run-start", "on-run-end", "pre-hook", "post-hook", "+pre-hook", "+post-hook")
+
+
+def read_dbt_config(
+    root: Path, cli_vars: dict[str, Any], database: str | None = None, profiles_dir: str | os.PathLike | None = None
+) -> ProjectConfig | None:
+    """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig with the dbt layout;
+    None when ``root`` holds no dbt_project.yml."""
+    if not (root / PROJECT_FILE).is_file():
+        return None
+    raw = load_yaml(root / PROJECT_FILE, PROJECT_FILE)
+    if not isinstance(raw, dict) or not raw.get("name"):
+        raise ProjectError(f"{root / PROJECT_FILE}: a dbt project needs a 'name:'")
+    name = str(raw["name"])
+    output = read_profile(root, raw, name, profiles_dir)
+    target_context = {
+        "name": output["name"] if output else "dev",
+        "schema": (output.get("schema") if output else None) or DEFAULT_SCHEMA,
+        "type": "duckdb",
+        "profile_name": str(raw.get("profile") or name),
+        **{k: v for k, v in (output or {}).items() if k in ("path", "threads")},
+    }
+    data = render_project(raw, context={"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)})
+    if database is None:
+        database = str(output["path"]) if output else f"target/{name}.duckdb"
+    target = TargetConfig(
+        database=resolve_database(root, database),
+        name=str(target_context["name"]),
+        schema=str(target_context["schema"]),
+        extensions=tuple((output or {}).get("extensions") or ()),
+        settings=dict((output or {}).get("settings") or {}),
+        origin=(
+            f"{output['profile_file']}: profile '{output['profile_name']}' output '{output['name']}'" if output else ""
+        ),
+    )
+    return ProjectConfig(
+        root=root,
+        name=name,
+        settings=data,
+        model_paths=_paths(data, "model-paths", "models"),
+        macro_paths=_paths(data, "macro-paths", "macros"),
+        seed_paths=_paths(data, "seed-paths", "seeds"),
+        test_paths=_paths(data, "test-paths", "tests"),
+        target_path=str(data.get("target-path") or "target"),
+        target=target,
+        vars={**project_vars(data.get("vars") or {}, name), **cli_vars},
+        models=data.get("models") or {},
+        seeds=data.get("seeds") or {},
+        data_tests=data.get("data_tests") or data.get("tests") or {},
+        on_run_start=_hooks(data, "on-run-start"),
+        on_run_end=_hooks(data, "on-run-end"),
+        layout=DbtLayout(profile=output or {}),
+    )
+
+
+DBT_KIND = ProjectKind(read_dbt_config, "run from a dbt project with dbt_project.yml")
+
+
+def project_vars(values: dict[str, Any], project: str) -> dict[str, Any]:
+    """dbt's vars: global ones, overridden by those scoped under this project's name.
+
+    Scopes of other projects (packages) are dropped: their vars are not this project's.
+    """
+    if not isinstance(values, dict):
+        raise ProjectError(f"{PROJECT_FILE}: 'vars:' must be a mapping")
+    scoped = values.get(project)
+    own = {k: v for k, v in values.items() if k != project}
+    return {**own, **scoped} if isinstance(scoped, dict) else dict(values)
+
+
+def _paths(data: dict[str, Any], key: str, default: str) -> tuple[str, ...]:
+    value = data.get(key) or [default]
+    if isinstance(value, str):
+        value = [value]
+    return tuple(str(v).rstrip("/") for v in value)
+
+
+def _hooks(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key) or []
+    if isinstance(value, str):
+        value = [value]
+    return tuple(str(v) for v in value)
+
+
+def render_project(data: Any, key: str = "", context: dict[str, Any] | None = None) -> Any:
+    """Render Jinja in the project file (``env_var``, ``var`` from --vars, ``target``), as dbt does at load time."""
+    if key in UNRENDERED_KEYS:
+        return data
+    if isinstance(data, dict):
+        return {k: render_project(v, str(k), context) for k, v in data.items()}
+    if isinstance(data, list):
+        return [render_project(v, key, context) for v in data]
+    if isinstance(data, str) and "{" in data:
+        return _render_text(data, PROJECT_FILE, context)
+    return data
+
+
+def _render_text(text: str, where: str, context: dict[str, Any] | None = None) -> str:
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    try:
+        return env.from_string(text).render(env_var=env_var, **(context or {}))
+    except ProjectError as exc:
+        raise ProjectError(f"{where}: {exc}") from None
+    except jinja2.TemplateError as exc:
+        raise ProjectError(f"{where}: cannot render {text!r}: {exc}") from None
+
+
+def profiles_path(root: Path, profiles_dir: str | os.PathLike | None) -> Path:
+    """Where profiles.yml is looked for: the option, then DBT_PROFILES_DIR, then the project."""
+    folder = profiles_dir or os.environ.get("DBT_PROFILES_DIR") or root
+    return Path(os.path.expanduser(str(folder))) / PROFILES_FILE
+
+
+def read_profile(
+    root: Path, data: dict[str, Any], name: str, profiles_dir: str | os.PathLike | None
+) -> dict[str, Any] | None:
+    """The chosen output of the project's profile, with ``name`` set to the target's name.
+
+    None when there is no profiles.yml at all (stockx then uses its own default database).
+    """
+    path = profiles_path(root, profiles_dir)
+    if not path.is_file():
+        if profiles_dir:
+            raise ProjectError(f"--profiles-dir {profiles_dir}: no {PROFILES_FILE} there")
+        return None
+    shown = str(path)
+    profiles = load_yaml(path, shown) or {}
+    profile_name = str(data.get("profile") or name)
+    profile = profiles.get(profile_name) if isinstance(profiles, dict) else None
+    if not isinstance(profile, dict):
+        known = ", ".join(sorted(k for k in profiles if k != "config")) if isinstance(profiles, dict) else ""
+        raise ProjectError(
+            f"{shown}: no profile named '{profile_name}' (dbt_project.yml's 'profile:')"
+            + (f"; it has {known}" if known else "")
+        )
+    outputs = profile.get("outputs") or {}
+    target_name = _render_text(str(os.environ.get("DBT_TARGET") or profile.get("target") or "dev"), shown)
+    output = outputs.get(target_name)
+    if not isinstance(output, dict):
+        raise ProjectError(
+            f"{shown}: profile '{profile_name}' has no output '{target_name}'; "
+            f"its outputs are {', '.join(sorted(outputs)) or 'none'}"
+        )
+    output = {k: _render_text(v, shown) if isinstance(v, str) else v for k, v in output.items()}
+    kind = output.get("type")
+    if kind != "duckdb":
+        raise ProjectError(
+            f"{shown}: profile '{profile_name}' target '{target_name}' is type '{kind}'; "
+            "stockx builds on DuckDB only: add an output with type: duckdb and a path"
+        )
+    return {
+        **output,
+        "name": target_name,
+        "path": str(output.get("path") or DEFAULT_PATH),
+        "profile_file": shown,
+        "profile_name": profile_name,
+    }

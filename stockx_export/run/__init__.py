@@ -1,0 +1,1 @@
+"""Running a project: the commands' library functions, the runner and its executors, artifacts, reports."""

@@ -1,0 +1,152 @@
+"""The library functions behind the commands: one per command, each called by a thin CLI.
+
+    run_command   seed, run, build, test: select, check, execute in DAG order, write artifacts
+    compile_project, list_nodes, show, clean
+
+``check``, ``lineage`` and ``compile --dialect`` are in stockx_export.run.analyse.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from stockx_export import adapters
+from stockx_export.analysis.checks import run_checks
+from stockx_export.analysis.state import ManifestState
+from stockx_export.core.jinja.render import Frame
+from stockx_export.core.nodes import Node
+from stockx_export.core.project import Project
+from stockx_export.core.selector import select, unmatched
+from stockx_export.db import first_line
+from stockx_export.errors import ProjectError
+from stockx_export.run import artifacts
+from stockx_export.run.executors import EXECUTORS
+from stockx_export.run.hooks import run_end_hooks, run_start_hooks
+from stockx_export.run.options import RunOptions
+from stockx_export.run.projects import load_config, open_project
+from stockx_export.run.results import RunResults
+from stockx_export.run.runner import Runner
+from stockx_export.run.testing.junit import junit_step
+
+RESOURCE_TYPES = {
+    "seed": ("seed",),
+    "run": ("model",),
+    "build": ("seed", "model", "test", "unit_test"),
+    "test": ("test", "unit_test"),
+}
+
+
+def selected(project: Project, options: RunOptions, resource_types: tuple[str, ...], *, ephemeral: bool = False,
+             reporter=None) -> list[str]:
+    """The unique ids ``options`` select, in DAG order; each term that matches nothing is warned about."""
+    state = ManifestState(project, options.state)
+    order = select(project, options.select, options.exclude, resource_types, ephemeral=ephemeral, state=state)
+    if reporter is not None:
+        warn_unmatched(project, options, order, reporter, state)
+    return order
+
+
+def warn_unmatched(project: Project, options: RunOptions, order: list[str], reporter, state=None) -> None:
+    """Name each --select / --exclude term that matches no node; say so when nothing at all is selected."""
+    if not order and options.select:
+        reporter.warn(f"nothing selected by --select {' '.join(options.select)}: check names, tags and paths (stockx ls)")
+        flags = (("--exclude", options.exclude),)
+    else:
+        flags = (("--select", options.select), ("--exclude", options.exclude))
+    for flag, expressions in flags:
+        for term in unmatched(project, expressions, state):
+            reporter.warn(f"{flag} '{term}' matches no node: check names, tags and paths (stockx ls)")
+
+
+def ensure_target_dir(project: Project) -> None:
+    """Create the target folder up front: a run that cannot write its compiled SQL and results stops here."""
+    target = project.config.target_dir
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot create the target folder {target}: {exc.strerror}; remove what is in the way or set target-path"
+        ) from None
+
+
+def run_command(command: str, options: RunOptions, reporter) -> RunResults:
+    """Run ``seed``, ``run``, ``build`` or ``test``: select, check, execute in DAG order, write artifacts."""
+    project = open_project(options, reporter)
+    order = selected(project, options, RESOURCE_TYPES[command], reporter=reporter)
+    ensure_target_dir(project)
+    adapter = adapters.connect(project.config.target)
+    try:
+        adapter.apply_target_settings()
+        project.resolver.attach(adapter)  # is_incremental() renders in the checks as it will at run time
+        analyzer = run_checks(project, adapter, order, reporter.warn)
+        after = (run_end_hooks, *((junit_step(options.junit),) if options.junit else ()))
+        runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
+                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=after)
+        run = runner.run(order)
+        artifacts.write_manifest(project, analyzer.parses)
+        artifacts.write_run_results(project, run)
+    finally:
+        adapter.close()
+    return run
+
+
+def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
+    """Render every selected model to ``target/compiled/<model path>``; nothing is built."""
+    project = open_project(options, reporter)
+    order = selected(project, options, ("model",), ephemeral=True, reporter=reporter)
+    ensure_target_dir(project)
+    written = []
+    with adapters.for_reading(project.config.target) as adapter:
+        project.resolver.attach(adapter)
+        analyzer = run_checks(project, adapter, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
+        for uid in order:
+            node = project.nodes[uid]
+            written.append((node, project.compiler.write(node, project.compiler.compile(node))))
+    artifacts.write_manifest(project, analyzer.parses)
+    return written
+
+
+def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Node]:
+    """The nodes ``options`` select, in DAG order (unmatched terms are warned about on the reporter)."""
+    project = open_project(options, reporter)
+    return [project.nodes[u] for u in selected(project, options, resource_types, ephemeral=True, reporter=reporter)]
+
+
+def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows of a model's compiled query (or of inline SQL, Jinja allowed): (column names, rows)."""
+    project = open_project(options, reporter)
+    node = None
+    if inline:
+        frame = Frame("inline", "<inline>", "model", {"materialized": "view"}, "compile")
+        sql = project.renderer.render(inline, frame)
+    else:
+        order = selected(project, options, ("model", "seed"), ephemeral=True)
+        if len(order) != 1:
+            names = ", ".join(project.nodes[u].name for u in order[:5])
+            raise ProjectError(
+                f"show needs exactly one model; --select matched {len(order)}" + (f" ({names})" if names else "")
+            )
+        node = project.nodes[order[0]]
+        sql = f"select * from {node.relation}" if node.resource_type == "seed" else None
+    with adapters.for_reading(project.config.target) as adapter:
+        project.resolver.attach(adapter)
+        if sql is None:
+            sql = project.compiler.compile(node)
+        try:
+            rows = adapter.sample(sql.strip().rstrip(";"), limit)
+        except adapter.error_types as exc:
+            raise ProjectError(f"show: {first_line(str(exc))}") from None
+    return rows.names, rows.rows
+
+
+def clean(options: RunOptions) -> list[Path]:
+    """Delete the target directory (compiled SQL, artifacts and, when it lives there, the database)."""
+    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir)
+    removed = []
+    target = config.target_dir
+    if target.exists():
+        shutil.rmtree(target)
+        removed.append(target)
+    return removed

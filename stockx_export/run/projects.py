@@ -1,0 +1,36 @@
+"""Opening a project folder of any kind stockx reads: a stockx project, else a dbt project.
+
+The one place the kinds of project are listed: the core reads stockx projects,
+and each other kind plugs in here from above (its reader and its layout live
+in its own package, such as stockx_export.dbt).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from stockx_export.core.config import STOCKX_KIND, ProjectConfig, ProjectKind
+from stockx_export.core.config import load_config as load_config_of
+from stockx_export.core.loading import load_project
+from stockx_export.core.project import Project
+from stockx_export.dbt.config import DBT_KIND
+from stockx_export.run.options import RunOptions
+
+# In the order they are tried: a folder with [tool.stockx] is a stockx project even beside a dbt_project.yml.
+KINDS: tuple[ProjectKind, ...] = (STOCKX_KIND, DBT_KIND)
+
+
+def load_config(project_dir: str | os.PathLike = ".", vars: Any = None, database: str | None = None, *,
+                profiles_dir: str | None = None) -> ProjectConfig:
+    """The configuration of the project at ``project_dir``, whatever its kind (see core.config.load_config)."""
+    return load_config_of(project_dir, vars, database, profiles_dir=profiles_dir, kinds=KINDS)
+
+
+def open_project(options: RunOptions, reporter) -> Project:
+    """Load and parse the project ``options`` name; its load warnings go to ``reporter``."""
+    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir)
+    project = load_project(config, full_refresh=options.full_refresh, warn=reporter.warn, log=reporter.log)
+    for warning in project.warnings:
+        reporter.warn(warning)
+    return project

@@ -1,0 +1,50 @@
+"""The database seam: a target's type picks its adapter; the DuckDB adapter's catalog and export read."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from stockx_export import adapters
+from stockx_export.adapters.duckdb import DuckDBAdapter
+from stockx_export.core.config import TargetConfig
+from stockx_export.db import Relation
+from stockx_export.errors import ProjectError
+
+
+def test_a_target_type_without_an_adapter_is_an_error_naming_the_target():
+    target = TargetConfig(type="postgres", origin="profiles.yml: profile 'shop' output 'prod'")
+    with pytest.raises(ProjectError) as raised:
+        adapters.adapter_class(target)
+    assert str(raised.value) == (
+        "profiles.yml: profile 'shop' output 'prod': target type 'postgres' is not supported; stockx builds on duckdb"
+    )
+    assert adapters.adapter_class(TargetConfig()) is DuckDBAdapter
+
+
+def test_the_catalog_follows_the_adapters_own_builds_and_is_read_again_after_refresh(tmp_path):
+    target = TargetConfig(database=str(tmp_path / "db.duckdb"))
+    with adapters.connect(target) as adapter:
+        relation = Relation("main", "t")
+        assert adapter.relation_kind(relation) is None
+        adapter.build_table(relation, "select 1 as x")
+        assert adapter.relation_kind(relation) == "table"
+        adapter.build_view(relation, "select 2 as x")
+        assert adapter.relation_kind(relation) == "view"
+        adapter.execute("create table main.made_by_a_hook (x int)")
+        assert adapter.relation_kind(Relation("main", "made_by_a_hook")) is None  # not its own build
+        adapter.refresh()
+        assert adapter.relation_kind(Relation("main", "made_by_a_hook")) == "table"
+
+
+def test_the_export_reads_through_a_read_only_connection_the_adapter_opens(tmp_path):
+    target = TargetConfig(database=str(tmp_path / "db.duckdb"))
+    with adapters.connect(target) as adapter:
+        adapter.build_table(Relation("main", "stock_extra"), "select 1 as stock_units")
+    con = adapters.export_connection(target)
+    try:
+        assert con.execute("select stock_units from main.stock_extra").fetchall() == [(1,)]
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("create table main.other (x int)")
+    finally:
+        con.close()

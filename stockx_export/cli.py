@@ -68,23 +68,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # usage errors, --help, ctx.exit(): click reports them
-        except StockxError as exc:  # raised outside a command's own handler (an option callback)
+        except StockxError as exc:  # from a command, or an option callback
             report_error(exc, ctx.meta.get(LOG_FORMAT))
         except Exception as exc:
             report_internal_error(exc, bool(ctx.params.get("debug")), ctx.meta.get(LOG_FORMAT))
-
-
-def handle_errors(func):
-    """Turn library errors into ``Error: ...`` on stderr and the error's exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except StockxError as exc:
-            report_error(exc, kwargs.get("log_format"))
-
-    return wrapper
 
 
 def report_error(exc: StockxError, log_format: str | None) -> None:

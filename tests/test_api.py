@@ -11,8 +11,7 @@ from sync_support import TOKEN, RecordingPeak, change_table, expected_rows, make
 from test_stock_extra import copy_project
 
 from stockx_export import api
-from stockx_export.errors import BuildFailed, ExportError
-from stockx_export.sync.guard import VolumeGuardStop
+from stockx_export.errors import BuildFailed, ExportError, VolumeGuardStop
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")

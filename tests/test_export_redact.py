@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from stockx_export.export.answers import CappedBody, answer_text
-from stockx_export.export.redact import Redactor
+from stockx_export.export.http import CappedBody, answer_text
+from stockx_export.redact import Redactor
 
 TOKENS = ['pat&<"/+ x=Zq9', "tök€n/😀 &+<'>", "a\\b%41+c"]
 

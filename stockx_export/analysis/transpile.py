@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stockx_export.analysis import rewrites
-from stockx_export.errors import ProjectError
+from stockx_export.errors import ProjectError, TranspileError
 
 DIALECTS = ("snowflake", "bigquery", "postgres", "spark", "databricks")
 SUPPORT_FILE = "stockx_support.sql"
@@ -33,10 +33,6 @@ class Transpiled:
     sql: str | None
     untranslatable: tuple[str, ...] = ()
     needs_support: bool = False
-
-
-class TranspileError(ProjectError):
-    """Some models use constructs the target dialect cannot express."""
 
 
 def _unsupported(expression, dialect: str) -> list[str]:
@@ -119,7 +115,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
 
     options = dataclasses.replace(options, full_refresh=True)
     written: list[Path] = []
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     with analysed_project(options, reporter) as (project, con):
         order = select(project, options.select, options.exclude, ("model",))
         run_checks(project, con, order, reporter.warn)
@@ -131,7 +127,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
             node = project.nodes[uid]
             result = transpile_sql(project.compile(node), dialect, database)
             if result.sql is None:
-                failures += [f"  {node.path}: {construct}" for construct in result.untranslatable]
+                failures += [(str(node.path), construct) for construct in result.untranslatable]
                 continue
             path = out / node.path
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -146,9 +142,5 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
                 f"once in the {dialect} database before them"
             )
     if failures:
-        count = len({f.split(":")[0] for f in failures})
-        raise TranspileError(
-            f"{count} model{'s' if count != 1 else ''} cannot be translated to {dialect} "
-            f"(not written; the other {len(written)} are):\n" + "\n".join(failures)
-        )
+        raise TranspileError(dialect, failures, len(written))
     return written

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from stockx_export.cli import handle_errors, project_options
+from stockx_export.cli import project_options
 from stockx_export.commands.options import output_options, selection_options
 
 
@@ -40,7 +40,6 @@ junit = click.option("--junit", type=click.Path(dir_okay=False), default=None, h
 @selection_options
 @output_options
 @click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole.")
-@handle_errors
 def seed(**kwargs) -> None:
     """Load seeds/*.csv into DuckDB tables."""
     _run("seed", **kwargs)
@@ -52,7 +51,6 @@ def seed(**kwargs) -> None:
 @output_options
 @full_refresh
 @fail_fast
-@handle_errors
 def run(**kwargs) -> None:
     """Build models in DAG order."""
     _run("run", **kwargs)
@@ -65,7 +63,6 @@ def run(**kwargs) -> None:
 @full_refresh
 @fail_fast
 @junit
-@handle_errors
 def build(**kwargs) -> None:
     """Load seeds, build models and run their tests, in DAG order."""
     _run("build", **kwargs)
@@ -77,7 +74,6 @@ def build(**kwargs) -> None:
 @output_options
 @fail_fast
 @junit
-@handle_errors
 def test(**kwargs) -> None:
     """Run data tests and unit tests."""
     _run("test", **kwargs)
@@ -92,7 +88,6 @@ def test(**kwargs) -> None:
     default=None,
     help="Also transpile each model into target/compiled/<dialect>/.",
 )
-@handle_errors
 def compile_(project_dir, vars_, database, select, exclude, state, dialect) -> None:
     """Render models to target/compiled/ without running them."""
     from stockx_export.run.engine import RunOptions, compile_project

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from stockx_export.cli import handle_errors, project_options
+from stockx_export.cli import project_options
 from stockx_export.commands.options import selection_options
 
 RESOURCE_CHOICES = ["all", "model", "seed", "test", "unit_test", "source"]
@@ -24,7 +24,6 @@ def _options(**kwargs):
 @selection_options
 @click.option("--resource-type", "resource_type", type=click.Choice(RESOURCE_CHOICES), multiple=True, help="Only these kinds of node.")
 @click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector", show_default=True)
-@handle_errors
 def ls(project_dir, vars_, database, select, exclude, state, resource_type, output) -> None:
     """List the nodes a selection picks, in DAG order."""
     from stockx_export.run.engine import list_nodes
@@ -63,7 +62,6 @@ def ls(project_dir, vars_, database, select, exclude, state, resource_type, outp
 @click.option("--inline", default=None, help="SQL to run instead of a model (Jinja and ref() allowed).")
 @click.option("--limit", default=10, show_default=True, type=int, help="Rows to show.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@handle_errors
 def show(project_dir, vars_, database, select, exclude, state, inline, limit, output) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
     from stockx_export.run.engine import show as show_rows
@@ -83,7 +81,6 @@ def show(project_dir, vars_, database, select, exclude, state, inline, limit, ou
 
 @click.command()
 @project_options
-@handle_errors
 def clean(project_dir, vars_, database) -> None:
     """Delete target/ (compiled SQL, artifacts, and the default database file)."""
     from stockx_export.run.engine import clean as clean_target

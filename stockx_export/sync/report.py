@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Sequence
 
 from stockx_export.sync.plan import SyncPlan
-from stockx_export.sync.run import PlanReport
+from stockx_export.sync.service import PlanReport
 from stockx_export.sync.state import RejectedRecord, RunRecord
 
 

@@ -195,8 +195,11 @@ class UnusableAcknowledgement(DeliveryAborted):
         self.page = page
         self.text = text
         self.limit = limit
-        what = f"is longer than response_bytes ({limit:,} bytes)" if limit is not None else f"is not a JSON answer: {text!r}"
-        fix = "check base_url and path in the export settings" + (", or raise response_bytes" if limit is not None else "")
+        fix = "check base_url and path in the export settings"
+        if limit is not None:
+            what, fix = f"is longer than response_bytes ({limit:,} bytes)", fix + ", or raise response_bytes"
+        else:
+            what = f"is not a JSON answer: {text!r}"
         super().__init__(f"HTTP {status} from POST {url} (page {page}) {what}; its rows are not counted as sent: {fix}")
         self.hint = fix
 

@@ -73,7 +73,8 @@ class Watch:
 
     def __call__(self, sending: Sending) -> Listeners:
         self.state = sending.state
-        self.progress = Progress(sending.rows, tty=sys.stderr.isatty(), verb="validated" if sending.dry_run else "pushed")
+        verb = "validated" if sending.dry_run else "pushed"
+        self.progress = Progress(sending.rows, tty=sys.stderr.isatty(), verb=verb)
         return self.progress.listeners
 
     def close(self) -> None:

@@ -25,5 +25,6 @@ def summary_text(summary: DeliverySummary, url: str, rejected_file: str, dry_run
         more = len(summary.rejected) - SHOWN_REJECTIONS
         if more > 0:
             lines.append(f"  ... and {more:,} more")
-        text += f"\n{plural(len(summary.rejected), 'row')} rejected (all listed in {rejected_file}):\n" + "\n".join(lines)
+        text += (f"\n{plural(len(summary.rejected), 'row')} rejected (all listed in {rejected_file}):\n"
+                 + "\n".join(lines))
     return text

@@ -39,8 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, TextIO
 
+from stockx_export.core.config import load_config
 from stockx_export.errors import BuildFailed
+from stockx_export.export import service as export_service
 from stockx_export.export.service import FilesResult, Progress, SendResult
+from stockx_export.run.engine import RunOptions, run_command
+from stockx_export.run.reporting import JsonReporter, TextReporter
+from stockx_export.sync import service as sync_service
 from stockx_export.sync.service import PlanReport, PushResult, RejectedReport, RunsReport
 
 __all__ = ["BuildResult", "FilesResult", "PlanReport", "PushResult", "RejectedReport", "RunsReport", "SendResult",
@@ -86,9 +91,6 @@ def test(project_dir: str = ".", *, vars: Vars = None, database: str | None = No
 def _run(command: str, project_dir: str, vars: Vars, database: str | None, select: tuple[str, ...],
          exclude: tuple[str, ...], full_refresh: bool, out: TextIO | None, log_format: str,
          quiet: bool) -> BuildResult:
-    from stockx_export.run.engine import RunOptions, run_command
-    from stockx_export.run.reporting import JsonReporter, TextReporter
-
     stream = out or sys.stderr
     reporter = JsonReporter(stream, quiet) if log_format == "json" else TextReporter(stream, quiet, color=False)
     options = RunOptions(project_dir=str(project_dir), vars=_vars(vars), database=database,
@@ -106,20 +108,16 @@ def write_files(project_dir: str = ".", model: str = "stock_extra", out_dir: str
     """``stockx export --out DIR``: the model's payloads as page files and a manifest; nothing sent.
 
     A relative ``out_dir`` is taken from the working directory, as the command takes it."""
-    from stockx_export.export import service
-
-    return service.write_files(_config(project_dir, vars, database), model, Path(out_dir),
-                               overrides=overrides, env=env)
+    return export_service.write_files(_config(project_dir, vars, database), model, Path(out_dir),
+                                      overrides=overrides, env=env)
 
 
 def validate(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
              overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, client: Any = None,
              progress: Progress | None = None) -> SendResult:
     """``stockx export --validate-only``: every row sent with ``"dryRun": true``; Peak stores none."""
-    from stockx_export.export import service
-
-    return service.validate(_config(project_dir, vars, database), model, overrides=overrides, env=env,
-                            client=client, progress=progress)
+    return export_service.validate(_config(project_dir, vars, database), model, overrides=overrides, env=env,
+                                   client=client, progress=progress)
 
 
 def plan(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
@@ -127,10 +125,8 @@ def plan(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = Non
          overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> PlanReport:
     """``stockx export --plan``: what a push would send, the gone keys, the volume guard's verdict
     (None with ``force``)."""
-    from stockx_export.sync import service
-
-    return service.plan(_config(project_dir, vars, database), model, full=full, force=force, state_db=state_db,
-                        overrides=overrides, env=env)
+    return sync_service.plan(_config(project_dir, vars, database), model, full=full, force=force, state_db=state_db,
+                             overrides=overrides, env=env)
 
 
 def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
@@ -146,33 +142,25 @@ def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = Non
     ``handle_signals``: SIGTERM ends the push like Ctrl-C, and either raises
     :class:`~stockx_export.errors.PushInterrupted` (as the command does).
     """
-    from stockx_export.sync import service
-
-    return service.push(_config(project_dir, vars, database), model, full=full, force=force, state_db=state_db,
-                        overrides=overrides, env=env, client=client, progress=progress,
-                        handle_signals=handle_signals)
+    return sync_service.push(_config(project_dir, vars, database), model, full=full, force=force, state_db=state_db,
+                             overrides=overrides, env=env, client=client, progress=progress,
+                             handle_signals=handle_signals)
 
 
 def runs(project_dir: str = ".", limit: int = 20, *, vars: Vars = None, database: str | None = None,
          state_db: str | None = None, env: Mapping[str, str] | None = None) -> RunsReport:
     """``stockx runs``: the last ``limit`` pushes recorded in the sync state, newest first."""
-    from stockx_export.sync import service
-
-    return service.runs(_config(project_dir, vars, database), limit, state_db=state_db, env=env)
+    return sync_service.runs(_config(project_dir, vars, database), limit, state_db=state_db, env=env)
 
 
 def rejected(project_dir: str = ".", run_id: int | None = None, limit: int | None = None, *, vars: Vars = None,
              database: str | None = None, state_db: str | None = None,
              env: Mapping[str, str] | None = None) -> RejectedReport:
     """``stockx rejected``: rows Peak refused that no later push delivered (one run's with ``run_id``)."""
-    from stockx_export.sync import service
-
-    return service.rejected(_config(project_dir, vars, database), run_id, limit, state_db=state_db, env=env)
+    return sync_service.rejected(_config(project_dir, vars, database), run_id, limit, state_db=state_db, env=env)
 
 
 def _config(project_dir: str, vars: Vars, database: str | None) -> Any:
-    from stockx_export.core.config import load_config
-
     return load_config(str(project_dir), vars=_vars(vars), database=database)
 
 

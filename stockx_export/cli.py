@@ -13,8 +13,10 @@ export error, 3 an internal error.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib
+import json
 import os
 import re
 import sys
@@ -23,6 +25,7 @@ import traceback
 import click
 
 from stockx_export.errors import StockxError
+from stockx_export.redact import redact, secret_values
 
 INTERNAL_ERROR = 3
 DEBUG_ENV = "STOCKX_DEBUG"
@@ -101,9 +104,6 @@ def report_internal_error(exc: Exception, debug: bool, log_format: str | None) -
 def _report(event: str, line: str, message: str, exit_code: int, log_format: str | None) -> None:
     if log_format == "json":
         # Machines reading the JSON log get the error as one more event.
-        import datetime
-        import json
-
         now = datetime.datetime.now(datetime.timezone.utc).isoformat()
         record = {"ts": now, "level": "error", "event": event, "message": message, "exit_code": exit_code}
         click.echo(json.dumps(record), err=True)
@@ -113,8 +113,6 @@ def _report(event: str, line: str, message: str, exit_code: int, log_format: str
 
 
 def _scrubbed(text: str) -> str:
-    from stockx_export.redact import redact, secret_values
-
     return redact(text, secret_values(os.environ))
 
 

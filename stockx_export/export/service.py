@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from stockx_export.export import run
 from stockx_export.export.deliver import DeliverySummary, Listeners
+from stockx_export.export.http import new_client
 from stockx_export.export.retry import Clock
 
 
@@ -92,8 +93,6 @@ def validate(config: Any, model: str, *, overrides: Mapping[str, Any] | None = N
 
     The token is ``PEAK_AUTH_TOKEN`` in ``env`` (default ``os.environ``); ``client``
     replaces the httpx client; ``progress`` is called once the rows are counted."""
-    from stockx_export.export.http import new_client
-
     env = os.environ if env is None else env
     job = run.prepare(config, model, dict(overrides or {}), env, dry_run=True)
     run.check_transport(job.settings)  # before the token is read or anything sent

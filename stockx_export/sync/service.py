@@ -30,6 +30,7 @@ from stockx_export.db import connect
 from stockx_export.errors import PushInterrupted
 from stockx_export.export import run as export_run
 from stockx_export.export.deliver import DeliverySummary, Listeners
+from stockx_export.export.http import new_client
 from stockx_export.export.retry import Clock
 from stockx_export.export.service import Progress, Sending
 from stockx_export.paths import shown
@@ -129,8 +130,6 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     like Ctrl-C, and either raises :class:`~stockx_export.errors.PushInterrupted`
     once the run is closed as aborted (the command line's behaviour).
     """
-    from stockx_export.export.http import new_client
-
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
     export_run.check_transport(job.settings)  # before the token is read, the state opened or anything sent

@@ -141,7 +141,7 @@ def bench_push(requests: int, work: Path) -> None:
 
     from stockx_export.db import connect
     from stockx_export.export.contract import STOCK_EXTRA
-    from stockx_export.export.run import ExportJob, push
+    from stockx_export.export.run import ExportJob, send
     from stockx_export.export.settings import resolve_settings
 
     db = work / "push.duckdb"
@@ -154,7 +154,7 @@ def bench_push(requests: int, work: Path) -> None:
         settings = resolve_settings(overrides={"base_url": endpoint["base_url"]})
         job = ExportJob("stock_extra", "main.stock_extra", STOCK_EXTRA, settings)
         with httpx.Client() as client:
-            summary = push(con, job, client, endpoint["token"], work / "rejected.jsonl")
+            summary = send(con, job, client, endpoint["token"], work / "rejected.jsonl")
     finally:
         server.stdin.close()
         seen = json.loads(server.stdout.readline() or "{}")

@@ -90,7 +90,8 @@ def received_rows(base_url: str) -> int:
 def child(step: str, db: str, state: str, base_url: str) -> None:
     from stockx_export.db import connect
     from stockx_export.export.contract import STOCK_EXTRA
-    from stockx_export.export.run import ExportJob, new_client, preflight, push
+    from stockx_export.export.http import new_client
+    from stockx_export.export.run import ExportJob, preflight, send
     from stockx_export.export.settings import resolve_settings
     from stockx_export.sync.push import Sync
     from stockx_export.sync.settings import SyncSettings
@@ -106,7 +107,7 @@ def child(step: str, db: str, state: str, base_url: str) -> None:
             con = connect(db, read_only=True)
             preflight(con, job)
             out["preflight"] = time.perf_counter() - started
-            summary = push(con, job, client, TOKEN, rejected)
+            summary = send(con, job, client, TOKEN, rejected)
             con.close()
         else:
             with Sync(job, SyncSettings(Path(state)), db) as sync:

@@ -1,4 +1,4 @@
-"""Build and push from Python: what a scheduler's or an orchestrator's tasks call.
+"""stockx from Python: what a scheduler's or an orchestrator's tasks call.
 
 ::
 
@@ -9,32 +9,54 @@
     if pushed.rejected:                  # rows Peak refused: `stockx rejected` lists them
         ...
 
-The same library functions as ``stockx build`` and ``stockx export --push``,
-with the same checks (a push is refused unless the last build of the model and
-its tests succeeded). Every error is a :class:`~stockx_export.errors.StockxError`
-whose ``exit_code`` is the command line's: 1 for a failed build, 2 for an
-aborted push. Rows Peak refused are not an error: ``PushResult.exit_code`` is 1
-then, as the command's.
+    build(dir) / test(dir)                -> BuildResult     stockx build / stockx test
+    write_files(dir, model, out_dir)      -> FilesResult     stockx export --out DIR
+    validate(dir, model)                  -> SendResult      stockx export --validate-only
+    plan(dir, model)                      -> PlanReport      stockx export --plan
+    push(dir, model)                      -> PushResult      stockx export --push
+    runs(dir) / rejected(dir)             -> RunsReport / RejectedReport    stockx runs / stockx rejected
+
+The same library functions as the commands, with the same checks (a push is
+refused unless the last build of the model and its tests succeeded). Every
+result is a frozen dataclass. Every error is a
+:class:`~stockx_export.errors.StockxError` whose ``exit_code`` is the command
+line's: 1 for a failed build, 2 for a project error or an aborted push. Rows
+Peak refused are not an error: ``PushResult.exit_code`` is 1 then, as the
+command's.
+
+Common keywords: ``vars`` (a mapping, or YAML/JSON text as ``--vars`` takes),
+``database`` (instead of the configured DuckDB file), ``env`` (the environment
+the token and ``PEAK_BASE_URL`` are read from; default ``os.environ``),
+``overrides`` (export settings as on the command line: ``base_url``,
+``page_rows``...), ``client`` (the httpx client to send with; tests pass one on
+a mock transport).
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Mapping, TextIO
 
+from stockx_export.run.projects import load_config
 from stockx_export.errors import BuildFailed
-from stockx_export.sync.run import PlanReport, PushResult
+from stockx_export.export import service as export_service
+from stockx_export.export.service import FilesResult, Progress, SendResult
+from stockx_export.run.engine import RunOptions, run_command
+from stockx_export.run.reporting import JsonReporter, TextReporter
+from stockx_export.sync import service as sync_service
+from stockx_export.sync.service import PlanReport, PushResult, RejectedReport, RunsReport
 
-__all__ = ["BuildResult", "PlanReport", "PushResult", "build", "plan", "push"]
+__all__ = ["BuildResult", "FilesResult", "PlanReport", "PushResult", "RejectedReport", "RunsReport", "SendResult",
+           "build", "plan", "push", "rejected", "runs", "test", "validate", "write_files"]
 
-SHOWN_FAILURES = 3  # failures named in a BuildFailed message
+Vars = Mapping[str, Any] | str | None
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """A build whose every node and error-severity test succeeded."""
+    """A build (or test run) whose every node and error-severity test succeeded."""
 
     results: tuple[Any, ...]  # stockx_export.run.runner.NodeResult, in run order
     elapsed: float
@@ -45,7 +67,7 @@ class BuildResult:
         return tuple(r.node.name for r in self.results if r.status == "warn")
 
 
-def build(project_dir: str = ".", *, vars: Mapping[str, Any] | None = None, database: str | None = None,
+def build(project_dir: str = ".", *, vars: Vars = None, database: str | None = None,
           select: tuple[str, ...] = (), exclude: tuple[str, ...] = (), full_refresh: bool = False,
           out: TextIO | None = None, log_format: str = "text", quiet: bool = True) -> BuildResult:
     """``stockx build``: seeds, models and their tests, in DAG order; writes ``target/`` as the command does.
@@ -54,61 +76,103 @@ def build(project_dir: str = ".", *, vars: Mapping[str, Any] | None = None, data
     Raises :class:`BuildFailed` (exit code 1) when a node or an error-severity
     test failed, after the whole run; a project error (exit code 2) before it.
     """
-    from stockx_export.run.engine import RunOptions, run_command
-    from stockx_export.run.reporting import JsonReporter, TextReporter
+    return _run("build", project_dir, vars, database, select, exclude, full_refresh, out, log_format, quiet)
 
+
+def test(project_dir: str = ".", *, vars: Vars = None, database: str | None = None,
+         select: tuple[str, ...] = (), exclude: tuple[str, ...] = (), out: TextIO | None = None,
+         log_format: str = "text", quiet: bool = True) -> BuildResult:
+    """``stockx test``: the data tests, unit tests and contracts of the built models.
+
+    Raises :class:`BuildFailed` (exit code 1) when an error-severity test failed."""
+    return _run("test", project_dir, vars, database, select, exclude, False, out, log_format, quiet)
+
+
+def _run(command: str, project_dir: str, vars: Vars, database: str | None, select: tuple[str, ...],
+         exclude: tuple[str, ...], full_refresh: bool, out: TextIO | None, log_format: str,
+         quiet: bool) -> BuildResult:
     stream = out or sys.stderr
     reporter = JsonReporter(stream, quiet) if log_format == "json" else TextReporter(stream, quiet, color=False)
-    options = RunOptions(project_dir=str(project_dir), vars=dict(vars or {}), database=database,
+    options = RunOptions(project_dir=str(project_dir), vars=_vars(vars), database=database,
                          select=tuple(select), exclude=tuple(exclude), full_refresh=full_refresh)
-    run = run_command("build", options, reporter)
+    run = run_command(command, options, reporter)
     results = tuple(run.results)
-    failed = [r for r in results if r.failed]
-    if failed:
-        named = "; ".join(f"{r.node.name}: {r.message}" for r in failed[:SHOWN_FAILURES])
-        more = f"; and {len(failed) - SHOWN_FAILURES} more" if len(failed) > SHOWN_FAILURES else ""
-        skipped = sum(1 for r in results if r.status == "skipped")
-        raise BuildFailed(
-            f"build failed: {len(failed)} failed, {skipped} skipped ({named}{more}); nothing can be exported "
-            "until a build succeeds", results)
+    if any(r.failed for r in results):
+        raise BuildFailed(results, command=command)
     return BuildResult(results, run.elapsed)
 
 
-def _job(project_dir: str, model: str, vars: Mapping[str, Any] | None, database: str | None,
-         overrides: Mapping[str, Any] | None, env: Mapping[str, str]):
-    from stockx_export.export import run
-    from stockx_export.run.projects import load_config
+def write_files(project_dir: str = ".", model: str = "stock_extra", out_dir: str | Path = "target/export", *,
+                vars: Vars = None, database: str | None = None,
+                profiles_dir: str | None = None, overrides: Mapping[str, Any] | None = None,
+                env: Mapping[str, str] | None = None) -> FilesResult:
+    """``stockx export --out DIR``: the model's payloads as page files and a manifest; nothing sent.
 
-    config = load_config(str(project_dir), vars=dict(vars or {}), database=database)
-    return config, run.plan(config, model, dict(overrides or {}), env, dry_run=False)
+    A relative ``out_dir`` is taken from the working directory, as the command takes it."""
+    return export_service.write_files(_config(project_dir, vars, database, profiles_dir), model, Path(out_dir),
+                                      overrides=overrides, env=env)
 
 
-def plan(project_dir: str = ".", model: str = "stock_extra", *, vars: Mapping[str, Any] | None = None,
-         database: str | None = None, full: bool = False, state_db: str | None = None,
+def validate(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
+             profiles_dir: str | None = None,
+             overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, client: Any = None,
+             progress: Progress | None = None) -> SendResult:
+    """``stockx export --validate-only``: every row sent with ``"dryRun": true``; Peak stores none."""
+    return export_service.validate(_config(project_dir, vars, database, profiles_dir), model,
+                                   overrides=overrides, env=env,
+                                   client=client, progress=progress)
+
+
+def plan(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
+         profiles_dir: str | None = None,
+         full: bool = False, force: bool = False, state_db: str | None = None,
          overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> PlanReport:
-    """``stockx export --plan``: what a push would send, the gone keys, the volume guard's verdict."""
-    from stockx_export.sync.run import plan_push
+    """``stockx export --plan``: what a push would send, the gone keys, the volume guard's verdict
+    (None with ``force``)."""
+    return sync_service.plan(_config(project_dir, vars, database, profiles_dir), model,
+                             full=full, force=force, state_db=state_db,
+                             overrides=overrides, env=env)
 
-    env = os.environ if env is None else env
-    config, job = _job(project_dir, model, vars, database, overrides, env)
-    return plan_push(config, job, full=full, state_db=state_db, env=env)
 
-
-def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Mapping[str, Any] | None = None,
-         database: str | None = None, full: bool = False, force: bool = False, state_db: str | None = None,
-         overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-         client: Any = None) -> PushResult:
+def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
+         profiles_dir: str | None = None,
+         full: bool = False, force: bool = False, state_db: str | None = None,
+         overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, client: Any = None,
+         progress: Progress | None = None, handle_signals: bool = False) -> PushResult:
     """``stockx export --push``: send what changed since the last push to the same destination.
 
-    ``overrides`` are export settings as on the command line (``base_url``,
-    ``page_rows``...); the token is ``PEAK_AUTH_TOKEN`` in ``env`` (default
-    ``os.environ``); ``client`` replaces the httpx client (tests pass one on a
-    mock transport). Raises ExportError subclasses when the push cannot start
-    or is aborted; the pages answered before an abort are recorded, and the
-    next push sends only the rest.
+    The token is ``PEAK_AUTH_TOKEN`` in ``env``. Raises ExportError subclasses when the
+    push cannot start or is aborted; the pages answered before an abort are recorded,
+    and the next push sends only the rest. ``progress`` is called once the plan is
+    known, with what is about to be sent, and returns who hears about each page.
+    ``handle_signals``: SIGTERM ends the push like Ctrl-C, and either raises
+    :class:`~stockx_export.errors.PushInterrupted` (as the command does).
     """
-    from stockx_export.sync.run import push_changes
+    return sync_service.push(_config(project_dir, vars, database, profiles_dir), model,
+                             full=full, force=force, state_db=state_db,
+                             overrides=overrides, env=env, client=client, progress=progress,
+                             handle_signals=handle_signals)
 
-    env = os.environ if env is None else env
-    config, job = _job(project_dir, model, vars, database, overrides, env)
-    return push_changes(config, job, full=full, force=force, state_db=state_db, env=env, client=client)
+
+def runs(project_dir: str = ".", limit: int = 20, *, vars: Vars = None, database: str | None = None,
+         profiles_dir: str | None = None,
+         state_db: str | None = None, env: Mapping[str, str] | None = None) -> RunsReport:
+    """``stockx runs``: the last ``limit`` pushes recorded in the sync state, newest first."""
+    return sync_service.runs(_config(project_dir, vars, database, profiles_dir), limit, state_db=state_db, env=env)
+
+
+def rejected(project_dir: str = ".", run_id: int | None = None, limit: int | None = None, *, vars: Vars = None,
+             database: str | None = None, profiles_dir: str | None = None, state_db: str | None = None,
+             env: Mapping[str, str] | None = None) -> RejectedReport:
+    """``stockx rejected``: rows Peak refused that no later push delivered (one run's with ``run_id``)."""
+    return sync_service.rejected(_config(project_dir, vars, database, profiles_dir), run_id, limit,
+                                 state_db=state_db, env=env)
+
+
+def _config(project_dir: str, vars: Vars, database: str | None, profiles_dir: str | None = None) -> Any:
+    return load_config(str(project_dir), vars=_vars(vars), database=database, profiles_dir=profiles_dir)
+
+
+def _vars(vars: Vars) -> Any:
+    """``--vars`` text as it is; a mapping copied."""
+    return vars if isinstance(vars, str) else dict(vars or {})

@@ -13,8 +13,10 @@ export error, 3 an internal error.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import importlib
+import json
 import os
 import re
 import sys
@@ -23,6 +25,7 @@ import traceback
 import click
 
 from stockx_export.errors import StockxError
+from stockx_export.redact import redact, secret_values
 
 INTERNAL_ERROR = 3
 DEBUG_ENV = "STOCKX_DEBUG"
@@ -68,23 +71,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise  # usage errors, --help, ctx.exit(): click reports them
-        except StockxError as exc:  # raised outside a command's own handler (an option callback)
+        except StockxError as exc:  # from a command, or an option callback
             report_error(exc, ctx.meta.get(LOG_FORMAT))
         except Exception as exc:
             report_internal_error(exc, bool(ctx.params.get("debug")), ctx.meta.get(LOG_FORMAT))
-
-
-def handle_errors(func):
-    """Turn library errors into ``Error: ...`` on stderr and the error's exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except StockxError as exc:
-            report_error(exc, kwargs.get("log_format"))
-
-    return wrapper
 
 
 def report_error(exc: StockxError, log_format: str | None) -> None:
@@ -114,9 +104,6 @@ def report_internal_error(exc: Exception, debug: bool, log_format: str | None) -
 def _report(event: str, line: str, message: str, exit_code: int, log_format: str | None) -> None:
     if log_format == "json":
         # Machines reading the JSON log get the error as one more event.
-        import datetime
-        import json
-
         now = datetime.datetime.now(datetime.timezone.utc).isoformat()
         record = {"ts": now, "level": "error", "event": event, "message": message, "exit_code": exit_code}
         click.echo(json.dumps(record), err=True)
@@ -126,8 +113,6 @@ def _report(event: str, line: str, message: str, exit_code: int, log_format: str
 
 
 def _scrubbed(text: str) -> str:
-    from stockx_export.redact import redact, secret_values
-
     return redact(text, secret_values(os.environ))
 
 

@@ -7,9 +7,10 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-def plural(count: int, noun: str) -> str:
-    """``1 page``, ``1,204 pages``."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 page``, ``1,204 pages``; ``many`` spells the plural when it is not ``noun + "s"``
+    (``plural(2, "retry", "retries")``)."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
 
 
 MAX_CELL = 40  # terminal columns a cell takes at most

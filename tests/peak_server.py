@@ -9,7 +9,7 @@ A payload that breaks the contract is answered 400 with a ``DI_E_`` body *and*
 recorded in ``server.violations``: a client bug, so tests assert the list is
 empty. Everything else that can go wrong is scripted per test:
 
-    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2), Drip(0.05), Flood(422))
+    server.script(Reply(429, {"Retry-After": "2"}), Reset(), Delay(0.2), Drip(0.05), Stall(), Flood(422))
         one action per coming request, in order (then normal service)
     server.reject_keys = {key, ...}   422 DI_E_ body for any payload holding one
     server.fail_keys = {key, ...}     200 with those rows in a ``failed`` array
@@ -17,6 +17,11 @@ empty. Everything else that can go wrong is scripted per test:
     server.max_body_bytes = n         413 above n bytes
     server.rate_limit = 50.0          429 (Retry-After: 1) above 50 requests/s
     server.rate_burst = 2             ... allowing bursts of 2 (default: one second's worth)
+
+Time on the server side (its rate limit, Delay, Drip) is ``server.clock`` and
+``server.sleep``: real by default; a test gives the server and the client one
+:class:`FakeClock`, so that a deadline, a rate or a slow answer is decided by
+the clock, not by how fast the machine happens to be.
 
 Usage: the ``peak_server`` fixture (import it into a test module), or
 ``with PeakServer(token=...) as server: ... server.base_url ...``.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+import select
 import socket
 import struct
 import threading
@@ -59,16 +65,23 @@ class Reset:
 
 @dataclass(frozen=True)
 class Delay:
-    """Wait this many seconds, then serve the request normally."""
+    """Wait this many seconds (``server.sleep``), then serve the request normally."""
 
     seconds: float
 
 
 @dataclass(frozen=True)
 class Drip:
-    """Serve the request normally, but send the answer's body one byte every ``seconds``."""
+    """Serve the request normally, but send the answer's body one byte every ``seconds`` (``server.sleep``)."""
 
     seconds: float
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Hold the request until the client hangs up (or the server stops), then serve it
+    normally: Peak took the rows, the client never heard. No time decides it: the
+    client has always gone (a timeout, a kill) before the answer is written."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,23 @@ def di_error(code: str, message: str, category: str = "VALIDATION") -> str:
     return json.dumps({"errorCode": code, "category": category, "message": message})
 
 
+class FakeClock:
+    """Time that passes only when someone sleeps: ``clock()`` reads it, ``clock.sleep(s)``
+    moves it ``s`` seconds on at once. Shared by threads (and by a server and a client)."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.now += max(0.0, seconds)
+
+
 class PeakServer:
     """The fake ingestion API. Not thread-safe to reconfigure while requests are in flight."""
 
@@ -127,11 +157,14 @@ class PeakServer:
         self.max_body_bytes: int | None = None
         self.rate_limit: float | None = None
         self.rate_burst: float | None = None
+        self.clock = time.monotonic
+        self.sleep = time.sleep
         self._actions: list[Any] = []
         self._lock = threading.Lock()
-        self._bucket = (0.0, 0.0)  # tokens, last refill time
+        self._bucket: tuple[float, float] | None = None  # tokens, last refill time
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # written to once, on stop
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> "PeakServer":
@@ -142,15 +175,33 @@ class PeakServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="peak-server", daemon=True)
+        self._wake = socket.socketpair()
+        self._thread = threading.Thread(target=self._serve, name="peak-server", daemon=True)
         self._thread.start()
         return self
 
+    def _serve(self) -> None:
+        # Not serve_forever: it polls for shutdown every 0.5 s, which every test paid at
+        # teardown. This loop sleeps until a connection or the stop signal arrives.
+        assert self._httpd is not None and self._wake is not None
+        while True:
+            readable, _, _ = select.select([self._httpd.socket, self._wake[0]], [], [])
+            if self._wake[0] in readable:
+                return
+            self._httpd.handle_request()
+
     def stop(self) -> None:
         if self._httpd is not None:
-            self._httpd.shutdown()
+            assert self._wake is not None and self._thread is not None
+            self._wake[1].send(b"x")  # ends the serving loop and every Stall
+            self._thread.join()
             self._httpd.server_close()
             self._httpd = None
+
+    def stopping(self) -> socket.socket:
+        """A socket that becomes readable when the server stops."""
+        assert self._wake is not None
+        return self._wake[0]
 
     def __enter__(self) -> "PeakServer":
         return self.start()
@@ -186,10 +237,13 @@ class PeakServer:
         if self.rate_limit is None:
             return False
         with self._lock:
-            tokens, last = self._bucket
-            now = time.monotonic()
+            now = self.clock()
             burst = self.rate_burst or self.rate_limit
-            tokens = min(burst, tokens + (now - last) * self.rate_limit) if last else burst
+            if self._bucket is None:
+                tokens = burst
+            else:
+                tokens, last = self._bucket
+                tokens = min(burst, tokens + (now - last) * self.rate_limit)
             if tokens < 1:
                 self._bucket = (tokens, now)
                 return True
@@ -341,8 +395,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._log(action.status, 0, len(body), False, authorization)
             self._flood(action)
             return
+        if isinstance(action, Stall):
+            self._wait_for_hang_up()
         if isinstance(action, Delay):
-            time.sleep(action.seconds)
+            self.peak.sleep(action.seconds)
         if isinstance(action, Reply):
             status, headers, text, rows, dry_run = action.status, action.headers, action.body, 0, False
         else:
@@ -360,12 +416,17 @@ class _Handler(BaseHTTPRequestHandler):
                 for index in range(len(encoded)):
                     self.wfile.write(encoded[index : index + 1])
                     self.wfile.flush()
-                    time.sleep(action.seconds)
+                    self.peak.sleep(action.seconds)
             else:
                 self.wfile.write(encoded)
         except (BrokenPipeError, ConnectionResetError):
             # The client gave up first (a slow-answer scenario): nothing to answer.
             self.close_connection = True
+
+    def _wait_for_hang_up(self) -> None:
+        """Until the client closes the connection (it sends nothing else while it waits
+        for this answer) or the server stops."""
+        select.select([self.connection, self.peak.stopping()], [], [])
 
     def _flood(self, action: Flood) -> None:
         sent = 0

@@ -116,6 +116,11 @@ class RecordingPeak(PeakServer):
         with self.arrival:
             return self.arrival.wait_for(lambda: self.arrived >= count, timeout)
 
+    def wait_for_handled(self, count: int, timeout: float = 20.0) -> bool:
+        """Until ``count`` requests have been answered (or ``timeout`` seconds passed)."""
+        with self.arrival:
+            return self.arrival.wait_for(lambda: self.handled >= count, timeout)
+
     def wait_idle(self, timeout: float = 20.0) -> bool:
         """Until every request that arrived has been handled (a killed client's included)."""
         with self.arrival:

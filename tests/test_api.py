@@ -3,6 +3,7 @@ sample project against the loopback Peak, and the errors it raises."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,8 +12,7 @@ from sync_support import TOKEN, RecordingPeak, change_table, expected_rows, make
 from test_stock_extra import copy_project
 
 from stockx_export import api
-from stockx_export.errors import BuildFailed, ExportError
-from stockx_export.sync.guard import VolumeGuardStop
+from stockx_export.errors import BuildFailed, ExportError, VolumeGuardStop
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")
@@ -106,3 +106,94 @@ def test_push_without_a_token_is_an_export_error(tmp_path, server, monkeypatch):
         api.push(str(root), overrides={"base_url": server.base_url})
     assert str(caught.value) == (
         "PEAK_AUTH_TOKEN is not set: export your Peak personal access token in it before pushing")
+
+
+def test_write_files_returns_what_it_wrote(tmp_path):
+    root = make_project(tmp_path / "proj", 120, page_rows=50)
+    written = api.write_files(str(root), out_dir=tmp_path / "out")
+    pages = sorted((tmp_path / "out").glob("page-*.json"))
+    assert (written.pages, written.rows) == (3, 120) and len(pages) == 3
+    assert written.bytes == sum(page.stat().st_size for page in pages)
+    assert written.manifest == json.loads((tmp_path / "out" / "manifest.json").read_text())
+
+
+def test_validate_sends_a_dry_run_and_keeps_no_state(tmp_path, server):
+    root = make_project(tmp_path / "proj", 120, page_rows=50)
+    result = api.validate(str(root), env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": server.base_url})
+    assert (result.summary.pages, result.summary.acknowledged, result.exit_code, result.dry_run) == (3, 120, 0, True)
+    assert [entry.dry_run for entry in server.log] == [True] * 3 and server.held_rows() == []
+    assert not (root / ".stockx").exists()
+
+
+def test_runs_and_rejected_read_the_state_a_push_left(tmp_path, peak_env):
+    root = make_project(tmp_path / "proj", 120, page_rows=50)
+    assert api.runs(str(root)).found is False and api.rejected(str(root)).found is False
+    refused = expected_rows(root)[7]
+    peak_env.reject_keys = {tuple(refused[k] for k in KEYS)}
+    pushed = api.push(str(root))
+    runs = api.runs(str(root))
+    assert runs.found and [(r.run_id, r.status, r.acknowledged, r.rejected) for r in runs.runs] == [
+        (pushed.run_id, "completed with errors", 119, 1)]
+    rows = api.rejected(str(root)).rows
+    assert [(r.run_id, json.loads(r.row), r.status) for r in rows] == [(pushed.run_id, refused, 422)]
+    assert api.rejected(str(root), run_id=pushed.run_id + 1).rows == ()
+
+
+def test_push_tells_progress_what_it_sends_and_reports_each_page(tmp_path, peak_env):
+    from stockx_export.export.deliver import Listeners
+
+    root = make_project(tmp_path / "proj", 120, page_rows=50)
+    started, pages = [], []
+
+    def progress(sending):
+        started.append(sending)
+        return Listeners(on_page=lambda result: pages.append(len(result.page.rows)))
+
+    result = api.push(str(root), progress=progress)
+    assert [(s.rows, s.dry_run, s.state) for s in started] == [(120, False, root / ".stockx" / "state.duckdb")]
+    assert pages == [50, 50, 20] and result.summary.acknowledged == 120
+
+
+def test_an_interrupted_push_closes_its_run_and_says_so_when_asked(tmp_path, peak_env, monkeypatch):
+    from stockx_export.errors import PushInterrupted
+    from stockx_export.export.deliver import Listeners
+
+    root = make_project(tmp_path / "proj", 120, page_rows=50)
+    monkeypatch.chdir(root)
+
+    def interrupted(result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        api.push(str(root), progress=lambda sending: Listeners(on_page=interrupted))
+    with pytest.raises(PushInterrupted) as caught:
+        api.push(str(root), full=True, progress=lambda sending: Listeners(on_page=interrupted), handle_signals=True)
+    assert (str(caught.value), caught.value.exit_code) == (
+        "interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in .stockx/state.duckdb: "
+        "the next push sends only the rest", 2)
+    assert [(r.status, r.message) for r in api.runs(str(root)).runs] == [
+        ("aborted", "interrupted (Ctrl-C or SIGTERM)")] * 2
+
+
+def test_test_raises_build_failed_naming_the_failed_test(tmp_path):
+    from conftest import write_project
+
+    root = write_project(tmp_path / "proj", {
+        "models/twice.sql": "select 1 as id union all select 1 as id\n",
+        "models/twice.yml": """
+            models:
+              - name: twice
+                columns:
+                  - name: id
+                    data_tests: [unique]
+        """,
+    })
+    with pytest.raises(BuildFailed):
+        api.build(str(root))
+    with pytest.raises(BuildFailed) as caught:
+        api.test(str(root))
+    failed = [r for r in caught.value.results if r.failed]
+    assert [r.node.name for r in failed] == ["unique_twice_id"]
+    assert str(caught.value) == (
+        f"test failed: 1 failed, 0 skipped (unique_twice_id: {failed[0].message}); "
+        "nothing can be exported until a build succeeds")

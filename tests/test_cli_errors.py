@@ -148,3 +148,28 @@ def test_which_variables_hold_secrets():
            "AWS_SECRET_ACCESS_KEY": "aws/key", "TOKENIZERS_PARALLELISM": "false", "PWD": "/root", "X_TOKEN": "1",
            "HOME": "/root"}
     assert secret_values(env) == ["s3cret-db", "hunter22", "aws/key", "ghp_x1", "ab"]
+
+
+def test_json_log_format_gets_a_stockx_error_as_an_event(project):
+    """Reported by the CLI group (no command has a handler of its own), in the command's log format."""
+    (project / "models" / "one.sql").write_text("select {{ undefined_macro() }} as x\n")
+    result = stockx("build", "-s", "one", "--log-format", "json")
+    assert result.exit_code == 2
+    event = json.loads(result.stderr.splitlines()[-1])
+    assert {k: event[k] for k in ("level", "event", "exit_code")} == {"level": "error", "event": "error", "exit_code": 2}
+    assert event["message"] == "models/one.sql:1: 'undefined_macro' is undefined" and "Traceback" not in result.output
+
+
+def test_a_secret_escaped_in_a_message_is_found_through_the_escapes(project, monkeypatch):
+    """One redaction module: an internal error's message is scrubbed of the environment's
+    secrets in the layered encodings an answer is scrubbed in (HTML, JSON of URL...)."""
+    password = "pg&pass<w0rd>"
+    html_escaped = password.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    json_of_url = json.dumps(urllib.parse.quote(password, safe=""))[1:-1]
+
+    def leaky(*args, **kwargs):
+        raise ValueError(f"{html_escaped} / {json_of_url}")
+
+    monkeypatch.setattr("stockx_export.export.files.page_file_name", leaky)
+    result = stockx("export", "--out", "payloads", env={"PGPASSWORD": password})
+    assert result.stderr == f"Internal error: ValueError: *** / *** {REPORT}\n"

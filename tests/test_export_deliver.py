@@ -14,10 +14,14 @@ from datetime import datetime, timezone
 import duckdb
 import httpx
 import pytest
-from peak_server import AWKWARD_ROWS, Delay, Drip, Reply, Reset, create_stock_extra, di_error, peak_server, table_rows  # noqa: F401
+from peak_server import (AWKWARD_ROWS, Delay, Drip, FakeClock, Reply, Reset, create_stock_extra, di_error,  # noqa: F401
+                         peak_server, table_rows)
 
-from stockx_export.export.deliver import DeliveryAborted, retry_after_seconds
-from stockx_export.export.run import ExportJob, preflight, push
+from stockx_export.errors import DeliveryAborted
+from stockx_export.export.deliver import Listeners
+from stockx_export.export.retry import Clock
+from stockx_export.export.retry import retry_after as retry_after_seconds
+from stockx_export.export.run import ExportJob, preflight, send
 from stockx_export.export.settings import resolve_settings
 
 ROWS = 1200
@@ -51,14 +55,16 @@ class Recorder:
         self.sleeps.append(seconds)
 
 
-def run_push(con, server, tmp_path, job=None, token=None, recorder=None, **options):
+def run_push(con, server, tmp_path, job=None, token=None, recorder=None, **clock):
+    """Push ``job``; ``clock`` holds parts of the delivery's :class:`Clock` (``sleep``: the recorder's by default)."""
     job = job or make_job(server)
     recorder = recorder or Recorder()
     preflight(con, job)
     with httpx.Client() as client:
-        options.setdefault("sleep", recorder.sleep)
-        summary = push(con, job, client, token or server.token, tmp_path / "export" / "rejected.jsonl",
-                       on_page=recorder.pages.append, on_retry=recorder.retries.append, **options)
+        clock.setdefault("sleep", recorder.sleep)
+        summary = send(con, job, client, token or server.token, tmp_path / "export" / "rejected.jsonl",
+                       listeners=Listeners(on_page=recorder.pages.append, on_retry=recorder.retries.append),
+                       clock=Clock(**clock))
     return summary, recorder
 
 
@@ -109,9 +115,12 @@ def test_429_waits_as_retry_after_says_in_seconds_and_as_an_http_date(con, peak_
 
 
 def test_5xx_resets_and_slow_answers_are_retried_with_growing_backoff(con, peak_server, tmp_path):
+    # The slow answer takes 1.0s of the clock the client's deadline is measured on: no race.
+    clock = peak_server.clock = FakeClock()
+    peak_server.sleep = clock.sleep
     peak_server.script(Reply(503), Reply(502), Reset(), Reply(500), Delay(1.0), Reply(504))
     job = make_job(peak_server, in_flight=1, timeout=0.3, backoff_base=1.0, backoff_cap=4.0)
-    summary, recorder = run_push(con, peak_server, tmp_path, job=job, rng=lambda: 1.0)
+    summary, recorder = run_push(con, peak_server, tmp_path, job=job, random=lambda: 1.0, monotonic=clock)
     reasons = [(e.attempt, e.reason, e.delay) for e in recorder.retries]
     # A reset reads as ReadError or RemoteProtocolError depending on timing.
     assert reasons[2][1] in ("connection error (ReadError)", "connection error (RemoteProtocolError)")
@@ -130,10 +139,13 @@ def test_5xx_resets_and_slow_answers_are_retried_with_growing_backoff(con, peak_
 
 
 def test_an_answer_dripped_slower_than_the_timeout_in_total_is_a_timeout(con, peak_server, tmp_path):
-    # Each byte arrives well within the read timeout, but the whole answer would not.
+    # Each byte arrives well within the read timeout, but the whole answer would not:
+    # 0.05s per byte of the clock the client's deadline is measured on (no real waiting).
+    clock = peak_server.clock = FakeClock()
+    peak_server.sleep = clock.sleep
     peak_server.script(Drip(0.05))
     job = make_job(peak_server, in_flight=1, timeout=0.3)
-    summary, recorder = run_push(con, peak_server, tmp_path, job=job)
+    summary, recorder = run_push(con, peak_server, tmp_path, job=job, monotonic=clock)
     assert [(e.attempt, e.reason) for e in recorder.retries] == [(1, "timeout (ReadTimeout)")]
     assert peak_server.held_rows() == table_rows(con)
 
@@ -141,7 +153,7 @@ def test_an_answer_dripped_slower_than_the_timeout_in_total_is_a_timeout(con, pe
 def test_jitter_keeps_backoff_between_half_and_full(con, peak_server, tmp_path):
     peak_server.script(Reply(503), Reply(503))
     job = make_job(peak_server, in_flight=1, backoff_base=2.0)
-    _, recorder = run_push(con, peak_server, tmp_path, job=job, rng=lambda: 0.0)
+    _, recorder = run_push(con, peak_server, tmp_path, job=job, random=lambda: 0.0)
     assert [e.delay for e in recorder.retries] == [1.0, 2.0]
 
 
@@ -149,7 +161,7 @@ def test_exhausted_attempts_abort_naming_the_page(con, peak_server, tmp_path):
     peak_server.script(*[Reply(503)] * 3)
     job = make_job(peak_server, in_flight=1, max_attempts=3)
     with pytest.raises(DeliveryAborted) as caught:
-        run_push(con, peak_server, tmp_path, job=job, clock=lambda: 100.0)
+        run_push(con, peak_server, tmp_path, job=job, monotonic=lambda: 100.0)
     assert str(caught.value) == (
         "gave up on page 1 after 3 attempts in 0.0s (last: HTTP 503); "
         "re-run the export later: re-sending acknowledged pages is harmless"
@@ -160,7 +172,7 @@ def test_retry_time_budget_aborts_before_a_long_retry_after(con, peak_server, tm
     peak_server.script(Reply(429, {"Retry-After": "600"}))
     job = make_job(peak_server, in_flight=1, retry_seconds=60.0)
     with pytest.raises(DeliveryAborted) as caught:
-        run_push(con, peak_server, tmp_path, job=job, clock=lambda: 100.0)
+        run_push(con, peak_server, tmp_path, job=job, monotonic=lambda: 100.0)
     assert "gave up on page 1 after 1 attempts" in str(caught.value)
     assert "(last: HTTP 429)" in str(caught.value)
 
@@ -253,11 +265,17 @@ def test_unmatchable_failed_array_is_bisected(con, peak_server, tmp_path):
 
 
 def test_rate_limited_server_sees_no_429_at_the_client_limit(con, peak_server, tmp_path):
+    # The server's token bucket and the client's limiter read one clock, which moves only
+    # when the client waits for its next slot: the rates decide, not the machine's speed.
+    # One request in flight, so each is stamped when it goes (test_export_retry.py checks
+    # the limiter's spacing across threads).
+    clock = peak_server.clock = FakeClock()
     peak_server.rate_limit = 20.0
     peak_server.rate_burst = 2.0
-    job = make_job(peak_server, page_rows=100, requests_per_second=20.0)
-    summary, _ = run_push(con, peak_server, tmp_path, job=job, sleep=None)
+    job = make_job(peak_server, page_rows=100, requests_per_second=20.0, in_flight=1)
+    summary, _ = run_push(con, peak_server, tmp_path, job=job, monotonic=clock, sleep=clock.sleep)
     assert [entry.status for entry in peak_server.log] == [200] * summary.pages
+    assert summary.pages == 13 and clock() == pytest.approx(1_000.0 + 12 / 20.0)  # 12 waits of 1/20 s
 
 
 @pytest.mark.parametrize("value,seconds", [

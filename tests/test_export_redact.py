@@ -10,8 +10,8 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from stockx_export.export.answers import CappedBody, answer_text
-from stockx_export.export.redact import Redactor
+from stockx_export.export.http import CappedBody, answer_text
+from stockx_export.redact import Redactor
 
 TOKENS = ['pat&<"/+ x=Zq9', "tök€n/😀 &+<'>", "a\\b%41+c"]
 
@@ -77,6 +77,22 @@ def test_parsed_values_are_scrubbed_keys_included():
     token = "pat&x"
     value = {"a": [token, {"k": f"x{token}y"}], token: 1, "n": 2}
     assert Redactor.of(token).scrub_value(value) == {"a": ["***", {"k": "x***y"}], "***": 1, "n": 2}
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_a_secret_in_base64_or_hex_is_found_at_any_byte_offset(offset):
+    """The token echoed inside a ``Basic`` header, or as hex: no decoding of characters
+    brings it back, so its binary forms are looked for as they are."""
+    import base64
+
+    token = "pat-9f3c&x"
+    encoded = base64.b64encode(b"u" * offset + token.encode()).decode()
+    text = f"Authorization: Basic {encoded} / {token.encode().hex()} / {token.encode().hex().upper()}"
+    scrubbed = Redactor.of(token).scrub(text)
+    assert scrubbed.count("***") == 3
+    assert base64.b64encode(token.encode()).decode()[2:-2] not in scrubbed
+    for shown in (encoded, token.encode().hex(), token.encode().hex().upper()):
+        assert shown not in scrubbed
 
 
 def test_environment_secrets():

@@ -96,7 +96,7 @@ def test_a_row_larger_than_a_page_is_refused():
         list(pack_pages([[row]], envelope, 500, 100))
     size = len(envelope.body([row]))
     assert size > 100
-    assert str(caught.value) == f"a row needs a {size}-byte body, above the page limit of 100 bytes"
+    assert str(caught.value) == f"a row needs a {size}-byte body, above the page limit of 100 bytes; raise page_bytes"
 
 
 def test_halves_rebuild_bodies(con):

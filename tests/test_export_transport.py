@@ -13,7 +13,7 @@ from sync_support import invoke, make_project
 
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import STOCK_EXTRA
-from stockx_export.export.deliver import deliver
+from stockx_export.export.deliver import Delivery, deliver
 from stockx_export.export.pages import pack_pages
 from stockx_export.export.run import ExportJob
 from stockx_export.export.serialize import iter_row_batches
@@ -93,11 +93,11 @@ def test_the_library_refuses_too_and_sends_when_allowed():
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         job, pages = job_for(con, base_url="http://peak.invalid")
         with pytest.raises(ExportError) as caught:
-            deliver(pages, client, job.settings, TOKEN, STOCK_EXTRA, job.envelope)
+            deliver(pages, client, Delivery(job.settings, STOCK_EXTRA, job.envelope, TOKEN))
         assert str(caught.value).startswith("base_url http://peak.invalid is plain http")
         assert requests == []
         job, pages = job_for(con, base_url="http://peak.invalid", allow_insecure_http=True)
-        summary = deliver(pages, client, job.settings, TOKEN, STOCK_EXTRA, job.envelope)
+        summary = deliver(pages, client, Delivery(job.settings, STOCK_EXTRA, job.envelope, TOKEN))
     assert summary.acknowledged == 12 and len(requests) == 3
     con.close()
 

@@ -17,9 +17,6 @@ Layers import downward only. From the bottom:
     api       the Python API for sync jobs and orchestrators
     cli, commands  the command line: parse options, call one library function, print
 
-Engineer X restructures export/, sync/, api, cli and commands/export|sync|options in
-parallel: the checks on those modules are marked xfail (strict) on this branch,
-so they fail loudly as soon as they hold, for the marker to be removed at merge.
 """
 
 from __future__ import annotations
@@ -51,19 +48,12 @@ LAYERS = {  # module prefix -> layer rank (the longest prefix wins)
     f"{ROOT}.cli": 8,
     f"{ROOT}.commands": 8,
 }
-# Engineer X's modules (see the module docstring).
-X_AREA = (f"{ROOT}.export", f"{ROOT}.sync", f"{ROOT}.api", f"{ROOT}.cli", f"{ROOT}.redact", f"{ROOT}.errors",
-          f"{ROOT}.commands.export", f"{ROOT}.commands.sync", f"{ROOT}.commands.options")
 HTTP_MODULE = f"{ROOT}.export.http"
 DBT = f"{ROOT}.dbt"
 PROJECT_KINDS = f"{ROOT}.run.projects"  # the one module that lists the kinds of project, dbt's included
 # What only the dbt package may know: its files and environment variables.
 DBT_NAMES = ("dbt_project.yml", "profiles.yml", "DBT_PROFILES_DIR", "DBT_TARGET", "dbt_test__audit", "packages.yml")
 MAX_COMMAND_LINES = 85
-
-
-def in_x_area(module: str) -> bool:
-    return any(module == p or module.startswith(p + ".") for p in X_AREA)
 
 
 def layer(module: str) -> int:
@@ -169,13 +159,6 @@ def cycles() -> list[list[str]]:
     return sorted(found)
 
 
-def split(violations: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """(mine, X's): each violation is (module, description)."""
-    mine = sorted(f"{m}: {d}" for m, d in violations if not in_x_area(m))
-    theirs = sorted(f"{m}: {d}" for m, d in violations if in_x_area(m))
-    return mine, theirs
-
-
 # -- the checks: each gives (module, description) per violation -----------------------------------
 
 
@@ -264,10 +247,20 @@ def dbt_violations() -> list[tuple[str, str]]:
     return found
 
 
+def command_modules() -> set[str]:
+    """The modules the CLI's command table names (read from cli.py's COMMANDS, not imported)."""
+    tree = ast.parse((PACKAGE / "cli.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and ast.unparse(target) == "COMMANDS":
+            return {value.value.split(":")[0] for value in node.value.values if isinstance(value, ast.Constant)}
+    raise AssertionError("cli.py has no COMMANDS table")
+
+
 def command_length_violations() -> list[tuple[str, str]]:
     found = []
     for module, path in modules().items():
-        if module.startswith(f"{ROOT}.commands."):
+        if module in command_modules():
             lines = len(path.read_text(encoding="utf-8").splitlines())
             if lines > MAX_COMMAND_LINES:
                 found.append((module, f"{lines} lines; a command parses options, calls one library function, prints"))
@@ -286,28 +279,8 @@ CHECKS = {
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
-def test_structure_holds_in_the_core_and_run_side(check):
-    mine, _ = split(CHECKS[check]())
-    assert mine == []
-
-
-# What engineer X's branch fixes; each xfail turns into a failure (strict) once the check holds.
-X_PENDING = {
-    "no import cycles",  # commands.export <-> commands.sync
-    "only cli.py and commands/ import click",  # export.progress
-    "only export/http.py imports httpx",  # export.deliver, export.run; export/http.py is to come
-    "command modules stay small",  # commands.export, commands.sync
-}
-
-
-@pytest.mark.parametrize(
-    "check",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="engineer X's area, fixed at merge"))
-     if c in X_PENDING else c for c in sorted(CHECKS)],
-)
-def test_structure_holds_on_the_export_sync_and_cli_side(check):
-    _, theirs = split(CHECKS[check]())
-    assert theirs == []
+def test_structure_holds(check):
+    assert CHECKS[check]() == []
 
 
 # -- the checks themselves catch what they look for ------------------------------------------------

@@ -2,7 +2,9 @@
 
 Each kill is placed exactly (``paused_push.py`` injects a checkpoint callback
 that makes the push pause at a named point, and the test kills it there) or at
-random moments. After every kill the accounting must hold:
+moments drawn from a seeded generator and defined by what Peak has seen (the
+n-th request arrived, or was answered), never by wall-clock sleeps. After every
+kill the accounting must hold:
 
 - the state never holds a row Peak did not take (never "marked sent but not sent");
 - the next push sends exactly the rows the state does not hold, each once;
@@ -20,7 +22,7 @@ import signal
 import time
 
 import pytest
-from peak_server import Delay
+from peak_server import Delay, Stall
 from sync_support import (RecordingPeak, acknowledged_keys, expected_rows, make_project, start_push, state_query)
 
 ROWS = 600
@@ -151,7 +153,7 @@ def test_kill_after_planning_sends_nothing_twice(project, server, tmp_path):
 def test_kill_while_a_request_is_in_flight(project, server):
     """Killed while Peak is still answering page 4; Peak stores it after the client is gone."""
     ledger = Ledger(project, server)
-    server.script(None, None, None, Delay(0.5))
+    server.script(None, None, None, Stall())
     process = start_push(project, server, "--in-flight", "1")
     wait_for(lambda: server.arrived >= 4, process)
     kill(process)
@@ -164,19 +166,23 @@ def test_kill_while_a_request_is_in_flight(project, server):
     assert ledger.resent_rows == len(unrecorded) <= 1 * PAGE
 
 
-def _run_until_arrivals(process, server, target: int) -> bool:
-    """Wait until ``target`` requests reached Peak; False when the push ended first."""
+def _run_until(process, server, target: int, answered: bool) -> bool:
+    """Wait until ``target`` requests reached Peak (``answered``: and Peak answered them
+    all); False when the push ended first."""
     while not server.wait_for_arrivals(target, timeout=0.05):
+        if process.poll() is not None:
+            return False
+    while answered and not server.wait_for_handled(target, timeout=0.05):
         if process.poll() is not None:
             return False
     return True
 
 
 def test_kills_at_random_moments(tmp_path, server):
-    """Several kills at random moments of the sending (seeded: after a random number of
-    requests, plus a random fraction of a response time, so they land mid-request or
-    between a response and its state write), two pages in flight, a slow Peak; then a
-    finished run. Every kill is accounted for; Peak ends with exactly the table.
+    """Several kills at random moments of the sending (seeded: once a random number of
+    requests arrived, and either at once, mid-request, or once Peak answered them all,
+    between a response and its state write or after it), two pages in flight, a slow
+    Peak; then a finished run. Every kill is accounted for; Peak ends with exactly the table.
 
     Moments are counted in requests, not seconds, so the kills land while pages are
     being sent on a fast machine and on a loaded one alike."""
@@ -190,9 +196,7 @@ def test_kills_at_random_moments(tmp_path, server):
     for _ in range(4):
         start = len(server.stored)
         process = start_push(root, server, "--in-flight", str(in_flight))
-        reached = _run_until_arrivals(process, server, server.arrived + rng.randint(1, 6))
-        if reached:
-            time.sleep(rng.uniform(0.0, 0.06))
+        reached = _run_until(process, server, server.arrived + rng.randint(1, 6), answered=rng.random() < 0.5)
         if not reached or process.poll() is not None:  # finished before the kill
             assert process.wait() == 0
             ledger.next_run(start, finished=True)
@@ -240,7 +244,7 @@ def test_sigterm_closes_the_run_as_aborted(project, server):
 def test_resent_rows_after_random_kills_stay_within_the_pages_in_flight(tmp_path, server):
     """Four pages in flight on a Peak that answers out of order (every fifth request
     is slow, so later pages are answered while an earlier one waits), killed at
-    random moments five times. Each kill re-sends at most ``in_flight`` x
+    random moments five times (as above: counted in requests arrived or answered). Each kill re-sends at most ``in_flight`` x
     ``page_rows`` rows: every page is recorded when its own answer arrives, not
     when the pages before it are done."""
     root = make_project(tmp_path / "proj", 8000, page_rows=PAGE)
@@ -252,9 +256,7 @@ def test_resent_rows_after_random_kills_stay_within_the_pages_in_flight(tmp_path
     for _ in range(5):
         start = len(server.stored)
         process = start_push(root, server, "--in-flight", str(in_flight))
-        reached = _run_until_arrivals(process, server, server.arrived + rng.randint(8, 24))
-        if reached:
-            time.sleep(rng.uniform(0.0, 0.3))
+        reached = _run_until(process, server, server.arrived + rng.randint(8, 24), answered=rng.random() < 0.5)
         assert reached and process.poll() is None, "the push finished before its kill: make the table larger"
         kill(process)
         ledger.next_run(start, finished=False)

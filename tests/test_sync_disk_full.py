@@ -24,6 +24,7 @@ from sync_support import (TOKEN, RecordingPeak, acknowledged_keys, change_table,
 from stockx_export.core.config import load_config
 from stockx_export.errors import SyncStateError
 from stockx_export.export import run
+from stockx_export.export.http import new_client
 from stockx_export.sync.push import Sync
 from stockx_export.sync.settings import resolve_sync_settings
 
@@ -100,7 +101,7 @@ def project(tmp_path, monkeypatch):
 def test_a_full_disk_stops_the_push_and_the_rerun_sends_only_the_rest(project, server):
     env = push_env(server)
     config = load_config(str(project))
-    job = run.plan(config, "stock_extra", {}, env, dry_run=False)
+    job = run.prepare(config, "stock_extra", {}, env, dry_run=False)
     settings = resolve_sync_settings(config.root, config.settings.get("sync"))
     disks = []
 
@@ -110,7 +111,7 @@ def test_a_full_disk_stops_the_push_and_the_rerun_sends_only_the_rest(project, s
 
     with Sync(job, settings, config.database, state_writer=writer) as sync:
         plan = sync.plan()
-        with run.new_client(job.settings) as client, pytest.raises(SyncStateError) as caught:
+        with new_client(job.settings) as client, pytest.raises(SyncStateError) as caught:
             sync.push(plan, client, TOKEN, project / "target" / "export" / "rejected.jsonl")
 
     assert caught.value.exit_code == 2

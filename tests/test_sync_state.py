@@ -16,12 +16,12 @@ import duckdb
 import pytest
 from peak_server import AWKWARD_ROWS, create_stock_extra, table_rows
 
-from stockx_export.errors import ExportError
+from stockx_export.errors import ExportError, PushLocked
 from stockx_export.export.contract import STOCK_EXTRA
 from stockx_export.export.serialize import iter_rows
 from stockx_export.export.settings import resolve_settings
 from stockx_export.sync.guard import History, volume_problem
-from stockx_export.sync.lock import PushLock, PushLocked
+from stockx_export.sync.lock import PushLock
 from stockx_export.sync.plan import SyncPlan, compute_plan, gone_keys, iter_send_rows
 from stockx_export.sync.settings import SyncSettings, resolve_sync_settings
 from stockx_export.sync.state import (ABORTED, KILLED, RUNNING, SUCCESS, Destination, PlanCounts, Refusal, StateStore,

@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 from stockx_export.analysis.analyzer import Analyzer
-from stockx_export.analysis.parse import SqlParses
-from stockx_export.analysis.problems import CheckError, Problem
+from stockx_export.analysis.problems import Problem
 from stockx_export.analysis.references import direct_reads, direct_reads_level
+from stockx_export.errors import CheckError
 
 
 def contract_problems(analyzer: Analyzer, node) -> list[Problem]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stockx_export.errors import ProjectError
-from stockx_export.tables import plural
 
 
 @dataclass(frozen=True)
@@ -20,13 +18,3 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
-
-
-class CheckError(ProjectError):
-    """Static checks found errors; nothing was run."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        count = len(problems)
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"static checks found {plural(count, 'problem')}:\n{lines}")

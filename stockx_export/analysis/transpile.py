@@ -35,10 +35,6 @@ class Transpiled:
     needs_support: bool = False
 
 
-class TranspileError(ProjectError):
-    """Some models use constructs the target dialect cannot express."""
-
-
 def _unsupported(expression, dialect: str) -> list[str]:
     """Constructs in ``expression`` that would be written wrongly (or verbatim) in ``dialect``."""
     from sqlglot import exp

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from stockx_export.cli import handle_errors, project_options
+from stockx_export.cli import project_options
 from stockx_export.commands.options import selection_options
 from stockx_export.commands.project_args import run_options
 from stockx_export.run.reporting import TextReporter
@@ -19,7 +19,6 @@ from stockx_export.tables import plural
 @click.command()
 @project_options
 @selection_options
-@handle_errors
 def check(**params) -> None:
     """Parse every model and run the static checks (syntax, direct reads, contracts); build nothing."""
     from stockx_export.run.analyse import check as run_check
@@ -33,7 +32,6 @@ def check(**params) -> None:
 @click.argument("model")
 @click.argument("column", required=False)
 @click.option("--output", "-o", type=click.Choice(["tree", "json"]), default="tree", show_default=True)
-@handle_errors
 def lineage(model, column, output, **params) -> None:
     """Show which source and seed columns each column of MODEL derives from."""
     from stockx_export.analysis.lineage import render_tree

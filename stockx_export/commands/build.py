@@ -7,7 +7,7 @@ import sys
 import click
 
 from stockx_export.analysis.transpile import DIALECTS
-from stockx_export.cli import handle_errors, project_options
+from stockx_export.cli import project_options
 from stockx_export.commands.options import output_options, selection_options
 from stockx_export.commands.project_args import run_options, shown
 from stockx_export.run.reporting import TextReporter, make_reporter
@@ -35,7 +35,7 @@ def _node_command(name: str, doc: str, *extra):
     command.__doc__ = doc
     for option in reversed((project_options, selection_options, output_options, *extra)):
         command = option(command)
-    return click.command(name)(handle_errors(command))
+    return click.command(name)(command)
 
 
 seed = _node_command(
@@ -52,7 +52,6 @@ test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
 @selection_options
 @click.option("--dialect", type=click.Choice(list(DIALECTS)), default=None,
               help="Also transpile each model into target/compiled/<dialect>/.")
-@handle_errors
 def compile_(dialect, **params) -> None:
     """Render models to target/compiled/ without running them."""
 

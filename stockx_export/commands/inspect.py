@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from stockx_export.cli import handle_errors, project_options
+from stockx_export.cli import project_options
 from stockx_export.commands.options import selection_options
 from stockx_export.commands.project_args import run_options
 from stockx_export.errors import ProjectError
@@ -38,7 +38,6 @@ def _line(node, output: str) -> str:
 @selection_options
 @click.option("--resource-type", "resource_type", type=click.Choice(RESOURCE_CHOICES), multiple=True, help="Only these kinds of node.")
 @click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector", show_default=True)
-@handle_errors
 def ls(resource_type, output, **params) -> None:
     """List the nodes a selection picks, in DAG order."""
     from stockx_export.run.engine import list_nodes
@@ -54,7 +53,6 @@ def ls(resource_type, output, **params) -> None:
 @click.option("--inline", default=None, help="SQL to run instead of a model (Jinja and ref() allowed).")
 @click.option("--limit", default=10, show_default=True, type=int, help="Rows to show.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@handle_errors
 def show(inline, limit, output, **params) -> None:
     """Preview the rows of one model's query (against the built upstream tables)."""
     from stockx_export.run.engine import show as show_rows
@@ -70,7 +68,6 @@ def show(inline, limit, output, **params) -> None:
 
 @click.command()
 @project_options
-@handle_errors
 def clean(**params) -> None:
     """Delete target/ (compiled SQL, artifacts, and the default database file)."""
     from stockx_export.run.engine import clean as clean_target

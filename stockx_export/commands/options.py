@@ -1,4 +1,4 @@
-"""Options shared by the commands that select and run nodes."""
+"""Options shared by several commands: selection, output, and the export's settings."""
 
 from __future__ import annotations
 
@@ -42,3 +42,46 @@ def _remember_log_format(ctx: click.Context, param: click.Parameter, value: str)
     # Read by the CLI group, which reports an internal error in the command's log format.
     ctx.meta[LOG_FORMAT] = value
     return value
+
+
+state_db_option = click.option("--state-db", default=None, help="Sync state DuckDB file (default .stockx/state.duckdb).")
+
+# The export settings the command line overrides, in --help order: (option, setting, click keywords).
+# Each reaches the command as one ``overrides`` mapping (None: not given).
+EXPORT_SETTINGS: tuple[tuple[str, str, dict], ...] = (
+    ("--object", "object", {"help": "Peak object name (default STOCK_EXTRA)."}),
+    ("--solution-name", "solution_name", {"help": "solutionName sent in every payload (default QP_OOTB)."}),
+    ("--prefix", "prefix", {"help": "Object prefix in the path (default QP_)."}),
+    ("--suffix", "suffix", {"help": "Object suffix in the path (default _OOTB)."}),
+    ("--base-url", "base_url", {"help": "Ingestion base URL (default https://ingestion.peak.ai; env PEAK_BASE_URL)."}),
+    ("--path", "path", {"help": "Path template with {prefix}, {object}, {suffix}."}),
+    ("--operation", "operation", {"type": click.Choice(["UPSERT", "APPEND"], case_sensitive=False),
+                                  "help": "operationType (default UPSERT)."}),
+    ("--timestamp-format", "timestamp_format", {"type": click.Choice(["iso", "sql"]),
+                                                "help": "iso: 2025-01-28T10:00:00Z (default); sql: 2025-01-28 10:00:00."}),
+    ("--page-rows", "page_rows", {"type": int, "help": "Rows per payload at most (default 500)."}),
+    ("--page-bytes", "page_bytes", {"type": int, "help": "Bytes per payload body at most (default 1000000)."}),
+    ("--requests-per-second", "requests_per_second", {"type": float, "help": "Client-side rate limit (default 50)."}),
+    ("--in-flight", "in_flight", {"type": int, "help": "Requests in flight at once (default 4)."}),
+    ("--max-attempts", "max_attempts", {"type": int, "help": "Attempts per page before giving up (default 8)."}),
+    ("--retry-seconds", "retry_seconds", {"type": float, "help": "Seconds per page before giving up (default 300)."}),
+    ("--timeout", "timeout", {"type": float, "help": "Seconds to wait for one answer (default 30)."}),
+    ("--allow-insecure-http", "allow_insecure_http", {
+        "is_flag": True, "default": None,
+        "help": "Allow a plain http:// base URL to another machine (the token then crosses the network unencrypted)."}),
+)
+
+
+def export_settings_options(func):
+    """The options of :data:`EXPORT_SETTINGS`, passed on as ``overrides``."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        overrides = {setting: kwargs.pop(f"setting_{setting}") for _, setting, _ in EXPORT_SETTINGS}
+        # A flag left off is "not given" (None), so a true pyproject setting stays.
+        overrides["allow_insecure_http"] = True if overrides["allow_insecure_http"] else None
+        return func(*args, overrides=overrides, **kwargs)
+
+    for option, setting, keywords in reversed(EXPORT_SETTINGS):
+        wrapper = click.option(option, f"setting_{setting}", **{"default": None, **keywords})(wrapper)
+    return wrapper

@@ -17,6 +17,7 @@ from itertools import accumulate
 from operator import add
 from typing import Iterable, Iterator, Sequence
 
+from stockx_export.errors import RowTooLarge
 from stockx_export.export.serialize import utf8_length
 
 
@@ -89,19 +90,12 @@ class Page:
         )
 
 
-class RowTooLarge(ValueError):
-    """One row alone does not fit in a page (the preflight normally catches this first)."""
-
-    def __init__(self, row: str, size: int, limit: int) -> None:
-        super().__init__(f"a row needs a {size}-byte body, above the page limit of {limit} bytes")
-        self.row = row
-
-
 def pack_pages(
-    batches: Iterable[list[str]], envelope: Envelope, page_rows: int, page_bytes: int
+    batches: Iterable[list[str]], envelope: Envelope, page_rows: int, page_bytes: int, relation: str | None = None
 ) -> Iterator[Page]:
     """Pages in row order, greedily filled: each holds at most ``page_rows`` rows
-    and its whole body at most ``page_bytes`` bytes.
+    and its whole body at most ``page_bytes`` bytes. A row that fits in no page
+    raises :class:`~stockx_export.errors.RowTooLarge` (naming ``relation``, the rows' table).
 
     Cut points are found with running byte totals and ``bisect`` rather than a
     Python step per row, so packing costs little next to fetching the rows.
@@ -120,7 +114,7 @@ def pack_pages(
             end = bisect_right(totals, base + room, start, min(start + page_rows, len(rows)))
             if end == start:
                 row = rows[start]
-                raise RowTooLarge(row, envelope.overhead + utf8_length(row), page_bytes)
+                raise RowTooLarge(row, envelope.overhead + utf8_length(row), page_bytes, relation)
             if end == len(rows) and end - start < page_rows:
                 break  # the page may still take rows from the next batch
             number += 1

@@ -15,6 +15,7 @@ from typing import Any
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import quote_identifier, row_json_sql
+from stockx_export.run.artifacts import LAST_RESULTS, read_last_results
 
 SAMPLE = 5  # offending rows shown in a message
 TEST_OK = ("pass", "warn")
@@ -107,8 +108,6 @@ def check_build(target_dir: Path, node: ModelNode) -> None:
 
 def _latest_results(target_dir: Path, model: str) -> dict[str, dict[str, Any]]:
     """Each node's newest result over every run (``last_results.json``), else the last run's."""
-    from stockx_export.run.artifacts import LAST_RESULTS, read_last_results
-
     merged = read_last_results(target_dir / LAST_RESULTS)["results"]
     if merged:
         return merged

@@ -1,36 +1,31 @@
-"""One export, end to end: settings, preflight, then files or delivery.
+"""One export's steps: what to export (:func:`prepare`), then, on an open database,
+:func:`preflight`, :func:`pages_of`, and :func:`write_pages` or :func:`send`.
 
-The CLI command calls :func:`export_model`; library users (and the sync state)
-can call the steps themselves: :func:`preflight`, :func:`pages_of`,
-:func:`write_files`, :func:`push`.
+The service functions (:mod:`.service`, and :mod:`stockx_export.sync.service` for a
+push with state) compose them; library users can call them one by one.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
-from stockx_export.db import database_error_types, first_line
+from stockx_export.db import connect, database_error_types, first_line
 from stockx_export.errors import ExportError
+from stockx_export.export import files
 from stockx_export.export.contract import RESOURCES, Resource
-from stockx_export.export.deliver import DeliverySummary, PageResult, deliver
-from stockx_export.export.files import write_pages
-from stockx_export.export.pages import Envelope, Page, RowTooLarge, pack_pages
+from stockx_export.export.deliver import Delivery, DeliverySummary, Listeners, PageResult, deliver
+from stockx_export.export.pages import Envelope, Page, pack_pages
 from stockx_export.export.preflight import check_build, check_table, find_model
-from stockx_export.export.redact import Redactor
+from stockx_export.export.retry import Clock
 from stockx_export.export.serialize import iter_row_batches
 from stockx_export.export.settings import ExportSettings, resolve_settings
 from stockx_export.export.urls import insecure_http_problem
+from stockx_export.redact import Redactor
 
 TOKEN_ENV = "PEAK_AUTH_TOKEN"
-
-
-class RowsRejected(ExportError):
-    """The export finished, but Peak rejected some rows."""
-
-    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -79,29 +74,24 @@ def preflight(con: Any, job: ExportJob) -> int:
 
 def pages_of(con: Any, job: ExportJob) -> Iterator[Page]:
     """The job's pages, streamed in primary-key order."""
-    batches = iter_row_batches(con, job.relation, job.resource, job.settings.strftime)
-    try:
-        yield from pack_pages(batches, job.envelope, job.settings.page_rows, job.settings.page_bytes)
-    except RowTooLarge as exc:
-        raise ExportError(f"{job.relation}: {exc}; raise page_bytes") from None
+    return pack_job_pages(iter_row_batches(con, job.relation, job.resource, job.settings.strftime), job)
 
 
-def write_files(con: Any, job: ExportJob, out_dir: Path) -> dict[str, Any]:
-    return write_pages(pages_of(con, job), out_dir, job.resource, job.model, job.settings.as_dict())
+def pack_job_pages(batches: Iterable[list[str]], job: ExportJob) -> Iterator[Page]:
+    """``batches`` of row JSON packed into the job's pages (its envelope and limits)."""
+    return pack_pages(batches, job.envelope, job.settings.page_rows, job.settings.page_bytes, job.relation)
 
 
-def push(
-    con: Any,
-    job: ExportJob,
-    client: Any,
-    token: str,
-    rejected_path: Path,
-    on_page: Callable[[PageResult], None] | None = None,
-    pages: Iterable[Page] | None = None,
-    **deliver_options: Any,
-) -> DeliverySummary:
-    """Deliver the job's pages; every rejected row is appended to ``rejected_path``
-    (truncated first) as one JSON line with the server's answer.
+def write_pages(con: Any, job: ExportJob, out_dir: Path) -> dict[str, Any]:
+    """Write the job's pages and their manifest into ``out_dir`` (see :mod:`.files`); returns the manifest."""
+    return files.write_pages(pages_of(con, job), out_dir, job.resource, job.model, job.settings.as_dict())
+
+
+def send(con: Any, job: ExportJob, client: Any, token: str, rejected_path: Path, *,
+         pages: Iterable[Page] | None = None, listeners: Listeners = Listeners(), clock: Clock = Clock(),
+         payload_proven: bool = False) -> DeliverySummary:
+    """Deliver the job's pages (see :func:`~.deliver.deliver`); every rejected row is
+    appended to ``rejected_path`` (truncated first) as one JSON line with the server's answer.
 
     ``pages`` replaces the whole table's pages (the sync state sends only the
     rows that changed); they must be packed with ``job.envelope``."""
@@ -116,12 +106,12 @@ def push(
                 entry = redactor.scrub_value(_rejection_record(job.resource, rejection))
                 rejected_file.write(redactor.scrub(json.dumps(entry, ensure_ascii=False)) + "\n")
             rejected_file.flush()
-            if on_page is not None:
-                on_page(result)
+            if listeners.on_page is not None:
+                listeners.on_page(result)
 
         source = pages_of(con, job) if pages is None else pages
-        return deliver(source, client, job.settings, token, job.resource, job.envelope,
-                       on_page=record, **deliver_options)
+        delivery = Delivery(job.settings, job.resource, job.envelope, token, payload_proven)
+        return deliver(source, client, delivery, replace(listeners, on_page=record), clock)
 
 
 def _rejection_record(resource: Resource, rejection: Any) -> dict[str, Any]:
@@ -138,8 +128,8 @@ def _rejection_record(resource: Resource, rejection: Any) -> dict[str, Any]:
     }
 
 
-def plan(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[str, str], dry_run: bool,
-         check_last_build: bool = True) -> ExportJob:
+def prepare(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[str, str], dry_run: bool = False,
+            check_last_build: bool = True) -> ExportJob:
     """Find the model in the last build, check that build, resolve its settings."""
     target_dir = Path(config.target_dir)
     node = find_model(target_dir, model)
@@ -174,15 +164,6 @@ def token_from(env: Mapping[str, str]) -> str:
     return token
 
 
-def new_client(settings: ExportSettings):
-    """The httpx client for a push: a pooled connection per page in flight."""
-    import httpx
-
-    limits = httpx.Limits(max_connections=settings.in_flight, max_keepalive_connections=settings.in_flight)
-    return httpx.Client(timeout=settings.timeout, limits=limits, follow_redirects=False)
-
-
 def connect_read_only(database: str):
-    from stockx_export.db import connect
-
+    """The project database, opened read-only (an in-memory one as it is)."""
     return connect(database, read_only=database != ":memory:")

@@ -1,4 +1,4 @@
-"""Export settings: one frozen value resolved from four layers.
+"""Export settings: one frozen value resolved from five layers.
 
 Later layers win, key by key:
 

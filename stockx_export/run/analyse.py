@@ -12,7 +12,8 @@ from stockx_export.analysis import rewrites
 from stockx_export.analysis.analyzer import Analyzer
 from stockx_export.analysis.checks import run_checks
 from stockx_export.analysis.lineage import ColumnLineage, LineageTracer
-from stockx_export.analysis.transpile import SUPPORT_FILE, TranspileError, database_name, transpile_sql
+from stockx_export.analysis.transpile import SUPPORT_FILE, database_name, transpile_sql
+from stockx_export.errors import TranspileError
 from stockx_export.core.nodes import Node
 from stockx_export.run.engine import selected
 from stockx_export.run.options import RunOptions
@@ -53,7 +54,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
     """
     options = dataclasses.replace(options, full_refresh=True)
     written: list[Path] = []
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     with analysed_project(options, reporter) as (project, adapter):
         order = selected(project, options, ("model",))
         run_checks(project, adapter, order, reporter.warn)
@@ -65,7 +66,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
             node = project.nodes[uid]
             result = transpile_sql(project.compiler.compile(node), dialect, database)
             if result.sql is None:
-                failures += [f"  {node.path}: {construct}" for construct in result.untranslatable]
+                failures += [(str(node.path), construct) for construct in result.untranslatable]
                 continue
             path = out / node.path
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,9 +81,5 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
                 f"once in the {dialect} database before them"
             )
     if failures:
-        count = len({f.split(":")[0] for f in failures})
-        raise TranspileError(
-            f"{plural(count, 'model')} cannot be translated to {dialect} "
-            f"(not written; the other {len(written)} are):\n" + "\n".join(failures)
-        )
+        raise TranspileError(dialect, failures, len(written))
     return written

@@ -6,7 +6,7 @@
     guard     the volume guard: far more to send than this destination's recent pushes, or a table that shrank
     lock      one push per destination at a time (an OS file lock)
     push      the steps composed: lock, plan, guard, deliver, record every page
-    run       a push or a plan from a project's settings to its result (the CLI and the API call it)
+    service   plan, push, runs, rejected: from a loaded project to a result (the API and the CLI call it)
     report    plans, runs and rejected rows as text
 
 The state is a DuckDB file of its own (``.stockx/state.duckdb`` by default),

@@ -26,15 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from stockx_export.errors import ExportError
 from stockx_export.sync.plan import SyncPlan
 from stockx_export.sync.state import SUCCESS, WITH_ERRORS, T
 
 MIN_HISTORY = 2  # daily pushes on record before sends are judged
-
-
-class VolumeGuardStop(ExportError):
-    """The volume guard stopped a push before anything was sent."""
 
 
 @dataclass(frozen=True)

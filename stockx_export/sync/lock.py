@@ -23,13 +23,9 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from stockx_export.errors import ExportError
+from stockx_export.errors import PushLocked
 
 ATTEMPTS = 100  # starts over at most this often (each one means another push came and went)
-
-
-class PushLocked(ExportError):
-    """Another push to the same destination holds the lock."""
 
 
 def open_lock_file(path: Path) -> int:
@@ -59,16 +55,12 @@ class PushLock:
             except BlockingIOError:
                 holder = _holder(fd)
                 os.close(fd)
-                raise PushLocked(
-                    f"another push to {self.what} is running{holder}; nothing was sent: "
-                    "wait for it to finish, then run this push again"
-                ) from None
+                raise PushLocked(self.what, holder) from None
             if _is_at(fd, self.path):
                 break
             os.close(fd)  # its holder removed it before we locked it: start over
         else:
-            raise PushLocked(f"the lock of {self.what} kept changing hands ({self.path}); nothing was sent: "
-                             "run this push again")
+            raise PushLocked(self.what, path=str(self.path))
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "started_at": self.started_at}).encode("utf-8"))
         self._fd = fd

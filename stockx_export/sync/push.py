@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from stockx_export.db import database_error_types, first_line
-from stockx_export.errors import ExportError, StockxError, SyncStateError
-from stockx_export.export.deliver import DeliveryAborted, DeliverySummary, PageResult
-from stockx_export.export.pages import Page, RowTooLarge, pack_pages
-from stockx_export.export.redact import Redactor
-from stockx_export.export.run import ExportJob, check_transport
+from stockx_export.errors import ExportError, StockxError, SyncStateError, VolumeGuardStop
+from stockx_export.export.deliver import DeliverySummary, Listeners, PageResult
+from stockx_export.export.retry import Clock
+from stockx_export.export.run import ExportJob, check_transport, pack_job_pages
 from stockx_export.export.run import preflight as export_preflight
-from stockx_export.export.run import push as export_push
-from stockx_export.sync.guard import History, VolumeGuardStop, guard_basis, read_history, volume_problem
+from stockx_export.export.run import send
+from stockx_export.redact import Redactor
+from stockx_export.sync.guard import History, guard_basis, read_history, volume_problem
 from stockx_export.sync.lock import PushLock
 from stockx_export.sync.plan import SyncPlan, compute_plan, gone_keys, iter_send_rows
 from stockx_export.sync.settings import SyncSettings
@@ -120,22 +120,19 @@ class Sync:
         assert self.store is not None
         run_id = self.store.start_run(self.job.model, self.job.relation, plan.counts(), ABORTED,
                                       f"volume guard: {problem}")
-        raise VolumeGuardStop(
-            f"volume guard: {problem}; nothing was sent (run {run_id}). "
-            "Check the build; re-run with --force to send anyway"
-        )
+        raise VolumeGuardStop(problem, run_id)
 
     # -- sending -----------------------------------------------------------------------
     def push(self, plan: SyncPlan, client: Any, token: str, rejected_path: Path,
-             on_page: Callable[[PageResult], None] | None = None,
-             checkpoint: Callable[[str, int], None] | None = None, **deliver_options: Any
-             ) -> tuple[int, DeliverySummary]:
+             listeners: Listeners = Listeners(), clock: Clock = Clock(),
+             checkpoint: Callable[[str, int], None] | None = None) -> tuple[int, DeliverySummary]:
         """Send the plan's rows; returns (run id, delivery summary). The run is closed
         as success, completed with errors (rows refused), failed or aborted.
 
-        ``on_page`` sees each page's result in page order, after it is recorded.
-        ``checkpoint(point, page)`` is called at each of :data:`CHECKPOINTS` (an
-        observer: the crash tests stop the process there)."""
+        ``listeners.on_page`` sees each page's result in page order, after it is
+        recorded (``on_answer`` is the state's own). ``checkpoint(point, page)`` is
+        called at each of :data:`CHECKPOINTS` (an observer: the crash tests stop the
+        process there)."""
         store, job = self.store, self.job
         assert store is not None
         check_transport(job.settings)  # before a run is logged: nothing was attempted
@@ -176,7 +173,8 @@ class Sync:
 
         # Rows this destination took before prove the payload (URL and solution make the
         # destination): then no number of refused rows is blamed on it and stops the push.
-        deliver_options.setdefault("payload_proven", store.has_acknowledged())
+        payload_proven = store.has_acknowledged()
+
         def close(status: str, message: str) -> None:
             # The run is closed on a best-effort basis: when the state cannot be written
             # (the disk is still full) the first error is the one to report, and the
@@ -187,13 +185,11 @@ class Sync:
                 pass
 
         try:
-            summary = export_push(self.con, job, client, token, rejected_path, on_page=on_page, on_answer=record,
-                                  pages=_pages(batches(), job), **deliver_options)
+            summary = send(self.con, job, client, token, rejected_path, pages=pack_job_pages(batches(), job),
+                           listeners=Listeners(listeners.on_page, record, listeners.on_retry), clock=clock,
+                           payload_proven=payload_proven)
         except KeyboardInterrupt:
             close(ABORTED, "interrupted (Ctrl-C or SIGTERM)")
-            raise
-        except DeliveryAborted as exc:
-            close(FAILED, redactor.scrub(str(exc)))
             raise
         except StockxError as exc:
             close(FAILED, redactor.scrub(str(exc)))
@@ -210,9 +206,3 @@ class Sync:
         store.finish_run(run_id, WITH_ERRORS if summary.rejected else SUCCESS)
         return run_id, summary
 
-
-def _pages(batches: Iterator[list[str]], job: ExportJob) -> Iterator[Page]:
-    try:
-        yield from pack_pages(batches, job.envelope, job.settings.page_rows, job.settings.page_bytes)
-    except RowTooLarge as exc:
-        raise ExportError(f"{job.relation}: {exc}; raise page_bytes") from None

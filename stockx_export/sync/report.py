@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Sequence
 
 from stockx_export.sync.plan import SyncPlan
-from stockx_export.sync.run import PlanReport
+from stockx_export.sync.service import PlanReport
 from stockx_export.sync.state import RejectedRecord, RunRecord
+from stockx_export.tables import plural
 
 
 def plan_text(report: PlanReport) -> str:
@@ -26,7 +27,7 @@ def plan_text(report: PlanReport) -> str:
     for label, count, note in rows:
         lines.append(f"  {label:<16}{count:>{width},}  {note}".rstrip())
     table_sent = plan.to_send - plan.zero
-    zeros = f" and {plan.zero:,} gone key{'s' if plan.zero != 1 else ''} at 0" if plan.zero else ""
+    zeros = f" and {plural(plan.zero, 'gone key')} at 0" if plan.zero else ""
     lines.append(f"  {'to send':<16}{plan.to_send:>{width},}  {'' if not zeros else f'{table_sent:,} '}"
                  f"of {plan.table_rows:,} rows ({plan.mode}){zeros}")
     if report.gone:

@@ -32,13 +32,13 @@ import json
 import os
 import re
 import shlex
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from stockx_export.db import first_line, literal, quote
+from stockx_export.db import connect, database_error_types, first_line, literal, quote, transaction
 from stockx_export.errors import ExportError, SyncStateError
 from stockx_export.export.urls import normalize_url
 
@@ -144,8 +144,6 @@ def open_state(database: str, state_path: Path, work_dir: Path):
     (and is the default catalog, so ``main.stock_extra`` resolves) and the state
     database is attached read-write as ``stockx_state``; the schema is created
     when missing. DuckDB spills to ``work_dir/tmp``, never beside the project."""
-    from stockx_export.db import connect, database_error_types
-
     if database == ":memory:":
         raise ExportError("the project database is :memory:; set [tool.stockx] database to a file, build, then push")
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -172,8 +170,6 @@ def attach_state(con: Any, state_path: Path) -> None:
     block of every table read back (DuckDB verifies each block's checksum). A
     truncated, corrupt or foreign file raises :class:`SyncStateError` naming the
     file and the way out, before anything else reads or writes it."""
-    from stockx_export.db import database_error_types
-
     state_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         con.execute(f"ATTACH {literal(str(state_path))} AS {STATE}")
@@ -190,15 +186,10 @@ def attach_state(con: Any, state_path: Path) -> None:
 
 def _create(con: Any) -> None:
     # One transaction: a push killed while creating the state leaves none.
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for statement in _ddl(T):
             con.execute(statement)
         con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-        con.execute("COMMIT")
-    except BaseException:
-        _rollback(con)
-        raise
 
 
 def _check(con: Any, state_path: Path) -> None:
@@ -211,13 +202,11 @@ def _check(con: Any, state_path: Path) -> None:
         elif row[0] != SCHEMA_VERSION:
             raise SyncStateError(
                 f"sync state {state_path} has schema version {row[0]}; this stockx reads version {SCHEMA_VERSION}: "
-                f"use the stockx that wrote it, or {way_out(state_path)}"
-            )
+                f"use the stockx that wrote it, or {way_out(state_path)}", path=str(state_path))
     if problems:
         raise SyncStateError(
             f"sync state {state_path} does not hold the tables this stockx keeps ({'; '.join(problems)}): "
-            f"it was changed by hand or by another program; {way_out(state_path)}"
-        )
+            f"it was changed by hand or by another program; {way_out(state_path)}", path=str(state_path))
     _read_back(con)
 
 
@@ -236,7 +225,9 @@ def _read_back(con: Any) -> None:
         for table in keyed:
             con.execute(f"INSERT INTO {T}.{quote(table)} SELECT * FROM {T}.{quote(table)} ON CONFLICT DO NOTHING")
     finally:
-        _rollback(con)
+        # A probe: nothing it did is kept (the ROLLBACK of a transaction damage aborted may fail).
+        with suppress(*database_error_types()):
+            con.execute("ROLLBACK")
 
 
 def _columns(con: Any, catalog: str) -> dict[str, list[tuple[str, str]]]:
@@ -254,8 +245,6 @@ def _columns(con: Any, catalog: str) -> dict[str, list[tuple[str, str]]]:
 @functools.cache
 def _expected() -> dict[str, list[tuple[str, str]]]:
     """The tables and columns of a state this version creates (built once, in memory)."""
-    from stockx_export.db import connect
-
     scratch = connect(":memory:")
     try:
         for statement in _ddl("main"):
@@ -298,15 +287,15 @@ def unusable_state(state_path: Path, message: str) -> SyncStateError:
     if held:
         return SyncStateError(
             f"sync state {state_path} is in use by another stockx process (PID {held.group(1)}); "
-            "wait for it to finish, or give this destination its own state with --state-db"
-        )
+            "wait for it to finish, or give this destination its own state with --state-db", path=str(state_path))
     if NO_SPACE in message:
         return SyncStateError(f"no space left on the device of sync state {state_path}; free space there, then "
-                              "run the command again")
+                              "run the command again", path=str(state_path))
     if "Permission denied" in message:
-        return SyncStateError(f"cannot open sync state {state_path}: {first_line(message)}; check its permissions")
+        return SyncStateError(f"cannot open sync state {state_path}: {first_line(message)}; check its permissions",
+                              path=str(state_path))
     return SyncStateError(f"sync state {state_path} cannot be read, it is damaged: {first_line(message)}; "
-                          f"{way_out(state_path)}")
+                          f"{way_out(state_path)}", path=str(state_path))
 
 
 def _state_file(con: Any) -> str:
@@ -317,8 +306,6 @@ def _state_file(con: Any) -> str:
 @contextmanager
 def _writes(path: str) -> Iterator[None]:
     """Turn DuckDB's failure to write the state into a :class:`SyncStateError` saying why."""
-    from stockx_export.db import database_error_types
-
     try:
         yield
     except database_error_types() as exc:
@@ -327,20 +314,11 @@ def _writes(path: str) -> Iterator[None]:
             raise SyncStateError(
                 f"no space left on the device to write sync state {path} ({first_line(message)}); what was "
                 "recorded before is kept: free space there, then run the command again (a push then sends only "
-                "the rows not yet acknowledged)") from None
+                "the rows not yet acknowledged)", path=path) from None
         if any(sign in message for sign in DAMAGE):
             raise unusable_state(Path(path), message) from None
         raise SyncStateError(f"cannot write sync state {path}: {first_line(message)}; what was recorded before is "
-                             "kept: fix the cause, then run the command again") from None
-
-
-def _rollback(w: Any) -> None:
-    from stockx_export.db import database_error_types
-
-    try:
-        w.execute("ROLLBACK")
-    except database_error_types():
-        pass  # a COMMIT that failed (disk full) has ended the transaction already
+                             "kept: fix the cause, then run the command again", path=path) from None
 
 
 class StateStore:
@@ -435,8 +413,7 @@ class StateStore:
                      before_commit: Callable[[], None] | None) -> None:
         now = self.clock()
         w = self.writer
-        w.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(w):
             if keys:
                 w.execute(
                     f"INSERT INTO {T}.acknowledged SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), ?, ?",
@@ -458,10 +435,6 @@ class StateStore:
             )
             if before_commit is not None:
                 before_commit()
-            w.execute("COMMIT")
-        except BaseException:
-            _rollback(w)
-            raise
 
     def finish_run(self, run_id: int, status: str, message: str | None = None) -> None:
         """Close the run with its final status, then merge it."""
@@ -499,8 +472,7 @@ def recover(w: Any) -> list[int]:
 
 def _merge(w: Any, run_id: int, destination: str, touched: int) -> None:
     """Delete entries a later run superseded; one transaction."""
-    w.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(w):
         if touched:
             this_run = "destination = $d AND run_id = $r"
             w.execute(
@@ -515,10 +487,6 @@ def _merge(w: Any, run_id: int, destination: str, touched: int) -> None:
                 {"d": destination, "r": run_id},
             )
         w.execute(f"UPDATE {T}.runs SET merged = true WHERE run_id = ?", [run_id])
-        w.execute("COMMIT")
-    except BaseException:
-        _rollback(w)
-        raise
 
 
 @dataclass(frozen=True)
@@ -599,8 +567,7 @@ def adopt_spellings(w: Any) -> list[str]:
             moves[old] = (new, first_seen)
     if not moves:
         return []
-    w.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(w):
         for old, (new, first_seen) in moves.items():
             for table in ("acknowledged", "rejected", "runs"):
                 w.execute(f"UPDATE {T}.{table} SET destination = ? WHERE destination = ?", [new.id, old])
@@ -631,8 +598,4 @@ def adopt_spellings(w: Any) -> list[str]:
                                    WHERE q.destination = $d AND q.key = r.key AND q.run_id > r.run_id)))""",
                 {"d": destination},
             )
-        w.execute("COMMIT")
-    except BaseException:
-        w.execute("ROLLBACK")
-        raise
     return sorted(moves)

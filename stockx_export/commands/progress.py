@@ -1,15 +1,17 @@
-"""Progress while pushing, and the summary after: a bar on a terminal, plain lines otherwise."""
+"""Progress while pushing: a bar on a terminal, plain lines otherwise; and the line an abort ends with."""
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Callable
 
 import click
 
-from stockx_export.export.deliver import DeliverySummary, PageResult, RetryEvent
-
-SHOWN_REJECTIONS = 10  # rejected rows named in the summary; all are in rejected.jsonl
+from stockx_export.export.deliver import Listeners, PageResult, RetryEvent
+from stockx_export.export.service import Sending
+from stockx_export.paths import shown
+from stockx_export.tables import plural
 
 
 class Progress:
@@ -31,6 +33,10 @@ class Progress:
             self.bar = click.progressbar(length=total_rows, label=f"{verb} rows", file=click.get_text_stream("stderr"))
             self.bar.__enter__()
 
+    @property
+    def listeners(self) -> Listeners:
+        return Listeners(on_page=self.page, on_retry=self.retry)
+
     def page(self, result: PageResult) -> None:
         self.pages += 1
         self.rows += len(result.page.rows)
@@ -42,7 +48,7 @@ class Progress:
         if now - self.last >= self.every or self.rows == self.total_rows:
             self.last = now
             click.echo(
-                f"{self.verb} {self.rows:,}/{_plural(self.total_rows, 'row')} in {_plural(self.pages, 'page')}, "
+                f"{self.verb} {self.rows:,}/{plural(self.total_rows, 'row')} in {plural(self.pages, 'page')}, "
                 f"{self.rejected:,} rejected, {now - self.started:.1f}s",
                 err=True,
             )
@@ -57,29 +63,32 @@ class Progress:
             self.bar = None
 
 
-def _plural(count: int, noun: str) -> str:
-    """``1 page``, ``1,204 pages``, ``2 retries``."""
-    if count == 1:
-        return f"1 {noun}"
-    return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
+class Watch:
+    """The ``progress`` callback of a push or a validation: a :class:`Progress` once the
+    rows to send are known, and the line an abort ends with."""
 
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.state = None
 
-def summary_text(summary: DeliverySummary, url: str, rejected_file: str, dry_run: bool) -> str:
-    """What a push did, for stdout; names the first rejected rows."""
-    rate = summary.rows / summary.elapsed if summary.elapsed > 0 else 0.0
-    verb = "validated" if dry_run else "pushed"
-    text = (
-        f"{verb} {_plural(summary.pages, 'page')} to {url}: {_plural(summary.acknowledged, 'row')} acknowledged, "
-        f"{len(summary.rejected):,} rejected; {_plural(summary.requests, 'request')}, {_plural(summary.retries, 'retry')}, "
-        f"{summary.elapsed:.1f}s ({rate:,.0f} rows/s)"
-    )
-    if summary.rejected:
-        lines = [
-            f"  page {r.page}: ({', '.join(str(v) for v in r.key)}): HTTP {r.status} {r.response[:200]}"
-            for r in summary.rejected[:SHOWN_REJECTIONS]
-        ]
-        more = len(summary.rejected) - SHOWN_REJECTIONS
-        if more > 0:
-            lines.append(f"  ... and {more:,} more")
-        text += f"\n{_plural(len(summary.rejected), 'row')} rejected (all listed in {rejected_file}):\n" + "\n".join(lines)
-    return text
+    def __call__(self, sending: Sending) -> Listeners:
+        self.state = sending.state
+        verb = "validated" if sending.dry_run else "pushed"
+        self.progress = Progress(sending.rows, tty=sys.stderr.isatty(), verb=verb)
+        return self.progress.listeners
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
+
+    def aborted(self) -> None:
+        """After an abort, on stderr: how far the delivery got (and, with a state, that it is recorded)."""
+        self.close()
+        done = self.progress
+        if done is None:
+            return
+        line = (f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
+                f"{plural(done.rejected, 'row')} rejected so far")
+        if self.state is not None:
+            line += f"\ntheir outcome is recorded in {shown(self.state)}: the next push sends only the rest"
+        click.echo(line, err=True)

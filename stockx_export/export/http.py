@@ -1,0 +1,340 @@
+"""HTTP to Peak's ingest endpoint: the only module of stockx that imports httpx.
+
+    new_client(settings)          the pooled client a push sends with
+    Endpoint                      where and as whom a page is POSTed, and how much of an answer is read
+    post(client, endpoint, ...)   one POST and its whole answer, under a deadline and a size cap
+    classify(answer)              what an answer means for the page (see :class:`Verdict`)
+    taken_rows(...)               which rows of a page a 2xx body says Peak took
+
+A body is read chunk by chunk and decompressed here (gzip or deflate) with a
+bound on the output, so neither a huge answer nor a small compressed one that
+inflates (a "zip bomb") can exhaust memory: reading stops at the cap and the
+rest is never read. The text kept is scrubbed of the token before anything
+else sees it (see :mod:`stockx_export.redact`).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import httpx
+
+from stockx_export.export.contract import Resource
+from stockx_export.export.serialize import row_key
+from stockx_export.export.settings import ExportSettings
+from stockx_export.redact import Redactor
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+REJECT_STATUSES = frozenset({400, 422})
+AUTH_STATUSES = frozenset({401, 403})
+TOO_LARGE = 413
+# Words a 2xx body's ``status`` / ``state`` / ``result`` uses to say the payload failed.
+FAILURE_WORDS = frozenset({"error", "errors", "fail", "failed", "failure", "rejected", "invalid"})
+
+
+def new_client(settings: ExportSettings) -> httpx.Client:
+    """The httpx client for a push: a pooled connection per page in flight."""
+    limits = httpx.Limits(max_connections=settings.in_flight, max_keepalive_connections=settings.in_flight)
+    return httpx.Client(timeout=settings.timeout, limits=limits, follow_redirects=False)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where pages go and as whom: the URL, the token, the per-answer deadline and cap."""
+
+    url: str
+    token: str = field(repr=False)
+    timeout: float
+    response_bytes: int
+
+    @classmethod
+    def of(cls, settings: ExportSettings, token: str) -> "Endpoint":
+        return cls(settings.url, token, settings.timeout, settings.response_bytes)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # Only the encodings CappedBody decodes under its cap.
+        return {"Authorization": self.token, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer as kept: status, Retry-After, and the body as text (token scrubbed).
+
+    ``truncated``: the body was longer than the cap; ``text`` ends with a note
+    saying so, and the rest was never read.
+    """
+
+    status: int
+    text: str
+    retry_after: str | None = None
+    truncated: bool = False
+
+    def json(self) -> Any:
+        """The body parsed as JSON; ValueError when it is not (a truncated body never is)."""
+        if self.truncated:
+            raise ValueError("truncated answer")
+        return json.loads(self.text)
+
+    def is_json_or_empty(self) -> bool:
+        if self.truncated:
+            return False
+        if not self.text.strip():
+            return True
+        try:
+            self.json()
+        except ValueError:
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """A request that got no usable answer: whether Peak took the rows is unknown, so
+    the page is sent again (``reason``: ``timeout (ReadTimeout)``, ``connection error
+    (ReadError)``, ``unreadable answer (DecodingError)``...)."""
+
+    reason: str
+
+
+class _Undecodable(ValueError):
+    """The body could not be decoded (a corrupt or unknown Content-Encoding)."""
+
+
+class CappedBody:
+    """Collects a body's decoded bytes, at most ``limit`` of them."""
+
+    def __init__(self, content_encoding: str | None, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+        self._first = True
+        encoding = (content_encoding or "identity").strip().lower()
+        if encoding in ("", "identity"):
+            self._inflate: Any = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._inflate = zlib.decompressobj()  # zlib-wrapped, as the standard says; raw deflate below
+        else:
+            raise _Undecodable(f"Content-Encoding {encoding!r} is not one stockx reads")
+        self._encoding = encoding
+
+    def feed(self, raw: bytes) -> bool:
+        """Add a chunk as read from the network; False once the cap is reached (stop reading)."""
+        if self._inflate is None:
+            self._keep(raw)
+            return not self.truncated
+        data = raw
+        while data and not self.truncated:
+            try:
+                out = self._inflate.decompress(data, self.limit - self.size + 1)
+            except zlib.error as exc:
+                if self._first and self._encoding == "deflate":
+                    # Some servers send raw deflate without the zlib wrapper.
+                    self._inflate, self._first = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise _Undecodable(f"Content-Encoding {self._encoding} could not be decoded: {exc}") from None
+            self._first = False
+            self._keep(out)
+            data = self._inflate.unconsumed_tail
+        return not self.truncated
+
+    def finish(self) -> bytes:
+        """The body, cut at the cap."""
+        if self._inflate is not None and not self.truncated:
+            try:
+                self._keep(self._inflate.flush())
+            except zlib.error as exc:
+                raise _Undecodable(f"Content-Encoding {self._encoding} could not be decoded: {exc}") from None
+            if not self._inflate.eof and self.size:
+                raise _Undecodable(f"Content-Encoding {self._encoding}: the compressed body ends early")
+        return b"".join(self.parts)[:self.limit]
+
+    def _keep(self, data: bytes) -> None:
+        if not data:
+            return
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size > self.limit:
+            self.truncated = True
+
+
+def answer_text(body: bytes, content_type: str | None, truncated: bool, limit: int, redactor: Redactor) -> str:
+    """The body as text with the token scrubbed; a truncated body loses its last
+    characters (they may hold the start of a token cut in two) and gets a note."""
+    charset = "utf-8"
+    found = re.search(r"charset=\"?([\w.:-]+)", content_type or "", re.IGNORECASE)
+    if found:
+        charset = found.group(1)
+    try:
+        text = body.decode(charset, errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    if not truncated:
+        return redactor.scrub(text)
+    text = text[:max(0, len(text) - redactor.tail)]
+    return redactor.scrub(text) + f"\n[stockx: the answer was longer than {limit:,} bytes; the rest was not read]"
+
+
+def post(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[[], float],
+         redactor: Redactor) -> Answer | NoAnswer:
+    """One POST whose whole answer must arrive within ``endpoint.timeout`` seconds by
+    ``clock``, read up to ``endpoint.response_bytes`` (decompressed), the rest left unread.
+
+    httpx's timeout bounds each read, so a server dripping its answer a byte at a
+    time could otherwise hold a page, and a scheduled sync, without limit. Timeouts,
+    connection errors and undecodable bodies are a :class:`NoAnswer`.
+    """
+    try:
+        return _whole_answer(client, endpoint, body, clock, redactor)
+    except httpx.TimeoutException as exc:
+        return NoAnswer(f"timeout ({type(exc).__name__})")
+    except httpx.TransportError as exc:
+        return NoAnswer(f"connection error ({type(exc).__name__})")
+    except httpx.RequestError as exc:
+        # An answer that could not be read (a garbled Content-Encoding): whether
+        # Peak took the rows is unknown, so the page is sent again like after a reset.
+        return NoAnswer(f"unreadable answer ({type(exc).__name__})")
+
+
+def _whole_answer(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[[], float],
+                  redactor: Redactor) -> Answer:
+    deadline = clock() + endpoint.timeout
+    limit = endpoint.response_bytes
+    with client.stream("POST", endpoint.url, content=body, headers=endpoint.headers,
+                       timeout=endpoint.timeout) as response:
+        try:
+            if response.is_stream_consumed:
+                # An answer built in memory (httpx.MockTransport): httpx has decoded it already.
+                reader = CappedBody(None, limit)
+                reader.feed(response.content)
+                chunks: Iterable[bytes] = ()
+            else:
+                reader = CappedBody(response.headers.get("Content-Encoding"), limit)
+                chunks = response.iter_raw()
+            for chunk in chunks:
+                if not reader.feed(chunk):
+                    break  # leaving the block closes the connection with the rest unread
+                if clock() > deadline:
+                    raise httpx.ReadTimeout(
+                        f"the answer took more than {endpoint.timeout:g}s in all", request=response.request)
+            data = reader.finish()
+        except _Undecodable as exc:
+            raise httpx.DecodingError(str(exc), request=response.request) from None
+    text = answer_text(data, response.headers.get("Content-Type"), reader.truncated, limit, redactor)
+    return Answer(response.status_code, text, response.headers.get("Retry-After"), reader.truncated)
+
+
+class Verdict(enum.Enum):
+    """What an answer means for the page it answers (see shared/peak-api/README.md)."""
+
+    TAKEN = "taken"              # 2xx JSON (or empty): its body says which rows Peak took
+    REJECTED = "rejected"        # 400, 422: the payload was refused; bisect to the rows
+    TOO_LARGE = "too large"      # 413: split in two and send both halves
+    TOKEN_REFUSED = "token"      # 401, 403: abort at once
+    TRANSIENT = "transient"      # 429, 5xx: retry with backoff, honouring Retry-After
+    TOO_LONG = "too long"        # 2xx longer than the cap: which rows Peak took cannot be read
+    NOT_JSON = "not json"        # 2xx that is not Peak's answer (a proxy's HTML page)
+    UNEXPECTED = "unexpected"    # anything else (a wrong URL or method): abort
+
+
+def classify(answer: Answer) -> Verdict:
+    """The :class:`Verdict` on ``answer``."""
+    status = answer.status
+    if status in AUTH_STATUSES:
+        return Verdict.TOKEN_REFUSED
+    if 200 <= status < 300:
+        if answer.truncated:
+            return Verdict.TOO_LONG
+        return Verdict.TAKEN if answer.is_json_or_empty() else Verdict.NOT_JSON
+    if status in REJECT_STATUSES:
+        return Verdict.REJECTED
+    if status == TOO_LARGE:
+        return Verdict.TOO_LARGE
+    return Verdict.TRANSIENT if status in RETRY_STATUSES else Verdict.UNEXPECTED
+
+
+def taken_rows(resource: Resource, rows: tuple[str, ...], answer: Answer) -> dict[int, Any] | None:
+    """For a :data:`Verdict.TAKEN` answer to ``rows``: the rows Peak refused (index ->
+    its ``failed`` entry), every other row being taken; or None when the body says the
+    payload failed, or that some rows failed without saying which (then no row is
+    acknowledged, and the page is bisected)."""
+    body = answer.json() if answer.text.strip() else {}
+    if failure_report(body) is not None:
+        return None
+    failed = failed_entries(body)
+    matched = match_failed(resource, rows, failed) if failed else ({} if failed == [] else None)
+    accepted = accepted_count(body)
+    if matched is not None and (accepted is None or accepted >= len(rows) - len(matched)):
+        return matched
+    return None
+
+
+def failure_report(body: Any) -> str | None:
+    """Why a 2xx JSON body says the payload failed (``"success": false``, a
+    failure ``status``, a non-empty ``errors`` / ``error`` / ``errorCode``), or
+    None when it does not."""
+    if not isinstance(body, dict):
+        return None
+    for name in ("success", "ok"):
+        if body.get(name) is False:
+            return f'"{name}": false'
+    for name in ("status", "state", "result"):
+        value = body.get(name)
+        if isinstance(value, str) and value.strip().lower() in FAILURE_WORDS:
+            return f'"{name}": {json.dumps(value)}'
+    for name in ("errors", "error", "errorCode"):
+        value = body.get(name)
+        if value not in (None, False, "", [], {}):
+            return f'"{name}" is not empty'
+    return None
+
+
+def failed_entries(body: Any) -> list[Any] | None:
+    """The non-empty ``failed`` array of a 2xx body; [] when every row was taken
+    (an empty body included); None when ``failed`` is present but not an array."""
+    failed = body.get("failed") if isinstance(body, dict) else None
+    if not failed:
+        return []
+    return failed if isinstance(failed, list) else None
+
+
+def accepted_count(body: Any) -> int | None:
+    """The ``accepted`` row count of a 2xx body, when it gives one."""
+    value = body.get("accepted") if isinstance(body, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def match_failed(resource: Resource, rows: tuple[str, ...], failed: list[Any]) -> dict[int, Any] | None:
+    """Map each ``failed`` entry to the index of its row in ``rows``, or None if any
+    entry cannot be matched. Entries match by primary-key values (at the top level
+    or under ``row``/``record``/``data``), else by a 0-based position in ``data``
+    (an integer entry, or ``index``/``position``/``row_index``)."""
+    keys = {row_key(resource, row): index for index, row in enumerate(rows)}
+    matched: dict[int, Any] = {}
+    for entry in failed:
+        index = None
+        if isinstance(entry, dict):
+            for candidate in (entry, entry.get("row"), entry.get("record"), entry.get("data")):
+                if isinstance(candidate, dict) and all(n in candidate for n in resource.key_names):
+                    index = keys.get(tuple(candidate[n] for n in resource.key_names))
+                    break
+            else:
+                for name in ("index", "position", "row_index"):
+                    value = entry.get(name)
+                    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(rows):
+                        index = value
+                        break
+        elif isinstance(entry, int) and not isinstance(entry, bool) and 0 <= entry < len(rows):
+            index = entry
+        if index is None:
+            return None
+        matched[index] = entry
+    return matched

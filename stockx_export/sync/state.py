@@ -184,6 +184,25 @@ def attach_state(con: Any, state_path: Path) -> None:
         raise unusable_state(state_path, str(exc)) from None
 
 
+def attach_state_read_only(con: Any, state_path: Path) -> bool:
+    """Attach an existing state database read-only as ``stockx_state``, for readers that
+    must never change it (the docs site); False when the file holds no state yet.
+
+    The same checks as :func:`attach_state`, except the probe that writes (and rolls
+    back); a file held by a running push raises :class:`SyncStateError` saying so."""
+    try:
+        con.execute(f"ATTACH {literal(str(state_path))} AS {STATE} (READ_ONLY)")
+    except database_error_types() as exc:
+        raise unusable_state(state_path, str(exc)) from None
+    try:
+        if not _columns(con, STATE):
+            return False
+        _check(con, state_path, probe_keys=False)
+    except database_error_types() as exc:
+        raise unusable_state(state_path, str(exc)) from None
+    return True
+
+
 def _create(con: Any) -> None:
     # One transaction: a push killed while creating the state leaves none.
     with transaction(con):
@@ -192,7 +211,7 @@ def _create(con: Any) -> None:
         con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
-def _check(con: Any, state_path: Path) -> None:
+def _check(con: Any, state_path: Path, probe_keys: bool = True) -> None:
     expected, found = _expected(), _columns(con, STATE)
     problems = _differences(expected, found)
     if found.get("meta") == expected["meta"]:
@@ -207,16 +226,19 @@ def _check(con: Any, state_path: Path) -> None:
         raise SyncStateError(
             f"sync state {state_path} does not hold the tables this stockx keeps ({'; '.join(problems)}): "
             f"it was changed by hand or by another program; {way_out(state_path)}", path=str(state_path))
-    _read_back(con)
+    _read_back(con, probe_keys)
 
 
-def _read_back(con: Any) -> None:
+def _read_back(con: Any, probe_keys: bool = True) -> None:
     """Read every block of the state, so damage anywhere is found now, not halfway
     through a push (or never, by ``stockx runs``): hashing every column reads all
     of the tables' data, and putting each keyed row back (``ON CONFLICT DO
-    NOTHING``, rolled back) probes the primary-key indexes for every key."""
+    NOTHING``, rolled back) probes the primary-key indexes for every key (a
+    read-only reader skips that probe: it writes, and the reader uses no index)."""
     for table in sorted(_expected()):
         con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {T}.{quote(table)}").fetchall()
+    if not probe_keys:
+        return
     keyed = [t for (t,) in con.execute(
         "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = ? AND constraint_type = "
         "'PRIMARY KEY' ORDER BY table_name", [STATE]).fetchall()]

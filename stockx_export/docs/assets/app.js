@@ -727,9 +727,9 @@
         var isTest = type === "test" || type === "unit_test";
         if (filter === "tests" && !isTest) return;
         if (filter === "nodes" && isTest) return;
-        table.appendChild(el("tr", null, el("td", null, badge(r.status)), el("td", null, n ? link(n) : r.id), el("td", null, typeLabel(type)),
+        table.appendChild(el("tr", null, el("td", null, badge(r.status)), el("td", null, n ? link(n) : r.id), el("td", { class: "nowrap" }, typeLabel(type)),
           el("td", { class: "num" }, secs(r.seconds)),
-          el("td", { style: "width:140px" }, el("div", { class: "bar " + r.status, style: "width:" + Math.max(1, 100 * (r.seconds || 0) / longest).toFixed(1) + "%" })),
+          el("td", null, el("div", { class: "bar-track" }, el("div", { class: "bar " + r.status, style: "width:" + Math.max(1, 100 * (r.seconds || 0) / longest).toFixed(1) + "%" }))),
           el("td", null, r.message ? el("span", { class: "mono" }, r.message.split("\n")[0].slice(0, 200)) : "")));
       });
     }

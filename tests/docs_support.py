@@ -1,0 +1,108 @@
+"""Helpers for the docs site tests: the sample project built in a scratch folder, a Peak
+stand-in whose refusals quote the token and markup, and a few pushes to it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from click.testing import CliRunner
+from peak_server import PeakServer
+
+from stockx_export.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+TOKEN = "pat-docs-9d41c2e7f0"
+SAMPLE_PARTS = ("pyproject.toml", "models", "macros", "seeds", "tests/sql")
+# The contract's eight columns, in order.
+STOCK_EXTRA_COLUMNS = ["product_id", "location_id", "product_variant", "stock_date_at", "created_at", "stock_id",
+                       "stock_units", "updated_at"]
+
+
+def stockx(*args: str, env: dict[str, str] | None = None):
+    """The real command, in-process."""
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def built_sample(root: Path, *build_args: str) -> Path:
+    """The repository's sample project (with its SQL tests) copied to ``root`` and built."""
+    root.mkdir(parents=True)
+    for part in SAMPLE_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        else:
+            shutil.copy(source, root / part)
+    done = stockx("build", "--quiet", "--project-dir", str(root), *build_args)
+    assert done.exit_code == 0, done.output
+    return root
+
+
+class EchoingPeak(PeakServer):
+    """Peak behind a careless proxy: each refusal quotes the request's Authorization
+    header (the token) and a piece of markup, as a hostile or broken server might."""
+
+    def handle(self, path: str, headers: Any, body: bytes):
+        status, answer_headers, text, rows, dry_run = super().handle(path, headers, body)
+        if status == 422:
+            answer = json.loads(text)
+            answer["message"] += (f" (request authorised by {headers.get('Authorization')})"
+                                  ' <img src=x onerror="window.__injected = 1">')
+            text = json.dumps(answer)
+        return status, answer_headers, text, rows, dry_run
+
+
+def first_key(root: Path) -> tuple:
+    """The first stock_extra key, as Peak's stand-in keys rows."""
+    con = duckdb.connect(str(root / "target" / "stockx.duckdb"), read_only=True)
+    try:
+        return con.execute("SELECT product_id, location_id, product_variant, strftime(stock_date_at, '%Y-%m-%d') "
+                           "FROM main.stock_extra ORDER BY ALL LIMIT 1").fetchone()
+    finally:
+        con.close()
+
+
+def change_rows(root: Path, every: int) -> None:
+    """Change every ``every``-th row of the built table, as a rebuild with corrections would."""
+    con = duckdb.connect(str(root / "target" / "stockx.duckdb"))
+    try:
+        con.execute(f"UPDATE main.stock_extra SET stock_units = stock_units + 1 WHERE hash(stock_id) % {every} = 0")
+    finally:
+        con.close()
+
+
+def push(root: Path, server: PeakServer, *args: str):
+    """``stockx export --push`` to ``server`` with the token in the environment."""
+    return stockx("export", "--push", "--project-dir", str(root), "--page-rows", "40", *args,
+                  env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": server.base_url})
+
+
+def push_history(root: Path, server: PeakServer) -> tuple:
+    """Three pushes: the first sends the whole table, two later ones the rows changed since;
+    Peak refuses one key every time. Returns that key."""
+    key = first_key(root)
+    server.token = TOKEN
+    server.reject_keys = {key}
+    for changed_every in (None, 7, 13):
+        if changed_every:
+            change_rows(root, changed_every)
+        done = push(root, server)
+        assert done.exit_code == 1, done.output  # 1: Peak refused a row, the rest delivered
+    assert server.violations == []
+    return key
+
+
+def generate(root: Path, *args: str, env: dict[str, str] | None = None):
+    """``stockx docs generate`` of the project at ``root``."""
+    return stockx("docs", "generate", "--project-dir", str(root), *args, env=env)
+
+
+def site_data(root: Path) -> dict[str, Any]:
+    """What the page reads: ``target/docs/data.js`` as JSON."""
+    text = (root / "target" / "docs" / "data.js").read_text(encoding="ascii")
+    prefix = "window.STOCKX_DOCS = "
+    assert text.startswith(prefix) and text.endswith(";\n")
+    return json.loads(text[len(prefix):-2])

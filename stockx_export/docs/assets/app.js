@@ -259,7 +259,7 @@
     if (!view) view = overviewView;
     view(route);
     markCurrent();
-    main.scrollTop = 0;
+    window.scrollTo(0, 0);
   }
   window.addEventListener("hashchange", render);
 
@@ -345,13 +345,13 @@
     cols.forEach(function (c) {
       var tests = (c.tests || []).map(function (id) { return byId[id]; }).filter(Boolean);
       var type = c.type || c.declared_type || "–";
-      var typeCell = el("td", { class: "mono" }, type);
+      var typeCell = el("td", { class: "mono nowrap" }, type);
       if (c.type && c.declared_type && c.type.toLowerCase() !== c.declared_type.toLowerCase())
         typeCell.appendChild(el("span", { class: "declared" }, "declared " + c.declared_type));
       if (c.in_database === false) typeCell.appendChild(el("span", { class: "declared mismatch" }, "not in the database"));
       var name = canTrace ? el("a", { href: nodeHref(n.id, c.name), title: "Column lineage of " + c.name }, c.name) : c.name;
       t.appendChild(el("tr", { class: selected && selected === c.name ? "selected" : null, "data-column": c.name },
-        el("td", { class: "mono" }, name), typeCell, el("td", null, c.description || ""),
+        el("td", { class: "mono nowrap" }, name), typeCell, el("td", null, c.description || ""),
         el("td", null, (c.constraints || []).join(", ")), el("td", null, el("div", { class: "chips" }, tests.map(testChip)))));
     });
     return t;
@@ -391,7 +391,8 @@
     box.appendChild(graph);
     box.appendChild(el("p", { class: "toolbar" }, el("a", { href: "#/dag?focus=" + encodeURIComponent(n.id) }, "Open in the DAG")));
     requestAnimationFrame(function () {
-      drawGraph(graph, ids.map(function (id) { return graphNode(byId[id]); }), edgesAmong(ids), { focus: n.id });
+      drawGraph(graph, ids.map(function (id) { return graphNode(byId[id]); }), edgesAmong(ids), {
+        focus: n.id, autoHeight: true, onOpen: function (id) { location.hash = nodeHref(id); } });
     });
     return box;
   }
@@ -418,7 +419,7 @@
       var edges = [];
       keys.forEach(function (k) { (lineageUp[k] || []).forEach(function (u) { if (keys.indexOf(u) >= 0) edges.push([u, k]); }); });
       requestAnimationFrame(function () {
-        drawGraph(graph, nodes, edges, { focus: start, chosen: true, onOpen: function (key) {
+        drawGraph(graph, nodes, edges, { focus: start, chosen: true, autoHeight: true, onOpen: function (key) {
           var target = columnOwner(key);
           if (target) location.hash = nodeHref(target.id, target.type === "model" ? key.slice(key.lastIndexOf(".") + 1) : null);
         } });
@@ -537,6 +538,7 @@
     edges.forEach(function (e) { g.setEdge(e[0], e[1]); });
     dagre.layout(g);
     var size = g.graph();
+    if (opts.autoHeight) box.style.height = Math.max(160, Math.min(560, size.height + 24)) + "px";
     var root = svg("svg", { role: "img", "aria-label": box.getAttribute("aria-label") || "graph" });
     root.appendChild(svg("defs", null, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" },
       svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#a9b2c3" }))));
@@ -575,7 +577,7 @@
     function apply() { layer.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")"); }
     function fit() {
       var w = box.clientWidth || 800, h = box.clientHeight || 400;
-      view.k = Math.min(1.4, Math.max(0.05, Math.min(w / (size.width || 1), h / (size.height || 1)) * 0.95));
+      view.k = Math.min(1, Math.max(0.05, Math.min(w / (size.width || 1), h / (size.height || 1)) * 0.95));
       view.x = (w - size.width * view.k) / 2;
       view.y = (h - size.height * view.k) / 2;
       apply();
@@ -655,31 +657,36 @@
     var only = route.params.only === "1" && focusId;
     main.appendChild(el("h1", null, "DAG"));
     var ids = only ? lineageOf(focusId) : D.nodes.filter(function (n) { return GRAPH_TYPES[n.type]; }).map(function (n) { return n.id; });
-    var side = el("span", { class: "hint" }, "Click a node to focus on it and its ancestors and descendants; double-click to open it. Drag to pan, scroll to zoom.");
-    var toolbar = el("div", { class: "toolbar" });
+    function hashFor(id, justLineage) { return "#/dag" + (id ? "?focus=" + encodeURIComponent(id) + (justLineage ? "&only=1" : "") : ""); }
     var pick = el("select", { "aria-label": "Focus on" }, el("option", { value: "" }, "Focus on…"),
       D.nodes.filter(function (n) { return GRAPH_TYPES[n.type]; }).map(function (n) { return el("option", { value: n.id, selected: n.id === focusId }, n.type + " " + n.name); }));
-    pick.addEventListener("change", function () { location.hash = "#/dag" + (pick.value ? "?focus=" + encodeURIComponent(pick.value) + (only ? "&only=1" : "") : ""); });
-    toolbar.appendChild(pick);
-    if (focusId) {
-      toolbar.appendChild(el("button", { type: "button", class: "button", "aria-pressed": String(!!only), onclick: function () {
-        location.hash = "#/dag?focus=" + encodeURIComponent(focusId) + (only ? "" : "&only=1");
+    pick.addEventListener("change", function () { location.hash = hashFor(pick.value, only); });
+    var actions = el("span", { class: "toolbar" });
+    function showActions() {
+      actions.textContent = "";
+      if (!focusId) return;
+      actions.appendChild(el("button", { type: "button", class: "button", "aria-pressed": String(!!only), onclick: function () {
+        location.hash = hashFor(focusId, !only);
       } }, only ? "Show the whole DAG" : "Show only its lineage"));
-      toolbar.appendChild(el("a", { class: "button", href: nodeHref(focusId) }, "Open " + byId[focusId].name));
+      actions.appendChild(el("a", { class: "button", href: nodeHref(focusId) }, "Open " + byId[focusId].name));
     }
-    toolbar.appendChild(side);
-    main.appendChild(toolbar);
+    showActions();
+    main.appendChild(el("div", { class: "toolbar" }, pick, actions,
+      el("span", { class: "hint" }, "Click a node to focus on it and its ancestors and descendants; double-click to open it. Drag to pan, scroll to zoom.")));
     var box = el("div", { class: "graph dag", "aria-label": "The project's DAG" });
     main.appendChild(box);
     main.appendChild(el("p", { class: "subtitle" }, plural(ids.length, "node") + "."));
-    var status = el("p", { class: "empty" }, "Laying out " + plural(ids.length, "node") + "…");
-    box.appendChild(status);
+    box.appendChild(el("p", { class: "empty" }, "Laying out " + plural(ids.length, "node") + "…"));
     // Laid out after the frame is painted, so the page answers while a large DAG is laid out.
     var timer = setTimeout(function () {
       drawGraph(box, ids.map(function (id) { return graphNode(byId[id]); }), edgesAmong(ids), {
         focus: focusId,
         onFocus: function (id) {
-          if (id && id !== focusId) { focusId = id; pick.value = id; history.replaceState(null, "", "#/dag?focus=" + encodeURIComponent(id) + (only ? "&only=1" : "")); }
+          if (!id || id === focusId) return;
+          focusId = id;
+          pick.value = id;
+          history.replaceState(null, "", hashFor(id, only));
+          showActions();
         },
         onOpen: function (id) { location.hash = nodeHref(id); },
       });
@@ -798,7 +805,7 @@
     box.appendChild(el("h3", null, "Rows Peak refused"));
     if (!d.rejected.length) box.appendChild(el("p", { class: "empty" }, "None: every row sent was acknowledged (or delivered by a later push)."));
     else {
-      box.appendChild(el("p", { class: "subtitle" }, plural(d.rejected.length, "row") + " refused and not delivered since; the next push sends them again." +
+      box.appendChild(el("p", { class: "subtitle" }, plural(d.rejected.length, "row") + " refused and not delivered since; the next push sends " + (d.rejected.length === 1 ? "it" : "them") + " again." +
         (s.rejected_cut ? " Only the first " + fmt(s.rejected_shown) + " are listed: `stockx rejected` lists them all." : "")));
       var t = el("table", { class: "grid rejected" }, el("tr", null, el("th", null, "Run"), el("th", null, "Key"), el("th", { class: "num" }, "HTTP"),
         el("th", null, "Peak's answer"), el("th", null, "Row")));
@@ -858,7 +865,8 @@
     root.appendChild(svg("text", { x: left, y: 14, class: "title" }, "Rows per push"));
     root.appendChild(svg("text", { x: left, y: top + mainH + gap - 8, class: "title" }, hasHeld ? "Rejected and held" : "Rejected"));
     function axis(y0, h, max) {
-      [0, 0.5, 1].forEach(function (f) {
+      // A middle line only where it is a whole number of rows.
+      (max % 2 === 0 ? [0, 0.5, 1] : [0, 1]).forEach(function (f) {
         var y = y0 + h - f * h;
         root.appendChild(svg("line", { x1: left, x2: W - right, y1: y, y2: y, class: f ? "gridline" : "baseline" }));
         root.appendChild(svg("text", { x: left - 8, y: y + 4, "text-anchor": "end" }, fmt(Math.round(max * f))));

@@ -10,6 +10,7 @@ first build (no catalog, no results) and without a sync state.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,16 +44,18 @@ class Generated:
 
 def generate(options: RunOptions, reporter, *, state_db: str | None = None,
              env: Mapping[str, str] | None = None, clock=time.perf_counter) -> Generated:
-    """Write the site and the catalog of the project ``options`` name; what is missing
+    """Write the site and the catalog of the project ``options`` name (the token in ``env``,
+    default the process's environment, is scrubbed from what the sync state holds); what is missing
     (nothing built yet, a model lineage cannot follow, a sync state a push holds) is
     warned about on ``reporter`` and shown as such on the site."""
     started = clock()
+    env = os.environ if env is None else env
     project = open_project(options, reporter)
     generated_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     with adapters.for_reading(project.config.target) as adapter:
         project.resolver.attach(adapter)
         tables = adapter.catalog(list(relations_of(project).values()))
-        analyzer = Analyzer(project, adapter)
+        analyzer = Analyzer(project, adapter, types=False)  # the catalog has the types
         compiled = {uid: analyzer.compiled(node) for uid, node in sorted(project.nodes.items())
                     if node.resource_type == "model"}
         lineage = project_lineage(project, analyzer)

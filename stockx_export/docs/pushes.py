@@ -1,8 +1,8 @@
 """The sync as the page shows it: for each Peak destination, its pushes over time, the
 last one's summary, and the rows Peak refused with its answers.
 
-The sync state is read through a read-only connection by the library function
-``stockx runs`` and ``stockx rejected`` share (:func:`stockx_export.sync.service.history`),
+The sync state is read through a read-only connection with the read functions
+``stockx runs`` and ``stockx rejected`` use (:func:`stockx_export.sync.history.read_history`),
 so generating the site never changes it; the token in the environment is scrubbed
 from every message and answer, in any encoding, as those commands do. Rows held back
 for a parent (a family export's ``held``) are shown when the state records them.
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from stockx_export.errors import SyncStateError
-from stockx_export.sync import service as sync_service
+from stockx_export.sync.history import read_history
+from stockx_export.sync.settings import resolve_sync_settings
 
 RUNS_SHOWN = 1000  # pushes per state, newest first: years of a daily job
 REJECTED_SHOWN = 2000  # refused rows listed; `stockx rejected` lists them all
@@ -40,11 +41,12 @@ class SyncView:
 
 
 def read_sync(config: Any, *, state_db: str | None = None, env: Mapping[str, str] | None = None) -> SyncView:
-    """The sync state of the project, or why it cannot be read (a push holds it, it is damaged)."""
+    """The sync state of the project (``--state-db`` or ``[tool.stockx.sync] state``), or why it
+    cannot be read (a push holds it, it is damaged); the token in ``env`` scrubbed from it."""
+    state = resolve_sync_settings(config.root, config.settings.get("sync"), state_db).state
     try:
-        found = sync_service.history(config, RUNS_SHOWN, REJECTED_SHOWN + 1, state_db=state_db, env=env)
+        found = read_history(state, RUNS_SHOWN, REJECTED_SHOWN + 1, env)
     except SyncStateError as exc:
-        state = sync_service.sync_settings(config, state_db).state
         return SyncView(_shown(state, config.root), True, problem=str(exc))
     if not found.found:
         return SyncView(_shown(found.state, config.root), False)

@@ -38,8 +38,8 @@ from stockx_export.redact import Redactor
 from stockx_export.sync.plan import SyncPlan
 from stockx_export.sync.push import Sync
 from stockx_export.sync.settings import SyncSettings, resolve_sync_settings
-from stockx_export.sync.state import (Destination, RejectedRecord, RunRecord, attach_state, attach_state_read_only,
-                                      current_rejections, recent_runs, recover)
+from stockx_export.sync.state import (Destination, RejectedRecord, RunRecord, attach_state, current_rejections,
+                                      recent_runs, recover)
 
 GONE_SHOWN = 10  # gone keys a plan lists
 
@@ -96,17 +96,6 @@ class RejectedReport:
     state: Path
     found: bool
     rows: tuple[RejectedRecord, ...] = ()
-
-
-@dataclass(frozen=True)
-class History:
-    """A sync state read without writing to it: runs newest first, then the rows refused
-    and not delivered since (by run then key); ``found`` is False when there is no state yet."""
-
-    state: Path
-    found: bool
-    runs: tuple[RunRecord, ...] = ()
-    rejected: tuple[RejectedRecord, ...] = ()
 
 
 def sync_settings(config: Any, state_db: str | None = None) -> SyncSettings:
@@ -187,29 +176,6 @@ def rejected(config: Any, run_id: int | None = None, limit: int | None = None, *
         records = current_rejections(con, run_id, limit)
     scrub = _scrubber(env)
     return RejectedReport(state, True, tuple(replace(r, response=scrub(r.response)) for r in records))
-
-
-def history(config: Any, runs_limit: int, rejected_limit: int, *, state_db: str | None = None,
-            env: Mapping[str, str] | None = None) -> History:
-    """The last ``runs_limit`` runs and at most ``rejected_limit`` refused rows, every
-    destination, through a read-only connection: reading never changes the state, and
-    a run a killed push left open shows as running until the next push (or ``stockx
-    runs``) closes it. Messages and Peak's answers are scrubbed of the token in ``env``.
-    A state a push holds right now raises :class:`~stockx_export.errors.SyncStateError`."""
-    state = sync_settings(config, state_db).state
-    if not state.is_file():
-        return History(state, False)
-    con = connect(":memory:")
-    try:
-        if not attach_state_read_only(con, state):
-            return History(state, False)
-        runs_found = recent_runs(con, runs_limit)
-        refused = current_rejections(con, None, rejected_limit)
-    finally:
-        con.close()
-    scrub = _scrubber(env)
-    return History(state, True, tuple(replace(r, message=scrub(r.message)) for r in runs_found),
-                   tuple(replace(r, response=scrub(r.response)) for r in refused))
 
 
 def _scrubber(env: Mapping[str, str] | None) -> Callable[[str | None], str | None]:

@@ -288,7 +288,7 @@
       main.appendChild(el("h2", null, "Models"));
       var t = el("table", { class: "grid" }, el("tr", null, el("th", null, "Model"), el("th", null, "Materialized"), el("th", null, "Folder"), el("th", null, "Description")));
       models.forEach(function (n) {
-        t.appendChild(el("tr", null, el("td", null, link(n)), el("td", null, n.materialized), el("td", { class: "mono" }, n.folder),
+        t.appendChild(el("tr", null, el("td", { class: "nowrap" }, link(n)), el("td", null, n.materialized), el("td", { class: "mono nowrap" }, n.folder),
           el("td", null, (n.description || "").split("\n")[0].slice(0, 160))));
       });
       main.appendChild(t);
@@ -575,12 +575,24 @@
     // Pan and zoom: a transform on the layer, changed by drag, wheel and the buttons.
     var view = { x: 0, y: 0, k: 1 };
     function apply() { layer.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")"); }
-    function fit() {
+    function fitBox(x0, y0, x1, y1) {
       var w = box.clientWidth || 800, h = box.clientHeight || 400;
-      view.k = Math.min(1, Math.max(0.05, Math.min(w / (size.width || 1), h / (size.height || 1)) * 0.95));
-      view.x = (w - size.width * view.k) / 2;
-      view.y = (h - size.height * view.k) / 2;
+      view.k = Math.min(1, Math.max(0.05, Math.min(w / (x1 - x0 || 1), h / (y1 - y0 || 1)) * 0.95));
+      view.x = (w - (x1 + x0) * view.k) / 2;
+      view.y = (h - (y1 + y0) * view.k) / 2;
       apply();
+    }
+    function fit() { fitBox(0, 0, size.width, size.height); }
+    function fitTo(ids) {
+      // The part of a large graph a focus is about, as large as the view allows.
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      ids.forEach(function (id) {
+        var p = g.node(id);
+        if (!p) return;
+        x0 = Math.min(x0, p.x - p.width / 2); x1 = Math.max(x1, p.x + p.width / 2);
+        y0 = Math.min(y0, p.y - p.height / 2); y1 = Math.max(y1, p.y + p.height / 2);
+      });
+      if (x0 < x1) fitBox(x0 - 20, y0 - 20, x1 + 20, y1 + 20);
     }
     function zoom(factor, cx, cy) {
       var k = Math.min(4, Math.max(0.05, view.k * factor));
@@ -634,6 +646,7 @@
         p.classList.toggle("hot", !!on);
       });
       if (opts.onFocus) opts.onFocus(id);
+      return Object.keys(nodeEls).filter(function (k) { return up[k] || down[k]; });
     }
     function clear() {
       root.classList.remove("focused");
@@ -647,7 +660,10 @@
       nodeEls[id].addEventListener("keydown", function (e) { if (e.key === "Enter" && opts.onOpen) opts.onOpen(id); });
     });
     root.addEventListener("click", function (e) { if (!(e.target.closest && e.target.closest("g.gnode"))) clear(); });
-    if (opts.focus && nodeEls[opts.focus] && !opts.chosen) focus(opts.focus);
+    if (opts.focus && nodeEls[opts.focus] && !opts.chosen) {
+      var around = focus(opts.focus);
+      if (nodes.length > 60) fitTo(around);
+    }
     return { focus: focus, clear: clear, fit: fit };
   }
 
@@ -758,10 +774,10 @@
     var s = D.sync;
     if (s.problem) return el("p", { class: "message" }, s.problem);
     if (!s.found) return el("p", { class: "empty" }, "No sync state yet at " + s.state + ": `stockx export --push` creates it.");
-    var box = el("div", { class: "cards" });
+    var box = el("div", { class: "cards wide" });
     s.destinations.forEach(function (d) {
       var last = d.runs[d.runs.length - 1];
-      box.appendChild(el("a", { class: "card", href: "#/sync" }, el("div", { class: "label" }, d.url),
+      box.appendChild(el("a", { class: "card", href: "#/sync" }, el("div", { class: "label url" }, d.url),
         el("div", { class: "value small" }, last ? "run " + last.run + ": " + last.status : "no runs"),
         el("div", { class: "label" }, last ? fmt(last.acknowledged) + " acknowledged, " + fmt(last.rejected) + " rejected · " + when(last.started_at) : "")));
     });

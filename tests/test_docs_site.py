@@ -148,6 +148,18 @@ def test_a_token_stored_by_an_older_stockx_is_scrubbed_from_the_site(tmp_path):
     assert json.loads(destination["rejected"][0]["response"])["message"].startswith("bad row (token ***, base64 ***")
 
 
+def test_a_secret_a_model_reads_from_the_environment_is_scrubbed_from_the_site(tmp_path):
+    """dbt's env_var() puts a value in the compiled SQL; no secret of the environment reaches a file."""
+    password = "hunter2-wh-9f3e71"
+    root = write_project(tmp_path / "p", {
+        "models/items.sql": "select 1 as item_id, '{{ env_var(\"WAREHOUSE_DB_PASSWORD\") }}' as dsn_password\n"})
+    done = generate(root, env={"WAREHOUSE_DB_PASSWORD": password})
+    assert done.exit_code == 0, done.output
+    assert password not in (root / "target" / "docs" / "data.js").read_text()
+    [items] = [n for n in site_data(root)["nodes"] if n["name"] == "items"]
+    assert items["compiled"] == "select 1 as item_id, '***' as dsn_password\n"
+
+
 def write_state(path: Path, runs, rejected) -> None:
     """A sync state as stockx writes it, with the given runs (id, status, message) and refusals."""
     from stockx_export.sync.state import attach_state

@@ -23,6 +23,7 @@ from stockx_export.docs.lineage import project_lineage
 from stockx_export.docs.pushes import read_sync
 from stockx_export.docs.results import read_last_run, read_verdicts
 from stockx_export.docs.site import site_data, write_json, write_site
+from stockx_export.redact import Redactor, secret_values
 from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project
 from stockx_export.tables import plural
@@ -44,8 +45,8 @@ class Generated:
 
 def generate(options: RunOptions, reporter, *, state_db: str | None = None,
              env: Mapping[str, str] | None = None, clock=time.perf_counter) -> Generated:
-    """Write the site and the catalog of the project ``options`` name (the token in ``env``,
-    default the process's environment, is scrubbed from what the sync state holds); what is missing
+    """Write the site and the catalog of the project ``options`` name, every secret in ``env``
+    (default the process's environment: the token, passwords) scrubbed from them; what is missing
     (nothing built yet, a model lineage cannot follow, a sync state a push holds) is
     warned about on ``reporter`` and shown as such on the site."""
     started = clock()
@@ -64,6 +65,11 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
     catalog = build_catalog(project, tables, generated_at, project.renderer.invocation_id)
     data = site_data(project, compiled=compiled, tables=tables, lineage=lineage, last_run=read_last_run(target),
                      verdicts=read_verdicts(target), sync=sync, generated_at=generated_at)
+    # SQL compiled with env_var('DB_PASSWORD'), an error message quoting it: every secret in the
+    # environment is replaced, in any encoding, as the command line's output is.
+    redactor = Redactor.of(*secret_values(env))
+    if redactor.secrets:
+        catalog, data = redactor.scrub_value(catalog), redactor.scrub_value(data)
     catalog_path = target / CATALOG_FILE
     write_json(catalog_path, catalog)
     index = write_site(target / SITE_DIR, data)

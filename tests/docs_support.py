@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from peak_server import PeakServer
 
 from stockx_export.cli import cli
+from stockx_export.sync.state import attach_state
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "pat-docs-9d41c2e7f0"
@@ -105,3 +106,24 @@ def site_data(root: Path) -> dict[str, Any]:
     prefix = "window.STOCKX_DOCS = "
     assert text.startswith(prefix) and text.endswith(";\n")
     return json.loads(text[len(prefix):-2])
+
+
+def write_state(path: Path, runs, rejected) -> None:
+    """A sync state as stockx writes it, with the given runs (id, status, message) and refusals."""
+    con = duckdb.connect()
+    try:
+        attach_state(con, path)
+        s = "stockx_state.main"
+        con.execute(f"INSERT INTO {s}.destinations VALUES ('d1', 'https://peak.test', 'STOCK_EXTRA', 'QP_OOTB', "
+                    "'https://peak.test/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB', TIMESTAMP '2026-01-05 06:00:00')")
+        for run_id, status, message in runs:
+            con.execute(f"INSERT INTO {s}.runs (run_id, destination, model, relation, mode, started_at, updated_at, "
+                        "status, message, table_rows, rows_planned, rows_sent, rows_acknowledged, rows_rejected, "
+                        "merged) VALUES (?, 'd1', 'stock_extra', 'main.stock_extra', 'changes', "
+                        "TIMESTAMP '2026-01-05 06:00:00', TIMESTAMP '2026-01-05 06:00:09', ?, ?, 10, 10, 10, 9, 1, "
+                        "false)", [run_id, status, message])
+        for run_id, key, response in rejected:
+            con.execute(f"INSERT INTO {s}.rejected VALUES ('d1', ?, 'f', '{{}}', 422, ?, 1, "
+                        "TIMESTAMP '2026-01-05 06:00:05', ?)", [key, response, run_id])
+    finally:
+        con.close()

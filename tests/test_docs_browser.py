@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from browser import browser, visit  # noqa: F401
-from docs_support import STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history
+from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history,
+                          write_state)
 
 from conftest import write_project
 
@@ -176,3 +177,23 @@ def test_the_site_opens_from_docs_serve(site, visit):
     finally:
         server.send_signal(2)
         server.communicate(timeout=30)
+
+
+def test_held_rows_are_charted_once_the_state_records_them(tmp_path, visit):
+    """Rows held back for a parent come with the family export: its runs carry ``held``. Until the
+    state records them the sync view leaves them out; then the chart, the summary and the table show them."""
+    root = write_project(tmp_path / "p", {})
+    write_state(root / ".stockx" / "state.duckdb", runs=[(1, "success", None), (2, "success", None)], rejected=[])
+    assert generate(root).exit_code == 0
+    data_js = root / "target" / "docs" / "data.js"
+    index = (root / "target" / "docs" / "index.html").as_uri() + "#/sync"
+    page = visit(index).page
+    assert page.locator(".chart rect.held").count() == 0 and "held" not in page.locator(".chart-legend").inner_text()
+    page.close()
+    data_js.write_text(data_js.read_text().replace('"rejected":1,', '"rejected":1,"held":4,'))
+    page = visit(index).page
+    assert page.locator(".chart rect.held").count() == 4  # per run: in the main bar and in the strip below
+    assert "held" in page.locator(".chart-legend").inner_text()
+    cards = dict(zip(page.locator(".last-run .label").all_inner_texts(), page.locator(".last-run .value").all_inner_texts()))
+    assert cards["held"] == "4"
+    assert "Held" in page.locator("table.runs tr").first.text_content()  # in the folded list of every push

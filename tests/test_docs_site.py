@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from dbt_artifacts_parser.parser import parse_catalog
 from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history, site_data,
-                          stockx)
+                          stockx, write_state)
 
 from conftest import write_project
 from stockx_export.docs.pushes import run_entry
@@ -158,29 +158,6 @@ def test_a_secret_a_model_reads_from_the_environment_is_scrubbed_from_the_site(t
     assert password not in (root / "target" / "docs" / "data.js").read_text()
     [items] = [n for n in site_data(root)["nodes"] if n["name"] == "items"]
     assert items["compiled"] == "select 1 as item_id, '***' as dsn_password\n"
-
-
-def write_state(path: Path, runs, rejected) -> None:
-    """A sync state as stockx writes it, with the given runs (id, status, message) and refusals."""
-    from stockx_export.sync.state import attach_state
-
-    con = duckdb.connect()
-    try:
-        attach_state(con, path)
-        s = "stockx_state.main"
-        con.execute(f"INSERT INTO {s}.destinations VALUES ('d1', 'https://peak.test', 'STOCK_EXTRA', 'QP_OOTB', "
-                    "'https://peak.test/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB', TIMESTAMP '2026-01-05 06:00:00')")
-        for run_id, status, message in runs:
-            con.execute(f"INSERT INTO {s}.runs (run_id, destination, model, relation, mode, started_at, updated_at, "
-                        "status, message, table_rows, rows_planned, rows_sent, rows_acknowledged, rows_rejected, "
-                        "merged) VALUES (?, 'd1', 'stock_extra', 'main.stock_extra', 'changes', "
-                        "TIMESTAMP '2026-01-05 06:00:00', TIMESTAMP '2026-01-05 06:00:09', ?, ?, 10, 10, 10, 9, 1, "
-                        "false)", [run_id, status, message])
-        for run_id, key, response in rejected:
-            con.execute(f"INSERT INTO {s}.rejected VALUES ('d1', ?, 'f', '{{}}', 422, ?, 1, "
-                        "TIMESTAMP '2026-01-05 06:00:05', ?)", [key, response, run_id])
-    finally:
-        con.close()
 
 
 def test_the_sync_state_is_read_without_being_changed(tmp_path):

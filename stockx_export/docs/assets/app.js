@@ -878,7 +878,7 @@
     var maxMain = niceMax(Math.max.apply(null, runs.map(function (r) { var p = pieces(r); return p.acknowledged + p.rejected + p.held + p.unanswered; }).concat([1])));
     var maxStrip = niceMax(Math.max.apply(null, runs.map(function (r) { return (r.rejected || 0) + (hasHeld ? (r.held || 0) : 0); }).concat([1])));
     var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "Rows per push: acknowledged, rejected" + (hasHeld ? ", held" : "") + " and unanswered" });
-    root.appendChild(svg("text", { x: left, y: 14, class: "title" }, "Rows per push"));
+    root.appendChild(svg("text", { x: left, y: 14, class: "title" }, "Rows per push (a bar's height: the rows it sent" + (hasHeld ? ", and those it held back" : "") + ")"));
     root.appendChild(svg("text", { x: left, y: top + mainH + gap - 8, class: "title" }, hasHeld ? "Rejected and held" : "Rejected"));
     function axis(y0, h, max) {
       // A middle line only where it is a whole number of rows.
@@ -913,6 +913,10 @@
         sy -= h;
         g.appendChild(svg("rect", { x: x.toFixed(1), y: sy.toFixed(1), width: barW.toFixed(1), height: Math.max(h, 1).toFixed(1), class: k }));
       });
+      if (n <= 24) {  // few pushes: each bar says how many rows it sent
+        g.appendChild(svg("text", { x: (x + barW / 2).toFixed(1), y: (y - 4).toFixed(1), "text-anchor": "middle", class: "sent" }, fmt(r.sent)));
+        if (p.rejected || p.held) g.appendChild(svg("text", { x: (x + barW / 2).toFixed(1), y: (sy - 4).toFixed(1), "text-anchor": "middle", class: "sent" }, fmt(p.rejected + p.held)));
+      }
       // A full-height invisible target, so a push with few rows is easy to point at.
       g.appendChild(svg("rect", { x: (left + slot * i).toFixed(1), y: top, width: slot.toFixed(1), height: mainH + gap + stripH, fill: "transparent" }));
       root.appendChild(g);

@@ -197,3 +197,27 @@ def test_held_rows_are_charted_once_the_state_records_them(tmp_path, visit):
     cards = dict(zip(page.locator(".last-run .label").all_inner_texts(), page.locator(".last-run .value").all_inner_texts()))
     assert cards["held"] == "4"
     assert "Held" in page.locator("table.runs tr").first.text_content()  # in the folded list of every push
+
+
+def test_the_sidebar_groups_by_tag_and_search_finds_a_column_and_a_description(tmp_path, visit):
+    root = write_project(tmp_path / "p", {
+        "models/staging/stg_orders.sql": "{{ config(tags=['daily']) }}\nselect 1 as order_id, 2 as basket_total\n",
+        "models/marts/revenue.sql": "{{ config(tags=['daily', 'finance']) }}\nselect order_id from {{ ref('stg_orders') }}\n",
+        "models/marts/_marts.yml": """
+            version: 2
+            models:
+              - name: revenue
+                description: Money booked per order, for the finance team.
+            """})
+    assert generate(root).exit_code == 0
+    page = visit((root / "target" / "docs" / "index.html").as_uri()).page
+    page.get_by_role("button", name="By tag").click()
+    groups = page.locator("#tree > details")
+    assert groups.locator("summary").all_inner_texts() == ["#daily2", "#finance1"]
+    assert groups.nth(0).locator("a").all_inner_texts() == ["revenue", "stg_orders"]
+    search = page.locator("#search")
+    search.fill("basket")
+    assert page.locator("#search-results li").all_inner_texts() == ["model\nstg_orders\ncolumn basket_total"]
+    search.fill("finance team")
+    assert page.locator("#search-results li .why").all_inner_texts() == [
+        "…per order, for the finance team."]

@@ -244,7 +244,8 @@ def test_generate_before_any_build_warns_and_writes_what_it_knows(tmp_path):
     data = site_data(root)
     items = next(n for n in data["nodes"] if n["name"] == "items")
     assert (items["built"], items["description"], items["tags"]) == (None, "Every item, <b>once</b>.", ["daily"])
-    assert [(c["name"], c["type"], len(c["tests"])) for c in items["columns"]] == [("item_id", None, 2)]
+    # not built: the columns its SQL gives, without types
+    assert [(c["name"], c["type"], len(c["tests"])) for c in items["columns"]] == [("item_id", None, 2), ("label", None, 0)]
     assert (data["last_run"], data["verdicts"], data["sync"]["found"]) == (None, {}, False)
 
 

@@ -20,6 +20,7 @@ class LineageGraph:
 
     edges: dict[str, tuple[str, ...]]  # key -> keys it derives from, sorted
     untraced: tuple[str, ...]  # unique ids of models whose SQL stockx cannot follow
+    columns: dict[str, tuple[str, ...]]  # model unique id -> its output columns, as its SQL gives them
 
 
 def key(item: ColumnLineage) -> str:
@@ -33,6 +34,7 @@ def project_lineage(project, analyzer) -> LineageGraph:
     tracer = LineageTracer(analyzer)
     edges: dict[str, tuple[str, ...]] = {}
     untraced = []
+    columns: dict[str, tuple[str, ...]] = {}
     for uid in sorted(project.nodes):
         node = project.nodes[uid]
         if node.resource_type != "model" or node.relation is None:
@@ -42,9 +44,10 @@ def project_lineage(project, analyzer) -> LineageGraph:
         except (StockxError, SqlglotError):
             untraced.append(uid)
             continue
+        columns[uid] = tuple(item.column for item in items)
         for item in items:
             _add(item, edges)
-    return LineageGraph(dict(sorted(edges.items())), tuple(untraced))
+    return LineageGraph(dict(sorted(edges.items())), tuple(untraced), columns)
 
 
 def _add(item: ColumnLineage, edges: dict[str, tuple[str, ...]]) -> None:

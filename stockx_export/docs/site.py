@@ -32,14 +32,17 @@ BUILT_TYPES = ("model", "seed", "snapshot")
 
 
 def site_data(project, *, compiled: dict[str, str], tables: dict[Any, Any], lineage, last_run, verdicts,
-              sync, generated_at: str) -> dict[str, Any]:
-    """Everything the page shows, JSON-ready (see the module docstring for the nodes)."""
+              sync, generated_at: str, inferred: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
+    """Everything the page shows, JSON-ready (see the module docstring for the nodes).
+
+    ``inferred`` holds the column names each model's SQL gives: a model not built yet shows them."""
+    inferred = inferred or {}
     tests_on = _tests_by_column(project)
     nodes = []
     for uid in sorted(project.nodes):
         node = project.nodes[uid]
         if node.resource_type in BUILT_TYPES:
-            nodes.append(_built_node(node, compiled.get(uid), tables.get(node.relation), tests_on))
+            nodes.append(_built_node(node, compiled.get(uid), tables.get(node.relation), tests_on, inferred.get(uid, ())))
         elif node.resource_type == "test":
             nodes.append(_test_node(node))
         elif node.resource_type == "unit_test":
@@ -83,13 +86,15 @@ def _tests_by_column(project) -> dict[tuple[str, str | None], list[str]]:
     return found
 
 
-def _columns(declared, built, owner: str, tests_on) -> list[dict[str, Any]]:
-    """The relation's columns in the database's order (declared ones it lacks after them), or
-    the declared ones when it is not built; each with its declared and built type and its tests."""
+def _columns(declared, built, owner: str, tests_on, inferred: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The relation's columns in the database's order, or when it is not built the ones its SQL
+    gives (``inferred``); declared ones neither has after them. Each with its declared and built
+    type and its tests."""
     by_name = {c.name.lower(): c for c in declared}
     built_types = {name.lower(): data_type for name, data_type in (built.columns if built else ())}
-    names = [name for name, _ in built.columns] if built else []
-    names += [c.name for c in declared if c.name.lower() not in built_types]
+    names = [name for name, _ in built.columns] if built else list(inferred)
+    known = {name.lower() for name in names}
+    names += [c.name for c in declared if c.name.lower() not in known]
     out = []
     for name in names:
         column = by_name.get(name.lower())
@@ -105,14 +110,14 @@ def _columns(declared, built, owner: str, tests_on) -> list[dict[str, Any]]:
     return out
 
 
-def _built_node(node, compiled: str | None, built, tests_on) -> dict[str, Any]:
+def _built_node(node, compiled: str | None, built, tests_on, inferred: tuple[str, ...]) -> dict[str, Any]:
     return {
         **_common(node),
         "materialized": node.materialized if node.resource_type == "model" else node.resource_type,
         "relation": str(node.relation) if node.relation is not None else None,
         "config": node.config,
         "contract": node.enforced_contract,
-        "columns": _columns(node.columns, built, node.unique_id, tests_on),
+        "columns": _columns(node.columns, built, node.unique_id, tests_on, inferred),
         "tests": tests_on.get((node.unique_id, None), []),
         "raw": node.raw_code,
         "compiled": compiled or None,

@@ -116,7 +116,7 @@
     markCurrent();
   }
   function leafGroup(title, nodes, open) {
-    var d = el("details", { open: open }, el("summary", null, title, el("span", { class: "count" }, nodes.length)));
+    var d = el("details", { open: open, class: "tag" }, el("summary", null, title, el("span", { class: "count" }, nodes.length)));
     nodes.slice().sort(function (a, b) { return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; })
       .forEach(function (n) { d.appendChild(el("a", { href: nodeHref(n.id), "data-id": n.id, title: n.path }, n.name)); });
     return d;
@@ -187,7 +187,8 @@
       if (!score && n.description && n.description.toLowerCase().indexOf(q) >= 0) {
         score = 20;
         var at = n.description.toLowerCase().indexOf(q);
-        why = "…" + n.description.slice(Math.max(0, at - 20), at + q.length + 30).replace(/\s+/g, " ") + "…";
+        var from = Math.max(0, at - 20), to = at + q.length + 30;
+        why = (from ? "…" : "") + n.description.slice(from, to).replace(/\s+/g, " ").trim() + (to < n.description.length ? "…" : "");
       }
       if (!score && n.columns) {
         var described = n.columns.filter(function (c) { return (c.description || "").toLowerCase().indexOf(q) >= 0; })[0];

@@ -37,7 +37,7 @@ def project_lineage(project, analyzer) -> LineageGraph:
     columns: dict[str, tuple[str, ...]] = {}
     for uid in sorted(project.nodes):
         node = project.nodes[uid]
-        if node.resource_type != "model" or node.relation is None:
+        if node.resource_type != "model":
             continue
         try:
             items = tracer.trace(node)

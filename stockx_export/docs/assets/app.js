@@ -318,7 +318,7 @@
       if (c.on_schema_change) fact("On schema change", c.on_schema_change);
     }
     if (n.type === "source") fact("Reads", n.reads);
-    fact("In the database", n.built ? n.built : "not built");
+    fact("In the database", n.built ? n.built : n.materialized === "ephemeral" ? "never: inlined as a CTE where it is used" : "not built");
     if (n.tags && n.tags.length) fact("Tags", n.tags.join(", "));
     if (v) fact("Last run", v.status + " in " + secs(v.seconds) + (v.message ? " — " + v.message : ""));
     main.appendChild(facts);

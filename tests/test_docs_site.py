@@ -175,6 +175,18 @@ def test_the_sync_state_is_read_without_being_changed(tmp_path):
     assert [(r["run"], r["status"]) for r in destination["runs"]] == [(1, "success"), (2, "running")]
 
 
+def test_state_db_names_another_sync_state(tmp_path):
+    root = write_project(tmp_path / "p", {})
+    elsewhere = tmp_path / "states" / "peak-eu.duckdb"
+    write_state(elsewhere, runs=[(4, "success", None)], rejected=[])
+    done = generate(root, "--state-db", str(elsewhere))
+    assert done.exit_code == 0, done.output
+    sync = site_data(root)["sync"]
+    assert (sync["state"], [r["run"] for r in sync["destinations"][0]["runs"]]) == (str(elsewhere), [4])
+    assert generate(root).exit_code == 0
+    assert site_data(root)["sync"]["found"] is False  # the default state, .stockx/state.duckdb, is not there
+
+
 def test_a_state_a_push_holds_leaves_the_sync_view_saying_why(tmp_path):
     root = write_project(tmp_path / "p", {})
     state = root / ".stockx" / "state.duckdb"

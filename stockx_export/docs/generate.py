@@ -1,10 +1,10 @@
 """``stockx docs generate``: the site in ``target/docs/`` and ``target/catalog.json``.
 
 Like dbt's: the project is parsed and every model compiled against the database
-as it is (opened read-only: nothing is built or changed), the catalog is the
-database's, the lineage sqlglot's, the results the
-last run's, the sync state is read without writing to it. Works before the
-first build (no catalog, no results) and without a sync state.
+as it is (opened read-only: nothing is built or changed); the catalog is the
+database's, the lineage sqlglot's, the results the last runs'; the sync state is
+read without writing to it. Works before the first build (no catalog, no results)
+and without a sync state.
 """
 
 from __future__ import annotations

@@ -532,6 +532,7 @@
   function drawGraph(box, nodes, edges, opts) {
     opts = opts || {};
     box.textContent = "";
+    if (!nodes.length) { box.appendChild(el("p", { class: "empty" }, "Nothing to draw.")); return null; }
     var g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 56, marginx: 20, marginy: 20 });
     g.setDefaultEdgeLabel(function () { return {}; });

@@ -472,6 +472,20 @@ def test_response_bytes_sets_the_cap(con, peak_server, tmp_path):
     {"errorCode": "DI_E_00500", "message": "internal"},
     {"status": "accepted", "accepted": 0, "failed": []},
     {"status": "accepted", "accepted": 99, "failed": []},
+    # Shapes found by the review of issues 11 and 18 (finding 1): each was taken for an acknowledgement.
+    {"Success": False, "message": "ingestion failed"},
+    {"success": "false"},
+    {"result": {"success": False}},
+    {"statusCode": 500, "message": "Internal Server Error"},
+    [{"error": "db down"}],
+    {"failedRows": [0, 1]},
+    {"status": "PARTIAL_FAILURE"},
+    {"data": {"errors": [{"message": "x"}]}},
+    {"code": "DI_E_50000", "message": "internal error"},
+    None,
+    {"accepted": "99"},
+    {"accepted": "all of them"},
+    {"message": "ingestion failed: solution locked"},
 ])
 def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_server, tmp_path, body):
     """The first page's 200 says it failed (Peak stored nothing): its rows are sent
@@ -487,6 +501,8 @@ def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_ser
 @pytest.mark.parametrize("body", [
     {"success": True}, {"status": "ok", "errors": []}, {"error": None, "status": "accepted"},
     {"status": "accepted", "accepted": 100, "failed": []}, {"accepted": True}, {},
+    {"accepted": "100"}, {"message": "Data ingested"}, {"status": "OK", "message": "0 rows failed"},
+    {"code": 200, "statusCode": "201"},
 ])
 def test_a_2xx_body_that_reports_success_is_taken_at_once(con, peak_server, tmp_path, body):
     peak_server.script(Reply(200, body=json.dumps(body)))

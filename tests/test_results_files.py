@@ -82,7 +82,8 @@ def test_run_results_have_the_documented_fields_for_every_node(run):
     root, _ = run
     data = load(root, "run_results.json")
     assert set(data) == {"metadata", "elapsed_time", "success", "results"}
-    assert set(data["metadata"]) == {"stockx_version", "generated_at", "invocation_id", "command"}
+    assert set(data["metadata"]) == {"stockx_version", "generated_at", "invocation_id", "command", "database"}
+    assert data["metadata"]["database"] == str((root / "target" / "tested.duckdb").resolve())
     assert data["metadata"]["command"] == "build" and data["success"] is False
     text = documented("run_results.json")
     for field in RESULT_FIELDS | set(data["metadata"]) | {"started_at", "completed_at"}:

@@ -10,7 +10,8 @@ or through views and ephemeral models), every file is checked once per run:
 
 - it exists (a glob matches at least one file);
 - its header has every column the source declares (``union_by_name`` would fill
-  a missing one with NULLs, and the lines would be accepted with a wrong value);
+  a missing one with NULLs, and the lines would be accepted with a wrong value),
+  and no column twice (DuckDB would rename one, and read the other);
 - it holds at least one data row (a header alone is a truncated export).
 
 A problem fails that node with a message naming the file, the line and what to
@@ -215,11 +216,34 @@ class FileSourceChecks:
         if missing:
             columns = ", ".join(f"'{c}'" for c in missing)
             return CsvProblem(file, None, f"has no column {columns}, which {what} needs; add it, or export the file again")
+        if read.reader == "parquet":
+            repeated = csv_files.repeated_name(self._parquet_columns(file))
+            if repeated is not None:
+                return CsvProblem(file, None, csv_files.repeated_message(repeated, "the file"))
         if not has_rows:
             return CsvProblem(
                 file, None, "has no rows: a truncated or failed export? Export it again, or remove it from the files read"
             )
         return None
+
+    def _parquet_columns(self, file: str) -> list[str]:
+        """The top-level column names of a Parquet file as written (DuckDB renames a repeated one)."""
+        rows = self.adapter.query(f"select name, num_children from parquet_schema({self.adapter.literal(file)})").rows
+        names: list[str] = []
+        position = 1  # the first row is the schema's root; its children are the columns
+
+        def skip(at: int) -> int:
+            # Past one field and, depth first, every field nested in it.
+            children = rows[at][1] or 0
+            at += 1
+            for _ in range(children):
+                at = skip(at)
+            return at
+
+        for _ in range((rows[0][1] or 0) if rows else 0):
+            names.append(rows[position][0])
+            position = skip(position)
+        return names
 
     # -- after a node failed -------------------------------------------------------------
 

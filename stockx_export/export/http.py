@@ -164,13 +164,38 @@ class CappedBody:
             self.truncated = True
 
 
+# Byte order marks, longest first, and the JSON encodings they announce.
+BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xfe\xff", "utf-16"), (b"\xff\xfe", "utf-16"))
+
+
+def sniff_charset(body: bytes) -> str:
+    """The encoding of a body whose Content-Type names none: by its byte order mark,
+    else by where the NULs fall in its first four bytes (RFC 4627: JSON starts with
+    an ASCII character), else UTF-8. A UTF-16 answer read as UTF-8 would put a NUL
+    between the characters of everything it says, an echoed token included."""
+    for mark, charset in BOMS:
+        if body.startswith(mark):
+            return charset
+    head = body[:4]
+    if len(head) == 4:
+        nul = tuple(byte == 0 for byte in head)
+        if nul == (True, True, True, False):
+            return "utf-32-be"
+        if nul == (False, True, True, True):
+            return "utf-32-le"
+        if nul == (True, False, True, False):
+            return "utf-16-be"
+        if nul == (False, True, False, True):
+            return "utf-16-le"
+    return "utf-8"
+
+
 def answer_text(body: bytes, content_type: str | None, truncated: bool, limit: int, redactor: Redactor) -> str:
     """The body as text with the token scrubbed; a truncated body loses its last
     characters (they may hold the start of a token cut in two) and gets a note."""
-    charset = "utf-8"
     found = re.search(r"charset=\"?([\w.:-]+)", content_type or "", re.IGNORECASE)
-    if found:
-        charset = found.group(1)
+    charset = found.group(1) if found else sniff_charset(body)
     try:
         text = body.decode(charset, errors="replace")
     except LookupError:

@@ -23,6 +23,7 @@
         ├── PushLocked           another push to the same destination holds its lock (``destination``)
         ├── PushInterrupted      Ctrl-C or SIGTERM ended a push; its run is closed as aborted (``state``)
         └── SyncStateError       the sync state cannot be used: damaged, another schema, no space (``path``)
+            └── StateNotWritable the sync state cannot be opened for writing (permissions); it is not damaged
 
 Every error carries its ``exit_code`` and the fields its message is built from:
 ``where`` (a file, a node, a relation, a destination), ``hint`` (what to do)
@@ -276,3 +277,8 @@ class SyncStateError(ExportError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(message)
+
+
+class StateNotWritable(SyncStateError):
+    """The sync state file (``path``) cannot be opened for writing (its permissions, a
+    read-only file system): it is not damaged, and commands that only read it can."""

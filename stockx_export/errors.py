@@ -142,8 +142,10 @@ class RowTooLarge(ExportError):
         self.row = row
         self.size = size
         self.limit = limit
-        super().__init__(f"a row needs a {size}-byte body, above the page limit of {limit} bytes",
-                         where=relation, hint="raise page_bytes")
+        super().__init__(f"a row needs a {size:,}-byte body, above the page limit of {limit:,} bytes",
+                         where=relation,
+                         hint="shorten its values at the source, or have the model reject such lines (Peak takes "
+                              "1,000,000 bytes per payload; raise page_bytes only if your tenant takes more)")
 
 
 class RowsRejected(ExportError):

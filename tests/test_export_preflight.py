@@ -103,6 +103,20 @@ def test_rows_too_large_for_a_page(con):
     )
 
 
+def test_a_row_too_large_is_quoted_short_and_says_what_to_do(con):
+    """Review finding 14: a 1.5 MB value was quoted whole, in a 1.5 MB message with no advice."""
+    variant = "size:M|colour:" + "y" * 1_500_000
+    create_stock_extra(con, 0, extra=[("P-1001", "LOC-1", variant, "2026-11-20", None, "S1", 5, None)])
+    message = error_of(check_table, con, REL, STOCK_EXTRA, ISO, 999_939)
+    assert message == (
+        "table main.stock_extra: 1 row with a row whose JSON does not fit in a page (999,939 bytes of rows at most); "
+        "first:\n  (product_id='P-1001', location_id='LOC-1', product_variant='size:M|colour:yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+        "yyyyyyyyyyyyyyy'… (1,500,014 characters), stock_date_at='2026-11-20', created_at=NULL, stock_id='S1', "
+        "stock_units='5', updated_at=NULL)\n  A value this long is most likely a malformed raw line: fix it at the "
+        "source, or have the model reject such lines (Peak takes 1,000,000 bytes per payload; raise page_bytes only "
+        "if your tenant takes more)")
+
+
 DB = "/srv/stockx/target/stockx.duckdb"  # the database a check is about (hand-written results name none)
 
 

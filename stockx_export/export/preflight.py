@@ -19,6 +19,7 @@ from stockx_export.export.serialize import quote_identifier, row_json_sql
 from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
 
 SAMPLE = 5  # offending rows shown in a message
+SHOWN_CHARS = 60  # characters of a value quoted in a message
 TEST_OK = ("pass", "warn")
 
 
@@ -164,7 +165,12 @@ def check_columns(con: Any, relation: str, resource: Resource) -> None:
 
 def _describe_rows(names: tuple[str, ...], rows: list[tuple]) -> str:
     def value(v: Any) -> str:
-        return "NULL" if v is None else repr(str(v))
+        if v is None:
+            return "NULL"
+        text = str(v)
+        if len(text) > SHOWN_CHARS:  # a multi-megabyte value would make the message that long
+            return f"{text[:SHOWN_CHARS]!r}… ({len(text):,} characters)"
+        return repr(text)
 
     return "\n  ".join("(" + ", ".join(f"{n}={value(v)}" for n, v in zip(names, row)) + ")" for row in rows)
 
@@ -206,14 +212,19 @@ def check_rows(con: Any, relation: str, resource: Resource, strftime: str, max_r
         ))
     checks.append((
         f"strlen({row_json_sql(resource, strftime)}) > {max_row_bytes}",
-        f"a row whose JSON does not fit in a page ({max_row_bytes} bytes of rows at most)",
+        f"a row whose JSON does not fit in a page ({max_row_bytes:,} bytes of rows at most)",
     ))
     for where, what in checks:
         count, sample = _offending(con, relation, names, where, order)
         if count:
+            advice = ""
+            if what.startswith("a row whose JSON"):
+                advice = ("\n  A value this long is most likely a malformed raw line: fix it at the source, or have the "
+                          "model reject such lines (Peak takes 1,000,000 bytes per payload; raise page_bytes only if "
+                          "your tenant takes more)")
             raise ExportError(
                 f"table {relation}: {count} row{'s' if count != 1 else ''} with {what}; first:\n  "
-                + _describe_rows(names, sample)
+                + _describe_rows(names, sample) + advice
             )
     duplicates = con.execute(
         f"SELECT {key_sql}, count(*) AS n FROM {relation} GROUP BY ALL HAVING count(*) > 1 ORDER BY {key_sql}"

@@ -335,6 +335,20 @@ def test_a_file_whose_lines_end_in_cr_alone_is_read_line_by_line(project, tmp_pa
     assert query(database, "select product_variant, stock_units from stock_extra") == [("size:M|colour:red", 11)]
 
 
+@pytest.mark.parametrize("raw_files", [False, True])
+def test_a_variant_dimension_the_source_does_not_declare_is_named_not_a_binder_error(project, tmp_path, raw_files):
+    """Review finding 9: a dimension no file is checked for ended in DuckDB's Binder error."""
+    raw = write_raw(tmp_path / "raw", f"{HEADER}\n{GOOD}\n") if raw_files else {}
+    result = run_stockx(project, tmp_path / "dims.duckdb", "build", vars_={**raw, "variant_dimensions": ["size", "style"]})
+    assert result.exit_code == 1
+    assert failure_line(result) == (
+        "models/staging/warehouse/stg_warehouse__inventory.sql: reads column 'style', which source warehouse.inventory "
+        f"({SOURCES}) does not declare (it declares snapshot_id, snapshot_at, warehouse_code, sku, size, colour, pack, "
+        "bin_code, qty_on_hand): add it under the source's columns, so that every file is checked for it, or fix the "
+        "var or macro that names it")
+    assert "Binder Error" not in result.output
+
+
 def test_a_glob_that_matches_nothing_is_named(project, tmp_path):
     raw = {**write_raw(tmp_path / "raw", f"{HEADER}\n{GOOD}\n"), "inventory_path": str(tmp_path / "none-*.csv")}
     result = run_stockx(project, tmp_path / "none.duckdb", "build", vars_=raw)

@@ -22,6 +22,7 @@ the file and line (stockx_export.core.csv_files), instead of DuckDB's message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ from stockx_export.run.results import NodeResult, shorten
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
 PASS_THROUGH = ("view", "ephemeral")  # models that read their inputs each time they are read
+# DuckDB binding a column no input has (the second form when an output column has its name).
+UNKNOWN_COLUMN = re.compile(r'Binder Error: (?:Referenced column "([^"]+)" not found'
+                            r'|Column "([^"]+)" referenced that exists in the SELECT clause)')
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,28 @@ class FileSourceChecks:
     # -- after a node failed -------------------------------------------------------------
 
     def diagnosis(self, node: Node, error: str) -> str | None:
-        """The first malformed line of a CSV file ``node`` reads that DuckDB's ``error`` names, or None."""
+        """What made ``node`` fail, said about the files it reads: the first malformed line of
+        a CSV file DuckDB's ``error`` names, or a column it reads that the source does not
+        declare (a var or macro naming a column no file is checked for); else None."""
+        return self._malformed_line(node, error) or self._undeclared_column(node, error)
+
+    def _undeclared_column(self, node: Node, error: str) -> str | None:
+        found = UNKNOWN_COLUMN.search(error)
+        if found is None:
+            return None
+        column = found.group(1) or found.group(2)
+        for source in self.sources_read(node):
+            declared = [c.name for c in source.columns]
+            if not declared or column.lower() in {name.lower() for name in declared}:
+                continue
+            return (
+                f"{node.path}: reads column '{column}', which {self._label(source)} ({source.path}) does not declare "
+                f"(it declares {', '.join(declared)}): add it under the source's columns, so that every file is "
+                "checked for it, or fix the var or macro that names it"
+            )
+        return None
+
+    def _malformed_line(self, node: Node, error: str) -> str | None:
         for source in self.sources_read(node):
             read = self._read_of(source)
             if read is None or read.reader != "csv":

@@ -249,16 +249,19 @@ class PushLocked(ExportError):
     """Another push to ``destination`` holds the lock (``holder``: its pid and start,
     when the lock file says); or the lock kept changing hands."""
 
-    def __init__(self, destination: str, holder: str = "", path: str | None = None) -> None:
+    def __init__(self, destination: str, holder: str = "", path: str | None = None, action: str = "push") -> None:
         self.destination = destination
         self.holder = holder
         self.path = path
+        self.action = action
+        # A plan sends nothing in any case: it waits for the state the push holds.
+        outcome = "nothing was sent" if action == "push" else "a plan reads the sync state the push holds"
         if path is None:
-            hint = "wait for it to finish, then run this push again"
-            super().__init__(f"another push to {destination} is running{holder}; nothing was sent: {hint}")
+            hint = f"wait for it to finish, then run this {action} again"
+            super().__init__(f"another push to {destination} is running{holder}; {outcome}: {hint}")
         else:
-            hint = "run this push again"
-            super().__init__(f"the lock of {destination} kept changing hands ({path}); nothing was sent: {hint}")
+            hint = f"run this {action} again"
+            super().__init__(f"the lock of {destination} kept changing hands ({path}); {outcome}: {hint}")
         self.hint = hint
 
 

@@ -6,6 +6,7 @@ it refused), and the state says exactly what was acknowledged."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from peak_server import di_error, Reply
@@ -256,6 +257,24 @@ def test_a_second_push_to_the_same_destination_stops_at_once(project, server, tm
             "started 2026-01-05 06:00:00 UTC); nothing was sent: wait for it to finish, then run this push again\n")
     assert server.log == []
     assert push(project, server).exit_code == 0  # released
+
+
+def test_a_plan_while_a_push_runs_says_to_run_the_plan_again(project, server):
+    """Review taste T2: a plan was told "nothing was sent ... run this push again"."""
+    from stockx_export.export.settings import resolve_settings
+
+    destination = Destination.from_settings(resolve_settings(overrides={"base_url": server.base_url}))
+    lock = project / ".stockx" / f"{destination.id}.lock"
+    with PushLock(lock, destination.describe(), "2026-01-05 06:00:00"):
+        planned = invoke(project, "export", "--plan", env=push_env(server))
+    assert (planned.exit_code, planned.stderr) == (2, (
+        f"Error: another push to {destination.describe()} is running (pid {os.getpid()}, started 2026-01-05 06:00:00 "
+        "UTC); a plan reads the sync state the push holds: wait for it to finish, then run this plan again\n"))
+    # And a push refused while a plan holds the lock says so.
+    with PushLock(lock, destination.describe(), "2026-01-05 06:00:00", action="plan"):
+        pushed = push(project, server)
+    assert pushed.stderr.endswith(f"is running (a plan, pid {os.getpid()}, started 2026-01-05 06:00:00 UTC); nothing "
+                                  "was sent: wait for it to finish, then run this push again\n")
 
 
 def test_a_refused_token_closes_the_run_as_failed(project, server):

@@ -405,7 +405,7 @@ def test_a_released_lock_leaves_no_file(tmp_path):
     path = tmp_path / "abc.lock"
     for started in ("06:00:00", "06:00:01"):
         with PushLock(path, "d", started):
-            assert json.loads(path.read_text()) == {"pid": os.getpid(), "started_at": started}
+            assert json.loads(path.read_text()) == {"pid": os.getpid(), "started_at": started, "action": "push"}
         assert not path.exists()
 
 

@@ -110,7 +110,7 @@ def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
     settings = sync_settings(config, state_db)
-    with Sync(job, settings, config.database) as sync:
+    with Sync(job, settings, config.database, action="plan") as sync:
         planned = sync.plan(full)
         return PlanReport(planned, job.model, sync.destination, tuple(sync.gone_keys(GONE_SHOWN)),
                           None if force else sync.guard_problem(planned), sync.guard_basis(planned))

@@ -10,6 +10,7 @@
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; ``results``)
+    ├── ReportNotWritten         a run finished, but the report the command line asked for (--junit) was not written
     └── ExportError              an export or a push could not start, or was aborted
         ├── RowTooLarge          one row alone does not fit in a page (``size``, ``limit``)
         ├── RowsRejected         the export ended, and Peak refused some rows (exit code 1; ``count``, ``path``)
@@ -282,6 +283,11 @@ class SyncStateError(ExportError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(message)
+
+
+class ReportNotWritten(StockxError):
+    """A run finished (its artifacts are written), but the report the command line asked
+    for (``--junit PATH``) could not be written: a CI job reading it must not pass."""
 
 
 class StateNotWritable(SyncStateError):

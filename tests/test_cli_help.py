@@ -55,3 +55,20 @@ def test_the_readme_names_every_export_setting_and_only_the_flags_export_takes()
     assert set(re.findall(r"`(--[a-z-]+)`", listed)) <= options
     for setting in re.findall(r"`([a-z_]+)`", without):
         assert "--" + setting.replace("_", "-") not in options
+
+
+def test_the_readmes_selection_examples_select_nodes_of_the_sample_project():
+    """Review taste T5: `-s tag:daily` selected nothing in the sample project."""
+    import re
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    sentence = text[text.index("Selection works like dbt's:"):]
+    sentence = sentence[:sentence.index("--exclude")]
+    examples = re.findall(r"`-s ([^`]+)`", sentence)
+    assert len(examples) >= 5
+    for example in examples:
+        if "<" in example:  # a placeholder, said to be one
+            continue
+        done = stockx("ls", "-s", example, "--project-dir", str(Path(__file__).resolve().parents[1]))
+        assert done.returncode == 0 and done.stdout.strip(), (example, done.stderr)
+        assert "nothing selected" not in done.stderr and "matches no node" not in done.stderr, example

@@ -413,3 +413,22 @@ def test_out_after_an_export_killed_midway_removes_the_pages_it_left(project):
     assert not (out / "page-000999.json").exists() and not (out / ".stockx-export-in-progress").exists()
     listed = [entry["file"] for entry in json.loads((out / "manifest.json").read_text())["pages"]]
     assert sorted(path.name for path in out.glob("page-*.json")) == listed
+
+
+def test_out_stopped_by_anything_else_leaves_no_half_export(tmp_path):
+    from stockx_export.export import files
+    from stockx_export.export.contract import STOCK_EXTRA
+    from stockx_export.export.pages import Envelope, pack_pages
+
+    con = duckdb.connect()
+    create_stock_extra(con, 30)
+    rows = [json.dumps(row) for row in table_rows(con)]
+    con.close()
+
+    def pages_then_ctrl_c():
+        yield from list(pack_pages([rows], Envelope("QP_OOTB", "UPSERT"), 10, 1_000_000))[:2]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.write_pages(pages_then_ctrl_c(), tmp_path / "out", STOCK_EXTRA, "stock_extra", {})
+    assert list((tmp_path / "out").iterdir()) == []

@@ -98,6 +98,10 @@ def write_pages(
         left = _remove(written + [marker])
         error = _cannot(f"write {exc.filename or target}", exc)
         raise ExportError(f"{error}; {left}") from None
+    except BaseException:
+        # Stopped by something else (a row too large for a page, Ctrl-C): no half export stays behind.
+        _remove(written + [marker])
+        raise
     marker.unlink(missing_ok=True)
     return manifest
 

@@ -28,7 +28,7 @@ from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import load_config, open_project
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
-from stockx_export.run.testing.junit import junit_step
+from stockx_export.run.testing.junit import write_report
 
 RESOURCE_TYPES = {
     "seed": ("seed",),
@@ -81,14 +81,15 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         adapter.apply_target_settings()
         project.resolver.attach(adapter)  # is_incremental() renders in the checks as it will at run time
         analyzer = run_checks(project, adapter, order, reporter.warn)
-        after = (run_end_hooks, *((junit_step(options.junit),) if options.junit else ()))
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
-                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=after)
+                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
         run = runner.run(order)
         artifacts.write_manifest(project, analyzer.parses)
         artifacts.write_run_results(project, run)
     finally:
         adapter.close()
+    if options.junit:
+        write_report(options.junit, run, project.config.name)
     return run
 
 

@@ -51,7 +51,9 @@ def timing(result) -> str:
 
 
 class TextReporter:
-    """dbt-style lines; ``quiet`` keeps only failures and the final verdict."""
+    """dbt-style lines; ``quiet`` keeps only failures and warnings, and the final verdict
+    of a run that had any (a clean run prints nothing, so a scheduler's log holds what
+    needs a look)."""
 
     def __init__(self, out: TextIO | None = None, quiet: bool = False, color: bool | None = None) -> None:
         self.out = out or sys.stdout
@@ -85,9 +87,10 @@ class TextReporter:
         tail = f" {timing(result)}"
         line = head + "." * max(3, WIDTH - len(head)) + tail
         word = STATUS_WORD.get(result.status, "")
-        self._print(line, COLORS.get(word), force=result.failed)
-        if (result.failed or result.status == "warn") and result.extra.get("preview"):
-            self._print(result.extra["preview"], force=result.failed)
+        shown = result.failed or result.status == "warn"
+        self._print(line, COLORS.get(word), force=shown)
+        if shown and result.extra.get("preview"):
+            self._print(result.extra["preview"], force=True)
 
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
@@ -96,13 +99,15 @@ class TextReporter:
         self._print()
         self._print(f"Finished running {described or 'nothing'} in {run.elapsed:.2f}s.")
         failures = [r for r in run.results if r.failed]
-        for result in [r for r in run.results if r.status == "warn"]:
+        warnings = [r for r in run.results if r.status == "warn"]
+        for result in warnings:
             node = result.node
-            self._print()
-            self._print(f"Warning in {node.resource_type.replace('_', ' ')} {node.name} ({node.path})", "yellow")
-            self._print(f"  {result.message}")
+            self._print(force=True)
+            self._print(f"Warning in {node.resource_type.replace('_', ' ')} {node.name} ({node.path})", "yellow",
+                        force=True)
+            self._print(f"  {result.message}", force=True)
             for line in (result.detail or "").splitlines():
-                self._print(f"  {line}")
+                self._print(f"  {line}", force=True)
         for result in failures:
             node = result.node
             self._print()
@@ -115,12 +120,15 @@ class TextReporter:
             f"Done. PASS={passed} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
             f"SKIP={counts['skipped']} TOTAL={len(run.results)}"
         )
-        self._print()
-        self._print(summary, "red" if failures else "green", force=bool(failures))
+        self._print(force=bool(failures or warnings))
+        color = "red" if failures else "yellow" if warnings else "green"
+        self._print(summary, color, force=bool(failures or warnings))
 
 
 class JsonReporter:
-    """One JSON object per line (``--log-format json``)."""
+    """One JSON object per line (``--log-format json``): ``level`` is ``error`` for a
+    failure, ``warn`` for a warning (a test that warned, and a run that had one), else
+    ``info``; ``quiet`` drops the ``info`` lines."""
 
     def __init__(self, out: TextIO | None = None, quiet: bool = False) -> None:
         self.out = out or sys.stdout
@@ -148,7 +156,7 @@ class JsonReporter:
         node = result.node
         self._emit(
             "node_finished",
-            "error" if result.failed else "info",
+            "error" if result.failed else "warn" if result.status == "warn" else "info",
             index=index,
             total=total,
             unique_id=node.unique_id,
@@ -165,9 +173,10 @@ class JsonReporter:
 
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
+        warned = any(r.status == "warn" for r in run.results)
         self._emit(
             "run_finished",
-            "error" if run.failed else "info",
+            "error" if run.failed else "warn" if warned else "info",
             elapsed=round(run.elapsed, 4),
             counts=dict(sorted(counts.items())),
             success=not run.failed,

@@ -8,19 +8,19 @@
 
       {{ product_variant() }}                      -- columns size, colour, pack
       {{ product_variant(relation_alias='s') }}    -- s.size, s.colour, s.pack
-
+      {{ product_variant(normalised_suffix='_value') }}   -- size_value, ... hold normalise_value() already
   Values are normalised here (normalise_value), so raw or already-normalised
-  columns give the same string.
+  columns give the same string; normalised_suffix only saves normalising twice.
 -#}
 
-{% macro product_variant(relation_alias=none, dimensions=none, separator=none) -%}
+{% macro product_variant(relation_alias=none, dimensions=none, separator=none, normalised_suffix=none) -%}
 {%- set dims = variant_dimensions(dimensions) -%}
 {%- set sep = variant_separator(separator) -%}
-nullif(concat_ws('{{ sep | replace("'", "''") }}'
-{%- for dim in dims %},
-    '{{ dim }}:' || {{ normalise_value(variant_column(dim, relation_alias)) }}
-{%- endfor %}
-), '')
+nullif(substr(
+{%- for dim in dims %}
+    {% if not loop.first %}|| {% endif %}coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ variant_value(dim, relation_alias, normalised_suffix) }}, '')
+{%- endfor %},
+    {{ sep | length + 1 }}), '')
 {%- endmacro %}
 
 {#- The variant dimensions: a list, or a comma-separated string from --vars; names must be plain column names. -#}
@@ -77,4 +77,19 @@ nullif(concat_ws('{{ sep | replace("'", "''") }}'
 
 {% macro variant_column(dim, relation_alias=none) -%}
 {%- if relation_alias %}{{ relation_alias }}.{% endif %}"{{ dim }}"
+{%- endmacro %}
+
+{#-
+  One dimension's value in product_variant(): normalised here, or read as it is
+  from the column named dim + normalised_suffix. Each present pair is written
+  with the separator in front, and product_variant() cuts the first separator
+  off: `||` gives NULL for an absent value in every engine, whereas concat_ws()
+  skips NULLs in DuckDB and Postgres but not in Snowflake or BigQuery.
+-#}
+{% macro variant_value(dim, relation_alias=none, normalised_suffix=none) -%}
+{%- if normalised_suffix -%}
+{{ variant_column(dim ~ normalised_suffix, relation_alias) }}
+{%- else -%}
+{{ normalise_value(variant_column(dim, relation_alias)) }}
+{%- endif -%}
 {%- endmacro %}

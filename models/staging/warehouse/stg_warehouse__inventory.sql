@@ -4,6 +4,8 @@
   One row per raw WMS line, in file order, nothing filtered: the raw columns as
   read (stock_extra_rejects shows them back to the user) next to their
   normalised and parsed forms. Classification happens in int_inventory_lines.
+  Each step is computed once, in the CTE that first needs it: this view runs
+  for every raw line, and a regex is the dearest thing it does.
 -#}
 {%- set dims = variant_dimensions() %}
 
@@ -27,12 +29,31 @@ with raw as (
 
 ),
 
+normalised as (
+
+    select
+        *,
+        {{ normalise_code('warehouse_code') }} as warehouse_key,
+        {{ normalise_code('sku') }} as sku_key,
+        {%- for dim in dims %}
+        {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+        {%- endfor %}
+        {{ normalise_id('snapshot_id') }} as snapshot_key,
+        {{ trim_whitespace('qty_on_hand') }} as qty_text,
+        {{ iso_timestamp_offset_length('snapshot_at') }} as offset_length
+    from raw
+
+),
+
 parsed as (
 
     select
         *,
-        {{ iso_timestamp_parts('snapshot_at') }} as snapshot_parts
-    from raw
+        {{ product_variant(normalised_suffix='_value') }} as product_variant,
+        {{ iso_timestamp_local('snapshot_at', 'offset_length') }} as local_at,
+        {{ iso_offset_minutes('snapshot_at', 'offset_length') }} as offset_minutes,
+        {{ parse_quantity('qty_text', trimmed=true) }} as quantity
+    from normalised
 
 ),
 
@@ -40,9 +61,18 @@ instants as (
 
     select
         *,
-        {{ iso_timestamp_local('snapshot_parts') }} as local_at,
-        {{ iso_timestamp_utc('snapshot_parts') }} as utc_at
+        {{ iso_timestamp_utc('local_at', 'offset_minutes') }} as utc_at
     from parsed
+
+),
+
+checked as (
+
+    select
+        *,
+        -- A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp.
+        {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} as exportable
+    from instants
 
 )
 
@@ -57,16 +87,15 @@ select
     {%- endfor %}
     bin_code,
     qty_on_hand,
-    {{ normalise_code('warehouse_code') }} as warehouse_key,
-    {{ normalise_code('sku') }} as sku_key,
+    warehouse_key,
+    sku_key,
     {%- for dim in dims %}
-    {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+    "{{ dim }}_value",
     {%- endfor %}
-    {{ product_variant() }} as product_variant,
-    {{ normalise_id('snapshot_id') }} as snapshot_key,
-    -- A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp.
-    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as snapshot_local_at,
-    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then utc_at end as snapshot_utc_at,
-    cast(case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as date) as stock_date_at,
-    {{ parse_quantity('qty_on_hand') }} as quantity
-from instants
+    product_variant,
+    snapshot_key,
+    case when exportable then local_at end as snapshot_local_at,
+    case when exportable then utc_at end as snapshot_utc_at,
+    cast(case when exportable then local_at end as date) as stock_date_at,
+    quantity
+from checked

@@ -32,6 +32,43 @@ def connect(path: str, read_only: bool = False):
         raise ProjectError(f"cannot open database {path}: {first_line(str(exc))}") from None
 
 
+def apply_settings(con, settings: Any, root: Path) -> None:
+    """``SET`` each of ``[tool.stockx.duckdb]``'s settings on ``con``, in name order.
+
+    Values are strings, numbers or booleans, passed to DuckDB as they are
+    (``memory_limit = "1GB"``, ``threads = 2``); a relative ``temp_directory`` is
+    read from the project directory ``root``, so spilled data stays under the
+    project whatever directory stockx runs in. A setting DuckDB refuses stops
+    the command with its name and DuckDB's reason.
+    """
+    import duckdb
+
+    from stockx_export.errors import ProjectError
+
+    if not isinstance(settings, dict):
+        raise ProjectError("[tool.stockx.duckdb] must be a table of DuckDB settings, e.g. memory_limit = \"1GB\"")
+    for name, value in sorted(settings.items()):
+        where = f"[tool.stockx.duckdb] {name}"
+        if not (name.replace("_", "a").isalnum() and name.isascii()):
+            raise ProjectError(f"{where}: not a DuckDB setting name (letters, digits and _)")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        elif isinstance(value, str):
+            if name == "temp_directory" and value:
+                value = str(root / Path(value).expanduser())
+            text = literal(value)
+        else:
+            raise ProjectError(f"{where}: must be a string, a number or true/false, got {value!r}")
+        try:
+            con.execute(f"SET {name} = {text}")
+        except duckdb.Error as exc:
+            # DuckDB's reason, and its "Did you mean" line for a misspelt name.
+            reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise ProjectError(f"{where} = {text}: {reason}") from None
+
+
 def connect_for_reading(path: str):
     """The database at ``path`` opened read-only when it exists, else an empty in-memory one
     (commands that only read, such as compile and show, work before the first build)."""

@@ -84,7 +84,7 @@ def ensure_target_dir(project: Project) -> None:
 
 def run_command(command: str, options: RunOptions, reporter):
     """Run ``seed``, ``run``, ``build`` or ``test``: select, execute in DAG order, write artifacts."""
-    from stockx_export.db import connect
+    from stockx_export.db import apply_settings, connect
     from stockx_export.runner import Runner
 
     project = open_project(options, reporter)
@@ -93,6 +93,7 @@ def run_command(command: str, options: RunOptions, reporter):
     ensure_target_dir(project)
     con = connect(project.config.database)
     try:
+        apply_settings(con, project.config.settings.get("duckdb", {}), project.config.root)
         runner = Runner(project, con, reporter, command=command, fail_fast=options.fail_fast)
         runner.options = options
         for extension in EXTENSIONS:

@@ -13,9 +13,10 @@ then runs three sides, each in its own child process and fresh database:
 
 "Executed directly" means a plain Python + DuckDB process running each model's
 SQL in DAG order (``create view`` / ``create table ... as``) with DuckDB's defaults.
-It reports wall time, raw lines per second and peak RSS (the child's own
-rusage) of each side, and the ratios to the baseline: direct / baseline time
-(the SQL's own gain) and stockx / baseline lines per second (what a user sees).
+It reports wall time, raw lines per second, peak RSS and CPU seconds (the
+child's own rusage) of each side, and the ratios to the baseline: direct /
+baseline time (the SQL's own gain) and stockx / baseline lines per second (what
+a user sees); CPU ratios too, which other load on a shared machine disturbs less.
 With --repeat K the sides alternate K times and each side's fastest run is
 reported. The three must produce identical stock_extra and stock_extra_rejects
 (column types and rows), which is checked; any difference stops the bench.
@@ -58,8 +59,8 @@ con.close()
 PLACEHOLDER = re.compile(r"read_csv\('@(\w+)@'[^)]*\)")
 
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, int]:
-    """Run a child to completion; return (wall seconds, peak RSS in MiB) of that child alone."""
+def measure(argv: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run a child to completion; return (wall seconds, peak RSS in MiB, CPU seconds) of that child alone."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = child.stdout.read()
@@ -68,7 +69,7 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, int]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"{' '.join(argv[:4])} ... failed ({child.returncode}):\n{output.decode(errors='replace')}")
-    return wall, usage.ru_maxrss // 1024  # Linux reports KiB
+    return wall, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime  # Linux reports KiB
 
 
 def copy_project(target: Path) -> Path:
@@ -182,7 +183,7 @@ def bench(n: int, workdir: Path, parquet: bool, repeat: int = 1) -> dict:
 
     # Alternate the sides and keep each one's best run: on a shared machine the
     # minimum is the figure least disturbed by other load.
-    runs: dict[str, list[tuple[float, int]]] = {side: [] for side in argv}
+    runs: dict[str, list[tuple[float, int, float]]] = {side: [] for side in argv}
     for _ in range(repeat):
         for side, command in argv.items():
             fresh(databases[side])
@@ -197,14 +198,17 @@ def bench(n: int, workdir: Path, parquet: bool, repeat: int = 1) -> dict:
             "select (select count(*) from stock_extra), (select count(*) from stock_extra_rejects)"
         ).fetchone()
     result: dict = {"lines": n, "format": "parquet" if parquet else "csv", "generate_s": round(generated, 2)}
-    for side, (wall, rss) in best.items():
-        result |= {f"{side}_s": round(wall, 2), f"{side}_lines_per_s": round(n / wall), f"{side}_peak_mib": rss}
+    for side, (wall, rss, cpu) in best.items():
+        result |= {f"{side}_s": round(wall, 2), f"{side}_lines_per_s": round(n / wall), f"{side}_peak_mib": rss,
+                   f"{side}_cpu_s": round(min(run[2] for run in runs[side]), 2)}
     baseline_wall = best["baseline"][0]
     result |= {
         "direct_time_vs_baseline": round(best["direct"][0] / baseline_wall, 3),
         "stockx_time_vs_baseline": round(best["stockx"][0] / baseline_wall, 3),
         "stockx_lines_per_s_vs_baseline": round(baseline_wall / best["stockx"][0], 3),
         "stockx_time_vs_direct": round(best["stockx"][0] / best["direct"][0], 3),
+        "direct_cpu_vs_baseline": round(result["direct_cpu_s"] / result["baseline_cpu_s"], 3),
+        "stockx_cpu_vs_baseline": round(result["stockx_cpu_s"] / result["baseline_cpu_s"], 3),
         "runs_each": repeat,
         "stock_extra_rows": rows,
         "rejected_lines": rejects,

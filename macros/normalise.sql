@@ -46,15 +46,13 @@ nullif({{ trim_whitespace(expr) }}, '')
 {#-
   An integer written as an optional sign and digits (after trimming) within
   stock_units' range, else NULL: `12.5`, `1e3`, `3000000000`, `` are not.
-  Pass trimmed=true when ``expr`` is trim_whitespace()'s result already, so the
-  regex that trims does not run three times. Trimmed text holds no line break
-  at its end, so the anchored pattern means the same in every engine.
+  Trimmed text ends in no line break, so the anchored pattern means the same in
+  every engine (Java's `$` also matches before a final line break).
 -#}
-{% macro parse_quantity(expr, trimmed=false) -%}
-{%- set text = expr if trimmed else trim_whitespace(expr) -%}
+{% macro parse_quantity(expr) -%}
 case
-    when regexp_matches({{ text }}, '^[+-]?[0-9]+$')
-     and try_cast(cast({{ text }} as varchar) as bigint) between {{ stock_units_min() }} and {{ stock_units_max() }}
-        then try_cast(cast({{ text }} as varchar) as bigint)
+    when regexp_matches({{ trim_whitespace(expr) }}, '^[+-]?[0-9]+$')
+     and try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint) between {{ stock_units_min() }} and {{ stock_units_max() }}
+        then try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint)
 end
 {%- endmacro %}

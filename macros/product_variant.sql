@@ -8,17 +8,17 @@
 
       {{ product_variant() }}                      -- columns size, colour, pack
       {{ product_variant(relation_alias='s') }}    -- s.size, s.colour, s.pack
-      {{ product_variant(normalised_suffix='_value') }}   -- size_value, ... hold normalise_value() already
   Values are normalised here (normalise_value), so raw or already-normalised
-  columns give the same string; normalised_suffix only saves normalising twice.
+  columns give the same string. Each present pair is written with the separator
+  in front and the first separator is cut off (see variant_pair below).
 -#}
 
-{% macro product_variant(relation_alias=none, dimensions=none, separator=none, normalised_suffix=none) -%}
+{% macro product_variant(relation_alias=none, dimensions=none, separator=none) -%}
 {%- set dims = variant_dimensions(dimensions) -%}
 {%- set sep = variant_separator(separator) -%}
 nullif(substr(
 {%- for dim in dims %}
-    {% if not loop.first %}|| {% endif %}coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ variant_value(dim, relation_alias, normalised_suffix) }}, '')
+    {% if not loop.first %}|| {% endif %}{{ variant_pair(dim, sep, relation_alias) }}
 {%- endfor %},
     {{ sep | length + 1 }}), '')
 {%- endmacro %}
@@ -80,16 +80,11 @@ nullif(substr(
 {%- endmacro %}
 
 {#-
-  One dimension's value in product_variant(): normalised here, or read as it is
-  from the column named dim + normalised_suffix. Each present pair is written
-  with the separator in front, and product_variant() cuts the first separator
-  off: `||` gives NULL for an absent value in every engine, whereas concat_ws()
-  skips NULLs in DuckDB and Postgres but not in Snowflake or BigQuery.
+  One dimension's part of product_variant(): the separator, `dim:` and the
+  normalised value, or '' when the value is absent. `||` gives NULL for an
+  absent value in every engine, whereas concat_ws() skips NULLs in DuckDB and
+  Postgres but not in Snowflake or BigQuery.
 -#}
-{% macro variant_value(dim, relation_alias=none, normalised_suffix=none) -%}
-{%- if normalised_suffix -%}
-{{ variant_column(dim ~ normalised_suffix, relation_alias) }}
-{%- else -%}
-{{ normalise_value(variant_column(dim, relation_alias)) }}
-{%- endif -%}
+{% macro variant_pair(dim, sep, relation_alias=none) -%}
+coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ normalise_value(variant_column(dim, relation_alias)) }}, '')
 {%- endmacro %}

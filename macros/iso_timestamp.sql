@@ -8,8 +8,8 @@
   the parts are then cut out by position, which the form fixes: the date is the
   first 10 characters, the offset the last 1 (Z) or 6 (+HH:MM), the time what
   lies between. Every construct here (an anchored POSIX regex, substr, length,
-  right, try_cast of text, integer * interval) translates to Postgres, Spark,
-  Snowflake and BigQuery with the same meaning; see compile --dialect.
+  right, try_cast of text) translates to Postgres, Spark, Snowflake and BigQuery
+  with the same meaning; see iso_timestamp_utc() for the one that does not.
 
   The export writes four-digit years only: a timestamp whose local or UTC form
   falls outside years 1-9999 (0000-12-31T23:30:00-01:00, or
@@ -54,8 +54,16 @@ case
 end
 {%- endmacro %}
 
-{#- The same instant in UTC, as a naive TIMESTAMP. -#}
+{#-
+  The same instant in UTC, as a naive TIMESTAMP. Dispatched: Postgres, Spark and
+  BigQuery read the default (integer * interval); Snowflake multiplies no
+  interval and needs a snowflake__ variant (dateadd('minute', -n, local_at)).
+-#}
 {% macro iso_timestamp_utc(local_at, offset_minutes) -%}
+{{ return(adapter.dispatch('iso_timestamp_utc')(local_at, offset_minutes)) }}
+{%- endmacro %}
+
+{% macro default__iso_timestamp_utc(local_at, offset_minutes) -%}
 ({{ local_at }} - {{ offset_minutes }} * interval '1 minute')
 {%- endmacro %}
 

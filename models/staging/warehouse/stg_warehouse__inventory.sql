@@ -12,10 +12,10 @@
 with raw as (
 
     -- Every raw column as text, whatever the file format typed it as.
-    -- row_number() over () numbers lines in scan order: DuckDB preserves
+    -- line_number() numbers lines in scan order: DuckDB preserves
     -- insertion order, for a glob in file-name order.
     select
-        row_number() over () as line_number,
+        {{ line_number() }} as line_number,
         cast(snapshot_id as varchar) as snapshot_id,
         cast(snapshot_at as varchar) as snapshot_at,
         cast(warehouse_code as varchar) as warehouse_code,

@@ -55,7 +55,7 @@ for relation, kind, path in plan:
 con.close()
 """
 
-# How the baseline names its raw files: read_csv('@inventory_path@', <the CSV dialect>).
+# How the baseline names its raw files: read_csv('@inventory_path@', <the CSV dialect>), replaced whole.
 PLACEHOLDER = re.compile(r"read_csv\('@(\w+)@'[^)]*\)")
 
 
@@ -108,19 +108,27 @@ def execution_plan(project: Path) -> list[tuple[str, str, str]]:
     ]
 
 
-def baseline_plan(paths: dict[str, Path], parquet: bool, out: Path) -> list[tuple[str, str, str]]:
-    """The baseline's models with the raw files filled in, written under ``out``: its execution plan."""
+def file_sources(paths: dict[str, Path], parquet: bool) -> dict[str, str]:
+    """var name -> the DuckDB expression that reads its raw files, as read_raw_files() renders it."""
+    sources = {}
+    for var, path in paths.items():
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        sources[var] = (
+            f"read_parquet({quoted}, union_by_name=true)" if parquet else
+            f"read_csv({quoted}, header=true, skip=0, all_varchar=true, union_by_name=true, delim=',', quote='\"', escape='\"')"
+        )
+    return sources
+
+
+def baseline_plan(sources: dict[str, str], out: Path) -> list[tuple[str, str, str]]:
+    """The baseline's models reading ``sources`` (var name -> relation expression), written under ``out``.
+
+    Returns their execution plan: (relation, 'view' | 'table', file), dependencies first.
+    """
     out.mkdir(parents=True, exist_ok=True)
-
-    def source(match: re.Match) -> str:
-        path = str(paths[match.group(1)]).replace("'", "''")
-        if parquet:
-            return f"read_parquet('{path}', union_by_name=true)"
-        return match.group(0).replace(f"'@{match.group(1)}@'", f"'{path}'")
-
     plan = []
     for relation, kind, name in json.loads((BASELINE / "plan.json").read_text()):
-        sql = PLACEHOLDER.sub(source, (BASELINE / name).read_text(encoding="utf-8"))
+        sql = PLACEHOLDER.sub(lambda match: sources[match.group(1)], (BASELINE / name).read_text(encoding="utf-8"))
         (out / name).write_text(sql, encoding="utf-8")
         plan.append((relation, kind, str(out / name)))
     return plan
@@ -176,7 +184,7 @@ def bench(n: int, workdir: Path, parquet: bool, repeat: int = 1) -> dict:
     databases = {side: workdir / f"{side}.duckdb" for side in ("baseline", "direct", "stockx")}
     argv = {
         "baseline": [sys.executable, "-c", DIRECT, str(databases["baseline"]),
-                     json.dumps(baseline_plan(paths, parquet, workdir / "baseline"))],
+                     json.dumps(baseline_plan(file_sources(paths, parquet), workdir / "baseline"))],
         "direct": [sys.executable, "-c", DIRECT, str(databases["direct"]), json.dumps(execution_plan(project))],
         "stockx": [*STOCKX, "run", "--quiet", *common, "--database", str(databases["stockx"])],
     }

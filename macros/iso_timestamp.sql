@@ -39,9 +39,18 @@ case
 end
 {%- endmacro %}
 
-{#- The timestamp as written, offset not applied (the warehouse's wall clock); NULL unless valid. -#}
+{#-
+  The timestamp as written, offset not applied (the warehouse's wall clock); NULL unless valid.
+  The time is cut after 6 fraction digits (HH:MM:SS.ffffff is 15 characters):
+  timestamps hold microseconds, and DuckDB drops further digits where Postgres
+  rounds them, so every engine is given the digits it keeps. (least() skips a
+  NULL in every engine, hence the explicit NULL for a text of no known form.)
+-#}
 {% macro iso_timestamp_local(expr, offset_length) -%}
-try_cast(cast(substr({{ expr }}, 1, 10) || ' ' || substr({{ expr }}, 12, length({{ expr }}) - 11 - {{ offset_length }}) as varchar) as timestamp)
+case
+    when {{ offset_length }} is not null
+        then try_cast(cast(substr({{ expr }}, 1, 10) || ' ' || substr({{ expr }}, 12, least(length({{ expr }}) - 11 - {{ offset_length }}, 15)) as varchar) as timestamp)
+end
 {%- endmacro %}
 
 {#- The offset in minutes east of UTC (0 for none or Z). -#}

@@ -116,7 +116,10 @@ WITH raw AS (
 ), snapshot_parts AS (
   SELECT
     snapshot_at,
-    SAFE_CAST(CAST(SUBSTRING(snapshot_at, 1, 10) || ' ' || SUBSTRING(snapshot_at, 12, LENGTH(snapshot_at) - 11 - offset_length) AS STRING) AS DATETIME) AS local_at,
+    CASE
+      WHEN NOT offset_length IS NULL
+      THEN SAFE_CAST(CAST(SUBSTRING(snapshot_at, 1, 10) || ' ' || SUBSTRING(snapshot_at, 12, LEAST(LENGTH(snapshot_at) - 11 - offset_length, 15)) AS STRING) AS DATETIME)
+    END AS local_at,
     CASE
       WHEN offset_length = 6
       THEN (

@@ -113,10 +113,13 @@ WITH raw AS (
 ), snapshot_parts AS (
   SELECT
     snapshot_at,
-    STOCKX_TRY_CAST(
-      CAST(SUBSTRING(snapshot_at FROM 1 FOR 10) || ' ' || SUBSTRING(snapshot_at FROM 12 FOR LENGTH(snapshot_at) - 11 - offset_length) AS TEXT),
-      CAST(NULL AS TIMESTAMP)
-    ) AS local_at,
+    CASE
+      WHEN NOT offset_length IS NULL
+      THEN STOCKX_TRY_CAST(
+        CAST(SUBSTRING(snapshot_at FROM 1 FOR 10) || ' ' || SUBSTRING(snapshot_at FROM 12 FOR LEAST(LENGTH(snapshot_at) - 11 - offset_length, 15)) AS TEXT),
+        CAST(NULL AS TIMESTAMP)
+      )
+    END AS local_at,
     CASE
       WHEN offset_length = 6
       THEN (

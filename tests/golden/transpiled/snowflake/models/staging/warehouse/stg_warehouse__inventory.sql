@@ -124,7 +124,10 @@ WITH raw AS (
 ), snapshot_parts AS (
   SELECT
     snapshot_at,
-    TRY_CAST(CAST(SUBSTRING(snapshot_at, 1, 10) || ' ' || SUBSTRING(snapshot_at, 12, LENGTH(snapshot_at) - 11 - offset_length) AS VARCHAR) AS TIMESTAMPNTZ) AS local_at,
+    CASE
+      WHEN NOT offset_length IS NULL
+      THEN TRY_CAST(CAST(SUBSTRING(snapshot_at, 1, 10) || ' ' || SUBSTRING(snapshot_at, 12, LEAST_IGNORE_NULLS(LENGTH(snapshot_at) - 11 - offset_length, 15)) AS VARCHAR) AS TIMESTAMPNTZ)
+    END AS local_at,
     CASE
       WHEN offset_length = 6
       THEN (

@@ -4,7 +4,7 @@
   No offset means UTC. The text is matched as written (no trimming): anything
   else, or an impossible date such as 2026-02-30, parses to NULL.
 
-  One regular expression per line checks the form (iso_timestamp_offset_length);
+  One regular expression checks the form (iso_timestamp_offset_length);
   the parts are then cut out by position, which the form fixes: the date is the
   first 10 characters, the offset the last 1 (Z) or 6 (+HH:MM), the time what
   lies between. Every construct here (an anchored POSIX regex, substr, length,

@@ -172,6 +172,33 @@ def folder_config(tree: dict[str, Any], parts: list[str]) -> dict[str, Any]:
     return config
 
 
+DUCKDB_SETTINGS = "[tool.stockx.duckdb]"
+
+
+def duckdb_settings(table: Any, root: Path) -> dict[str, Any]:
+    """``[tool.stockx.duckdb]``: the DuckDB settings a build sets on its connection, checked.
+
+    Values are strings, numbers or booleans, passed to DuckDB as they are
+    (``memory_limit = "1GB"``, ``threads = 2``); a relative ``temp_directory`` is
+    read from the project directory ``root``, so spilled data stays under the
+    project whatever directory stockx runs in. DuckDB itself judges names and
+    values when the adapter sets them.
+    """
+    if not isinstance(table, dict):
+        raise ProjectError(f'{DUCKDB_SETTINGS} must be a table of DuckDB settings, e.g. memory_limit = "1GB"')
+    checked: dict[str, Any] = {}
+    for name, value in sorted(table.items()):
+        where = f"{DUCKDB_SETTINGS} {name}"
+        if not (name.replace("_", "a").isalnum() and name.isascii()):
+            raise ProjectError(f"{where}: not a DuckDB setting name (letters, digits and _)")
+        if not isinstance(value, (bool, int, float, str)):
+            raise ProjectError(f"{where}: must be a string, a number or true/false, got {value!r}")
+        if name == "temp_directory" and isinstance(value, str) and value:
+            value = str(root / Path(value).expanduser())
+        checked[name] = value
+    return checked
+
+
 def _paths(settings: dict[str, Any], key: str, default: str) -> tuple[str, ...]:
     value = settings.get(key, settings.get(key.replace("-", "_"), [default]))
     if isinstance(value, str):
@@ -199,6 +226,8 @@ def read_stockx_config(
         database=resolve_database(root, database or str(settings.get("database", DEFAULT_DATABASE))),
         name=str(settings.get("target", "dev")),
         schema=str(settings.get("schema", "main")),
+        settings=duckdb_settings(settings.get("duckdb", {}), root),
+        origin=DUCKDB_SETTINGS,
     )
     return ProjectConfig(
         root=root,

@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "ls": "stockx_export.commands.inspect:ls",
     "show": "stockx_export.commands.inspect:show",
     "clean": "stockx_export.commands.inspect:clean",
+    "deps": "stockx_export.commands.packages:deps",
     "check": "stockx_export.commands.analysis:check",
     "lineage": "stockx_export.commands.analysis:lineage",
     "export": "stockx_export.commands.export:export",

@@ -155,6 +155,10 @@ class Adapter(ABC):
         """Read the catalog again on next use (relations were made or dropped by statements it did not run)."""
 
     @abstractmethod
+    def drop(self, relation: Relation) -> None:
+        """Drop ``relation`` (a table or a view) if it exists."""
+
+    @abstractmethod
     def columns(self, relation: str) -> list[tuple[str, str]]:
         """(name, type) of each column of a relation or a parenthesised query, in order."""
 

@@ -114,6 +114,13 @@ class SqlAdapter(Adapter):
         elif kind == "view":
             self.con.execute(f"drop view if exists {relation}")
 
+    def drop(self, relation: Relation) -> None:
+        kind = self.relation_kind(relation)
+        if kind is not None:
+            with self.transaction():
+                self._drop(relation, kind)
+            self.relations().pop((relation.schema, relation.identifier), None)
+
     def build_view(self, relation: Relation, sql: str, check: Check | None = None) -> Outcome:
         existing = self.relation_kind(relation)
 

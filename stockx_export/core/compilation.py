@@ -34,6 +34,9 @@ class Compiler:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._ephemeral: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # Nodes whose SQL asked the database while compiling (run_query, a relation's columns): what
+        # they compile to depends on what is built when, so only compiling them as they run is right.
+        self.introspective: set[str] = set()
 
     def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None) -> str:
         """The SQL that builds ``node``, with ephemeral models inlined as CTEs.
@@ -80,8 +83,11 @@ class Compiler:
             "compile",
             allowed_refs=frozenset(node.refs),
             extra=extra,
+            package=node.package_name,
         )
         sql = self.project.renderer.render(node.raw_code, frame)
+        if frame.extra.get("introspected"):
+            self.introspective.add(node.unique_id)
         return sql, tuple(frame.ctes)
 
     def compiled_path(self, node: Node) -> Path:

@@ -71,6 +71,10 @@ class ProjectConfig:
     on_run_start: tuple[str, ...] = ()
     on_run_end: tuple[str, ...] = ()
     layout: Layout = STOCKX
+    # Installed packages, each read as a project of its own (its vars as its nodes see them), in load order.
+    packages: tuple[ProjectConfig, ...] = ()
+    # adapter.dispatch's search order for a macro namespace: {namespace: (package, ...)}
+    dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def database(self) -> str:

@@ -37,6 +37,21 @@ class Properties:
     sources: dict[tuple[str, str], SourceTable] = field(default_factory=dict)
     unit_tests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
+    def merge(self, other: Properties) -> None:
+        """Add ``other``'s entries (a package's property files); a name described in both is an error."""
+        for kind, mine, theirs in (("model", self.models, other.models), ("seed", self.seeds, other.seeds)):
+            for name, patch in theirs.items():
+                if name in mine:
+                    raise ProjectError(f"{kind} '{name}' is described twice: in {mine[name].path} and {patch.path}")
+                mine[name] = patch
+        for key, source in other.sources.items():
+            if key in self.sources:
+                raise ProjectError(
+                    f"source '{key[0]}.{key[1]}' is declared twice: in {self.sources[key].path} and {source.path}"
+                )
+            self.sources[key] = source
+        self.unit_tests.extend(other.unit_tests)
+
 
 def load_yaml(path: Path, display: str) -> Any:
     import yaml

@@ -28,6 +28,7 @@ from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, 
 from stockx_export.core.jinja.context import Target, Var, env_var
 from stockx_export.core.properties import load_yaml
 from stockx_export.dbt.layout import PROJECT_FILE, DbtLayout
+from stockx_export.dbt.packages import dispatch_orders, read_packages
 from stockx_export.errors import ProjectError
 
 PROFILES_FILE = "profiles.yml"
@@ -57,7 +58,9 @@ def read_dbt_config(
         "profile_name": str(raw.get("profile") or name),
         **{k: v for k, v in (output or {}).items() if k in ("path", "threads")},
     }
-    data = render_project(raw, context={"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)})
+    context = {"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)}
+    data = render_project(raw, context=context)
+    packages = read_packages(root, data, cli_vars, lambda text: render_project(text, context=context))
     if database is None:
         database = str(output["path"]) if output else f"target/{name}.duckdb"
     target = TargetConfig(
@@ -86,7 +89,9 @@ def read_dbt_config(
         data_tests=data.get("data_tests") or data.get("tests") or {},
         on_run_start=_hooks(data, "on-run-start"),
         on_run_end=_hooks(data, "on-run-end"),
-        layout=DbtLayout(profile=output or {}),
+        layout=DbtLayout(profile=output or {}, missing_packages=packages.missing),
+        packages=packages.configs,
+        dispatch=dispatch_orders(data),
     )
 
 

@@ -31,9 +31,9 @@ from stockx_export.core.nodes import Node
 from stockx_export.core.properties import load_yaml
 from stockx_export.db import Relation
 from stockx_export.dbt import seeds
+from stockx_export.errors import ProjectError
 
 PROJECT_FILE = "dbt_project.yml"
-PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 # Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
 PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
 _SNAPSHOT_SCHEMA = re.compile(r"\b(target_schema|schema)\s*=\s*['\"]([^'\"]+)['\"]")
@@ -45,7 +45,10 @@ class DbtLayout(Layout):
 
     project_file: str = PROJECT_FILE
     audit_schema: str = "dbt_test__audit"
+    qualified_relations: bool = True
+    strict_undefined: bool = False
     profile: dict[str, Any] = field(default_factory=dict)  # the chosen profiles.yml output, {} without one
+    missing_packages: tuple[str, ...] = ()  # a message for each package declared but not installed
 
     def config_keys(self, config, folders: list[str], name: str | None = None) -> list[str]:
         return [config.name, *folders, *([name] if name is not None else [])]
@@ -69,6 +72,9 @@ class DbtLayout(Layout):
 
     def before_models(self, loader) -> None:
         project = loader.project
+        if self.missing_packages:
+            # Before any model is parsed: a model calling the package's macros would fail less clearly.
+            raise ProjectError("; ".join(self.missing_packages))
         load_docs(loader)
         self._report_profile_keys(project)
         for path, display, base in loader.files(project.config.model_paths, ("*.py",)):
@@ -85,8 +91,6 @@ class DbtLayout(Layout):
         for block in project.renderer.macros.unsupported:
             if block.kind == "snapshot":
                 _add_snapshot(loader, block.name, block.source, block.path)
-        for name in PACKAGE_FILES:
-            report_packages(project, project.config.root / name, name)
         for node in project.nodes.values():
             if node.resource_type == "seed" and node.config.get("fast") is False:
                 project.warnings.append(
@@ -143,28 +147,6 @@ def load_docs(loader) -> None:
         for block in extract_blocks(path.read_text(encoding="utf-8"), display):
             if block.kind == "docs":
                 docs[block.name] = block
-
-
-def report_packages(project, path: Path, display: str) -> None:
-    if not path.is_file():
-        return
-    data = load_yaml(path, display) or {}
-    entries = [*(data.get("packages") or []), *(data.get("projects") or [])] if isinstance(data, dict) else []
-    if not entries:
-        return
-    names = ", ".join(_package_name(e) for e in entries)
-    project.warnings.append(
-        f"{display}: packages are not supported by stockx ({names}); their macros and models are not loaded, "
-        "so a model that calls one of their macros fails naming it"
-    )
-
-
-def _package_name(entry: Any) -> str:
-    if isinstance(entry, dict):
-        for key in ("package", "git", "local", "tarball", "name"):
-            if entry.get(key):
-                return str(entry[key])
-    return str(entry)
 
 
 def _add_snapshot(loader, name: str, source: str, display: str) -> None:

@@ -447,10 +447,11 @@ def test_pre_and_post_hooks_run_around_their_node_with_this(make_project):
     result = stockx("build")
     assert result.exit_code == 0, result.output
     db = root / "target" / "shop.duckdb"
+    # {{ this }} renders as dbt-duckdb renders it (checked with dbt 1.10): database, schema, name, quoted.
     assert query(db, "select seq, note from main.audit order by seq") == [
-        (1, "seed main.rates"),
-        (2, "pre main_marts.totals"),
-        (3, "post main_marts.totals 1"),
+        (1, 'seed "shop"."main"."rates"'),
+        (2, 'pre "shop"."main_marts"."totals"'),
+        (3, 'post "shop"."main_marts"."totals" 1'),
     ]
     assert query(db, "select rate, ordering from main_marts.totals") == [(5, "DESC")]
     assert (

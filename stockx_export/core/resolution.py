@@ -28,25 +28,14 @@ if TYPE_CHECKING:
 CTE_PREFIX = "__stockx_cte__"
 
 
-class CteName(str):
-    """What ``ref()`` of an ephemeral model renders to; ``.include()`` keeps it as it is.
+def cte_relation(name: str) -> Relation:
+    """What ``ref()`` of an ephemeral model renders to: the name of the CTE it is inlined as.
 
-    It answers dbt's ``is_cte`` (true) and ``name``, so a package macro that refuses
-    ephemeral models (dbt_utils' ``_is_ephemeral``) recognises one.
+    A relation of type ``cte`` (dbt's ``is_cte``), so a package macro that checks
+    for a relation accepts it and one that refuses ephemeral models
+    (dbt_utils' ``_is_ephemeral``) recognises it.
     """
-
-    is_cte = True
-
-    def include(self, **_: Any) -> "CteName":
-        return self
-
-    @property
-    def name(self) -> str:
-        return str(self)
-
-    @property
-    def identifier(self) -> str:
-        return str(self)
+    return Relation("", CTE_PREFIX + name, type="cte")
 
 
 class Resolver:
@@ -111,7 +100,9 @@ class Resolver:
     def present(self, relation: Any) -> Any:
         """A relation as templates see it: with the database and every part quoted when the layout
         says so (a dbt project's ``{{ ref('x') }}`` is ``"db"."main"."x"``, as dbt renders it)."""
-        if not isinstance(relation, Relation) or relation.database or not self.project.layout.qualified_relations:
+        if not isinstance(relation, Relation) or relation.database or relation.is_cte:
+            return relation
+        if not self.project.layout.qualified_relations:
             return relation
         catalog = self.project.renderer.context["target"]["database"]
         return replace(relation, database=catalog, quote_all=True)
@@ -135,12 +126,12 @@ class Resolver:
         if node.materialized != "ephemeral":
             return node.relation
         if frame.mode == "parse":
-            return CteName(CTE_PREFIX + name)
+            return cte_relation(name)
         _, ctes = project.compiler.ephemeral(node)
         for cte in (*ctes, name):
             if cte not in frame.ctes:
                 frame.ctes.append(cte)
-        return CteName(CTE_PREFIX + name)
+        return cte_relation(name)
 
     def resolve_source(self, source: str, table: str, frame: Frame | None) -> Any:
         key = (source, table)

@@ -411,10 +411,12 @@ class Renderer:
 
     def _set_frame(self, frame: Frame) -> None:
         self.frame = frame
+        node = frame.extra.get("node")
+        if frame.package is None and node is not None:
+            frame.package = node.package_name
         self._use_package(frame.package)
         self.context["this"] = self._present(self.resolver.this(frame), frame) if frame.name else None
         self.context["execute"] = frame.mode == "compile"
-        node = frame.extra.get("node")
         self.context["model"] = ctx.Target(
             name=frame.name,
             config=frame.config,

@@ -208,8 +208,10 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
     depends = [tested.attached, *(project.ref_id(r) for r in frame.refs)]
     depends += [project.sources[s].unique_id for s in frame.sources]
     depends += _seeds_behind(project, depends)
-    # The test macro's config() calls (dbt_utils' equality sets fail_calc) are part of its config.
-    return replace(node, config=frame.config, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs),
+    # The test macro's config() calls (dbt_utils' equality sets fail_calc) are part of its config;
+    # its `where` stays as written, rendered anew each time the test runs (window_start() reads the database).
+    parsed = {**frame.config, **({"where": config["where"]} if "where" in config else {})}
+    return replace(node, config=parsed, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs),
                    sources=tuple(frame.sources))
 
 

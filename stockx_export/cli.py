@@ -36,6 +36,7 @@ MAX_MESSAGE = 1000
 COMMANDS: dict[str, str] = {
     "seed": "stockx_export.commands.build:seed",
     "run": "stockx_export.commands.build:run",
+    "snapshot": "stockx_export.commands.build:snapshot",
     "build": "stockx_export.commands.build:build",
     "test": "stockx_export.commands.build:test",
     "compile": "stockx_export.commands.build:compile_",

@@ -1,4 +1,4 @@
-"""``stockx seed | run | build | test | compile``."""
+"""``stockx seed | run | snapshot | build | test | compile``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ seed = _node_command(
     click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole."),
 )
 run = _node_command("run", "Build models in DAG order.", full_refresh, fail_fast)
+snapshot = _node_command("snapshot", "Record snapshots (history tables of their query's rows), in DAG order.", fail_fast)
 build = _node_command("build", "Load seeds, build models and run their tests, in DAG order.", full_refresh, fail_fast, junit)
 test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
 

@@ -19,6 +19,7 @@ from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
 from stockx_export.core.project import Project
 from stockx_export.core.properties import Patch, Properties, read_properties
+from stockx_export.core.snapshots import SnapshotSource, add_snapshot, snapshot_sources
 from stockx_export.core.testdefs.collect import GENERIC_TESTS_FOLDER, collect_tests
 from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
 from stockx_export.core.window import window_config
@@ -82,7 +83,8 @@ class ProjectLoader:
 
         project.properties = Properties()
         for owner in project.projects:
-            property_files = self.files(owner.model_paths + owner.seed_paths, ("*.yml", "*.yaml"), owner)
+            folders = owner.model_paths + owner.seed_paths + owner.snapshot_paths
+            property_files = self.files(tuple(dict.fromkeys(folders)), ("*.yml", "*.yaml"), owner)
             project.properties.merge(
                 read_properties([(p, d) for p, d, _ in property_files], owner.name, cfg.target_schema)
             )
@@ -90,13 +92,17 @@ class ProjectLoader:
 
         seeds = [(f, owner) for owner in project.projects for f in self.files(owner.seed_paths, ("*.csv",), owner)]
         models = [(f, owner) for owner in project.projects for f in self.files(owner.model_paths, ("*.sql",), owner)]
-        self._check_names([f for f, _ in seeds], [f for f, _ in models])
         for (path, display, base), owner in seeds:
             self._add_seed(path, display, base, owner)
-        project.model_files = {p.stem: owner.name for (p, _, _), owner in models}
+        snapshots = snapshot_sources(self)
+        self._check_names([f for f, _ in seeds], [f for f, _ in models], snapshots)
+        project.model_files = {p.stem: f"model.{owner.name}.{p.stem}" for (p, _, _), owner in models}
+        project.model_files |= {s.name: f"snapshot.{s.owner.name}.{s.name}" for s in snapshots}
         project.layout.before_models(self)
         for (path, display, base), owner in models:
             self._parse_model(path, display, base, owner)
+        for snapshot in snapshots:
+            add_snapshot(self, snapshot)
         project.layout.after_models(project)
         self._check_patches()
         for node in project.nodes.values():
@@ -119,17 +125,18 @@ class ProjectLoader:
             if entry.unique_id in project.dag and project.resolver.resolve_source(source, table, None) in seeds:
                 project.dag.add(entry.unique_id, [seeds[entry.relation]])
 
-    def _check_names(self, seeds: list[File], models: list[File]) -> None:
+    def _check_names(self, seeds: list[File], models: list[File], snapshots: list[SnapshotSource]) -> None:
         seen: dict[str, str] = {}
-        for path, display, _ in [*seeds, *models]:
-            name = path.stem
+        named = [(p.stem, display) for p, display, _ in [*seeds, *models]] + [(s.name, s.path) for s in snapshots]
+        for name, display in named:
             if name in seen:
                 raise ProjectError(f"two nodes are named '{name}': {seen[name]} and {display}; rename one of them")
             seen[name] = display
 
     def _check_patches(self) -> None:
         project = self.project
-        for kind, patches in (("model", project.properties.models), ("seed", project.properties.seeds)):
+        props = project.properties
+        for kind, patches in (("model", props.models), ("seed", props.seeds), ("snapshot", props.snapshots)):
             for name, patch in patches.items():
                 node = project.by_name.get(name)
                 if node is None or node.resource_type != kind:

@@ -23,7 +23,7 @@ from stockx_export.core.resolution import CTE_PREFIX, Resolver
 
 # Ties in DAG order: tests first, so each runs right after what it tests; then seeds, then models.
 # Sources run nothing: they come first, so a source's tests are ready as soon as their seed is.
-RESOURCE_ORDER = {"source": -2, "test": -1, "unit_test": -1, "seed": 0, "model": 1}
+RESOURCE_ORDER = {"source": -2, "test": -1, "unit_test": -1, "seed": 0, "snapshot": 1, "model": 1}
 
 
 def target_context(config: ProjectConfig) -> dict:
@@ -52,7 +52,7 @@ class Project:
         self.by_name: dict[str, Node] = {}
         self.sources: dict[tuple[str, str], SourceTable] = {}
         self.properties = Properties()
-        self.model_files: dict[str, str] = {}  # every model file's name, parsed yet or not -> its project's name
+        self.model_files: dict[str, str] = {}  # every model's and snapshot's name, parsed yet or not -> its unique id
         self.warnings: list[str] = []
         # The build's clock for incremental windows: one date for the whole run.
         self.today = today or date.today()
@@ -103,13 +103,11 @@ class Project:
         self.dag.add(node.unique_id, node.depends_on)
 
     def ref_id(self, name: str) -> str:
-        """The unique id ``ref(name)`` depends on (a model not parsed yet included)."""
+        """The unique id ``ref(name)`` depends on (a model or snapshot not parsed yet included)."""
         node = self.by_name.get(name)
         if node is not None:
             return node.unique_id
-        if name in self.model_files:
-            return f"model.{self.model_files[name]}.{name}"
-        return f"seed.{self.config.name}.{name}"
+        return self.model_files.get(name, f"seed.{self.config.name}.{name}")
 
     def _sort_key(self, unique_id: str) -> tuple[int, str, str]:
         node = self.nodes.get(unique_id)

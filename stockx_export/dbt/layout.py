@@ -5,12 +5,13 @@ name; a custom schema is ``<target schema>_<custom>``; failing test rows go to
 ``<target schema>_dbt_test__audit``; models and seeds run their ``pre-hook`` /
 ``post-hook``; seeds are typed the way dbt-duckdb types them (stockx_export.dbt.seeds).
 
-Loading adds, before the models are parsed: ``{% docs %}`` blocks from the docs
-paths, and a report of what stockx does not run (Python models, snapshots,
-packages, profile keys it ignores), each once, naming its file. A Python model
-or a snapshot stays known by name, so a model that ``ref``s it still parses: it
-reads that relation as it already is in the database (built earlier by dbt), and
-fails with DuckDB's "does not exist" error naming the model if it is not there.
+Loading adds, before the models are parsed: a stop naming each package
+packages.yml declares that is not installed (stockx_export.dbt.packages), ``{% docs %}``
+blocks from the docs paths, and a report of what stockx does not run (Python
+models, profile keys it ignores), each once, naming its file. A Python model
+stays known by name, so a model that ``ref``s it still parses: it reads that
+relation as it already is in the database (built earlier by dbt), and fails with
+DuckDB's "does not exist" error naming the model if it is not there.
 After the models: Jinja in descriptions (``{{ doc('x') }}``, ``{{ var('y') }}``) is
 rendered, as dbt does, so manifest.json carries the text a reader should see.
 """
@@ -18,7 +19,6 @@ rendered, as dbt does, so manifest.json carries the text a reader should see.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,6 @@ from stockx_export.errors import ProjectError
 PROJECT_FILE = "dbt_project.yml"
 # Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
 PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
-_SNAPSHOT_SCHEMA = re.compile(r"\b(target_schema|schema)\s*=\s*['\"]([^'\"]+)['\"]")
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,6 @@ class DbtLayout(Layout):
                 f"{display}: Python models are not supported by stockx, so it is not built (nor its tests); "
                 f"models that ref it read {_relation(loader, path.stem, keys)} as it is in the database"
             )
-        for path, display, _ in loader.files(_setting_paths(project, "snapshot-paths", "snapshots"), ("*.sql",)):
-            for block in extract_blocks(path.read_text(encoding="utf-8"), display):
-                if block.kind == "snapshot":
-                    _add_snapshot(loader, block.name, block.source, display)
-        for block in project.renderer.macros.unsupported:
-            if block.kind == "snapshot":
-                _add_snapshot(loader, block.name, block.source, block.path)
         for node in project.nodes.values():
             if node.resource_type == "seed" and node.config.get("fast") is False:
                 project.warnings.append(
@@ -147,19 +139,6 @@ def load_docs(loader) -> None:
         for block in extract_blocks(path.read_text(encoding="utf-8"), display):
             if block.kind == "docs":
                 docs[block.name] = block
-
-
-def _add_snapshot(loader, name: str, source: str, display: str) -> None:
-    found = dict((k, v) for k, v in _SNAPSHOT_SCHEMA.findall(source))
-    if "target_schema" in found:
-        relation = Relation(found["target_schema"], name)
-    else:
-        relation = loader.project.resolver.this(Frame(name, display, "snapshot", {"schema": found.get("schema")}, "parse"))
-    _register(loader, name, display, "snapshot", relation)
-    loader.project.warnings.append(
-        f"{display}: snapshots are not supported by stockx, so snapshot '{name}' is not taken; "
-        f"models that ref it read {relation} as it is in the database"
-    )
 
 
 def _placeholder(loader, name: str, display: str, kind: str, keys: list[str]) -> None:

@@ -294,9 +294,11 @@ def read_package(folder: Path, root_project: dict[str, Any], cli_vars: dict[str,
         macro_paths=_paths(data, "macro-paths", "macros"),
         seed_paths=_paths(data, "seed-paths", "seeds"),
         test_paths=_paths(data, "test-paths", "tests"),
+        snapshot_paths=_paths(data, "snapshot-paths", "snapshots"),
         vars=package_vars(root_project.get("vars"), data.get("vars"), name, cli_vars),
         models=data.get("models") or {},
         seeds=data.get("seeds") or {},
+        snapshots=data.get("snapshots") or {},
         data_tests=data.get("data_tests") or data.get("tests") or {},
     )
 

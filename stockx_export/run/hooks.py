@@ -25,7 +25,7 @@ from stockx_export.db import first_line
 from stockx_export.errors import ExecutionError
 from stockx_export.run.results import NodeResult, RunResults
 
-BUILT = ("seed", "model")
+BUILT = ("seed", "model", "snapshot")
 
 
 def with_node_hooks(build):

@@ -194,7 +194,7 @@ class Renderer:
         self.frame = Frame("", "", "", {}, "parse")
         self._warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
         self._log = log or (lambda message: print(message, file=sys.stderr))
-        self._templates: dict[str, Any] = {}
+        self._templates: dict[tuple[str, str], Any] = {}
         self._results: dict[str, Any] = {}  # statement results by name, for load_result
         self._package: str | None = None  # the package whose macros are laid over the root's
         self._shadowed: dict[str, Any] = {}  # what that overlay replaced
@@ -427,9 +427,10 @@ class Renderer:
         )
 
     def template(self, source: str, path: str):
-        template = self._templates.get(path)
+        # Keyed by the text too: one file may hold several templates (snapshot blocks, YAML snapshots).
+        template = self._templates.get((path, source))
         if template is None:
-            template = self._templates[path] = compile_template(self.env, source, path)
+            template = self._templates[(path, source)] = compile_template(self.env, source, path)
         return template
 
     def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:

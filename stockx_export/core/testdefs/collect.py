@@ -114,7 +114,7 @@ class Tested:
 def _tested(project):
     """(what is tested, its test entries) for every test list in the property files."""
     props = project.properties
-    for kind, patches in (("model", props.models), ("seed", props.seeds)):
+    for kind, patches in (("model", props.models), ("seed", props.seeds), ("snapshot", props.snapshots)):
         for name, patch in sorted(patches.items()):
             node = project.by_name.get(name)
             if node is None or node.resource_type != kind or node.unique_id not in project.nodes:
@@ -135,7 +135,7 @@ def _generic_tests(project) -> list[Node]:
     nodes = []
     for tested, entries in _tested(project):
         owner = project.project_of(tested.path)
-        roots = _roots(project, owner, owner.model_paths + owner.seed_paths)
+        roots = _roots(project, owner, owner.model_paths + owner.seed_paths + owner.snapshot_paths)
         for entry in entries:
             node = _generic_node(project, read_spec(entry, tested.where), tested, roots)
             if node is not None:

@@ -198,3 +198,39 @@ def test_two_snapshots_of_one_name_are_an_error_naming_both_files(shop):
     assert result.stderr == (
         "Error: two snapshots are named 'products_ts': snapshots/again.sql and snapshots/products.sql; rename one\n"
     )
+
+
+# -- the sample project's product history ----------------------------------------------------------
+
+
+def test_the_sample_project_keeps_the_history_of_its_products(tmp_path):
+    project = tmp_path / "sample"
+    project.mkdir()
+    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    for part in ("models", "macros", "seeds", "snapshots", "tests/sql"):
+        shutil.copytree(REPO / part, project / part)
+    stockx = Invoker(project)
+    first = stockx("build")
+    assert first.exit_code == 0, first.output
+    db = project / "target" / "stockx.duckdb"
+    history = "select product_id, product_name, dbt_valid_to is null from snapshots.products_history order by all"
+    products = query(db, "select product_id, product_name from main.products order by all")
+    assert query(db, history) == [(p, n, True) for p, n in products]
+
+    # P-1003 is renamed and P-1009 leaves the product feed.
+    seed = project / "seeds" / "raw_products.csv"
+    lines = seed.read_text(encoding="utf-8").splitlines(keepends=True)
+    seed.write_text("".join(line.replace("Trail Runner", "Trail Runner GTX") for line in lines if "P-1009" not in line),
+                    encoding="utf-8")
+    second = stockx("build")
+    assert "OK snapshotted snapshots.products_history" in second.output
+    found = query(db, history)
+    assert [row for row in found if row[0] in ("P-1003", "P-1009")] == [
+        ("P-1003", "Trail Runner", False),
+        ("P-1003", "Trail Runner GTX", True),
+        (products[-1][0], products[-1][1], False),
+    ]
+    assert products[-1][0] == "P-1009"
+    assert [row for row in found if row[0] not in ("P-1003", "P-1009")] == [
+        (p, n, True) for p, n in products if p not in ("P-1003", "P-1009")
+    ]

@@ -63,9 +63,7 @@ def judge(node: Node, failures: int, should_warn: bool, should_error: bool) -> V
         return Verdict("fail", failures, f"Got {counted}, configured to fail if {threshold(node, 'error_if')}")
     if should_warn:
         return Verdict("warn", failures, f"Got {counted}, configured to warn if {threshold(node, 'warn_if')}")
-    # As dbt: a test that passes reports no failures, whatever its query counted (an `error_if: "<1"`
-    # test passes because rows were found).
-    return Verdict("pass", 0, "")
+    return Verdict("pass", failures, "")
 
 
 def compile_test(project, node: Node) -> str:
@@ -144,7 +142,7 @@ def run_data_test(runner, node: Node) -> NodeResult:
         node,
         verdict.status,
         verdict.message,
-        failures=verdict.failures,
+        failures=failures,
         compiled_path=shown,
         detail=detail if verdict.status != "pass" else "",
         extra=extra,

@@ -314,8 +314,12 @@ def test_a_git_package_not_vendored_says_how_to_vendor_it(shop):
 
 
 def test_a_packages_macros_are_reached_by_namespace_not_by_bare_name_from_the_root(shop):
-    root, stockx = shop(**{"models/uses_pkg.sql": "select {{ double(2) }} as doubled\n"})
+    root, stockx = shop(**{"models/uses_pkg.sql": "select 1 as id, {{ inventory_pkg.double(2) }} as doubled\n"})
     stockx("deps")
+    result = stockx("build", "-s", "uses_pkg")
+    assert result.exit_code == 0, result.output
+    assert query(root / "target" / "shop.duckdb", "select doubled from main.uses_pkg") == [(6,)]
+    (root / "models" / "uses_pkg.sql").write_text("select 1 as id, {{ double(2) }} as doubled\n")
     result = stockx("build", "-s", "uses_pkg")
     assert result.exit_code == 2
     assert result.stderr == "Error: models/uses_pkg.sql:1: 'double' is undefined\n"

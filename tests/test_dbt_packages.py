@@ -323,3 +323,28 @@ def test_a_packages_macros_are_reached_by_namespace_not_by_bare_name_from_the_ro
     result = stockx("build", "-s", "uses_pkg")
     assert result.exit_code == 2
     assert result.stderr == "Error: models/uses_pkg.sql:1: 'double' is undefined\n"
+
+
+def test_dependencies_yml_declares_packages_as_packages_yml_does(shop):
+    root, stockx = shop()
+    (root / "packages.yml").rename(root / "dependencies.yml")
+    deps = stockx("deps")
+    assert deps.stdout == "2 packages installed: inventory_pkg, dbt_calendar\n"
+    assert stockx("build").exit_code == 0
+
+
+def test_deps_in_a_stockx_project_says_packages_are_a_dbt_projects(make_project):
+    root, stockx = make_project({"models/one.sql": "select 1 as x\n"})
+    result = stockx("deps")
+    assert result.exit_code == 2
+    assert result.stderr == f"Error: {root} has no dbt_project.yml: packages belong to dbt projects (a stockx project has none)\n"
+
+
+def test_a_malformed_package_entry_is_an_error_naming_it(shop):
+    root, stockx = shop(**{"packages.yml": "packages:\n  - local: ../inventory_pkg\n    git: https://example.com/x.git\n"})
+    result = stockx("deps")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: packages.yml: package 1: expected exactly one of local:, package:, git: or tarball:, got "
+        "{'local': '../inventory_pkg', 'git': 'https://example.com/x.git'}\n"
+    )

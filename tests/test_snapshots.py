@@ -234,3 +234,21 @@ def test_the_sample_project_keeps_the_history_of_its_products(tmp_path):
     assert [row for row in found if row[0] not in ("P-1003", "P-1009")] == [
         (p, n, True) for p, n in products if p not in ("P-1003", "P-1009")
     ]
+
+
+def test_compile_writes_each_snapshot_of_a_file_to_its_own_path(shop):
+    project, stockx = shop
+    result = stockx("compile", "-s", "resource_type:snapshot")
+    assert result.exit_code == 0, result.output
+    compiled = project / "target" / "compiled" / "snapshots"
+    assert sorted(p.relative_to(compiled).as_posix() for p in compiled.rglob("*.sql") if p.is_file()) == [
+        "_snapshots.yml/products_yaml.sql",
+        "_snapshots.yml/stock_yaml.sql",
+        "products.sql/products_check_all.sql",
+        "products.sql/products_ts.sql",
+        "stock.sql/stock_new_record.sql",
+    ]
+    assert (compiled / "products.sql" / "products_ts.sql").read_text().strip() == (
+        'select * from "snapshot_shop"."main"."stg_products"'
+    )
+    assert result.stderr.splitlines()[-1] == "Compiled 5 nodes."

@@ -65,8 +65,10 @@ def compile_(dialect, **params) -> None:
     else:
         from stockx_export.run.engine import compile_project
 
-        paths = [path for _, path in compile_project(run_options(**params), reporter)]
-        summary = f"Compiled {plural(len(paths), 'model')}."
+        compiled = compile_project(run_options(**params), reporter)
+        paths = [path for _, path in compiled]
+        kinds = {node.resource_type for node, _ in compiled}
+        summary = f"Compiled {plural(len(paths), 'model' if kinds <= {'model'} else 'node')}."
     for path in paths:
         click.echo(shown(path, params["project_dir"]))
     click.echo(summary, err=True)

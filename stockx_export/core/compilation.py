@@ -93,13 +93,19 @@ class Compiler:
     def compiled_path(self, node: Node) -> Path:
         """Where the compiled SQL of ``node`` is written: ``target/compiled/<its file>``."""
         base = self.project.config.target_dir / "compiled"
-        if node.path.endswith((".yml", ".yaml")):  # a test declared in a property file: a folder per file, as dbt
+        # A test or snapshot declared in a property file: a folder per file, as dbt. A snapshot block
+        # too: one file may hold several.
+        if node.path.endswith((".yml", ".yaml")) or node.resource_type == "snapshot":
             return base / node.path / f"{node.extra.get('file_name', node.name)}.sql"
         return base / node.path
 
     def write(self, node: Node, sql: str) -> Path:
         """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
         path = self.compiled_path(node)
+        base = self.project.config.target_dir / "compiled"
+        for folder in reversed(path.relative_to(base).parents):
+            if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
+                (base / folder).unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
         return path

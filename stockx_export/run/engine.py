@@ -94,9 +94,9 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
 
 
 def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
-    """Render every selected model to ``target/compiled/<model path>``; nothing is built."""
+    """Render every selected model and snapshot to ``target/compiled/<its path>``; nothing is built."""
     project = open_project(options, reporter)
-    order = selected(project, options, ("model",), ephemeral=True, reporter=reporter)
+    order = selected(project, options, ("model", "snapshot"), ephemeral=True, reporter=reporter)
     ensure_target_dir(project)
     written = []
     with adapters.for_reading(project.config.target) as adapter:

@@ -95,11 +95,11 @@ def test_every_node_has_dbts_status(states, state):
 
 def test_a_build_runs_snapshots_in_dag_order(states):
     result, _ = states[1]
-    order = re.findall(r" of 11 \w+ [a-z ]+ (\S+) \.", result.output)
+    order = re.findall(r" of 12 \w+ [a-z ]+ (\S+) \.", result.output)
     # raw_products -> stg_products -> products_ts -> its tests -> current_products (which reads the snapshot)
     assert order.index("main.stg_products") < order.index("snapshots.products_ts") < order.index("main.current_products")
     assert "OK created snapshot snapshots.products_ts" in result.output
-    assert result.output.splitlines()[0] == "Running 2 seeds, 5 snapshots, 2 models, 2 tests"
+    assert result.output.splitlines()[0] == "Running 2 seeds, 6 snapshots, 2 models, 2 tests"
 
 
 # -- the snapshot command, selection, the clock, errors -----------------------------------------------
@@ -117,14 +117,16 @@ def test_stockx_snapshot_runs_snapshots_only_and_they_are_selectable(shop):
     stockx("build", "-s", "+stg_products raw_stock", "--vars", "{snapshot_time: '2024-01-15 12:00:00'}")
     result = stockx("snapshot", "--vars", "{snapshot_time: '2024-01-15 12:00:00'}")
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == "Running 5 snapshots"
+    assert result.output.splitlines()[0] == "Running 6 snapshots"
     listed = stockx("ls", "-s", "resource_type:snapshot", "--resource-type", "snapshot", "--output", "name")
-    assert sorted(listed.stdout.split()) == ["products_check_all", "products_ts", "products_yaml", "stock_new_record", "stock_yaml"]
+    assert sorted(listed.stdout.split()) == [
+        "products_check_all", "products_check_updated", "products_ts", "products_yaml", "stock_new_record", "stock_yaml",
+    ]
     one = stockx("snapshot", "-s", "stock_yaml", "--vars", "{snapshot_time: '2024-02-15 12:00:00'}")
     assert one.output.splitlines()[0] == "Running 1 snapshot"
     assert "OK snapshotted snapshots.stock_yaml" in one.output
     tagged = stockx("ls", "-s", "tag:history", "--resource-type", "snapshot", "--output", "name")
-    assert len(tagged.stdout.split()) == 5  # +tags from dbt_project.yml's snapshots: block
+    assert len(tagged.stdout.split()) == 6  # +tags from dbt_project.yml's snapshots: block
 
 
 def test_without_a_pinned_clock_the_snapshot_time_is_the_databases_now(shop):
@@ -245,10 +247,11 @@ def test_compile_writes_each_snapshot_of_a_file_to_its_own_path(shop):
         "_snapshots.yml/products_yaml.sql",
         "_snapshots.yml/stock_yaml.sql",
         "products.sql/products_check_all.sql",
+        "products.sql/products_check_updated.sql",
         "products.sql/products_ts.sql",
         "stock.sql/stock_new_record.sql",
     ]
     assert (compiled / "products.sql" / "products_ts.sql").read_text().strip() == (
         'select * from "snapshot_shop"."main"."stg_products"'
     )
-    assert result.stderr.splitlines()[-1] == "Compiled 5 nodes."
+    assert result.stderr.splitlines()[-1] == "Compiled 6 nodes."

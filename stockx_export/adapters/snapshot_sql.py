@@ -145,7 +145,7 @@ def staging_sql(spec: SnapshotSpec, source_sql: str, target: str, now: str, hash
     if with_deletes:
         parts.append(f"deletes_source_data as (\n    select *, {keys}\n    from snapshot_query\n)")
     parts.append(
-        f"insertions as (\n    select 'insert' as dbt_change_type, source_data.*"
+        "insertions as (\n    select 'insert' as dbt_change_type, source_data.*"
         + (f", 'False' as {c.is_deleted}" if new_record else "")
         + f"\n    from insertions_source_data as source_data\n    left outer join snapshotted_data on {join}\n"
         f"    where {_key_is_null(spec, 'snapshotted_data')}\n"

@@ -28,7 +28,6 @@ from stockx_export.core.jinja.macros import extract_blocks
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.layout import Layout
 from stockx_export.core.nodes import Node
-from stockx_export.core.properties import load_yaml
 from stockx_export.db import Relation
 from stockx_export.dbt import seeds
 from stockx_export.errors import ProjectError

@@ -5,13 +5,16 @@ unmodified. What is read:
 
 - ``dbt_project.yml``: ``name``, ``profile``, the ``*-paths``, ``target-path``, ``vars``
   (top level and scoped under the project name), ``on-run-start`` / ``on-run-end``,
-  and the ``models:`` / ``seeds:`` / ``data_tests:`` blocks as written (keyed by the
-  project name, then folders; ``+`` prefixes optional).
+  and the ``models:`` / ``seeds:`` / ``snapshots:`` / ``data_tests:`` blocks as written
+  (keyed by the project name, then folders; ``+`` prefixes optional).
 - ``profiles.yml`` from the profiles directory (``--profiles-dir``, else the
   ``DBT_PROFILES_DIR`` environment variable, else the project directory): the
   profile named by ``profile:``, its ``target`` (or ``DBT_TARGET``), and that
   output's ``path`` and ``schema``. Only ``type: duckdb`` is accepted. Without a
   profiles.yml the database is ``target/<project name>.duckdb``.
+
+- the packages installed in ``dbt_packages/`` (stockx_export.dbt.packages), each read
+  as a project of its own, and ``dispatch:``'s search orders.
 
 A relative ``path`` is resolved against the project directory. dbt-duckdb resolves it
 against the working directory, which is the same place when dbt is run from the

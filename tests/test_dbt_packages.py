@@ -174,10 +174,12 @@ PACKAGE = {
                {{ inventory_pkg.double(2) }} as doubled
         from {{ ref('pkg_seed') }}
     """,
+    "models/staging/docs.md": "{% docs pkg_items_doc %}Items of the inventory package.{% enddocs %}\n",
     "models/staging/_pkg.yml": """
         version: 2
         models:
           - name: pkg_items
+            description: "{{ doc('pkg_items_doc') }}"
             columns:
               - name: id
                 data_tests: [not_null, is_positive]
@@ -262,6 +264,8 @@ def test_a_local_packages_models_seeds_tests_and_vars_build_as_dbt_builds_them(s
         ("model.shop.uses_pkg", "success"),
         ("test.shop.inventory_pkg_is_positive_uses_pkg_id.e598d2241b", "pass"),
     ]
+    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    assert manifest["nodes"]["model.inventory_pkg.pkg_items"]["description"] == "Items of the inventory package."
     listed = stockx("ls", "-s", "package:inventory_pkg", "--output", "name")
     # The test on uses_pkg is the root project's, though its macro is the package's (as in dbt).
     assert listed.stdout.split() == ["pkg_seed", "pkg_items", "is_positive_pkg_items_id", "not_null_pkg_items_id"]

@@ -128,16 +128,17 @@ def describe(project, text: str, where: str) -> str:
 
 
 def load_docs(loader) -> None:
-    """``{% docs %}`` blocks in ``*.md`` files of the docs paths (dbt's default: every resource path)."""
+    """``{% docs %}`` blocks in ``*.md`` files of the docs paths (dbt's default: every resource path), of the
+    project and of its packages (the project's own win a name they share)."""
     project = loader.project
-    cfg = project.config
-    default = (*cfg.model_paths, *cfg.seed_paths, *cfg.test_paths, *cfg.macro_paths)
-    paths = _setting_paths(project, "docs-paths", None) or default
     docs = project.renderer.macros.docs
-    for path, display, _ in loader.files(tuple(dict.fromkeys(paths)), ("*.md",)):
-        for block in extract_blocks(path.read_text(encoding="utf-8"), display):
-            if block.kind == "docs":
-                docs[block.name] = block
+    for owner in project.projects:
+        default = (*owner.model_paths, *owner.seed_paths, *owner.snapshot_paths, *owner.test_paths, *owner.macro_paths)
+        paths = _setting_paths(owner, "docs-paths", None) or default
+        for path, display, _ in loader.files(tuple(dict.fromkeys(paths)), ("*.md",), owner):
+            for block in extract_blocks(path.read_text(encoding="utf-8"), display):
+                if block.kind == "docs":
+                    docs[block.name] = block
 
 
 def _placeholder(loader, name: str, display: str, kind: str, keys: list[str]) -> None:
@@ -165,6 +166,6 @@ def _register(loader, name: str, display: str, kind: str, relation: Relation) ->
     )
 
 
-def _setting_paths(project, key: str, default: str | None) -> tuple[str, ...]:
-    value = project.config.settings.get(key) or ([default] if default else [])
+def _setting_paths(config, key: str, default: str | None) -> tuple[str, ...]:
+    value = config.settings.get(key) or ([default] if default else [])
     return tuple(str(v).rstrip("/") for v in ([value] if isinstance(value, str) else value))

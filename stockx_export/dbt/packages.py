@@ -174,7 +174,7 @@ def expected_names(root: Path, spec: PackageSpec) -> list[str]:
         return [spec.name]
     base = spec.subdirectory.rstrip("/") or spec.source.rstrip("/")
     last = base.rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git")
-    return list(dict.fromkeys([last, last.replace("-", "_"), last.replace("-", "_").removeprefix("dbt_")] if last else []))
+    return list(dict.fromkeys([last, last.replace("-", "_")] if last else []))
 
 
 def deps(root: Path, log: Callable[[str], None]) -> list[str]:

@@ -1,7 +1,9 @@
-"""Loading a project from disk: macros, property files, seeds, models, then tests.
+"""Loading a project from disk: macros, property files, seeds, models, snapshots, then tests.
 
 Each model is rendered once in *parse* mode: what it ``ref``s and ``source``s
 is its dependencies, and its ``config()`` calls complete its config. The
+project's installed packages (``config.packages``) are read the same way, each
+before the root project, their nodes and macros under their own names. The
 project's layout (``config.layout``) adds what its kind of project needs before
 and after the models are parsed.
 """

@@ -4,7 +4,7 @@ A stockx project is a directory with a ``pyproject.toml`` holding ``[tool.stockx
 
     [tool.stockx]
     name = "stockx"                    # project name, used in node ids
-    model-paths = ["models"]           # also: macro-paths, seed-paths, test-paths
+    model-paths = ["models"]           # also: macro-paths, seed-paths, test-paths, snapshot-paths
     database = "target/stockx.duckdb"  # or ":memory:"
     [tool.stockx.vars]
     lookback_days = 3
@@ -62,15 +62,21 @@ class ProjectConfig:
     macro_paths: tuple[str, ...] = ("macros",)
     seed_paths: tuple[str, ...] = ("seeds",)
     test_paths: tuple[str, ...] = ("tests/sql",)
+    snapshot_paths: tuple[str, ...] = ("snapshots",)
     target_path: str = "target"
     target: TargetConfig = field(default_factory=TargetConfig)
     vars: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     seeds: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[str, Any] = field(default_factory=dict)
     data_tests: dict[str, Any] = field(default_factory=dict)
     on_run_start: tuple[str, ...] = ()
     on_run_end: tuple[str, ...] = ()
     layout: Layout = STOCKX
+    # Installed packages, each read as a project of its own (its vars as its nodes see them), in load order.
+    packages: tuple[ProjectConfig, ...] = ()
+    # adapter.dispatch's search order for a macro namespace: {namespace: (package, ...)}
+    dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def database(self) -> str:
@@ -237,11 +243,13 @@ def read_stockx_config(
         macro_paths=_paths(settings, "macro-paths", "macros"),
         seed_paths=_paths(settings, "seed-paths", "seeds"),
         test_paths=_paths(settings, "test-paths", "tests/sql"),
+        snapshot_paths=_paths(settings, "snapshot-paths", "snapshots"),
         target_path=str(settings.get("target-path", settings.get("target_path", "target"))),
         target=target,
         vars={**settings.get("vars", {}), **cli_vars},
         models=settings.get("models", {}),
         seeds=settings.get("seeds", {}),
+        snapshots=settings.get("snapshots", {}),
         data_tests=settings.get("data_tests", settings.get("tests", {})),
     )
 

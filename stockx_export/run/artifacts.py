@@ -2,7 +2,7 @@
 
 manifest.json
     ``metadata`` (stockx_version, generated_at, project_name), ``nodes`` (each
-    model, seed, data test and unit test by unique_id: unique_id, name,
+    model, seed, snapshot, data test and unit test by unique_id: unique_id, name,
     resource_type, original_file_path (the file that declares it: a property
     file for generic and unit tests), patch_path, relation, schema, alias, fqn,
     config, meta, tags, description, columns {name: {name, data_type,

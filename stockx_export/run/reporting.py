@@ -50,6 +50,9 @@ def timing(result) -> str:
     return f"[{seconds}]"
 
 
+KINDS = ("seed", "snapshot", "model", "test", "unit_test")  # in the order a run's summary counts them
+
+
 class TextReporter:
     """dbt-style lines; ``quiet`` keeps only failures and warnings, and the final verdict
     of a run that had any (a clean run prints nothing, so a scheduler's log holds what
@@ -75,7 +78,7 @@ class TextReporter:
 
     def start(self, command: str, nodes) -> None:
         counts = Counter(n.resource_type for n in nodes)
-        parts = [plural(counts[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if counts[k]]
+        parts = [plural(counts[k], k.replace("_", " ")) for k in KINDS if counts[k]]
         self._print(f"Running {', '.join(parts) if parts else 'nothing'}")
 
     def node_started(self, index: int, total: int, node) -> None:
@@ -95,7 +98,7 @@ class TextReporter:
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
         kinds = Counter(r.node.resource_type for r in run.results)
-        described = ", ".join(plural(kinds[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if kinds[k])
+        described = ", ".join(plural(kinds[k], k.replace("_", " ")) for k in KINDS if kinds[k])
         self._print()
         self._print(f"Finished running {described or 'nothing'} in {run.elapsed:.2f}s.")
         failures = [r for r in run.results if r.failed]

@@ -15,7 +15,7 @@ from pathlib import Path
 from stockx_export.errors import ReportNotWritten
 from stockx_export.tables import format_table
 
-CLASSNAMES = {"model": "model", "seed": "seed", "test": "data_test", "unit_test": "unit_test"}
+CLASSNAMES = {"model": "model", "seed": "seed", "snapshot": "snapshot", "test": "data_test", "unit_test": "unit_test"}
 # Characters XML 1.0 cannot hold at all, escaped or not: a failing row may contain them.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 

@@ -63,8 +63,9 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
     target = project.config.target_dir
     sync = read_sync(project.config, state_db=state_db, env=env)
     catalog = build_catalog(project, tables, generated_at, project.renderer.invocation_id)
+    verdicts = read_verdicts(target, project.config.target.database)
     data = site_data(project, compiled=compiled, tables=tables, lineage=lineage, last_run=read_last_run(target),
-                     verdicts=read_verdicts(target), sync=sync, generated_at=generated_at, inferred=lineage.columns)
+                     verdicts=verdicts, sync=sync, generated_at=generated_at, inferred=lineage.columns)
     # SQL compiled with env_var('DB_PASSWORD'), an error message quoting it: every secret in the
     # environment is replaced, in any encoding, as the command line's output is.
     redactor = Redactor.of(*secret_values(env))

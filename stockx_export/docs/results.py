@@ -57,10 +57,11 @@ def read_last_run(target_dir: Path) -> LastRun | None:
                    float(elapsed) if isinstance(elapsed, (int, float)) else None, results)
 
 
-def read_verdicts(target_dir: Path) -> dict[str, Verdict]:
-    """The newest verdict of every node over every run (a test run alone after a build counts)."""
+def read_verdicts(target_dir: Path, database: str) -> dict[str, Verdict]:
+    """The newest verdict of every node over every run that built or tested ``database``
+    (a test run alone after a build counts; a build of another database does not)."""
     found = {}
-    for uid, entry in read_last_results(target_dir / LAST_RESULTS).get("results", {}).items():
+    for uid, entry in (read_last_results(target_dir / LAST_RESULTS, database) or {}).items():
         verdict = _verdict(entry)
         if verdict is not None:
             found[uid] = verdict

@@ -17,7 +17,7 @@ from stockx_export.sync.state import attach_state
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "pat-docs-9d41c2e7f0"
-SAMPLE_PARTS = ("pyproject.toml", "models", "macros", "seeds", "tests/sql")
+SAMPLE_PARTS = ("pyproject.toml", "models", "macros", "seeds", "snapshots", "tests/sql")
 # The contract's eight columns, in order.
 STOCK_EXTRA_COLUMNS = ["product_id", "location_id", "product_variant", "stock_date_at", "created_at", "stock_id",
                        "stock_units", "updated_at"]

@@ -61,7 +61,8 @@ def test_the_catalog_is_in_dbts_shape_with_every_relations_columns_and_types(pus
         [f"model.stockx.{m}" for m in ("int_inventory_lines", "locations", "products", "stock_extra",
                                        "stock_extra_rejects", "stg_warehouse__inventory", "stg_warehouse__products",
                                        "stg_warehouse__warehouses")]
-        + [f"seed.stockx.{s}" for s in ("raw_inventory", "raw_products", "raw_warehouses")])
+        + [f"seed.stockx.{s}" for s in ("raw_inventory", "raw_products", "raw_warehouses")]
+        + ["snapshot.stockx.products_history"])
     assert sorted(catalog["sources"]) == ["source.stockx.warehouse.inventory", "source.stockx.warehouse.products",
                                           "source.stockx.warehouse.warehouses"]
     for uid, entry in {**catalog["nodes"], **catalog["sources"]}.items():
@@ -103,6 +104,19 @@ def test_the_site_has_every_node_its_columns_tests_verdicts_sql_and_lineage(push
     assert nodes["source.stockx.warehouse.inventory"]["depends_on"] == ["seed.stockx.raw_inventory"]
     assert data["last_run"]["command"] == "build"
     assert {r["status"] for r in data["last_run"]["results"]} == {"success", "pass"}
+
+
+def test_a_snapshot_has_its_page_columns_compiled_sql_verdict_and_lineage(pushed):
+    root, _ = pushed
+    data = site_data(root)
+    snapshot = next(n for n in data["nodes"] if n["id"] == "snapshot.stockx.products_history")
+    assert (snapshot["type"], snapshot["materialized"], snapshot["built"]) == ("snapshot", "snapshot", "table")
+    assert (snapshot["config"]["strategy"], snapshot["depends_on"]) == ("check", ["model.stockx.products"])
+    assert [c["name"] for c in snapshot["columns"]] == [name for name, _ in describe(root, "snapshots.products_history")]
+    assert "dbt_valid_to" in [c["name"] for c in snapshot["columns"]]
+    assert "{{" not in snapshot["compiled"] and "from main.products" in snapshot["compiled"]
+    assert data["verdicts"]["snapshot.stockx.products_history"]["status"] == "success"
+    assert data["lineage"]["edges"]["snapshot:products_history.category"] == ["model:products.category"]
 
 
 def test_the_sync_view_holds_each_push_and_the_refused_row_with_peaks_answer(pushed):
@@ -249,7 +263,7 @@ def test_generate_before_any_build_warns_and_writes_what_it_knows(tmp_path):
     assert done.stderr == (
         f"Warning: nothing is built in {root}/target/stockx.duckdb yet: the site shows no column types and "
         "catalog.json is empty; run `stockx build`, then generate again\n")
-    assert done.stdout.startswith("Documented 2 models, seeds and sources (0 built) in ")
+    assert done.stdout.startswith("Documented 2 models, seeds, snapshots and sources (0 built) in ")
     assert done.stdout.endswith("s: target/docs/index.html, target/catalog.json\n")
     catalog = json.loads((root / "target" / "catalog.json").read_text())
     assert (catalog["nodes"], catalog["sources"]) == ({}, {})

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import ProjectError
 
-KIND_ORDER = {"model": 0, "seed": 1, "source": 2}
+KIND_ORDER = {"model": 0, "snapshot": 1, "seed": 2, "source": 3}
 
 
 @dataclass(frozen=True)
 class ColumnLineage:
-    """A column of a model, seed or source, and the columns it derives from."""
+    """A column of a model, snapshot, seed or source, and the columns it derives from."""
 
-    kind: str  # "model" | "seed" | "source"
-    name: str  # model or seed name; "source_name.table" for a source
+    kind: str  # "model" | "snapshot" | "seed" | "source"
+    name: str  # model, snapshot or seed name; "source_name.table" for a source
     column: str
     upstream: tuple["ColumnLineage", ...] = ()
 
@@ -62,7 +62,7 @@ class LineageTracer:
         for source in self.project.sources.values():
             index.setdefault(_key(source.relation.schema, source.relation.identifier), ("source", source))
         for node in self.project.nodes.values():
-            if node.resource_type in ("model", "seed") and node.relation is not None:
+            if node.resource_type in ("model", "snapshot", "seed") and node.relation is not None:
                 index.setdefault(_key(node.relation.schema, node.relation.identifier), (node.resource_type, node))
         return index
 
@@ -120,7 +120,7 @@ class LineageTracer:
         key = (node.unique_id, column)
         if key not in self._traced:
             upstream = tuple(self._follow(kind, target, col) for kind, target, col in self._direct(node, column))
-            self._traced[key] = ColumnLineage("model", node.name, column, upstream)
+            self._traced[key] = ColumnLineage(node.resource_type, node.name, column, upstream)
         return self._traced[key]
 
     def _follow(self, kind: str, target, column: str) -> ColumnLineage:
@@ -131,7 +131,11 @@ class LineageTracer:
             seed = None if reads_files else self._seeds.get(_key(target.relation.schema, target.relation.identifier))
             upstream = (ColumnLineage("seed", seed.name, column),) if seed is not None else ()
             return ColumnLineage("source", f"{target.source_name}.{target.name}", column, upstream)
-        if kind == "seed" or self.analyzer.schemas.inferred(target) is None:
+        inferred = None if kind == "seed" else self.analyzer.schemas.inferred(target)
+        if inferred is None:
+            return ColumnLineage(kind, target.name, column)
+        if kind == "snapshot" and column.lower() not in {c.name.lower() for c in inferred}:
+            # A column the snapshot adds (dbt_valid_from, dbt_scd_id...): it starts there.
             return ColumnLineage(kind, target.name, column)
         return self._column(target, column)
 

@@ -28,7 +28,7 @@ def generate(state_db, **params) -> None:
 
     made = generate_site(run_options(**params), TextReporter(out=sys.stderr), state_db=state_db)
     project_dir = params["project_dir"]
-    click.echo(f"Documented {made.nodes:,} models, seeds and sources ({made.relations:,} built) "
+    click.echo(f"Documented {made.nodes:,} models, seeds, snapshots and sources ({made.relations:,} built) "
                f"in {made.seconds:.2f}s: {shown(made.index, project_dir)}, {shown(made.catalog, project_dir)}")
 
 

@@ -58,7 +58,7 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
         tables = adapter.catalog(list(relations_of(project).values()))
         analyzer = Analyzer(project, adapter, types=False)  # the catalog has the types
         compiled = {uid: analyzer.compiled(node) for uid, node in sorted(project.nodes.items())
-                    if node.resource_type == "model"}
+                    if node.resource_type in ("model", "snapshot")}
         lineage = project_lineage(project, analyzer)
     target = project.config.target_dir
     sync = read_sync(project.config, state_db=state_db, env=env)

@@ -20,7 +20,7 @@ class LineageGraph:
 
     edges: dict[str, tuple[str, ...]]  # key -> keys it derives from, sorted
     untraced: tuple[str, ...]  # unique ids of models whose SQL stockx cannot follow
-    columns: dict[str, tuple[str, ...]]  # model unique id -> its output columns, as its SQL gives them
+    columns: dict[str, tuple[str, ...]]  # model or snapshot id -> its output columns, as its SQL gives them
 
 
 def key(item: ColumnLineage) -> str:
@@ -28,7 +28,7 @@ def key(item: ColumnLineage) -> str:
 
 
 def project_lineage(project, analyzer) -> LineageGraph:
-    """The lineage of every column of every model of ``project`` (ephemeral models are walked through)."""
+    """The lineage of every column of every model and snapshot of ``project`` (ephemeral models are walked through)."""
     from sqlglot.errors import SqlglotError
 
     tracer = LineageTracer(analyzer)
@@ -37,7 +37,7 @@ def project_lineage(project, analyzer) -> LineageGraph:
     columns: dict[str, tuple[str, ...]] = {}
     for uid in sorted(project.nodes):
         node = project.nodes[uid]
-        if node.resource_type != "model":
+        if node.resource_type not in ("model", "snapshot"):
             continue
         try:
             items = tracer.trace(node)

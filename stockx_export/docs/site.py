@@ -42,7 +42,8 @@ def site_data(project, *, compiled: dict[str, str], tables: dict[Any, Any], line
     for uid in sorted(project.nodes):
         node = project.nodes[uid]
         if node.resource_type in BUILT_TYPES:
-            nodes.append(_built_node(node, compiled.get(uid), tables.get(node.relation), tests_on, inferred.get(uid, ())))
+            nodes.append(_built_node(node, compiled.get(uid), tables.get(node.relation), tests_on,
+                                     inferred.get(uid, ())))
         elif node.resource_type == "test":
             nodes.append(_test_node(node))
         elif node.resource_type == "unit_test":

@@ -127,3 +127,29 @@ def write_state(path: Path, runs, rejected) -> None:
                         "TIMESTAMP '2026-01-05 06:00:05', ?)", [key, response, run_id])
     finally:
         con.close()
+
+
+def write_family_state(path: Path) -> None:
+    """A sync state of a family export: products and stock_extra pushed to their own Peak
+    objects, run after run; Peak refused one stock_extra row."""
+    con = duckdb.connect()
+    try:
+        attach_state(con, path)
+        s = "stockx_state.main"
+        for destination, obj in (("dp", "PRODUCTS"), ("ds", "STOCK_EXTRA")):
+            con.execute(f"INSERT INTO {s}.destinations VALUES (?, 'https://peak.test', ?, 'QP_OOTB', ?, "
+                        "TIMESTAMP '2026-01-05 06:00:00')",
+                        [destination, obj, f"https://peak.test/api/v2/ingest/object/QP_{obj}_OOTB"])
+        runs = [(1, "dp", "products", 5), (2, "ds", "stock_extra", 10), (3, "dp", "products", 1),
+                (4, "ds", "stock_extra", 3)]
+        for run_id, destination, model, sent in runs:
+            con.execute(f"INSERT INTO {s}.runs (run_id, destination, model, relation, mode, started_at, updated_at, "
+                        "status, message, table_rows, rows_planned, rows_sent, rows_acknowledged, rows_rejected, "
+                        "merged) VALUES (?, ?, ?, ?, 'changes', TIMESTAMP '2026-01-05 06:00:00' + to_days(?), "
+                        "TIMESTAMP '2026-01-05 06:00:09' + to_days(?), 'success', NULL, 10, ?, ?, ?, ?, false)",
+                        [run_id, destination, model, f"main.{model}", run_id, run_id, sent, sent,
+                         sent - (model == "stock_extra"), int(model == "stock_extra")])
+        con.execute(f"INSERT INTO {s}.rejected VALUES ('ds', '[\"SKU-1\"]', 'f', '{{}}', 422, 'no such product', 1, "
+                    "TIMESTAMP '2026-01-09 06:00:05', 4)")
+    finally:
+        con.close()

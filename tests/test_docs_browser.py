@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser import browser, visit  # noqa: F401
 from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history,
-                          write_state)
+                          write_family_state, write_state)
 
 from conftest import write_project
 
@@ -177,6 +177,24 @@ def test_the_site_opens_from_docs_serve(site, visit):
     finally:
         server.send_signal(2)
         server.communicate(timeout=30)
+
+
+def test_each_destination_of_a_family_export_has_its_own_chart_and_refused_rows(tmp_path, visit):
+    root = write_project(tmp_path / "p", {})
+    write_family_state(root / ".stockx" / "state.duckdb")
+    assert generate(root).exit_code == 0
+    page = visit((root / "target" / "docs" / "index.html").as_uri() + "#/sync").page
+    sections = page.locator("section.destination")
+    assert sections.evaluate_all("s => s.map(e => e.dataset.url.split('/').pop())") == ["QP_PRODUCTS_OOTB",
+                                                                                       "QP_STOCK_EXTRA_OOTB"]
+    products, stock_extra = sections.all()
+    assert products.locator(".models").inner_text() == "Model products"
+    assert products.locator("g.run-bar").evaluate_all("b => b.map(e => e.dataset.run)") == ["1", "3"]
+    assert products.locator("table.rejected").count() == 0
+    assert stock_extra.locator(".models").inner_text() == "Model stock_extra"
+    assert stock_extra.locator("g.run-bar").evaluate_all("b => b.map(e => e.dataset.run)") == ["2", "4"]
+    [row] = stock_extra.locator("table.rejected tr").all()[1:]
+    assert row.locator("td").all_inner_texts()[:4] == ["4", "SKU-1", "422", "no such product"]
 
 
 def test_held_rows_are_charted_once_the_state_records_them(tmp_path, visit):

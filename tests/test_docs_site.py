@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from dbt_artifacts_parser.parser import parse_catalog
 from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history, site_data,
-                          stockx, write_state)
+                          stockx, write_family_state, write_state)
 
 from conftest import write_project
 from stockx_export.docs.pushes import run_entry
@@ -220,6 +220,20 @@ def test_a_state_a_push_holds_leaves_the_sync_view_saying_why(tmp_path):
     assert f"Warning: the sync view is empty: {reason}\n" in done.stderr
     assert site_data(root)["sync"] == {"state": ".stockx/state.duckdb", "found": True, "destinations": [],
                                        "problem": reason, "rejected_cut": False, "rejected_shown": 2000}
+
+
+def test_each_destination_of_a_family_export_has_its_models_runs_and_refused_rows(tmp_path):
+    root = write_project(tmp_path / "p", {})
+    write_family_state(root / ".stockx" / "state.duckdb")
+    assert generate(root).exit_code == 0
+    products, stock_extra = site_data(root)["sync"]["destinations"]
+    assert (products["url"], products["models"]) == ("https://peak.test/api/v2/ingest/object/QP_PRODUCTS_OOTB",
+                                                     ["products"])
+    assert [(r["run"], r["sent"], r["rejected"]) for r in products["runs"]] == [(1, 5, 0), (3, 1, 0)]
+    assert products["rejected"] == []
+    assert stock_extra["models"] == ["stock_extra"]
+    assert [(r["run"], r["sent"], r["rejected"]) for r in stock_extra["runs"]] == [(2, 10, 1), (4, 3, 1)]
+    assert [(r["run"], r["key"], r["response"]) for r in stock_extra["rejected"]] == [(4, ["SKU-1"], "no such product")]
 
 
 def test_held_rows_are_shown_when_the_state_records_them():

@@ -56,10 +56,12 @@ def read_sync(config: Any, *, state_db: str | None = None, env: Mapping[str, str
 
 
 def destinations(runs: Sequence[Any], refused: Sequence[Any]) -> tuple[dict[str, Any], ...]:
-    """One entry per destination URL (sorted): runs oldest first, the last run, refused rows by run and key."""
+    """One entry per destination URL (sorted; a family export has one per Peak object): the models
+    pushed there, runs oldest first, refused rows by run and key."""
     urls = sorted({r.url for r in runs} | {r.url for r in refused})
     return tuple({
         "url": url,
+        "models": sorted({r.model for r in runs if r.url == url}),
         "runs": [run_entry(r) for r in sorted((r for r in runs if r.url == url), key=lambda r: r.run_id)],
         "rejected": [rejected_entry(r) for r in refused if r.url == url],
     } for url in urls)

@@ -780,6 +780,7 @@
     s.destinations.forEach(function (d) {
       var last = d.runs[d.runs.length - 1];
       box.appendChild(el("a", { class: "card", href: "#/sync" }, el("div", { class: "label url" }, d.url),
+        el("div", { class: "label" }, d.models.join(", ")),
         el("div", { class: "value small" }, last ? "run " + last.run + ": " + last.status : "no runs"),
         el("div", { class: "label" }, last ? fmt(last.acknowledged) + " acknowledged, " + fmt(last.rejected) + " rejected · " + when(last.started_at) : "")));
     });
@@ -797,6 +798,7 @@
   }
   function destinationSection(d, s) {
     var box = el("section", { class: "destination", "data-url": d.url }, el("h2", null, d.url));
+    if (d.models.length) box.appendChild(el("p", { class: "subtitle models" }, (d.models.length === 1 ? "Model " : "Models ") + d.models.join(", ")));
     var last = d.runs[d.runs.length - 1];
     var hasHeld = d.runs.some(function (r) { return r.held !== undefined && r.held !== null; });
     if (last) {

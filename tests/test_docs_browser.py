@@ -91,6 +91,18 @@ def reaches(edges: list[list[str]], start: str, goal: str) -> bool:
     return goal in seen
 
 
+def test_the_snapshot_page_shows_its_strategy_and_draws_a_columns_lineage(site, visit):
+    _, index, _ = site
+    page = visit(index + "#/node/snapshot.stockx.products_history?column=category").page
+    facts = dict(zip(page.locator("dl.facts dt").all_inner_texts(), page.locator("dl.facts dd").all_inner_texts()))
+    assert (facts["Strategy"], facts["Check columns"], facts["Hard deletes"]) == ("check", "all", "invalidate")
+    graph = page.locator("#column-lineage svg")
+    graph.locator("g.gnode").first.wait_for()
+    edges = graph.locator("path.gedge").evaluate_all("paths => paths.map(p => [p.dataset.from, p.dataset.to])")
+    assert reaches(edges, "model:products.category", "snapshot:products_history.category")
+    assert "dbt_valid_to" in page.locator("table.columns").inner_text()
+
+
 def test_the_dag_focuses_on_a_node_and_its_lineage_and_zooms(site, visit):
     _, index, _ = site
     shown = visit(index + "#/dag")

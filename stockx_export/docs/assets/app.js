@@ -13,6 +13,7 @@
   var SVG = "http://www.w3.org/2000/svg";
   var KIND_COLOR = { model: "var(--model)", seed: "var(--seed)", source: "var(--source)", snapshot: "var(--snapshot)" };
   var GRAPH_TYPES = { model: 1, seed: 1, source: 1, snapshot: 1 };
+  var TRACED = { model: 1, snapshot: 1 };  // the kinds whose columns' lineage stockx traces
   var TYPE_TITLES = [["model", "Models"], ["seed", "Seeds"], ["source", "Sources"], ["snapshot", "Snapshots"], ["test", "Data tests"], ["unit_test", "Unit tests"]];
 
   if (!D) {
@@ -316,6 +317,10 @@
       if (c.incremental_strategy) fact("Incremental strategy", c.incremental_strategy);
       if (c.window_column) fact("Window column", c.window_column);
       if (c.on_schema_change) fact("On schema change", c.on_schema_change);
+      if (c.strategy) fact("Strategy", c.strategy);
+      if (c.updated_at) fact("Updated at", c.updated_at);
+      if (c.check_cols) fact("Check columns", [].concat(c.check_cols).join(", "));
+      if (c.hard_deletes) fact("Hard deletes", c.hard_deletes);
     }
     if (n.type === "source") fact("Reads", n.reads);
     fact("In the database", n.built ? n.built : n.materialized === "ephemeral" ? "never: inlined as a CTE where it is used" : "not built");
@@ -333,14 +338,14 @@
     }
     if (n.contract) main.appendChild(contractSection(n));
     main.appendChild(relativesSection(n));
-    if (n.type === "model") main.appendChild(columnLineageSection(n, route.params.column));
+    if (TRACED[n.type]) main.appendChild(columnLineageSection(n, route.params.column));
     if (n.raw || n.compiled) main.appendChild(sqlSection(n));
   }
 
   function columnsTable(n, selected) {
     var cols = n.columns || [];
     if (!cols.length) return el("p", { class: "empty" }, "No columns are declared, and the relation is not built.");
-    var canTrace = n.type === "model";
+    var canTrace = !!TRACED[n.type];
     var t = el("table", { class: "grid columns" }, el("tr", null, el("th", null, "Column"), el("th", null, "Type"),
       el("th", null, "Description"), el("th", null, "Constraints"), el("th", null, "Tests")));
     cols.forEach(function (c) {
@@ -400,7 +405,7 @@
 
   function columnLineageSection(n, column) {
     var box = el("section", { id: "column-lineage" }, el("h2", null, "Column lineage"));
-    var names = (n.columns || []).filter(function (c) { return lineageUp["model:" + n.name + "." + c.name]; }).map(function (c) { return c.name; });
+    var names = (n.columns || []).filter(function (c) { return lineageUp[n.type + ":" + n.name + "." + c.name]; }).map(function (c) { return c.name; });
     if (!names.length) {
       box.appendChild(el("p", { class: "empty" }, D.lineage.untraced.indexOf(n.id) >= 0
         ? "stockx cannot follow this model's SQL to its columns' origins." : "No column of this model could be traced."));
@@ -414,7 +419,7 @@
     if (column && names.indexOf(column) >= 0) {
       var graph = el("div", { class: "graph lineage", "aria-label": "Lineage of column " + column });
       box.appendChild(graph);
-      var start = "model:" + n.name + "." + column;
+      var start = n.type + ":" + n.name + "." + column;
       var keys = walk(start, lineageUp).concat(walk(start, lineageDown).slice(1));
       var nodes = keys.map(function (k) { return columnNode(k); });
       var edges = [];
@@ -422,7 +427,7 @@
       requestAnimationFrame(function () {
         drawGraph(graph, nodes, edges, { focus: start, chosen: true, autoHeight: true, onOpen: function (key) {
           var target = columnOwner(key);
-          if (target) location.hash = nodeHref(target.id, target.type === "model" ? key.slice(key.lastIndexOf(".") + 1) : null);
+          if (target) location.hash = nodeHref(target.id, TRACED[target.type] ? key.slice(key.lastIndexOf(".") + 1) : null);
         } });
         if (location.hash.indexOf("column=") >= 0) box.scrollIntoView({ block: "start" });
       });

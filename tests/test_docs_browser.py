@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from browser import browser, visit  # noqa: F401
 from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history,
-                          write_family_state, write_state)
+                          stockx, write_family_state, write_state)
 
 from conftest import write_project
 
@@ -133,7 +133,19 @@ def test_the_last_build_lists_each_node_and_shows_the_warning_with_its_message(s
     assert warning.locator(".message").inner_text()
     statuses = page.locator("table.results tr td:first-child").all_inner_texts()
     assert len(statuses) > 50 and set(statuses) == {"success", "pass", "warn"}
+    assert page.locator(".elsewhere").count() == 0  # the run was on the database documented
     shown.screenshot("docs-last-build")
+
+
+def test_a_last_build_on_another_database_says_so(tmp_path, visit):
+    root = write_project(tmp_path / "p", {"models/items.sql": "select 1 as item_id\n"})
+    scratch = tmp_path / "scratch.duckdb"
+    assert stockx("build", "--quiet", "--project-dir", str(root), "--database", str(scratch)).exit_code == 0
+    assert generate(root).exit_code == 0
+    page = visit((root / "target" / "docs" / "index.html").as_uri() + "#/build").page
+    assert page.locator(".elsewhere").inner_text() == (
+        f"This run was on another database, {scratch.resolve()}, not the one documented here: "
+        "the verdicts on the model pages are this database's own.")
 
 
 def test_the_sync_view_charts_each_push_and_lists_the_refused_row_without_the_token(site, visit):

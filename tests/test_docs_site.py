@@ -320,6 +320,23 @@ def test_run_results_in_dbts_v6_shape_read_as_stockxs(tmp_path):
         ("test.p.unique_items", "fail", 0.1, 2, None)]
 
 
+def test_a_last_run_on_another_database_is_marked_and_the_verdicts_are_the_documented_ones(tmp_path):
+    files = {**SMALL, "models/marts/_marts.yml": SMALL["models/marts/_marts.yml"].replace(
+        "[unique, not_null]", "[unique, not_null, {accepted_values: {values: [2]}}]")}
+    root = write_project(tmp_path / "p", files)
+    assert stockx("build", "--quiet", "--project-dir", str(root)).exit_code == 1  # accepted_values fails here
+    scratch = tmp_path / "scratch.duckdb"
+    assert stockx("build", "--quiet", "--project-dir", str(root), "--database", str(scratch),
+                  "--exclude", "test_type:generic").exit_code == 0
+    assert generate(root).exit_code == 0
+    data = site_data(root)
+    assert (data["last_run"]["other_database"], data["last_run"]["database"]) == (True, str(scratch.resolve()))
+    verdicts = {uid.split(".")[2]: v["status"] for uid, v in data["verdicts"].items()}
+    assert verdicts["accepted_values_items_item_id__2"] == "fail"
+    assert generate(root, "--database", str(scratch)).exit_code == 0
+    assert site_data(root)["last_run"]["other_database"] is False
+
+
 def test_a_failed_build_shows_each_failure_with_its_message(tmp_path):
     files = {**SMALL, "models/marts/_marts.yml": SMALL["models/marts/_marts.yml"].replace(
         "[unique, not_null]", "[unique, not_null, {accepted_values: {values: [2]}}]")}

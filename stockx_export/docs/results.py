@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export.run.artifacts import LAST_RESULTS, read_last_results
+from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
 
 RUN_RESULTS = "run_results.json"
 
@@ -36,12 +36,14 @@ class Verdict:
 
 @dataclass(frozen=True)
 class LastRun:
-    """The last command's results, in run order."""
+    """The last command's results, in run order; ``database`` is the one it ran on when the
+    file says (stockx's do; dbt's do not)."""
 
     command: str | None
     generated_at: str | None
     elapsed: float | None
     results: tuple[Verdict, ...]
+    database: str | None = None
 
 
 def read_last_run(target_dir: Path) -> LastRun | None:
@@ -53,8 +55,15 @@ def read_last_run(target_dir: Path) -> LastRun | None:
     args = data.get("args") if isinstance(data.get("args"), dict) else {}
     results = tuple(v for v in (_verdict(entry) for entry in data["results"]) if v is not None)
     elapsed = data.get("elapsed_time")
+    database = metadata.get("database")
     return LastRun(metadata.get("command") or args.get("which"), metadata.get("generated_at"),
-                   float(elapsed) if isinstance(elapsed, (int, float)) else None, results)
+                   float(elapsed) if isinstance(elapsed, (int, float)) else None, results,
+                   database if isinstance(database, str) else None)
+
+
+def ran_elsewhere(run: LastRun, database: str) -> bool:
+    """True when ``run`` names the database it ran on and that is not ``database``."""
+    return run.database is not None and run.database != database_key(database)
 
 
 def read_verdicts(target_dir: Path, database: str) -> dict[str, Verdict]:

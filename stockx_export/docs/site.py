@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export import __version__
+from stockx_export.docs.results import ran_elsewhere
 
 ASSETS = Path(__file__).with_name("assets")
 DATA_FILE = "data.js"
@@ -59,6 +60,7 @@ def site_data(project, *, compiled: dict[str, str], tables: dict[Any, Any], line
         "lineage": {"edges": {k: list(v) for k, v in lineage.edges.items()}, "untraced": list(lineage.untraced)},
         "last_run": None if last_run is None else {
             "command": last_run.command, "generated_at": last_run.generated_at, "elapsed": last_run.elapsed,
+            "database": last_run.database, "other_database": ran_elsewhere(last_run, project.config.target.database),
             "results": [{"id": v.unique_id, **v.as_dict()} for v in last_run.results]},
         "verdicts": {uid: v.as_dict() for uid, v in sorted(verdicts.items())},
         "sync": sync.as_dict(),

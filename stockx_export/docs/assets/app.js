@@ -280,7 +280,10 @@
 
     main.appendChild(el("h2", null, "Last build"));
     if (!D.last_run) main.appendChild(el("p", { class: "empty" }, "Nothing has run yet: `stockx build` writes the results shown here."));
-    else main.appendChild(buildSummary(D.last_run));
+    else {
+      if (D.last_run.other_database) main.appendChild(elsewhere(D.last_run));
+      main.appendChild(buildSummary(D.last_run));
+    }
 
     main.appendChild(el("h2", null, "Sync to Peak"));
     main.appendChild(syncSummary());
@@ -731,10 +734,17 @@
     });
     return cards;
   }
+  // The last command built another database (a scratch --database): its results say nothing
+  // of the one documented, whose verdicts the model pages show.
+  function elsewhere(run) {
+    return el("p", { class: "message elsewhere" }, "This run was on another database, ", el("span", { class: "mono" }, run.database),
+      ", not the one documented here: the verdicts on the model pages are this database's own.");
+  }
   function buildView() {
     main.appendChild(el("h1", null, "Last build"));
     var run = D.last_run;
     if (!run) { main.appendChild(el("p", { class: "empty" }, "Nothing has run yet: `stockx build` writes the results shown here.")); return; }
+    if (run.other_database) main.appendChild(elsewhere(run));
     main.appendChild(buildSummary(run));
     var failures = run.results.filter(function (r) { return r.status === "error" || r.status === "fail" || r.status === "warn"; });
     main.appendChild(el("h2", null, failures.length ? "Failures and warnings" : "No failures"));

@@ -111,7 +111,7 @@
     TYPE_TITLES.forEach(function (pair) {
       var nodes = D.nodes.filter(function (n) { return n.type === pair[0]; });
       if (!nodes.length) return;
-      var open = pair[0] === "model" || pair[0] === "seed" || pair[0] === "source";
+      var open = pair[0] === "model" || pair[0] === "seed" || pair[0] === "source" || pair[0] === "snapshot";
       tree.appendChild(folderGroup(pair[1], nodes, open));
     });
     markCurrent();

@@ -7,6 +7,7 @@
     │   ├── CheckError           static checks found problems (``problems``); nothing was run
     │   └── TranspileError       models use constructs another dialect cannot express (``failures``)
     ├── SelectionError           a --select / --exclude expression is malformed
+    ├── DocsError                the docs site cannot be written or served (``path``)
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; ``results``)
@@ -100,6 +101,14 @@ class TranspileError(ProjectError):
 
 class SelectionError(StockxError):
     """A selection expression is malformed or names nothing."""
+
+
+class DocsError(StockxError):
+    """The docs site cannot be written or served. ``path`` is the site's folder."""
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, hint=hint)
 
 
 class ExecutionError(StockxError):

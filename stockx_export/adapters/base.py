@@ -83,12 +83,13 @@ class Adapter(ABC):
 
     @classmethod
     @abstractmethod
-    def export_connection(cls, target: TargetConfig) -> Any:
-        """A read-only DuckDB connection in which the target's relations are read by name.
+    def export_database(cls, target: TargetConfig, relation: str, order_by: tuple[str, ...], folder: Path) -> str:
+        """The DuckDB database file in which the export reads ``relation`` by name.
 
         The export builds its JSON pages in DuckDB SQL whatever the engine: for
-        DuckDB this is the database itself; another engine attaches its database
-        to an in-memory DuckDB (DuckDB's postgres extension, say).
+        DuckDB this is the database itself; another engine streams the relation,
+        in ``order_by`` order, into a table of a DuckDB file in ``folder`` (same
+        name, columns and types), so the pages are made by the same code.
         """
 
     @abstractmethod

@@ -33,7 +33,7 @@ class Analyzer:
         """``node``'s SQL as it will run, rendered once."""
         if node.unique_id not in self._compiled:
             try:
-                self._compiled[node.unique_id] = self.project.compiler.compile(node)
+                self._compiled[node.unique_id] = self.project.compiler.compile(node, translated=False)
             except CompilationError:
                 # Rendering can need the run itself (dbt's run_query over an upstream model
                 # not built yet): such a model is left to run time, which reports its errors.

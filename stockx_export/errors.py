@@ -117,7 +117,7 @@ class UntranslatableSql(CompilationError):
         else:
             hint = (f"move it into a macro called through adapter.dispatch('name'), with default__name (DuckDB) "
                     f"and {target_type}__name (SQL the {target_type} target runs)")
-        super().__init__(f"the {target_type} target cannot run this model's SQL: {listed}", where=path, hint=hint)
+        super().__init__(f"the {target_type} target cannot run this SQL: {listed}", where=path, hint=hint)
 
 
 class DriverMissing(ProjectError):

@@ -12,6 +12,7 @@ Postgres:
     REGEXP_EXTRACT(s, 'p', ['a', 'b']) AS parts, then parts.a
                                  REGEXP_MATCH(s, 'p') AS parts, then COALESCE(parts[1], '')
                                  (DuckDB gives '' for a group that did not match, Postgres NULL)
+    FROM (SELECT ...)            FROM (SELECT ...) AS stockx_subquery_1   (Postgres before 16 needs the alias)
 
 Snowflake, BigQuery, Spark, Databricks:
     REGEXP_REPLACE(s, p, r, 'g') REGEXP_REPLACE(s, p, r)   (they replace every match by default)
@@ -122,6 +123,10 @@ def _postgres(expression):
                 return _template(f"COALESCE(__s[{index}], '')", __s=exp.Column(this=node.args["table"].copy()))
         return node
 
+    for number, subquery in enumerate(
+        (s for s in expression.find_all(exp.Subquery) if not s.alias and isinstance(s.parent, (exp.From, exp.Join))), 1
+    ):
+        subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"stockx_subquery_{number}")))
     # Children first (reversed pre-order), so a rewrite copies already rewritten arguments.
     for node in reversed(list(expression.dfs())):
         new = rewrite(node)

@@ -251,6 +251,18 @@ class Adapter(ABC):
     def insert_cast(self, name: str, columns: Sequence[tuple[str, str]], values: Sequence[Any]) -> None:
         """One row into table ``name``, each value cast to its column's type (raises ``error_types``)."""
 
+    def insert_rows(self, name: str, columns: Sequence[tuple[str, str]],
+                    rows: Sequence[Sequence[Any]]) -> tuple[int, str] | None:
+        """Every row into table ``name`` (values cast as ``insert_cast`` does). None when all went in,
+        else the 1-based number of the first row that does not cast and the database's message. An
+        engine where each statement is costly overrides it with one statement."""
+        for number, values in enumerate(rows, 1):
+            try:
+                self.insert_cast(name, columns, values)
+            except self.error_types as exc:
+                return number, str(exc)
+        return None
+
     @abstractmethod
     def create_table_as(self, name: str, sql: str) -> None: ...
 

@@ -572,6 +572,21 @@ class SparkAdapter(Adapter):
         casts = ", ".join(f"cast(cast(? as string) as {types.ddl_type(t, 'spark')})" for _, t in columns)
         self.spark.sql(f"insert into {self.quote(name)} select {casts}", args=[_as_text(v) for v in values])
 
+    def insert_rows(self, name: str, columns, rows) -> tuple[int, str] | None:
+        """All rows in one statement (each Spark insert is a job writing a file); on a value that does
+        not cast, the rows are tried one by one to name the first bad one."""
+        if not rows:
+            return None
+        casts = ", ".join(f"cast(c{i} as {types.ddl_type(t, 'spark')})" for i, (_, t) in enumerate(columns))
+        marks = ", ".join("(" + ", ".join("cast(? as string)" for _ in columns) + ")" for _ in rows)
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        try:
+            self.spark.sql(f"insert into {self.quote(name)} select {casts} from values {marks} as v({aliases})",
+                           args=[_as_text(v) for row in rows for v in row])
+        except self.error_types:
+            return super().insert_rows(name, columns, rows) or (1, "a value does not fit its column's type")
+        return None
+
     def create_table_as(self, name: str, sql: str) -> None:
         self.spark.sql(f"create table {self.quote(name)} using parquet as\n{sql}\n")
 

@@ -13,6 +13,10 @@ Postgres:
                                  REGEXP_MATCH(s, 'p') AS parts, then COALESCE(parts[1], '')
                                  (DuckDB gives '' for a group that did not match, Postgres NULL)
     FROM (SELECT ...)            FROM (SELECT ...) AS stockx_subquery_1   (Postgres before 16 needs the alias)
+    WITH x AS (SELECT ...)       WITH x AS MATERIALIZED (SELECT ...)
+                                 (Postgres inlines a CTE read once, copying its expressions into each
+                                 place that reads them: a regex read by ten expressions would run ten
+                                 times per row; DuckDB computes each once)
 
 Snowflake, BigQuery, Spark, Databricks:
     REGEXP_REPLACE(s, p, r, 'g') REGEXP_REPLACE(s, p, r)   (they replace every match by default)
@@ -33,28 +37,16 @@ Spark, Databricks (Java regular expressions, ANSI SQL):
 
 from __future__ import annotations
 
+from stockx_export.adapters.postgres import try_cast_sql
+
 SUPPORT_FUNCTION = "stockx_try_cast"  # defined by support_sql(), once per Postgres database
 # Functions the rewrites introduce: not DuckDB leftovers, so not reported as untranslatable.
 OWN_FUNCTIONS = {"stockx_try_cast", "regexp_match", "monotonically_increasing_id", "named_struct"}
 
-POSTGRES_SUPPORT = """\
--- Support functions for SQL transpiled by `stockx compile --dialect postgres`.
--- Run once in the target database, before the models.
-
--- DuckDB's TRY_CAST: the value cast to the type of `target`, or NULL when it does not cast.
-create or replace function stockx_try_cast(value text, target anyelement) returns anyelement
-language plpgsql stable as $$
-begin
-    if value is null then
-        return null;
-    end if;
-    execute format('select %L::%s', value, pg_typeof(target)) into target;
-    return target;
-exception when others then
-    return null;
-end
-$$;
-"""
+POSTGRES_SUPPORT = (
+    "-- Support functions for SQL transpiled by `stockx compile --dialect postgres`.\n"
+    "-- Run once in the target database, before the models.\n\n" + try_cast_sql()
+)
 
 
 def support_sql(dialect: str) -> str:
@@ -123,6 +115,8 @@ def _postgres(expression):
                 return _template(f"COALESCE(__s[{index}], '')", __s=exp.Column(this=node.args["table"].copy()))
         return node
 
+    for cte in expression.find_all(exp.CTE):
+        cte.set("materialized", True)
     for number, subquery in enumerate(
         (s for s in expression.find_all(exp.Subquery) if not s.alias and isinstance(s.parent, (exp.From, exp.Join))), 1
     ):

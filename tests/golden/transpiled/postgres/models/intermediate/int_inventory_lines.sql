@@ -1,18 +1,18 @@
-WITH lines AS (
+WITH lines AS MATERIALIZED (
   SELECT
     *
   FROM stockx.main.stg_warehouse__inventory
-), warehouses AS (
+), warehouses AS MATERIALIZED (
   SELECT
     warehouse_key,
     location_id
   FROM stockx.main.stg_warehouse__warehouses
-), products AS (
+), products AS MATERIALIZED (
   SELECT
     sku_key,
     product_id
   FROM stockx.main.stg_warehouse__products
-), checked AS (
+), checked AS MATERIALIZED (
   SELECT
     lines.*,
     warehouses.location_id,
@@ -47,7 +47,7 @@ WITH lines AS (
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
-), distinct_lines /* The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops */ /* just the copies), with what stock_extra sums them by. */ AS (
+), distinct_lines /* The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops */ /* just the copies), with what stock_extra sums them by. */ AS MATERIALIZED (
   SELECT DISTINCT
     snapshot_id,
     snapshot_at,
@@ -66,7 +66,7 @@ WITH lines AS (
   FROM checked
   WHERE
     invalid_reason IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant. */ AS (
+), instants /* Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant. */ AS MATERIALIZED (
   SELECT
     product_id,
     location_id,
@@ -84,7 +84,7 @@ WITH lines AS (
     product_variant,
     stock_date_at,
     snapshot_utc_at
-), overflowing AS (
+), overflowing AS MATERIALIZED (
   SELECT
     product_id,
     location_id,

@@ -1,4 +1,4 @@
-WITH raw AS (
+WITH raw AS MATERIALIZED (
   /* Every raw column as text, whatever the file format typed it as. */
   /* row_number() over () numbers lines in scan order: DuckDB preserves */
   /* insertion order, for a glob in file-name order. */
@@ -14,7 +14,7 @@ WITH raw AS (
     CAST(bin_code AS TEXT) AS bin_code,
     CAST(qty_on_hand AS TEXT) AS qty_on_hand
   FROM stockx.main.raw_inventory
-), parsed AS (
+), parsed AS MATERIALIZED (
   SELECT
     *,
     REGEXP_MATCH(
@@ -22,7 +22,7 @@ WITH raw AS (
       '^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?)(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$'
     ) AS snapshot_parts
   FROM raw
-), instants AS (
+), instants AS MATERIALIZED (
   SELECT
     *,
     CASE

@@ -37,7 +37,6 @@ from __future__ import annotations
 import datetime
 import glob
 import os
-import uuid
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +53,7 @@ from stockx_export.errors import DriverMissing, ExecutionError, ProjectError, Ta
 SETTINGS = ("master", "remote", "warehouse", "conf", "app_name")
 TMP_SUFFIX = "__stockx_tmp"
 NEW_SUFFIX = "__stockx_new"
-SCRATCH_PREFIX = "stockx_unit_"
+GLOBAL_TEMP = "global_temp"  # Spark's database of global temporary views
 # Every session: timestamps without time zone (DuckDB's TIMESTAMP), UTC, no console noise.
 SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
@@ -163,12 +162,11 @@ class SparkAdapter(Adapter):
     type = "spark"
     dialect = "spark"
 
-    def __init__(self, target: TargetConfig, spark, owns_schema: bool = False) -> None:
+    def __init__(self, target: TargetConfig, spark) -> None:
         self.target = target
         self.spark = spark
         self.settings = SparkSettings.of(target)
-        self._owns_schema = owns_schema
-        self._relations: dict[tuple[str, str], str] | None = None
+        self._relations: dict[str, dict[str, str]] = {}  # schema -> name -> kind, each schema listed once
         self._local = None
 
     # -- opening and closing --------------------------------------------------------------------
@@ -197,20 +195,13 @@ class SparkAdapter(Adapter):
         return transfer.local_copy(folder, target.name, relation, columns, rows)
 
     def scratch(self) -> SparkAdapter:
-        """A throwaway database in a session of its own, dropped when the scratch adapter closes."""
-        schema = f"{SCRATCH_PREFIX}{uuid.uuid4().hex[:12]}"
-        session = self.spark.newSession()
-        target = TargetConfig(type=self.type, name=self.target.name, schema=schema, origin=self.target.origin,
+        """Unit tests' tables as global temporary views (``global_temp.<name>``): no files, no metastore."""
+        target = TargetConfig(type=self.type, name=self.target.name, schema=GLOBAL_TEMP, origin=self.target.origin,
                               options=self.target.options, root=self.target.root)
-        scratch = SparkAdapter(target, session, owns_schema=True)
-        scratch._ensure_schema(schema)
-        session.sql(f"use {scratch.quote(schema)}")
-        return scratch
+        return SparkScratch(target, self.spark)
 
     def close(self) -> None:
         # The session is the process's, shared by every adapter: it ends with the process.
-        if self._owns_schema:
-            self.spark.sql(f"drop database if exists {self.quote(self.target.schema)} cascade")
         if self._local is not None:
             self._local.close()
             self._local = None
@@ -252,7 +243,7 @@ class SparkAdapter(Adapter):
 
     @contextmanager
     def rolled_back(self) -> Iterator[None]:
-        """Tables made in the block are dropped when it ends (a unit test's fixtures)."""
+        """Tables made in the block are dropped when it ends."""
         before = set(self._tables_in(self.target.schema))
         try:
             yield
@@ -271,30 +262,31 @@ class SparkAdapter(Adapter):
     # -- the catalog ------------------------------------------------------------------------------------
 
     def _tables_in(self, schema: str) -> list[str]:
-        return [row[1] for row in self.spark.sql(f"show tables in {self.quote(schema)}").collect() if not row[2]]
+        return sorted(self._listed(schema, fresh=True))
 
-    def relations(self) -> dict[tuple[str, str], str]:
-        if self._relations is None:
-            found: dict[tuple[str, str], str] = {}
-            for database in self.spark.catalog.listDatabases():
-                for table in self.spark.catalog.listTables(database.name):
+    def _listed(self, schema: str, fresh: bool = False) -> dict[str, str]:
+        """name -> 'table' | 'view' of the relations of database ``schema`` (read once, then kept current)."""
+        if fresh or schema not in self._relations:
+            found: dict[str, str] = {}
+            if self.spark.catalog.databaseExists(schema):
+                for table in self.spark.catalog.listTables(schema):
                     if not table.isTemporary:
-                        found[(database.name, table.name)] = "view" if table.tableType == "VIEW" else "table"
-            self._relations = found
-        return self._relations
+                        found[table.name] = "view" if table.tableType == "VIEW" else "table"
+            self._relations[schema] = found
+        return self._relations[schema]
 
     def relation_kind(self, relation: Relation) -> str | None:
-        return self.relations().get((relation.schema, relation.identifier))
+        return self._listed(relation.schema).get(relation.identifier)
 
     def refresh(self) -> None:
-        self._relations = None
+        self._relations = {}
 
     def _built(self, relation: Relation, kind: str | None) -> None:
-        relations = self.relations()
+        listed = self._listed(relation.schema)
         if kind is None:
-            relations.pop((relation.schema, relation.identifier), None)
+            listed.pop(relation.identifier, None)
         else:
-            relations[(relation.schema, relation.identifier)] = kind
+            listed[relation.identifier] = kind
 
     def columns(self, relation: str) -> list[tuple[str, str]]:
         schema = self.spark.sql(f"select * from {relation} as stockx_columns limit 0").schema
@@ -602,6 +594,83 @@ class SparkAdapter(Adapter):
 
     def sniff_csv(self, file: str) -> tuple[str, str] | None:
         return self.local().sniff_csv(file)
+
+
+class SparkScratch(SparkAdapter):
+    """A unit test's fixture tables: global temporary views of the session, dropped after each test.
+
+    Creating a Parquet table is a job and a metastore entry; a view over rows
+    the driver holds is neither, and a unit test makes several tables."""
+
+    def __init__(self, target: TargetConfig, spark) -> None:
+        super().__init__(target, spark)
+        self._views: list[str] = []
+
+    def _view(self, name: str, frame) -> None:
+        frame.createOrReplaceGlobalTempView(name)
+        if name not in self._views:
+            self._views.append(name)
+
+    def _listed(self, schema: str, fresh: bool = False) -> dict[str, str]:
+        return {name: "table" for name in self._views} if schema == GLOBAL_TEMP else super()._listed(schema, fresh)
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        try:
+            yield
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for name in self._views:
+            self.spark.catalog.dropGlobalTempView(name)
+        self._views = []
+        super().close()
+
+    def create_table(self, name: str, columns) -> None:
+        listed = ", ".join(f"cast(null as {types.ddl_type(t, 'spark')}) as {self.quote(n)}" for n, t in columns)
+        self._view(name, self.spark.sql(f"select {listed} where false"))
+
+    def insert_rows(self, name: str, columns, rows) -> tuple[int, str] | None:
+        """The rows as the view's only rows (``create_table`` made it empty just before)."""
+        if not rows:
+            return None
+        casts = ", ".join(f"cast(c{i} as {types.ddl_type(t, 'spark')}) as {self.quote(n)}"
+                          for i, (n, t) in enumerate(columns))
+        marks = ", ".join("(" + ", ".join("cast(? as string)" for _ in columns) + ")" for _ in rows)
+        aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+        args = [_as_text(v) for row in rows for v in row]
+        try:
+            frame = self.spark.sql(f"select {casts} from values {marks} as v({aliases})", args=args).localCheckpoint()
+        except self.error_types:
+            for number, values in enumerate(rows, 1):
+                try:
+                    self.spark.sql(f"select {casts} from values ({', '.join('cast(? as string)' for _ in columns)}) "
+                                   f"as v({aliases})", args=[_as_text(v) for v in values]).collect()
+                except self.error_types as exc:
+                    return number, str(exc)
+            raise
+        self._view(name, frame)
+        return None
+
+    def insert_cast(self, name: str, columns, values) -> None:
+        failed = self.insert_rows(name, columns, [values])
+        if failed is not None:
+            raise ExecutionError(failed[1])
+
+    def create_table_as(self, name: str, sql: str) -> None:
+        self._view(name, self.spark.sql(sql).localCheckpoint())
+
+    def rows_missing(self, columns, left: str, right: str) -> list[tuple[Any, ...]]:
+        listed = ", ".join(self.quote(n) for n in columns)
+        return [tuple(r) for r in self.spark.sql(
+            f"select {listed} from {GLOBAL_TEMP}.{self.quote(left)} except all "
+            f"select {listed} from {GLOBAL_TEMP}.{self.quote(right)}").collect()]
+
+    def columns(self, relation: str) -> list[tuple[str, str]]:
+        if relation in self._views:  # a bare name: the runner's own tables (__stockx_actual)
+            relation = f"{GLOBAL_TEMP}.{self.quote(relation)}"
+        return super().columns(relation)
 
 
 def _utc_now() -> datetime.datetime:

@@ -33,6 +33,8 @@ Spark, Databricks (Java regular expressions, ANSI SQL):
     ROW_NUMBER() OVER ()         ROW_NUMBER() OVER (ORDER BY MONOTONICALLY_INCREASING_ID())
                                  (Spark refuses an unordered row_number: rows are numbered in scan order)
     CAST('-infinity' AS DATE)    DATE '0001-01-01'   (Spark has no infinite date; no date of its own is earlier)
+    ROW_NUMBER(), RANK(), DENSE_RANK() OVER (...)
+                                 CAST(... AS BIGINT)   (DuckDB's are BIGINT, Spark's INT)
 """
 
 from __future__ import annotations
@@ -194,9 +196,11 @@ def _spark(expression):
                 fields += [exp.Literal.string(name), exp.RegexpExtract(
                     this=node.this.copy(), expression=node.expression.copy(), group=exp.Literal.number(index))]
             return exp.Anonymous(this="named_struct", expressions=fields)
-        if (isinstance(node, exp.Window) and isinstance(node.this, exp.RowNumber)
-                and not node.args.get("partition_by") and not node.args.get("order")):
-            return _template("ROW_NUMBER() OVER (ORDER BY MONOTONICALLY_INCREASING_ID())", "spark")
+        if isinstance(node, exp.Window) and isinstance(node.this, (exp.RowNumber, exp.Rank, exp.DenseRank)):
+            window = node.copy()
+            if not node.args.get("partition_by") and not node.args.get("order"):
+                window.set("order", _template("SELECT 1 ORDER BY MONOTONICALLY_INCREASING_ID()", "spark").args["order"])
+            return exp.cast(window, "bigint")
         if (isinstance(node, exp.Cast) and node.is_type("date") and isinstance(node.this, exp.Literal)
                 and node.this.name.lower() == "-infinity"):
             return _template("DATE '0001-01-01'", "spark")

@@ -228,7 +228,7 @@ class PostgresAdapter(SqlAdapter):
                     cursor.execute(f"select * from {source}" + (f" order by {order}" if order else ""))
                     yield from iter(lambda: cursor.fetchmany(transfer.BATCH_ROWS), [])
 
-            return transfer.local_copy(folder, target.name, relation, columns, rows)
+            return transfer.local_copy(folder, target, relation, columns, rows)
         finally:
             con.close()
 

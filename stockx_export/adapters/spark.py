@@ -192,7 +192,7 @@ class SparkAdapter(Adapter):
         def rows():
             return transfer.batches(tuple(row) for row in frame.toLocalIterator(prefetchPartitions=True))
 
-        return transfer.local_copy(folder, target.name, relation, columns, rows)
+        return transfer.local_copy(folder, target, relation, columns, rows)
 
     def scratch(self) -> SparkAdapter:
         """Unit tests' tables as global temporary views (``global_temp.<name>``): no files, no metastore."""

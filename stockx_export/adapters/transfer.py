@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export import db
+from stockx_export.core.config import TargetConfig
 from stockx_export.db import Relation, quote
+from stockx_export.errors import DriverMissing
 
 BATCH_ROWS = 50_000
 
@@ -32,10 +34,15 @@ def batches(rows: Iterable[Sequence[Any]], size: int = BATCH_ROWS) -> Iterable[l
         yield batch
 
 
-def local_copy(folder: Path, target_name: str, relation: str, columns: Sequence[tuple[str, str]],
+def local_copy(folder: Path, target: TargetConfig, relation: str, columns: Sequence[tuple[str, str]],
                rows: Callable[[], Iterable[list[Sequence[Any]]]]) -> str:
     """A new DuckDB file ``folder/<target>-export.duckdb`` holding ``relation`` with ``columns`` and the
     batches ``rows()`` yields; its path. A copy left by an earlier export is replaced."""
+    try:
+        import pyarrow  # noqa: F401  (the batches travel through Arrow)
+    except ImportError:
+        raise DriverMissing(target.label, "pyarrow", target.type) from None
+    target_name = target.name
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{target_name}-export.duckdb"

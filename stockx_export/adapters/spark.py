@@ -81,7 +81,7 @@ class SparkSettings:
 
     master: str
     remote: str | None
-    warehouse: str
+    warehouse: str | None  # where each schema's database is stored; None: the cluster's own default
     conf: dict[str, str]
     app_name: str
 
@@ -96,13 +96,15 @@ class SparkSettings:
         conf = options.get("conf") or {}
         if not isinstance(conf, dict):
             raise ProjectError(f"{target.origin}: conf must be a table of Spark settings")
-        warehouse = Path(os.path.expanduser(str(options.get("warehouse") or "target/spark-warehouse")))
-        if not warehouse.is_absolute():
-            warehouse = Path(target.root or ".") / warehouse
+        remote = str(options["remote"]) if options.get("remote") else None
+        warehouse = options.get("warehouse") or (None if remote else "target/spark-warehouse")
+        if warehouse is not None and "://" not in str(warehouse):
+            path = Path(os.path.expanduser(str(warehouse)))
+            warehouse = str((path if path.is_absolute() else Path(target.root or ".") / path).resolve())
         return cls(
             master=str(options.get("master") or "local[*]"),
-            remote=str(options["remote"]) if options.get("remote") else None,
-            warehouse=str(warehouse.resolve()),
+            remote=remote,
+            warehouse=str(warehouse) if warehouse is not None else None,
             conf={str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()},
             app_name=str(options.get("app_name") or "stockx"),
         )
@@ -307,8 +309,11 @@ class SparkAdapter(Adapter):
     # -- materializations -------------------------------------------------------------------------------
 
     def _ensure_schema(self, schema: str) -> None:
-        location = Path(self.settings.warehouse) / f"{schema}.db"
-        self.spark.sql(f"create database if not exists {self.quote(schema)} location {self.literal(str(location))}")
+        if self.settings.warehouse is None:  # a cluster's own warehouse
+            self.spark.sql(f"create database if not exists {self.quote(schema)}")
+            return
+        location = f"{self.settings.warehouse.rstrip('/')}/{schema}.db"
+        self.spark.sql(f"create database if not exists {self.quote(schema)} location {self.literal(location)}")
 
     def _drop(self, relation: Relation, kind: str | None) -> None:
         if kind == "table":

@@ -208,37 +208,98 @@ def write_seeds(directory: Path) -> None:
 # --- benchmark-sized files -------------------------------------------------------------
 
 # Per line i, choices come from hash(i, salt) so the files do not depend on threads or seeds.
+# roll (0-99) picks the messy lines, each kind about 1% of them:
+#   0 bad timestamp (a month 13, 30 February, a leading space), or a valid one
+#   1 unknown warehouse        2 warehouse code lower-case and padded (valid)
+#   3 unknown SKU              4 SKU lower-case (valid)
+#   5 no dimension (unless a pack)                 6 a fraction as quantity
+#   7 ambiguous size           8 a quantity past 32 bits
+#   9 an exact copy of the line before (a duplicate_line when that one is valid)
+#  10 the line before's key and instant in another bin (stock in two bins); one in 50
+#     of these holds 2,147,483,647 units (a quantity_overflow when the line before is
+#     valid and counts more than 0)
+#  11 no-break and ideographic spaces around and inside values (valid, same variant)
+#  12 a quantity padded with spaces and a sign, or blank
+#  13 the line before re-typed: codes in other case and spacing, quantity zero-padded
+# A copy (9, 10, 13) takes its fields from line i - 1 as that line's own roll makes them.
 BENCH_INVENTORY_SQL = """
-with spec as (
+with numbered as (
     select
         i,
-        i // 40 as snapshot_no,                      -- 40 lines per snapshot, one warehouse each
-        hash(i // 40, 1) % 200 as warehouse_no,
-        hash(i // 40, 2) % 3 as form,
-        hash(i, 3) % 5000 as sku_no,
         hash(i, 4) % 100 as roll,
-        -- 2,000 snapshots (80k lines) a day, at a random minute of it
-        date '2026-01-01' + cast((i // 40) // 2000 as integer) + to_minutes(cast(hash(i // 40, 5) % 1440 as bigint)) as local_at
+        case when hash(i, 4) % 100 in (9, 10, 13) and i > 0 then i - 1 else i end as s
     from range({n}) t(i)
+),
+spec as (
+    select
+        i,
+        roll,
+        s,
+        s // 40 as snapshot_no,                      -- 40 lines per snapshot, one warehouse each
+        hash(s // 40, 1) % 200 as warehouse_no,
+        hash(s // 40, 2) % 5 as form,
+        hash(s, 3) % 5000 as sku_no,
+        hash(s, 4) % 100 as sroll,                   -- the roll of the line the fields come from
+        -- 2,000 snapshots (80k lines) a day, at a random minute of it
+        date '2026-01-01' + cast((s // 40) // 2000 as integer) + to_minutes(cast(hash(s // 40, 5) % 1440 as bigint)) as local_at
+    from numbered
+),
+fields as (
+    select
+        i,
+        roll,
+        'SNP-' || snapshot_no as snapshot_id,
+        case
+            when sroll = 0 and hash(s, 9) % 4 = 0 then '2026-13-01T00:00:00Z'
+            when sroll = 0 and hash(s, 9) % 4 = 1 then '2026-02-30T08:00:00Z'
+            when sroll = 0 and hash(s, 9) % 4 = 2 then ' ' || strftime(local_at, '%Y-%m-%dT%H:%M:%SZ')
+            else case form
+                when 0 then strftime(local_at, '%Y-%m-%dT%H:%M:%SZ')
+                when 1 then strftime(local_at, '%Y-%m-%d %H:%M:%S')
+                when 2 then strftime(local_at, '%Y-%m-%dT%H:%M:%S+01:00')
+                when 3 then strftime(local_at, '%Y-%m-%dT%H:%M-05:00')
+                else strftime(local_at, '%Y-%m-%d %H:%M:%S') || '.250+02:00'
+            end
+        end as snapshot_at,
+        case when sroll = 1 then 'WH-NOPE' when sroll = 2 then ' wh-' || warehouse_no || ' ' else 'WH-' || warehouse_no end as warehouse_code,
+        case when sroll = 3 then 'SKU-MISSING' when sroll = 4 then lower('SKU-' || sku_no) else 'SKU-' || sku_no end as sku,
+        case
+            when sroll = 5 then ''
+            when sroll = 7 then 'M|colour:red'
+            when sroll = 11 then '\u00a0' || ['XS', 'S', 'M', 'L', 'XL', 'EU 42'][cast(hash(s, 6) % 6 as integer) + 1] || '\u3000'
+            else ['XS', 'S', 'M', 'L', 'XL', 'EU 42'][cast(hash(s, 6) % 6 as integer) + 1]
+        end as size,
+        case
+            when sroll = 5 then ''
+            when sroll = 11 then replace(['navy blue', 'écru', 'crème', 'Ökogrün', '抹茶', ''][cast(hash(s, 7) % 6 as integer) + 1], ' ', '\u00a0 \t')
+            else ['navy blue', 'écru', 'crème', 'Ökogrün', '抹茶', ''][cast(hash(s, 7) % 6 as integer) + 1]
+        end as colour,
+        case when hash(s, 8) % 3 = 0 then '6' else '' end as pack,
+        'BIN-' || (hash(s, 10) % 50) as bin_code,
+        case
+            when sroll = 6 then '12.5'
+            when sroll = 8 then '3000000000'
+            when sroll = 12 and hash(s, 12) % 2 = 0 then ''
+            when sroll = 12 then ' +' || cast(cast(hash(s, 11) % 60 as integer) as varchar) || ' '
+            else cast(cast(hash(s, 11) % 60 as integer) - 5 as varchar)
+        end as qty_on_hand
+    from spec
 )
 select
-    'SNP-' || snapshot_no as snapshot_id,
+    snapshot_id,
+    snapshot_at,
+    case when roll = 13 then lower(warehouse_code) || ' ' else warehouse_code end as warehouse_code,
+    case when roll = 13 then ' ' || lower(sku) else sku end as sku,
+    size,
+    colour,
+    pack,
+    case when roll = 10 then bin_code || '-B' else bin_code end as bin_code,
     case
-        when roll = 0 and hash(i, 9) % 4 = 0 then '2026-13-01T00:00:00Z'
-        else case form
-            when 0 then strftime(local_at, '%Y-%m-%dT%H:%M:%SZ')
-            when 1 then strftime(local_at, '%Y-%m-%d %H:%M:%S')
-            else strftime(local_at, '%Y-%m-%dT%H:%M:%S+01:00')
-        end
-    end as snapshot_at,
-    case when roll = 1 then 'WH-NOPE' when roll = 2 then ' wh-' || warehouse_no || ' ' else 'WH-' || warehouse_no end as warehouse_code,
-    case when roll = 3 then 'SKU-MISSING' when roll = 4 then lower('SKU-' || sku_no) else 'SKU-' || sku_no end as sku,
-    case when roll = 5 then '' when roll = 7 then 'M|colour:red' else ['XS', 'S', 'M', 'L', 'XL', 'EU 42'][cast(hash(i, 6) % 6 as integer) + 1] end as size,
-    case when roll = 5 then '' else ['navy blue', 'écru', 'crème', 'Ökogrün', '抹茶', ''][cast(hash(i, 7) % 6 as integer) + 1] end as colour,
-    case when hash(i, 8) % 3 = 0 then '6' else '' end as pack,
-    'BIN-' || (hash(i, 10) % 50) as bin_code,
-    case when roll = 6 then '12.5' when roll = 8 then '3000000000' else cast(cast(hash(i, 11) % 60 as integer) - 5 as varchar) end as qty_on_hand
-from spec
+        when roll = 10 and hash(i, 14) % 50 = 0 then '2147483647'
+        when roll = 13 and regexp_full_match(qty_on_hand, '[0-9]+') then '00' || qty_on_hand
+        else qty_on_hand
+    end as qty_on_hand
+from fields
 order by i
 """
 
@@ -258,7 +319,8 @@ def write_bench(con, n: int, directory: Path, parquet: bool = False) -> dict[str
     directory.mkdir(parents=True, exist_ok=True)
     suffix, options = (".parquet", "(format parquet)") if parquet else (".csv", "(header, delimiter ',')")
     paths = {
-        "inventory_path": directory / f"raw_inventory_{n}{suffix}",
+        # v2: the lines of BENCH_INVENTORY_SQL as they are now (files of older versions are not reused)
+        "inventory_path": directory / f"raw_inventory_v2_{n}{suffix}",
         "products_path": directory / f"raw_products{suffix}",
         "warehouses_path": directory / f"raw_warehouses{suffix}",
     }

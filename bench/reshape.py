@@ -1,19 +1,26 @@
-"""How fast stockx reshapes a raw WMS export into stock_extra, against DuckDB alone.
+"""How fast stockx reshapes a raw WMS export into stock_extra: today's models against the old ones.
 
     .venv/bin/python bench/reshape.py 1000000 [10000000 ...] [--parquet] [--repeat K] [--workdir DIR]
 
 For each N: writes N raw inventory lines (plus products and warehouses) with
-bench/gen_raw.py, copies the project, then in separate child processes
+bench/gen_raw.py (every kind of rejected line among them), copies the project,
+then runs three sides, each in its own child process and fresh database:
 
-  1. ``stockx run`` with the ``*_path`` vars pointing at the files, into a fresh database;
-  2. ``stockx compile`` into another fresh database (so is_incremental() is false), then a
-     plain Python + DuckDB process that executes the compiled SQL of every model in DAG
-     order (``create view`` / ``create table ... as``) into a third fresh database.
+  baseline  the compiled SQL of the models before the reshape was rewritten
+            (bench/baseline_reshape/, see its README), executed directly on DuckDB;
+  direct    the project's models, compiled by ``stockx compile``, executed the same way;
+  stockx    ``stockx run`` of the project (with its ``[tool.stockx.duckdb]`` settings).
 
-It reports wall time, raw lines per second and peak RSS (the child's own rusage)
-of each, and the ratio stockx / direct. With --repeat K the sides alternate K
-times and each side's fastest run is reported. Both produce the same stock_extra, which
-is checked. Files are kept in the workdir, so a rerun skips generation.
+"Executed directly" means a plain Python + DuckDB process running each model's
+SQL in DAG order (``create view`` / ``create table ... as``) with DuckDB's defaults.
+It reports wall time, raw lines per second, peak RSS and CPU seconds (the
+child's own rusage) of each side, and the ratios to the baseline: direct /
+baseline time (the SQL's own gain) and stockx / baseline lines per second (what
+a user sees); CPU ratios too, which other load on a shared machine disturbs less.
+With --repeat K the sides alternate K times and each side's fastest run is
+reported. The three must produce identical stock_extra and stock_extra_rejects
+(column types and rows), which is checked; any difference stops the bench.
+Files are kept in the workdir, so a rerun skips generation.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,11 +36,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "bench" / "baseline_reshape"
 sys.path.insert(0, str(ROOT / "bench"))
 
 import gen_raw  # noqa: E402  (a sibling script, not a package)
 
 STOCKX = [sys.executable, "-c", "from stockx_export.cli import main; main()"]
+COMPARED = ("stock_extra", "stock_extra_rejects")
 
 # Executes compiled models in a fresh process: DuckDB and nothing else.
 DIRECT = r"""
@@ -45,9 +55,12 @@ for relation, kind, path in plan:
 con.close()
 """
 
+# How the baseline names its raw files: read_csv('@inventory_path@', <the CSV dialect>), replaced whole.
+PLACEHOLDER = re.compile(r"read_csv\('@(\w+)@'[^)]*\)")
 
-def measure(argv: list[str], cwd: Path) -> tuple[float, int]:
-    """Run a child to completion; return (wall seconds, peak RSS in MiB) of that child alone."""
+
+def measure(argv: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run a child to completion; return (wall seconds, peak RSS in MiB, CPU seconds) of that child alone."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = child.stdout.read()
@@ -56,7 +69,7 @@ def measure(argv: list[str], cwd: Path) -> tuple[float, int]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"{' '.join(argv[:4])} ... failed ({child.returncode}):\n{output.decode(errors='replace')}")
-    return wall, usage.ru_maxrss // 1024  # Linux reports KiB
+    return wall, usage.ru_maxrss // 1024, usage.ru_utime + usage.ru_stime  # Linux reports KiB
 
 
 def copy_project(target: Path) -> Path:
@@ -95,10 +108,63 @@ def execution_plan(project: Path) -> list[tuple[str, str, str]]:
     ]
 
 
+def file_sources(paths: dict[str, Path], parquet: bool) -> dict[str, str]:
+    """var name -> the DuckDB expression that reads its raw files, as read_raw_files() renders it."""
+    sources = {}
+    for var, path in paths.items():
+        quoted = "'" + str(path).replace("'", "''") + "'"
+        sources[var] = (
+            f"read_parquet({quoted}, union_by_name=true)" if parquet else
+            f"read_csv({quoted}, header=true, skip=0, all_varchar=true, union_by_name=true, delim=',', quote='\"', escape='\"')"
+        )
+    return sources
+
+
+def baseline_plan(sources: dict[str, str], out: Path) -> list[tuple[str, str, str]]:
+    """The baseline's models reading ``sources`` (var name -> relation expression), written under ``out``.
+
+    Returns their execution plan: (relation, 'view' | 'table', file), dependencies first.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    plan = []
+    for relation, kind, name in json.loads((BASELINE / "plan.json").read_text()):
+        sql = PLACEHOLDER.sub(lambda match: sources[match.group(1)], (BASELINE / name).read_text(encoding="utf-8"))
+        (out / name).write_text(sql, encoding="utf-8")
+        plan.append((relation, kind, str(out / name)))
+    return plan
+
+
 def fresh(path: Path) -> Path:
     for stale in (path, path.with_name(path.name + ".wal")):
         stale.unlink(missing_ok=True)
     return path
+
+
+def differences(databases: dict[str, Path]) -> list[str]:
+    """What differs between the sides' stock_extra and stock_extra_rejects: types, or rows (as multisets)."""
+    import duckdb
+
+    found = []
+    con = duckdb.connect()
+    for side, path in databases.items():
+        con.execute(f"attach '{path}' as {side} (read_only)")
+    first, *others = databases
+    for table in COMPARED:
+        types = {side: con.execute(f"select column_name, data_type from information_schema.columns where "
+                                   f"table_catalog = '{side}' and table_name = '{table}' order by ordinal_position").fetchall()
+                 for side in databases}
+        for other in others:
+            if types[other] != types[first]:
+                found.append(f"{table}: {first} has columns {types[first]}, {other} {types[other]}")
+                continue
+            differ = con.execute(
+                f"select count(*) from ((select * from {first}.{table} except all select * from {other}.{table}) "
+                f"union all (select * from {other}.{table} except all select * from {first}.{table}))"
+            ).fetchone()[0]
+            if differ:
+                found.append(f"{table}: {first} and {other} disagree on {differ} rows")
+    con.close()
+    return found
 
 
 def bench(n: int, workdir: Path, parquet: bool, repeat: int = 1) -> dict:
@@ -113,50 +179,50 @@ def bench(n: int, workdir: Path, parquet: bool, repeat: int = 1) -> dict:
     project = copy_project(workdir / "project")
     common = ["--project-dir", str(project), "--vars", json.dumps(vars_)]
 
-    stockx_db = workdir / "stockx.duckdb"
     compile_db = fresh(workdir / "compile.duckdb")
     measure([*STOCKX, "compile", *common, "--database", str(compile_db)], project)
-    direct_db = workdir / "direct.duckdb"
-    direct_argv = [sys.executable, "-c", DIRECT, str(direct_db), json.dumps(execution_plan(project))]
-    stockx_argv = [*STOCKX, "run", "--quiet", *common, "--database", str(stockx_db)]
+    databases = {side: workdir / f"{side}.duckdb" for side in ("baseline", "direct", "stockx")}
+    argv = {
+        "baseline": [sys.executable, "-c", DIRECT, str(databases["baseline"]),
+                     json.dumps(baseline_plan(file_sources(paths, parquet), workdir / "baseline"))],
+        "direct": [sys.executable, "-c", DIRECT, str(databases["direct"]), json.dumps(execution_plan(project))],
+        "stockx": [*STOCKX, "run", "--quiet", *common, "--database", str(databases["stockx"])],
+    }
 
-    # Alternate the two sides and keep each one's best run: on a shared machine the
+    # Alternate the sides and keep each one's best run: on a shared machine the
     # minimum is the figure least disturbed by other load.
-    stockx_runs, direct_runs = [], []
+    runs: dict[str, list[tuple[float, int, float]]] = {side: [] for side in argv}
     for _ in range(repeat):
-        fresh(stockx_db)
-        stockx_runs.append(measure(stockx_argv, project))
-        fresh(direct_db)
-        direct_runs.append(measure(direct_argv, project))
-    stockx_wall, stockx_rss = min(stockx_runs)
-    direct_wall, direct_rss = min(direct_runs)
+        for side, command in argv.items():
+            fresh(databases[side])
+            runs[side].append(measure(command, project))
+    best = {side: min(measured) for side, measured in runs.items()}
 
-    with duckdb.connect(str(stockx_db), read_only=True) as con:
-        con.execute(f"attach '{direct_db}' as direct (read_only)")
-        differ = con.execute(
-            "select count(*) from ((select * from main.stock_extra except all select * from direct.main.stock_extra) "
-            "union all (select * from direct.main.stock_extra except all select * from main.stock_extra))"
-        ).fetchone()[0]
+    problems = differences(databases)
+    if problems:
+        sys.exit("the sides disagree:\n  " + "\n  ".join(problems))
+    with duckdb.connect(str(databases["stockx"]), read_only=True) as con:
         rows, rejects = con.execute(
             "select (select count(*) from stock_extra), (select count(*) from stock_extra_rejects)"
         ).fetchone()
-    if differ:
-        sys.exit(f"stockx and direct DuckDB disagree on {differ} stock_extra rows")
-    return {
-        "lines": n,
-        "format": "parquet" if parquet else "csv",
-        "generate_s": round(generated, 2),
-        "stockx_s": round(stockx_wall, 2),
-        "stockx_lines_per_s": round(n / stockx_wall),
-        "stockx_peak_mib": stockx_rss,
-        "direct_s": round(direct_wall, 2),
-        "direct_lines_per_s": round(n / direct_wall),
-        "direct_peak_mib": direct_rss,
-        "ratio": round(stockx_wall / direct_wall, 3),
+    result: dict = {"lines": n, "format": "parquet" if parquet else "csv", "generate_s": round(generated, 2)}
+    for side, (wall, rss, cpu) in best.items():
+        result |= {f"{side}_s": round(wall, 2), f"{side}_lines_per_s": round(n / wall), f"{side}_peak_mib": rss,
+                   f"{side}_cpu_s": round(min(run[2] for run in runs[side]), 2)}
+    baseline_wall = best["baseline"][0]
+    result |= {
+        "direct_time_vs_baseline": round(best["direct"][0] / baseline_wall, 3),
+        "stockx_time_vs_baseline": round(best["stockx"][0] / baseline_wall, 3),
+        "stockx_lines_per_s_vs_baseline": round(baseline_wall / best["stockx"][0], 3),
+        "stockx_time_vs_direct": round(best["stockx"][0] / best["direct"][0], 3),
+        "direct_cpu_vs_baseline": round(result["direct_cpu_s"] / result["baseline_cpu_s"], 3),
+        "stockx_cpu_vs_baseline": round(result["stockx_cpu_s"] / result["baseline_cpu_s"], 3),
         "runs_each": repeat,
         "stock_extra_rows": rows,
         "rejected_lines": rejects,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    return result
 
 
 def main() -> int:

@@ -21,9 +21,13 @@ regexp_replace({{ expr }}, '^{{ whitespace_class() }}+|{{ whitespace_class() }}+
 nullif(upper({{ trim_whitespace(expr) }}), '')
 {%- endmacro %}
 
-{#- Dimension values keep their case: trimmed, inner whitespace runs become one space; blank is NULL (absent). -#}
+{#-
+  Dimension values keep their case: trimmed, inner whitespace runs become one space; blank is NULL (absent).
+  One regex: every run (leading and trailing ones too) becomes one space, and
+  trim() then drops the single space left at either end.
+-#}
 {% macro normalise_value(expr) -%}
-nullif(regexp_replace({{ trim_whitespace(expr) }}, '{{ whitespace_class() }}+', ' ', 'g'), '')
+nullif(trim(regexp_replace({{ expr }}, '{{ whitespace_class() }}+', ' ', 'g')), '')
 {%- endmacro %}
 
 {#- Identifiers sent to Peak (product_id, location_id, snapshot_id): trimmed, case kept; blank is NULL. -#}
@@ -39,11 +43,16 @@ nullif({{ trim_whitespace(expr) }}, '')
 {% macro stock_units_min() %}-2147483648{% endmacro %}
 {% macro stock_units_max() %}2147483647{% endmacro %}
 
-{#- An integer written as an optional sign and digits (after trimming) within stock_units' range, else NULL: `12.5`, `1e3`, `3000000000`, `` are not. -#}
+{#-
+  An integer written as an optional sign and digits (after trimming) within
+  stock_units' range, else NULL: `12.5`, `1e3`, `3000000000`, `` are not.
+  Trimmed text ends in no line break, so the anchored pattern means the same in
+  every engine (Java's `$` also matches before a final line break).
+-#}
 {% macro parse_quantity(expr) -%}
 case
-    when regexp_full_match({{ trim_whitespace(expr) }}, '[+-]?[0-9]+')
-     and try_cast({{ trim_whitespace(expr) }} as bigint) between {{ stock_units_min() }} and {{ stock_units_max() }}
-        then try_cast({{ trim_whitespace(expr) }} as bigint)
+    when regexp_matches({{ trim_whitespace(expr) }}, '^[+-]?[0-9]+$')
+     and try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint) between {{ stock_units_min() }} and {{ stock_units_max() }}
+        then try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint)
 end
 {%- endmacro %}

@@ -8,19 +8,19 @@
 
       {{ product_variant() }}                      -- columns size, colour, pack
       {{ product_variant(relation_alias='s') }}    -- s.size, s.colour, s.pack
-
   Values are normalised here (normalise_value), so raw or already-normalised
-  columns give the same string.
+  columns give the same string. Each present pair is written with the separator
+  in front and the first separator is cut off (see variant_pair below).
 -#}
 
 {% macro product_variant(relation_alias=none, dimensions=none, separator=none) -%}
 {%- set dims = variant_dimensions(dimensions) -%}
 {%- set sep = variant_separator(separator) -%}
-nullif(concat_ws('{{ sep | replace("'", "''") }}'
-{%- for dim in dims %},
-    '{{ dim }}:' || {{ normalise_value(variant_column(dim, relation_alias)) }}
-{%- endfor %}
-), '')
+nullif(substr(
+{%- for dim in dims %}
+    {% if not loop.first %}|| {% endif %}{{ variant_pair(dim, sep, relation_alias) }}
+{%- endfor %},
+    {{ sep | length + 1 }}), '')
 {%- endmacro %}
 
 {#- The variant dimensions: a list, or a comma-separated string from --vars; names must be plain column names. -#}
@@ -77,4 +77,14 @@ nullif(concat_ws('{{ sep | replace("'", "''") }}'
 
 {% macro variant_column(dim, relation_alias=none) -%}
 {%- if relation_alias %}{{ relation_alias }}.{% endif %}"{{ dim }}"
+{%- endmacro %}
+
+{#-
+  One dimension's part of product_variant(): the separator, `dim:` and the
+  normalised value, or '' when the value is absent. `||` gives NULL for an
+  absent value in every engine, whereas concat_ws() skips NULLs in DuckDB and
+  Postgres but not in Snowflake or BigQuery.
+-#}
+{% macro variant_pair(dim, sep, relation_alias=none) -%}
+coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ normalise_value(variant_column(dim, relation_alias)) }}, '')
 {%- endmacro %}

@@ -45,3 +45,18 @@ read_csv({{ quoted }}, header=true, skip=0, all_varchar=true, union_by_name=true
 {%- endif -%}
 {{ return(rate) }}
 {%- endmacro %}
+
+{#-
+  The position of each row of the raw input, 1 for the first: its line number
+  among the data lines (files of a glob in name order). Dispatched: DuckDB
+  numbers rows in scan order, which is file order. Other engines need their own:
+  Spark allows row_number() only over an ordered window, and Postgres scans in
+  storage order only without parallel workers.
+-#}
+{% macro line_number() -%}
+{{ return(adapter.dispatch('line_number')()) }}
+{%- endmacro %}
+
+{% macro default__line_number() -%}
+row_number() over ()
+{%- endmacro %}

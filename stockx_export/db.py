@@ -9,9 +9,9 @@ opens here too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,15 +90,27 @@ def literal(value: str) -> str:
 
 
 @dataclass(frozen=True)
-class Relation:
-    """A schema-qualified relation name as it appears in compiled SQL."""
+class Relation(Mapping):
+    """A schema-qualified relation name as it appears in compiled SQL.
+
+    Templates see dbt's relation interface too (``.render()``, ``.include()``,
+    ``.incorporate()``, ``.is_table``, ``relation.get('metadata')``: a relation is a
+    mapping in dbt, and packages such as dbt_utils check that it is). Two relations
+    are equal when they name the same database, schema and identifier; ``type`` and
+    ``quote_all`` are how it is known and shown, not which relation it is.
+    """
 
     schema: str
     identifier: str
     database: str | None = None
+    type: str | None = field(default=None, compare=False)  # "table" | "view" | "cte" when known
+    quote_all: bool = field(default=False, compare=False)  # every part quoted, as dbt renders relations
 
     def render(self) -> str:
-        return f"{quote(self.schema)}.{quote(self.identifier)}" if _needs_quotes(self) else f"{self.schema}.{self.identifier}"
+        parts = [p for p in (self.database, self.schema, self.identifier) if p]
+        if self.quote_all or not all(_is_plain(p) for p in parts):
+            return ".".join(quote(p) for p in parts)
+        return ".".join(parts)
 
     def __str__(self) -> str:
         return self.render()
@@ -111,16 +123,56 @@ class Relation:
     def table(self) -> str:
         return self.identifier
 
+    @property
+    def is_table(self) -> bool:
+        return self.type == "table"
+
+    @property
+    def is_view(self) -> bool:
+        return self.type == "view"
+
+    @property
+    def is_cte(self) -> bool:
+        return self.type == "cte"
+
     def include(self, database: bool = True, schema: bool = True, identifier: bool = True) -> Any:
-        """dbt's ``relation.include(...)``: stockx never renders the database, so only
-        ``schema=False`` changes the text (to the bare identifier)."""
-        if schema:
-            return self
-        return quote(self.identifier) if _needs_quotes(self) else self.identifier
+        """dbt's ``relation.include(...)``: the relation with the parts left out that are ``False``."""
+        return replace(
+            self,
+            database=self.database if database else None,
+            schema=self.schema if schema else "",
+            identifier=self.identifier if identifier else "",
+        )
 
+    def incorporate(self, path: dict[str, Any] | None = None, type: str | None = None, **_: Any) -> Relation:
+        """dbt's ``relation.incorporate(path={...}, type=...)``: a copy with those parts replaced."""
+        changes: dict[str, Any] = {k: v for k, v in (path or {}).items() if k in ("database", "schema", "identifier")}
+        if type is not None:
+            changes["type"] = type
+        return replace(self, **changes)
 
-def _needs_quotes(relation: Relation) -> bool:
-    return not all(_is_plain(p) for p in (relation.schema, relation.identifier))
+    def without_identifier(self) -> Relation:
+        return replace(self, identifier="")
+
+    # -- the mapping dbt's relations are (FakeAPIObject) ---------------------------------------------
+
+    def _fields(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "schema": self.schema,
+            "identifier": self.identifier,
+            "type": self.type,
+            "metadata": {"type": "Relation"},
+        }
+
+    def __getitem__(self, key: str) -> Any:
+        return self._fields()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fields())
+
+    def __len__(self) -> int:
+        return len(self._fields())
 
 
 def _is_plain(name: str) -> bool:

@@ -13,6 +13,7 @@
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; ``results``)
+    ├── ReportNotWritten         a run finished, but the report the command line asked for (--junit) was not written
     └── ExportError              an export or a push could not start, or was aborted
         ├── RowTooLarge          one row alone does not fit in a page (``size``, ``limit``)
         ├── RowsRejected         the export ended, and Peak refused some rows (exit code 1; ``count``, ``path``)
@@ -26,6 +27,7 @@
         ├── PushLocked           another push to the same destination holds its lock (``destination``)
         ├── PushInterrupted      Ctrl-C or SIGTERM ended a push; its run is closed as aborted (``state``)
         └── SyncStateError       the sync state cannot be used: damaged, another schema, no space (``path``)
+            └── StateNotWritable the sync state cannot be opened for writing (permissions); it is not damaged
 
 Every error carries its ``exit_code`` and the fields its message is built from:
 ``where`` (a file, a node, a relation, a destination), ``hint`` (what to do)
@@ -184,8 +186,10 @@ class RowTooLarge(ExportError):
         self.row = row
         self.size = size
         self.limit = limit
-        super().__init__(f"a row needs a {size}-byte body, above the page limit of {limit} bytes",
-                         where=relation, hint="raise page_bytes")
+        super().__init__(f"a row needs a {size:,}-byte body, above the page limit of {limit:,} bytes",
+                         where=relation,
+                         hint="shorten its values at the source, or have the model reject such lines (Peak takes "
+                              "1,000,000 bytes per payload; raise page_bytes only if your tenant takes more)")
 
 
 class RowsRejected(ExportError):
@@ -289,16 +293,19 @@ class PushLocked(ExportError):
     """Another push to ``destination`` holds the lock (``holder``: its pid and start,
     when the lock file says); or the lock kept changing hands."""
 
-    def __init__(self, destination: str, holder: str = "", path: str | None = None) -> None:
+    def __init__(self, destination: str, holder: str = "", path: str | None = None, action: str = "push") -> None:
         self.destination = destination
         self.holder = holder
         self.path = path
+        self.action = action
+        # A plan sends nothing in any case: it waits for the state the push holds.
+        outcome = "nothing was sent" if action == "push" else "a plan reads the sync state the push holds"
         if path is None:
-            hint = "wait for it to finish, then run this push again"
-            super().__init__(f"another push to {destination} is running{holder}; nothing was sent: {hint}")
+            hint = f"wait for it to finish, then run this {action} again"
+            super().__init__(f"another push to {destination} is running{holder}; {outcome}: {hint}")
         else:
-            hint = "run this push again"
-            super().__init__(f"the lock of {destination} kept changing hands ({path}); nothing was sent: {hint}")
+            hint = f"run this {action} again"
+            super().__init__(f"the lock of {destination} kept changing hands ({path}); {outcome}: {hint}")
         self.hint = hint
 
 
@@ -319,3 +326,13 @@ class SyncStateError(ExportError):
     def __init__(self, message: str, *, path: str | None = None) -> None:
         self.path = path
         super().__init__(message)
+
+
+class ReportNotWritten(StockxError):
+    """A run finished (its artifacts are written), but the report the command line asked
+    for (``--junit PATH``) could not be written: a CI job reading it must not pass."""
+
+
+class StateNotWritable(SyncStateError):
+    """The sync state file (``path``) cannot be opened for writing (its permissions, a
+    read-only file system): it is not damaged, and commands that only read it can."""

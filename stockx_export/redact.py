@@ -28,8 +28,14 @@ escape), keeping track of where each decoded character came from, looks for
 the secret in every decoding, and replaces the original span with ``***``.
 It also finds the secret's bytes written in base64 (at any byte offset, as
 inside a ``Basic`` header, standard or URL-safe alphabet) and in hex, which no
-decoding of characters brings back. Apply it where an answer enters the
-program and again, after every decode, before anything is written or printed.
+decoding of characters brings back; the secret in any letter case, or
+reversed; text read in the wrong character set (UTF-16 or UTF-32 read as
+UTF-8, so that NULs come between the characters: one more kind of layer that
+drops them); and the secret cut into pieces written apart (two JSON fields, a
+wrapped line): pieces of at least ``PIECE`` characters that together show the
+secret, all but fewer than ``PIECE`` of its characters, are each replaced.
+Apply it where an answer enters the program and again, after every decode,
+before anything is written or printed.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ SECRET_WORDS = ("PASSWORD", "PASSWD", "TOKEN", "SECRET")
 # binary form of a secret shorter than this is looked for either.
 MIN_BY_NAME = 4
 LAYERS = 4  # encodings nested deeper than this are not looked through
+PIECE = 4  # the shortest piece of a secret cut apart that is looked for
 DECODINGS = 64  # decoded variants of one text looked through at most
 # Escape sequences of one layer, by kind: JSON / JavaScript / Python string
 # escapes, runs of URL percent-escapes (UTF-8 bytes), HTML character references.
@@ -62,6 +69,8 @@ _KINDS = {
           r"|\\(?P<short>[\"\\/bfnrt'])",
     "%": r"(?P<percent>(?:%[0-9a-fA-F]{2})+)",
     "&": r"&(?P<entity>#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{2,8});",
+    # UTF-16 or UTF-32 read as UTF-8 or Latin-1: each character next to its NUL bytes.
+    "\x00": r"\x00+(?P<nul>[^\x00])",
 }
 _SHORT = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
@@ -191,8 +200,10 @@ def _decode_escape(match: re.Match) -> list[tuple[str, int, int]] | None:
     """The characters one escape stands for, each with its span; None if it is not one."""
     start, end = match.span()
     found = match.groupdict()
-    high, low, u4, u8, x2, short, percent, entity = (
-        found.get(name) for name in ("high", "low", "u4", "u8", "x2", "short", "percent", "entity"))
+    high, low, u4, u8, x2, short, percent, entity, nul = (
+        found.get(name) for name in ("high", "low", "u4", "u8", "x2", "short", "percent", "entity", "nul"))
+    if nul is not None:
+        return [(nul, start, end)]
     if high is not None:
         code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + (int(low, 16) - 0xDC00)
         return [(chr(code), start, end)]
@@ -235,14 +246,23 @@ class Redactor:
     _patterns: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
     _plain: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
     _escapes: tuple[re.Pattern, ...] = field(init=False, repr=False, compare=False)
+    _pieces: tuple[tuple[str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         given = [s for s in self.secrets if s]
-        binary = sorted({form for s in given for form in _binary_forms(s)} - set(given))
-        secrets = given + binary  # each binary form is looked for in every encoding too
-        patterns = tuple(re.compile("".join(_char_pattern(c) for c in s)) for s in secrets)
+        # The secret as sent, in any letter case, and reversed; its binary forms as they are
+        # (base64 is case-sensitive: matching it in any case would hide unrelated words).
+        textual = sorted(set(given) | {s[::-1] for s in given}, key=lambda s: (-len(s), s))
+        binary = sorted({form for s in given for form in _binary_forms(s)} - set(textual))
+        forms = [(s, re.IGNORECASE) for s in textual] + [(s, 0) for s in binary]
+        # Each form is looked for in every encoding.
+        patterns = tuple(re.compile("".join(_char_pattern(c) for c in s), flags) for s, flags in forms)
         # Without any escape in the text, a secret can only be there as is (``+`` for a space).
-        plain = tuple(re.compile("".join(r"(?: |\+)" if c == " " else re.escape(c) for c in s)) for s in secrets)
+        plain = tuple(re.compile("".join(r"(?: |\+)" if c == " " else re.escape(c) for c in s), flags)
+                      for s, flags in forms)
+        pieces = tuple((s.lower(), tuple(sorted({s.lower()[i:i + PIECE] for i in range(len(s) - PIECE + 1)})))
+                       for s in given if len(s) > PIECE)
+        secrets = [s for s, _ in forms]
         escapes = [re.compile("|".join(_KINDS.values()))]
         for starter in _KINDS:
             if any(starter in s for s in secrets):
@@ -250,6 +270,7 @@ class Redactor:
         object.__setattr__(self, "_patterns", patterns)
         object.__setattr__(self, "_plain", plain)
         object.__setattr__(self, "_escapes", tuple(escapes))
+        object.__setattr__(self, "_pieces", pieces)
 
     @classmethod
     def of(cls, *secrets: str | None) -> "Redactor":
@@ -270,18 +291,18 @@ class Redactor:
         if not self._patterns or not text:
             return text
         if not any(starter in text for starter in _KINDS):
-            return _masked(text, [m.span() for pattern in self._plain for m in pattern.finditer(text)])
+            spans = [m.span() for pattern in self._plain for m in pattern.finditer(text)]
+            return _masked(text, spans + self._cut_apart(text))
         found: list[tuple[int, int]] = []
         # Breadth first over decodings: (text, the layers that lead to it from ``text``).
         decodings: list[tuple[str, tuple[_Layer, ...]]] = [(text, ())]
         seen = {text}
         for current, layers in decodings:
-            for pattern in self._patterns:
-                for match in pattern.finditer(current):
-                    start, end = match.span()
-                    for layer in reversed(layers):
-                        start, end = layer.below(start, end=False), layer.below(end, end=True)
-                    found.append((start, end))
+            spans = [match.span() for pattern in self._patterns for match in pattern.finditer(current)]
+            for start, end in spans + self._cut_apart(current):
+                for layer in reversed(layers):
+                    start, end = layer.below(start, end=False), layer.below(end, end=True)
+                found.append((start, end))
             if len(layers) == LAYERS:
                 continue
             for escapes in self._escapes:
@@ -292,6 +313,46 @@ class Redactor:
                     seen.add(layer.text)
                     decodings.append((layer.text, (*layers, layer)))
         return _masked(text, found)
+
+    def _cut_apart(self, text: str) -> list[tuple[int, int]]:
+        """Spans of ``text`` holding pieces of a secret (``PIECE`` characters or more, any
+        letter case) that together make up the secret, all of it but fewer than ``PIECE``
+        characters; none when they do not."""
+        found: list[tuple[int, int]] = []
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a character whose lower case is longer: match the case as written
+            lowered = text
+        for secret, grams in self._pieces:
+            # Every place a PIECE-long slice of the secret starts, by its offset from the
+            # secret's own start (runs along one offset are one piece).
+            starts: dict[int, list[int]] = {}
+            for gram in grams:
+                at = lowered.find(gram)
+                while at >= 0:
+                    offset = secret.find(gram)
+                    while offset >= 0:
+                        starts.setdefault(at - offset, []).append(at)
+                        offset = secret.find(gram, offset + 1)
+                    at = lowered.find(gram, at + 1)
+            pieces: list[tuple[int, int]] = []
+            covered: list[tuple[int, int]] = []
+            for shift, places in starts.items():
+                places.sort()
+                first = last = places[0]
+                for at in places[1:] + [None]:
+                    if at is not None and at == last + 1:
+                        last = at
+                        continue
+                    pieces.append((first, last + PIECE))
+                    covered.append((first - shift, last + PIECE - shift))
+                    if at is not None:
+                        first = last = at
+            # The pieces reveal the secret when they hold all of it, but for a gap too short
+            # to be looked for (a last ``2==``), and more than a piece or two of a short one.
+            shown = sum(min(end, len(secret)) - max(start, 0) for start, end in _merged(covered))
+            if shown >= max(2 * PIECE, len(secret) - PIECE + 1):
+                found.extend(pieces)
+        return found
 
     def scrub_value(self, value: Any) -> Any:
         """A parsed JSON value with every string in it (keys included) scrubbed."""

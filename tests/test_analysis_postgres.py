@@ -15,6 +15,7 @@ import pytest
 from analysis_sample import copy_sample
 from conftest import Invoker
 from postgres_server import Unavailable
+from raw_edge_cases import write_edge_files
 
 PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
             "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
@@ -41,11 +42,15 @@ def _rows(rows) -> list[tuple]:
     return sorted(rows, key=lambda row: [(v is None, str(v)) for v in row])
 
 
-def test_transpiled_sample_project_gives_duckdb_tables_on_postgres(tmp_path, postgres):
+@pytest.mark.parametrize("raw", ["sample", "edge cases"])
+def test_transpiled_sample_project_gives_duckdb_tables_on_postgres(tmp_path, postgres, raw):
     import duckdb
 
     psycopg, dsn = postgres
     project = copy_sample(tmp_path / "sample")
+    if raw == "edge cases":  # every rule at its edges (tests/raw_edge_cases.py) in place of the seeds
+        names = {"inventory": "raw_inventory.csv", "products": "raw_products.csv", "warehouses": "raw_warehouses.csv"}
+        write_edge_files(project / "seeds", names)
     stockx = Invoker(project)
     assert stockx("seed").exit_code == 0
     built = stockx("run")

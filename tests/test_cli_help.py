@@ -33,3 +33,42 @@ def test_the_group_lists_every_command_with_its_summary():
     assert (done.returncode, done.stderr) == (0, "")
     listed = done.stdout.split("Commands:\n", 1)[1]
     assert sorted(line.split()[0] for line in listed.splitlines() if line.strip()) == sorted(COMMANDS)
+
+
+def test_the_readme_names_every_export_setting_and_only_the_flags_export_takes():
+    """Review finding 20: the README listed backoff_base, backoff_cap and memory_limit among
+    the settings the command line takes; `--memory-limit` is "No such option"."""
+    import re
+    from dataclasses import fields
+
+    from stockx_export.export.settings import ExportSettings
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    paragraph = text[text.index("Settings come from `[tool.stockx.export]`"):]
+    paragraph = paragraph[:paragraph.index("The last build")]
+    every, flags = paragraph.split("The command line takes", 1)
+    named = set(re.findall(r"`([a-z_]+)`", every))
+    assert {f.name for f in fields(ExportSettings)} <= named
+    command = cli.get_command(None, "export")
+    options = {opt for param in command.params for opt in param.opts if opt.startswith("--")}
+    listed, without = flags.split("have no flag", 1)[0].rsplit(";", 1)
+    assert set(re.findall(r"`(--[a-z-]+)`", listed)) <= options
+    for setting in re.findall(r"`([a-z_]+)`", without):
+        assert "--" + setting.replace("_", "-") not in options
+
+
+def test_the_readmes_selection_examples_select_nodes_of_the_sample_project():
+    """Review taste T5: `-s tag:daily` selected nothing in the sample project."""
+    import re
+
+    text = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8").split())
+    sentence = text[text.index("Selection works like dbt's:"):]
+    sentence = sentence[:sentence.index("--exclude")]
+    examples = re.findall(r"`-s ([^`]+)`", sentence)
+    assert len(examples) >= 5
+    for example in examples:
+        if "<" in example:  # a placeholder, said to be one
+            continue
+        done = stockx("ls", "-s", example, "--project-dir", str(Path(__file__).resolve().parents[1]))
+        assert done.returncode == 0 and done.stdout.strip(), (example, done.stderr)
+        assert "nothing selected" not in done.stderr and "matches no node" not in done.stderr, example

@@ -267,12 +267,11 @@ def test_profiles_dir_option_and_environment_variable(make_project, tmp_path):
 # -- what stockx does not run ---------------------------------------------------------------------
 
 
-def test_python_models_snapshots_and_packages_are_reported_once_and_the_rest_builds(make_project):
+def test_python_models_are_reported_once_and_the_rest_builds_snapshots_included(make_project):
     root, stockx = dbt_project(
         make_project,
         None,
         {
-            "packages.yml": "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
             "models/scored.py": "def model(dbt, session):\n    return dbt.ref('totals').df()\n",
             "models/uses_scored.sql": "select * from {{ ref('scored') }}\n",
             "snapshots/totals_snapshot.sql": """
@@ -281,7 +280,7 @@ def test_python_models_snapshots_and_packages_are_reported_once_and_the_rest_bui
                 select * from {{ ref('totals') }}
                 {% endsnapshot %}
             """,
-            "models/uses_snapshot.sql": "select * from {{ ref('totals_snapshot') }}\n",
+            "models/uses_snapshot.sql": "select rate from {{ ref('totals_snapshot') }}\n",
         },
     )
     result = stockx("build")
@@ -289,17 +288,17 @@ def test_python_models_snapshots_and_packages_are_reported_once_and_the_rest_bui
     assert warnings == [
         "Warning: models/scored.py: Python models are not supported by stockx, so it is not built (nor its tests); "
         "models that ref it read main.scored as it is in the database",
-        "Warning: snapshots/totals_snapshot.sql: snapshots are not supported by stockx, so snapshot 'totals_snapshot' "
-        "is not taken; models that ref it read snapshots.totals_snapshot as it is in the database",
-        "Warning: packages.yml: packages are not supported by stockx (dbt-labs/dbt_utils); their macros and models "
-        "are not loaded, so a model that calls one of their macros fails naming it",
     ]
-    # The rest builds; what reads the unbuilt relations fails on its own line, never silently.
-    assert query(root / "target" / "shop.duckdb", "select rate from main_marts.totals") == [(2,)]
+    # The rest builds, the snapshot and what reads it included; what reads the unbuilt
+    # Python model fails on its own line, never silently.
+    db = root / "target" / "shop.duckdb"
+    assert query(db, "select rate from main_marts.totals") == [(2,)]
+    assert query(db, "select rate from snapshots.totals_snapshot") == [(2,)]
+    assert query(db, "select rate from main.uses_snapshot") == [(2,)]
     assert result.exit_code == 1
     assert "ERROR model main.uses_scored" in result.output
     assert "Table with name scored does not exist" in result.output
-    assert "ERROR model main.uses_snapshot" in result.output
+    assert "OK created table main.uses_snapshot" in result.output
 
 
 def test_a_model_reads_an_unsupported_nodes_relation_when_dbt_built_it(make_project):
@@ -447,10 +446,11 @@ def test_pre_and_post_hooks_run_around_their_node_with_this(make_project):
     result = stockx("build")
     assert result.exit_code == 0, result.output
     db = root / "target" / "shop.duckdb"
+    # {{ this }} renders as dbt-duckdb renders it (checked with dbt 1.10): database, schema, name, quoted.
     assert query(db, "select seq, note from main.audit order by seq") == [
-        (1, "seed main.rates"),
-        (2, "pre main_marts.totals"),
-        (3, "post main_marts.totals 1"),
+        (1, 'seed "shop"."main"."rates"'),
+        (2, 'pre "shop"."main_marts"."totals"'),
+        (3, 'post "shop"."main_marts"."totals" 1'),
     ]
     assert query(db, "select rate, ordering from main_marts.totals") == [(5, "DESC")]
     assert (

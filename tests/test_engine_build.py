@@ -535,6 +535,38 @@ def test_json_log_format_and_quiet(make_project):
     assert quiet.exit_code == 0 and quiet.output == ""
 
 
+def test_quiet_keeps_warnings_and_the_verdict_and_json_marks_them_as_warnings(make_project):
+    """Review finding 12: with --quiet a build that warned printed nothing, and in JSON a
+    warning was an info line (so --quiet dropped it too): the README's cron line hid the
+    warnings its alerting advice relies on."""
+    root, stockx = make_project({
+        **SHOP,
+        "tests/sql/warn_small_orders.sql": """
+            {{ config(severity='warn') }}
+            select * from {{ ref('stg_orders') }} where amount_cents < 500
+        """,
+    })
+    quiet = stockx("build", "--quiet")
+    assert quiet.exit_code == 0
+    lines = quiet.output.splitlines()
+    assert [line.split(" ", 2)[2].split(" ..")[0] for line in lines if " of " in line] == [
+        "4 of 6 WARN warn_small_orders"]
+    assert lines[-5:] == [
+        "Warning in test warn_small_orders (tests/sql/warn_small_orders.sql)",
+        "  Got 1 result, configured to warn if != 0",
+        "  compiled SQL: target/compiled/tests/sql/warn_small_orders.sql",
+        "",
+        "Done. PASS=5 WARN=1 ERROR=0 SKIP=0 TOTAL=6",
+    ]
+    for args in ((), ("--quiet",)):
+        events = [json.loads(line) for line in stockx("build", "--log-format", "json", *args).output.splitlines()]
+        warned = [e for e in events if e["level"] == "warn"]
+        assert [(e["event"], e.get("name")) for e in warned] == [("node_finished", "warn_small_orders"),
+                                                                ("run_finished", None)]
+        if args:
+            assert events == warned
+
+
 def test_show_ls_compile_and_clean(make_project):
     root, stockx = make_project(SHOP)
     stockx("build")

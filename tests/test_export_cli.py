@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 
 import duckdb
@@ -358,3 +359,76 @@ def test_numbers_out_of_range_stop_with_the_option_and_its_range(project, args, 
     assert result.exit_code == 2
     assert result.stderr == f"Error: {message}\n"
     assert not (project / "payloads").exists()
+
+
+def test_out_into_a_folder_that_cannot_be_made_is_an_error_naming_it(project):
+    """Review finding 10: an unwritable --out was an internal error (exit 3) with a traceback's words."""
+    (project / "a-file").write_text("not a folder\n")
+    result = invoke("--out", "a-file/payloads")
+    assert (result.exit_code, result.stderr) == (2, (
+        "Error: cannot create the directory a-file/payloads: Not a directory; check the directory and its "
+        "permissions, or choose another --out directory\n"))
+
+
+def test_out_failing_midway_removes_its_pages_and_the_next_export_works(project):
+    """Review finding 10: a full disk left pages and no manifest, and the next export refused
+    those pages as foreign. The file size limit (RLIMIT_FSIZE) fails the writes as a full
+    disk would, in a real process."""
+    import resource
+    import subprocess
+    import sys
+
+    assert invoke("--out", "measured", "--page-rows", "5").exit_code == 0
+    measured = project / "measured"
+    largest_page = max(path.stat().st_size for path in measured.glob("page-*.json"))
+    assert (measured / "manifest.json").stat().st_size > largest_page + 1  # the manifest is what fails
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (largest_page + 1, largest_page + 1))
+
+    failed = subprocess.run([sys.executable, "-m", "stockx_export.cli", "export", "--out", "payloads", "--page-rows", "5"],
+                            cwd=project, capture_output=True, text=True, preexec_fn=limited,
+                            env={**os.environ, "PEAK_BASE_URL": ""})
+    assert failed.returncode == 2, failed.stderr
+    assert failed.stderr == (
+        f"Error: cannot write payloads/.manifest.json.partial: File too large; check the directory and its "
+        "permissions, or choose another --out directory; nothing was exported, and the pages written before the "
+        "failure were removed\n")
+    assert sorted(path.name for path in (project / "payloads").iterdir()) == []
+    again = invoke("--out", "payloads", "--page-rows", "5")
+    assert again.exit_code == 0, again.output
+    assert sorted(path.name for path in (project / "payloads").iterdir()) == sorted(
+        path.name for path in measured.iterdir())
+
+
+def test_out_after_an_export_killed_midway_removes_the_pages_it_left(project):
+    assert invoke("--out", "payloads").exit_code == 0
+    out = project / "payloads"
+    # What a kill between the pages and the manifest leaves: the marker, pages, no manifest.
+    (out / "manifest.json").unlink()
+    (out / ".stockx-export-in-progress").write_text("")
+    (out / "page-000999.json").write_text("{}")
+    result = invoke("--out", "payloads")
+    assert result.exit_code == 0, result.output
+    assert not (out / "page-000999.json").exists() and not (out / ".stockx-export-in-progress").exists()
+    listed = [entry["file"] for entry in json.loads((out / "manifest.json").read_text())["pages"]]
+    assert sorted(path.name for path in out.glob("page-*.json")) == listed
+
+
+def test_out_stopped_by_anything_else_leaves_no_half_export(tmp_path):
+    from stockx_export.export import files
+    from stockx_export.export.contract import STOCK_EXTRA
+    from stockx_export.export.pages import Envelope, pack_pages
+
+    con = duckdb.connect()
+    create_stock_extra(con, 30)
+    rows = [json.dumps(row) for row in table_rows(con)]
+    con.close()
+
+    def pages_then_ctrl_c():
+        yield from list(pack_pages([rows], Envelope("QP_OOTB", "UPSERT"), 10, 1_000_000))[:2]
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        files.write_pages(pages_then_ctrl_c(), tmp_path / "out", STOCK_EXTRA, "stock_extra", {})
+    assert list((tmp_path / "out").iterdir()) == []

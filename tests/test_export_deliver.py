@@ -7,6 +7,7 @@ After each scenario the rows the server holds are compared with the table
 from __future__ import annotations
 
 import json
+import re
 import time
 from email.utils import format_datetime
 from datetime import datetime, timezone
@@ -168,13 +169,29 @@ def test_exhausted_attempts_abort_naming_the_page(con, peak_server, tmp_path):
     )
 
 
-def test_retry_time_budget_aborts_before_a_long_retry_after(con, peak_server, tmp_path):
-    peak_server.script(Reply(429, {"Retry-After": "600"}))
+@pytest.mark.parametrize("header, seconds", [("600", "600"), ("99999999999", "99,999,999,999"),
+                                             ("Fri, 31 Dec 9999 23:59:59 GMT", None)])
+def test_retry_time_budget_aborts_before_a_long_retry_after_and_says_why(con, peak_server, tmp_path, header,
+                                                                          seconds):
+    """Review finding 17: the abort said only "(last: HTTP 429)", not that Peak asked for a wait too long."""
+    peak_server.script(Reply(429, {"Retry-After": header}))
     job = make_job(peak_server, in_flight=1, retry_seconds=60.0)
     with pytest.raises(DeliveryAborted) as caught:
         run_push(con, peak_server, tmp_path, job=job, monotonic=lambda: 100.0)
-    assert "gave up on page 1 after 1 attempts" in str(caught.value)
-    assert "(last: HTTP 429)" in str(caught.value)
+    message = str(caught.value)
+    asked = re.search(r"\(last: HTTP 429, and Peak asked to wait ([0-9,]+)s \(Retry-After\), more than "
+                      r"retry_seconds \(60s per page\) allows\)", message)
+    assert message.startswith("gave up on page 1 after 1 attempts in 0.0s ") and asked, message
+    assert seconds is None or asked.group(1) == seconds
+
+
+@pytest.mark.parametrize("header", ["nan", "-5", "inf"])
+def test_an_unreadable_retry_after_backs_off_as_any_retry(con, peak_server, tmp_path, header):
+    peak_server.script(Reply(429, {"Retry-After": header}), Reply(429, {"Retry-After": header}))
+    recorder = Recorder()
+    run_push(con, peak_server, tmp_path, job=make_job(peak_server, in_flight=1, backoff_base=0.5),
+             recorder=recorder, random=lambda: 0.0)
+    assert [event.delay for event in recorder.retries] == [0.25, 0.5]  # half of 0.5 x 2^(attempt-1)
 
 
 def test_401_aborts_at_once_without_showing_the_token(con, peak_server, tmp_path):
@@ -279,9 +296,11 @@ def test_rate_limited_server_sees_no_429_at_the_client_limit(con, peak_server, t
 
 
 @pytest.mark.parametrize("value,seconds", [
-    ("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5), ("-4", 0.0),
+    ("3", 3.0), (" 0 ", 0.0), ("1.5", 1.5),
     ("Wed, 18 May 2033 03:33:40 GMT", 20.0), ("Wed, 18 May 2033 03:33:00 GMT", 0.0),
     ("soon", None), ("", None), (None, None),
+    # Review finding 17: float() read these, and nan and -4 became a retry at once.
+    ("-4", None), ("nan", None), ("NaN", None), ("inf", None), ("1e3", None),
 ])
 def test_retry_after_values(value, seconds):
     assert retry_after_seconds(value, now=2_000_000_000.0) == seconds
@@ -472,6 +491,20 @@ def test_response_bytes_sets_the_cap(con, peak_server, tmp_path):
     {"errorCode": "DI_E_00500", "message": "internal"},
     {"status": "accepted", "accepted": 0, "failed": []},
     {"status": "accepted", "accepted": 99, "failed": []},
+    # Shapes found by the review of issues 11 and 18 (finding 1): each was taken for an acknowledgement.
+    {"Success": False, "message": "ingestion failed"},
+    {"success": "false"},
+    {"result": {"success": False}},
+    {"statusCode": 500, "message": "Internal Server Error"},
+    [{"error": "db down"}],
+    {"failedRows": [0, 1]},
+    {"status": "PARTIAL_FAILURE"},
+    {"data": {"errors": [{"message": "x"}]}},
+    {"code": "DI_E_50000", "message": "internal error"},
+    None,
+    {"accepted": "99"},
+    {"accepted": "all of them"},
+    {"message": "ingestion failed: solution locked"},
 ])
 def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_server, tmp_path, body):
     """The first page's 200 says it failed (Peak stored nothing): its rows are sent
@@ -487,6 +520,8 @@ def test_a_2xx_body_that_reports_failure_is_not_an_acknowledgement(con, peak_ser
 @pytest.mark.parametrize("body", [
     {"success": True}, {"status": "ok", "errors": []}, {"error": None, "status": "accepted"},
     {"status": "accepted", "accepted": 100, "failed": []}, {"accepted": True}, {},
+    {"accepted": "100"}, {"message": "Data ingested"}, {"status": "OK", "message": "0 rows failed"},
+    {"code": 200, "statusCode": "201"},
 ])
 def test_a_2xx_body_that_reports_success_is_taken_at_once(con, peak_server, tmp_path, body):
     peak_server.script(Reply(200, body=json.dumps(body)))

@@ -103,6 +103,23 @@ def test_rows_too_large_for_a_page(con):
     )
 
 
+def test_a_row_too_large_is_quoted_short_and_says_what_to_do(con):
+    """Review finding 14: a 1.5 MB value was quoted whole, in a 1.5 MB message with no advice."""
+    variant = "size:M|colour:" + "y" * 1_500_000
+    create_stock_extra(con, 0, extra=[("P-1001", "LOC-1", variant, "2026-11-20", None, "S1", 5, None)])
+    message = error_of(check_table, con, REL, STOCK_EXTRA, ISO, 999_939)
+    assert message == (
+        "table main.stock_extra: 1 row with a row whose JSON does not fit in a page (999,939 bytes of rows at most); "
+        "first:\n  (product_id='P-1001', location_id='LOC-1', product_variant='size:M|colour:yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+        "yyyyyyyyyyyyyyy'… (1,500,014 characters), stock_date_at='2026-11-20', created_at=NULL, stock_id='S1', "
+        "stock_units='5', updated_at=NULL)\n  A value this long is most likely a malformed raw line: fix it at the "
+        "source, or have the model reject such lines (Peak takes 1,000,000 bytes per payload; raise page_bytes only "
+        "if your tenant takes more)")
+
+
+DB = "/srv/stockx/target/stockx.duckdb"  # the database a check is about (hand-written results name none)
+
+
 def write_target(target, results, tests=()):
     target.mkdir(parents=True, exist_ok=True)
     nodes = {
@@ -129,7 +146,7 @@ def test_build_checks_pass_after_a_good_build(tmp_path):
                  tests=["unique_key", "units_positive"])
     node = find_model(tmp_path, "stock_extra")
     assert node == ModelNode("model.p.stock_extra", "stock_extra", "main.stock_extra", {"peak": {"page_rows": 100}})
-    check_build(tmp_path, node)
+    check_build(tmp_path, node, DB)
 
 
 def test_build_check_messages(tmp_path):
@@ -142,23 +159,49 @@ def test_build_check_messages(tmp_path):
         f"no model named 'stock_extras' in {tmp_path / 'manifest.json'}; check the name "
         "(`stockx ls --resource-type model`), or build it first"
     )
-    assert error_of(check_build, tmp_path, node) == (
+    assert error_of(check_build, tmp_path, node, DB) == (
         "the last build of model stock_extra ended with status 'error'; "
         "fix it and run `stockx build --select +stock_extra` before exporting"
     )
     write_target(tmp_path, [])
-    assert error_of(check_build, tmp_path, node) == (
-        "the last run did not build model stock_extra; run `stockx build --select +stock_extra` before exporting"
+    assert error_of(check_build, tmp_path, node, DB) == (
+        f"the last run did not build model stock_extra in the database {DB}; run `stockx build --select "
+        "+stock_extra` (with the same --database) before exporting"
     )
     write_target(tmp_path, [result("model.p.stock_extra", "success"),
                             result("test.p.unique_key", "fail", 3, "model.p.stock_extra"),
                             result("test.p.not_null", "error", None, "model.p.stock_extra")],
                  tests=["unique_key", "not_null"])
-    assert error_of(check_build, tmp_path, node) == (
+    assert error_of(check_build, tmp_path, node, DB) == (
         "tests on model stock_extra did not pass in the last run: not_null (error), unique_key (fail, 3 failing rows); "
         "fix them and run `stockx build --select +stock_extra`"
     )
     write_target(tmp_path, [result("model.p.stock_extra", "success")], tests=["unique_key"])
-    assert error_of(check_build, tmp_path, node) == (
+    assert error_of(check_build, tmp_path, node, DB) == (
         "tests on model stock_extra did not run in the last run: unique_key; run `stockx build --select +stock_extra`"
     )
+
+
+def test_the_export_judges_the_build_of_the_database_it_reads(tmp_path):
+    """Review finding 2: a clean build of another database of the project let the export
+    of a database whose error-severity test had failed go through."""
+    from test_raw_input import copy_project, run_stockx
+
+    project = copy_project(tmp_path / "project")
+    a, b = tmp_path / "A.duckdb", tmp_path / "B.duckdb"
+    assert run_stockx(project, a, "build").exit_code == 0
+    failed = run_stockx(project, a, "build", vars_={"variant_separator": " / "})
+    assert failed.exit_code == 1 and "assert_product_variant_canonical" in failed.output
+    refused = run_stockx(project, a, "export", "--out", str(tmp_path / "out"))
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("Error: tests on model stock_extra did not pass in the last run: "
+                                     "assert_product_variant_canonical (fail")
+    assert run_stockx(project, b, "build").exit_code == 0
+    still = run_stockx(project, a, "export", "--out", str(tmp_path / "out"))
+    assert (still.exit_code, still.stderr) == (refused.exit_code, refused.stderr)
+    assert not (tmp_path / "out").exists()
+    assert run_stockx(project, b, "export", "--out", str(tmp_path / "out-b")).exit_code == 0
+    never = run_stockx(project, tmp_path / "C.duckdb", "export", "--out", str(tmp_path / "out-c"))
+    assert never.stderr == (
+        f"Error: the last run did not build model stock_extra in the database {tmp_path / 'C.duckdb'}; run `stockx "
+        "build --select +stock_extra` (with the same --database) before exporting\n")

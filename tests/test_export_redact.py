@@ -125,3 +125,46 @@ def test_a_compressed_answer_is_inflated_only_up_to_the_cap():
     assert reader.truncated and len(reader.finish()) == 1_000_000
     assert sum(map(len, reader.parts)) <= 1_000_001  # never held more than the cap
     assert fed < len(bomb) // 16_384  # stopped reading early
+
+
+# Review finding 4: echoes the character decodings could not bring back.
+CUT_TOKEN = "tOk+SeCrEt/42=="
+
+
+@pytest.mark.parametrize(("echo", "scrubbed"), [
+    ("TOK+SECRET/42==", "***"),  # upper case
+    ("tok+secret/42==", "***"),  # lower case
+    ("==24/tErCeS+kOt", "***"),  # reversed
+    (json.dumps({"a": "tOk+Se", "b": "CrEt/42=="}), '{"a": "***", "b": "***"}'),  # two fields
+    (json.dumps({"b": "Et/42==", "a": "tOk+SeCr"}), '{"b": "***", "a": "***"}'),  # out of order
+    ('{"p": ["tOk+", "SeCr", "Et/4", "2=="]}', '{"p": ["***", "***", "***", "2=="]}'),  # four pieces, one short
+    ("tOk+SeCr\nEt/42==", "***\n***"),  # a wrapped line
+    ('{"a": "tOk\\u002bSe", "b": "CrEt\\/42=="}', '{"a": "***", "b": "***"}'),  # pieces JSON-escaped
+    ("".join(c + "\x00" for c in CUT_TOKEN), "***\x00"),  # UTF-16 LE read as UTF-8
+    ("".join("\x00" + c for c in CUT_TOKEN), "***"),  # UTF-16 BE
+    ("".join(c + "\x00\x00\x00" for c in CUT_TOKEN), "***\x00\x00\x00"),  # UTF-32 LE
+])
+def test_a_secret_in_another_case_reversed_cut_apart_or_between_nuls_is_found(echo, scrubbed):
+    assert Redactor.of(CUT_TOKEN).scrub(f"you sent {echo}.") == f"you sent {scrubbed}."
+
+
+@pytest.mark.parametrize("text", [
+    '{"a": "tOk+Se", "b": "nothing"}',  # a piece, but not the whole secret
+    "tOk +SeC rEt /42==",  # pieces too short to look for, but /42==
+    "SeCrEt",
+])
+def test_pieces_that_do_not_make_up_the_secret_stay(text):
+    assert Redactor.of(CUT_TOKEN).scrub(text) == text
+
+
+@pytest.mark.parametrize(("encoding", "content_type"), [
+    ("utf-16", "application/json"), ("utf-16-le", "application/json"), ("utf-16-be", "application/json"),
+    ("utf-32", "application/json"), ("utf-8-sig", "application/json"),
+    ("utf-16-le", "application/json; charset=utf-8"),  # a charset that lies
+])
+def test_an_answer_in_utf16_or_utf32_is_read_as_such_and_scrubbed(encoding, content_type):
+    body = json.dumps({"message": f"bad token {CUT_TOKEN}"}).encode(encoding)
+    text = answer_text(body, content_type, False, 1_000_000, Redactor.of(CUT_TOKEN))
+    assert "***" in text and CUT_TOKEN not in text.replace("\x00", "")
+    if "charset" not in content_type:
+        assert text == '{"message": "bad token ***"}'

@@ -10,6 +10,7 @@ sharing no code with stockx's scrubber.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -18,7 +19,7 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import duckdb
 import pytest
-from peak_server import PeakServer, Reply
+from peak_server import Flood, PeakServer, Reply
 from sync_support import invoke, make_project, state_path
 
 TOKEN = 'pat&<"/+ k=Zq9'  # characters that JSON, URL and HTML encoders all rewrite
@@ -152,3 +153,64 @@ def test_validate_only_output_and_rejected_file_hold_no_token(project, server):
     line = (project / "target" / "export" / "rejected.jsonl").read_text(encoding="utf-8")
     assert json.loads(line)["response"] == {"auth": "***", "q": "***"}
     assert_nowhere({"stdout": result.stdout, "stderr": result.stderr, **written_files(project)})
+
+
+# Review finding 4: echoes that no decoding of characters brings back. The oracle looks
+# for each form on its own terms (sharing no code with the scrubber).
+BASE64 = base64.b64encode(TOKEN.encode()).decode()
+HEX = TOKEN.encode().hex()
+HALVES = TOKEN[:7], TOKEN[7:]
+
+
+def shows_token_in_any_form(text: str) -> bool:
+    flat = text.replace("\x00", "")
+    folded = flat.lower()
+    unescaped = _unescape_backslashes(flat)
+    return (shows_token(flat) or BASE64 in flat or HEX in folded or TOKEN.lower() in _unescape_backslashes(folded)
+            or TOKEN[::-1] in unescaped or all(half in unescaped for half in HALVES))
+
+
+def test_the_token_in_base64_hex_another_case_reversed_cut_apart_or_utf16_leaves_no_trace(project, server):
+    echoes = {
+        "base64": f'{{"message": "request had Authorization: Basic {BASE64}"}}',
+        "hex": f'{{"message": "bad token {HEX}"}}',
+        "upper case": json.dumps({"message": f"bad token {TOKEN.upper()}"}),
+        "reversed": json.dumps({"message": f"bad token {TOKEN[::-1]}"}),
+        "two fields": json.dumps({"a": HALVES[0], "b": HALVES[1]}),
+    }
+    utf16 = json.dumps({"message": f"bad token {TOKEN}"}).encode("utf-16-le")  # no BOM, no charset
+    server.script(*(Reply(422, headers={"X-Echo": TOKEN}, body=body) for body in echoes.values()),
+                  Flood(422, headers={"Content-Type": "application/json"}, body=utf16, endless=False))
+    pushed = invoke(project, "export", "--push", "--in-flight", "1", env=env(server))
+    assert pushed.exit_code == 1, pushed.output
+    assert f"{len(echoes) + 1} rows rejected" in pushed.stdout
+    responses = [json.loads(line)["response"]
+                 for line in (project / "target" / "export" / "rejected.jsonl").read_text().splitlines()]
+    # base64 keeps its last characters, which also depend on the bytes after the token's
+    assert responses[0]["message"].startswith("request had Authorization: Basic ***")
+    assert responses[1:3] == [{"message": "bad token ***"}, {"message": "bad token ***"}]
+    assert responses[4:] == [{"a": "***", "b": "***"}, {"message": "bad token ***"}]
+
+    # Aborted pushes quote the answer on stderr and keep it as the run's message (`stockx runs`).
+    outputs = {"push stdout": pushed.stdout, "push stderr": pushed.stderr}
+    for name, body in (("hex", f"no route for {HEX}"), ("base64", f"no route for Basic {BASE64}")):
+        server.script(Reply(404, body=body))
+        aborted = invoke(project, "export", "--push", "--in-flight", "1", "--full", env=env(server))
+        assert aborted.exit_code == 2 and "(page 1): 'no route for " in aborted.stderr
+        outputs.update({f"{name} stdout": aborted.stdout, f"{name} stderr": aborted.stderr})
+    server.script(Flood(404, headers={"Content-Type": "text/plain"}, body=f"no route for {TOKEN}".encode("utf-16"),
+                        endless=False))
+    aborted = invoke(project, "export", "--push", "--in-flight", "1", "--full", env=env(server))
+    assert aborted.exit_code == 2 and "'no route for ***'" in aborted.stderr
+    outputs.update({"utf-16 stdout": aborted.stdout, "utf-16 stderr": aborted.stderr})
+
+    outputs.update(written_files(project))
+    outputs.update({f"state value {i}": text for i, text in enumerate(state_texts(project))})
+    for args in (("runs",), ("rejected",), ("rejected", "--format", "jsonl")):
+        for with_token in (False, True):
+            shown = invoke(project, *args, env=env(server) if with_token else None)
+            assert shown.exit_code == 0, shown.output
+            outputs[f"{' '.join(args)} (token set: {with_token})"] = shown.output
+    assert "no route for ***" in outputs["runs (token set: False)"]
+    leaks = [name for name, text in outputs.items() if shows_token_in_any_form(text)]
+    assert leaks == []

@@ -96,7 +96,10 @@ def test_a_row_larger_than_a_page_is_refused():
         list(pack_pages([[row]], envelope, 500, 100))
     size = len(envelope.body([row]))
     assert size > 100
-    assert str(caught.value) == f"a row needs a {size}-byte body, above the page limit of 100 bytes; raise page_bytes"
+    assert str(caught.value) == (
+        f"a row needs a {size}-byte body, above the page limit of 100 bytes; shorten its values at the source, or "
+        "have the model reject such lines (Peak takes 1,000,000 bytes per payload; raise page_bytes only if your "
+        "tenant takes more)")
 
 
 def test_halves_rebuild_bodies(con):

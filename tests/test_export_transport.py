@@ -125,6 +125,35 @@ def test_credentials_stop_every_mode_before_anything_is_written(project):
     assert not (project / "payloads").exists() and not (project / ".stockx").exists()
 
 
+QUERY = (
+    "base_url holds a query or a fragment (the part from '?' or '#'); a base URL is scheme://host[:port][/path] "
+    "and nothing more, and it is printed and stored, so it must not carry secrets such as an API key: remove it, "
+    "and put the access token in PEAK_AUTH_TOKEN"
+)
+
+
+@pytest.mark.parametrize("value", [
+    "https://ingestion.peak.ai/?api_key=hunter2", "https://ingestion.peak.ai?api_key=hunter2",
+    "https://ingestion.peak.ai/#hunter2", "ftp://ingestion.peak.ai/?api_key=hunter2",
+])
+def test_a_query_or_fragment_in_the_base_url_is_refused_and_never_echoed(project, value):
+    """Review finding 5: the key in the query went into the manifest, every plan and push
+    line, the state and `stockx runs`, and the ingest path was appended after the query."""
+    for args in (["--out", "payloads"], ["--plan"], ["--push"]):
+        result = invoke(project, "export", *args, env={"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": value})
+        assert result.exit_code == 2
+        assert result.stderr == f"Error: PEAK_BASE_URL: {QUERY}\n"
+    assert not (project / "payloads").exists() and not (project / ".stockx").exists()
+
+
+def test_a_query_in_the_path_template_is_refused():
+    with pytest.raises(ExportError) as caught:
+        resolve_settings(project={"path": "/api/v2/ingest/object/{object}?api_key=hunter2"})
+    assert str(caught.value) == (
+        "[tool.stockx.export] in pyproject.toml: path template holds a query or a fragment (the part from '?' or "
+        "'#'); it must be a path only, e.g. /api/v2/ingest/object/{prefix}{object}{suffix}")
+
+
 def test_a_path_must_not_run_into_the_host():
     with pytest.raises(ExportError) as caught:
         resolve_settings(project={"base_url": "https://ingestion.peak.ai", "path": "@evil.example/{object}"})

@@ -146,14 +146,23 @@ def test_an_empty_table_is_rebuilt_whole(shop):
 
 @pytest.mark.parametrize("value, shown", [
     ("'3 days'", "'3 days'"), ("-1", "-1"), ("2.5", "2.5"), ("true", "True"), ("'3; drop table x'", "'3; drop table x'"),
+    # Review finding 8: past 2^31 the model failed (exit 1) with DuckDB's conversion error, not naming the var.
+    ("3000000000", "3000000000"), ("3652059", "3652059"),
 ])
 def test_a_bad_lookback_var_stops_before_anything_runs(shop, value, shown):
     root, stockx, db = shop
     result = stockx("build", "--vars", f"{{lookback_days: {value}}}")
     assert (result.exit_code, result.stderr) == (2, (
-        f"Error: var('lookback_days') must be a whole number of days, 0 or more, got {shown}: it is how many days "
-        "before the newest built day every build of daily recomputes (set it in [tool.stockx.vars] or --vars)\n"))
+        f"Error: var('lookback_days') must be a whole number of days from 0 to 3,652,058, got {shown}: it is how many "
+        "days before the newest built day every build of daily recomputes (set it in [tool.stockx.vars] or --vars)\n"))
     assert not db.exists()
+
+
+def test_a_lookback_of_every_date_is_taken(shop):
+    root, stockx, db = shop
+    assert stockx("build").exit_code == 0
+    result = stockx("build", "--vars", "{lookback_days: 3652058}")
+    assert result.exit_code == 0, result.output
 
 
 def test_a_bad_lookback_config_names_the_model_file(shop):
@@ -161,9 +170,9 @@ def test_a_bad_lookback_config_names_the_model_file(shop):
     (root / "models/daily.sql").write_text(DAILY.replace("window_column='day'", "window_column='day', lookback_days='2'"))
     result = stockx("ls")
     assert (result.exit_code, result.stderr) == (2, (
-        "Error: models/daily.sql: config lookback_days must be a whole number of days, 0 or more, got '2': it is how "
-        "many days before the newest built day every build of daily recomputes (set it in [tool.stockx.vars] or "
-        "--vars)\n"))
+        "Error: models/daily.sql: config lookback_days must be a whole number of days from 0 to 3,652,058, got '2': it "
+        "is how many days before the newest built day every build of daily recomputes (set it in [tool.stockx.vars] "
+        "or --vars)\n"))
 
 
 def test_a_missing_window_column_or_lookback_names_the_model(shop):

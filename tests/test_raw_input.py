@@ -311,6 +311,44 @@ def test_a_parquet_file_without_a_column_is_an_error_naming_it(project, tmp_path
     assert failure_line(result) == f"{parquet}: has no column 'pack', {NEEDS}; add it, or export the file again"
 
 
+def test_a_parquet_file_naming_a_column_twice_is_an_error_naming_it(project, tmp_path):
+    # Review finding 3, for Parquet: DuckDB renames the second qty_on_hand, and read the first.
+    raw = write_raw(tmp_path / "raw", f"{HEADER}\n{GOOD}\n")
+    written, parquet = tmp_path / "written.parquet", tmp_path / "inventory.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select *, '999' as qty_on_hanX from read_csv('{raw['inventory_path']}', all_varchar=true)) "
+                    f"to '{written}' (format parquet)")
+    # DuckDB writes no repeated name; another writer may: the same file with the name written twice.
+    parquet.write_bytes(written.read_bytes().replace(b"qty_on_hanX", b"qty_on_hand"))
+    result = run_stockx(project, tmp_path / "pq.duckdb", "build", vars_={**raw, "inventory_path": str(parquet)})
+    assert result.exit_code == 1
+    assert failure_line(result) == (
+        f"{parquet}: the file names column 'qty_on_hand' twice; DuckDB would read one and rename the other, so "
+        "which value is used would depend on the column order: remove or rename one of them, or export the file again")
+
+
+def test_a_file_whose_lines_end_in_cr_alone_is_read_line_by_line(project, tmp_path):
+    raw = write_raw(tmp_path / "raw", "\r".join([HEADER, *DATA]) + "\r")
+    database = tmp_path / "cr.duckdb"
+    result = run_stockx(project, database, "build", vars_=raw)
+    assert result.exit_code == 0, result.output
+    assert query(database, "select product_variant, stock_units from stock_extra") == [("size:M|colour:red", 11)]
+
+
+@pytest.mark.parametrize("raw_files", [False, True])
+def test_a_variant_dimension_the_source_does_not_declare_is_named_not_a_binder_error(project, tmp_path, raw_files):
+    """Review finding 9: a dimension no file is checked for ended in DuckDB's Binder error."""
+    raw = write_raw(tmp_path / "raw", f"{HEADER}\n{GOOD}\n") if raw_files else {}
+    result = run_stockx(project, tmp_path / "dims.duckdb", "build", vars_={**raw, "variant_dimensions": ["size", "style"]})
+    assert result.exit_code == 1
+    assert failure_line(result) == (
+        "models/staging/warehouse/stg_warehouse__inventory.sql: reads column 'style', which source warehouse.inventory "
+        f"({SOURCES}) does not declare (it declares snapshot_id, snapshot_at, warehouse_code, sku, size, colour, pack, "
+        "bin_code, qty_on_hand): add it under the source's columns, so that every file is checked for it, or fix the "
+        "var or macro that names it")
+    assert "Binder Error" not in result.output
+
+
 def test_a_glob_that_matches_nothing_is_named(project, tmp_path):
     raw = {**write_raw(tmp_path / "raw", f"{HEADER}\n{GOOD}\n"), "inventory_path": str(tmp_path / "none-*.csv")}
     result = run_stockx(project, tmp_path / "none.duckdb", "build", vars_=raw)
@@ -333,6 +371,26 @@ TOO_LONG = ("the row starting on this line is longer than 2,000,000 bytes, DuckD
             "of the file one value: check the quotes, or export the file again")
 NO_HEADER_COLUMNS = ("'snapshot_id', 'snapshot_at', 'warehouse_code', 'sku', 'size', 'colour', 'pack', 'bin_code', "
                      "'qty_on_hand'")
+
+REPEATED = ("the header names column 'qty_on_hand' twice: `snapshot_id,snapshot_at,warehouse_code,sku,size,colour,pack,…`; "
+            "DuckDB would read one and rename the other, so which value is used would depend on the column order: "
+            "remove or rename one of them, or export the file again")
+PARQUET_AS_CSV = ("is a Parquet file, but it is read as CSV (a path or glob is read as Parquet only when it ends in "
+                  ".parquet): end the path or glob with .parquet, or give the file its .parquet name")
+
+
+def parquet_bytes() -> bytes:
+    """A Parquet file with the inventory's columns, all text."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder, duckdb.connect() as con:
+        path = Path(folder) / "inventory.parquet"
+        values = ", ".join(f"'{v}' as {c}" for c, v in zip(HEADER.split(","), GOOD.split(",")))
+        con.execute(f"copy (select {values}) to '{path}' (format parquet)")
+        return path.read_bytes()
+
+
+PARQUET_BYTES = parquet_bytes()
 
 # (id, file content, message for a raw file (after its path), message for the seed (after seeds/raw_inventory.csv))
 MALFORMED = [
@@ -362,6 +420,15 @@ MALFORMED = [
      "check the quotes",
      ':3: a quoted value starting on this line is never closed: `S2,"2026-11-20T08:00:00Z,WH-A,TEE-1,M,red,,B2,6`; '
      "check the quotes"),
+    # Review finding 3: DuckDB read the second qty_on_hand as qty_on_hand_1, and the line was accepted with the first.
+    ("repeated-column", f"{HEADER},qty_on_hand\n{DATA[0]},999\n",
+     f":1: {REPEATED}", f":1: {REPEATED}"),
+    # Review finding 18: lines ending in CR alone are read as lines (DuckDB reads them so), and a bad one is named.
+    ("cr-line-endings", f"{HEADER}\r{DATA[0]}\r{DATA[1]},extra\r",
+     f":3: row has 10 values but the header has 9 columns: `{DATA[1]},extra`; {QUOTE_FIX}, or export the file again",
+     f":3: row has 10 values but the header has 9 columns: `{DATA[1]},extra`; {QUOTE_FIX}, or set the seed's delimiter"),
+    # Review finding 15: a Parquet file read as CSV was reported as a header without the columns.
+    ("parquet-read-as-csv", PARQUET_BYTES, f": {PARQUET_AS_CSV}", f": {PARQUET_AS_CSV}"),
 ]
 
 

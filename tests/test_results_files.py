@@ -82,7 +82,8 @@ def test_run_results_have_the_documented_fields_for_every_node(run):
     root, _ = run
     data = load(root, "run_results.json")
     assert set(data) == {"metadata", "elapsed_time", "success", "results"}
-    assert set(data["metadata"]) == {"stockx_version", "generated_at", "invocation_id", "command"}
+    assert set(data["metadata"]) == {"stockx_version", "generated_at", "invocation_id", "command", "database"}
+    assert data["metadata"]["database"] == str((root / "target" / "tested.duckdb").resolve())
     assert data["metadata"]["command"] == "build" and data["success"] is False
     text = documented("run_results.json")
     for field in RESULT_FIELDS | set(data["metadata"]) | {"started_at", "completed_at"}:
@@ -211,13 +212,16 @@ def test_unit_test_failures_carry_the_diff_in_junit(make_project):
     assert "| diff | id |\n|------|----|\n| +    | 4  |\n| -    | 5  |\n" in failure.text
 
 
-def test_an_unwritable_junit_path_is_a_warning(make_project, tmp_path):
+def test_an_unwritable_junit_path_is_an_error_once_the_run_is_recorded(make_project, tmp_path):
+    """Review taste T3: it was a warning with exit code 0, so a CI job reading the file passed without it."""
     root, stockx = make_project({"seeds/src.csv": "id\n1\n"})
     (tmp_path / "file").write_text("")
     result = stockx("build", "--junit", str(tmp_path / "file" / "junit.xml"))
-    assert result.exit_code == 0
-    assert f"Warning: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: File exists" in result.output
-    assert (root / "target" / "run_results.json").exists()
+    assert (result.exit_code, result.stderr) == (2, (
+        f"Error: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: File exists; the run itself finished "
+        "and its results are in target/run_results.json: give --junit a path that can be written\n"))
+    assert "Done. PASS=1" in result.stdout
+    assert json.loads((root / "target" / "run_results.json").read_text())["success"] is True
 
 
 def test_junit_stays_well_formed_when_failing_rows_hold_control_characters(make_project, tmp_path):

@@ -172,3 +172,58 @@ def test_after_moving_the_damaged_state_aside_a_full_push_starts_over(project, s
     assert result.exit_code == 0, result.output
     assert server.held_rows() == expected_rows(project)
     assert invoke(project, "runs").exit_code == 0
+
+
+# -- a state that is not damaged, but cannot be written or is not a file (review findings 11, 19) --
+@pytest.fixture
+def read_only(project):
+    """The state file made unwritable as the system sees it: immutable for root (whom
+    file modes do not stop), mode 0444 for anyone else."""
+    import subprocess
+
+    state = state_path(project)
+    if os.geteuid() == 0:
+        made = subprocess.run(["chattr", "+i", str(state)], capture_output=True)
+        if made.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {made.stderr.decode().strip()}")
+        yield state
+        subprocess.run(["chattr", "-i", str(state)], check=True)
+    else:
+        state.chmod(0o444)
+        yield state
+        state.chmod(0o644)
+
+
+def test_a_state_that_cannot_be_written_is_not_called_damaged(project, server, read_only):
+    """Review finding 11: the intact file was called damaged, with advice (move it aside,
+    --full) that throws away its history and, under zero, the gone keys not yet zeroed."""
+    before = read_only.read_bytes()
+    for command in ("push", "plan"):
+        result = invoke(project, *COMMANDS[command], env=push_env(server))
+        assert result.exit_code == 2
+        match = re.fullmatch(r"Error: cannot open sync state (.+) for writing \((.+)\); the file is not damaged: fix "
+                             r"its permissions \(or those of its folder\), then run the command again\n", result.stderr)
+        assert match, result.stderr
+        assert match.group(1) == str(read_only)
+        assert "it is damaged" not in result.stderr and "--full" not in result.stderr
+    assert server.log == [] and read_only.read_bytes() == before
+    # Reading it needs no writing: `runs` and `rejected` show what a writable copy shows.
+    copy = project / "copy.duckdb"
+    copy.write_bytes(before)
+    for args in (("runs",), ("rejected",), ("rejected", "--format", "jsonl")):
+        shown, expected = invoke(project, *args), invoke(project, *args, "--state-db", str(copy))
+        assert (shown.exit_code, shown.stdout) == (0, expected.stdout), shown.output
+    assert invoke(project, "runs").stdout.splitlines()[1].split()[0] == "1"
+
+
+def test_a_state_db_that_is_a_folder_stops_every_command(project, server):
+    """Review finding 19: `runs` and `rejected` said "no sync state yet" and exited 0, while
+    --plan and --push called the folder a state that "cannot be read"."""
+    folder = project / "a-folder"
+    folder.mkdir()
+    for command in sorted(COMMANDS):
+        result = invoke(project, *COMMANDS[command], "--state-db", str(folder), env=push_env(server))
+        assert (result.exit_code, result.stderr) == (2, (
+            f"Error: sync state {folder} is a folder, not a DuckDB file: give --state-db (or [tool.stockx.sync] "
+            "state) the path of a file, e.g. .stockx/state.duckdb\n")), command
+    assert server.log == [] and list(folder.iterdir()) == []

@@ -6,6 +6,7 @@ it refused), and the state says exactly what was acknowledged."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from peak_server import di_error, Reply
@@ -212,20 +213,21 @@ def test_volume_guard_stops_a_shrunken_table_unless_forced(project, server):
 
 
 def test_volume_guard_stops_a_push_far_above_the_recent_pushes(project, server):
+    # Ten days of stock, 60 keys each (one day of the table: a normal day sends about that much).
+    change_table(project, "UPDATE stock_extra SET stock_date_at = stock_date_at + "
+                          "CAST(substr(product_id, 6) AS INTEGER) % 10")
     assert push(project, server).exit_code == 0  # the first push loads the whole table: not judged
     for remainder in (1, 2):  # two normal days, a few rows changed each
         change_table(project, f"UPDATE stock_extra SET stock_units = stock_units + 1 WHERE stock_units % 100 = {remainder}")
         assert push(project, server).exit_code == 0
-    [(largest, run_id)] = state_query(project, "SELECT rows_planned, run_id FROM runs WHERE run_id > 1 "
-                                               "ORDER BY rows_planned DESC, run_id DESC LIMIT 1")
     plan = invoke(project, "export", "--plan", env=push_env(server))
-    assert plan.stdout.splitlines()[-1] == (
-        f"volume guard: sends up to {3 * largest} rows (3 x {largest}, the most any of the last 2 pushes sent)")
+    day = f"one day of the table: {ROWS} rows Peak holds over 10 dates"
+    assert plan.stdout.splitlines()[-1] == f"volume guard: sends up to {3 * ROWS // 10} rows (3 x {ROWS // 10}, {day})"
     # A format change that rewrites every row.
     change_table(project, "UPDATE stock_extra SET stock_id = coalesce(stock_id, '') || '-v2'")
     plan = invoke(project, "export", "--plan", env=push_env(server))
-    message = (f"{ROWS} rows would be sent (new, changed or zeroed), above guard-tolerance 3 x {largest}, the most "
-               f"any of the last 2 pushes sent (run {run_id})")
+    message = (f"{ROWS} rows would be sent (new, changed or zeroed; a key that moved counts once), above "
+               f"guard-tolerance 3 x {ROWS // 10}, {day}")
     assert plan.stdout.splitlines()[-1] == f"volume guard: a push would stop: {message}; --force sends anyway"
     start = len(server.log)
     result = push(project, server)
@@ -255,6 +257,24 @@ def test_a_second_push_to_the_same_destination_stops_at_once(project, server, tm
             "started 2026-01-05 06:00:00 UTC); nothing was sent: wait for it to finish, then run this push again\n")
     assert server.log == []
     assert push(project, server).exit_code == 0  # released
+
+
+def test_a_plan_while_a_push_runs_says_to_run_the_plan_again(project, server):
+    """Review taste T2: a plan was told "nothing was sent ... run this push again"."""
+    from stockx_export.export.settings import resolve_settings
+
+    destination = Destination.from_settings(resolve_settings(overrides={"base_url": server.base_url}))
+    lock = project / ".stockx" / f"{destination.id}.lock"
+    with PushLock(lock, destination.describe(), "2026-01-05 06:00:00"):
+        planned = invoke(project, "export", "--plan", env=push_env(server))
+    assert (planned.exit_code, planned.stderr) == (2, (
+        f"Error: another push to {destination.describe()} is running (pid {os.getpid()}, started 2026-01-05 06:00:00 "
+        "UTC); a plan reads the sync state the push holds: wait for it to finish, then run this plan again\n"))
+    # And a push refused while a plan holds the lock says so.
+    with PushLock(lock, destination.describe(), "2026-01-05 06:00:00", action="plan"):
+        pushed = push(project, server)
+    assert pushed.stderr.endswith(f"is running (a plan, pid {os.getpid()}, started 2026-01-05 06:00:00 UTC); nothing "
+                                  "was sent: wait for it to finish, then run this push again\n")
 
 
 def test_a_refused_token_closes_the_run_as_failed(project, server):

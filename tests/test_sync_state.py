@@ -314,9 +314,10 @@ def test_a_state_held_by_another_process_is_named(project_db, tmp_path):
 
 
 # -- the volume guard ------------------------------------------------------------------
-def plan_of(table_rows, new=0, changed=0, rejected=0, gone=0, full=False, zero=0):
+def plan_of(table_rows, new=0, changed=0, rejected=0, gone=0, full=False, zero=0, dates=0):
     policy = "zero" if zero else "keep"
-    return SyncPlan(table_rows, new, changed, table_rows - new - changed - rejected, rejected, gone, full, policy, zero)
+    return SyncPlan(table_rows, new, changed, table_rows - new - changed - rejected, rejected, gone, full, policy, zero,
+                    0, dates)
 
 
 RECENT = History((9, 1000), ((9, 120), (8, 90), (6, 150)))
@@ -327,13 +328,29 @@ def test_guard_judges_a_push_by_the_destinations_recent_pushes():
     assert volume_problem(plan_of(1100, new=300, changed=150), RECENT, 3.0, 0.2) is None
     assert volume_problem(plan_of(100_000, new=300, changed=150), History((9, 99_000), RECENT.sends), 3.0, 0.2) is None
     assert volume_problem(plan_of(1100, new=300, changed=151), RECENT, 3.0, 0.2) == (
-        "451 rows would be sent (new, changed or zeroed), above guard-tolerance 3 x 150, the most any of the last "
-        "3 pushes sent (run 6)"
+        "451 rows would be sent (new, changed or zeroed; a key that moved counts once), above guard-tolerance 3 x 150, "
+        "the most any of the last 3 pushes sent (run 6)"
     )
-    assert volume_problem(plan_of(1100, new=100, zero=400), RECENT, 3.0, 0.2) is not None  # zero rows count
+    # Zero rows count, beyond the new keys: a key that moved is a new key and a gone one, sent once each.
+    assert volume_problem(plan_of(1100, new=100, zero=451), RECENT, 3.0, 0.2) is not None
+    assert volume_problem(plan_of(1100, new=100, zero=450), RECENT, 3.0, 0.2) is None
+    assert volume_problem(plan_of(1100, new=450, zero=450), RECENT, 3.0, 0.2) is None
     # Refused rows sent again do not count; --full is not judged for size.
     assert volume_problem(plan_of(1100, changed=100, rejected=900), RECENT, 3.0, 0.2) is None
     assert volume_problem(plan_of(1100, changed=1100, full=True), RECENT, 3.0, 0.2) is None
+
+
+def test_guard_allows_a_day_of_the_table_however_quiet_the_last_pushes_were():
+    """Review finding 6: after a quiet weekend (pushes of a row or two), the limit was a
+    few rows, and the first normal day stopped, every day after it too."""
+    quiet = History((3, 12), ((3, 1), (2, 1)))
+    assert volume_problem(plan_of(24, new=12, dates=1), quiet, 3.0, 0.2) is None
+    assert volume_problem(plan_of(36, new=24, dates=1), quiet, 3.0, 0.2) is None  # two days at once
+    assert volume_problem(plan_of(49, new=37, dates=1), quiet, 3.0, 0.2) == (
+        "37 rows would be sent (new, changed or zeroed; a key that moved counts once), above guard-tolerance 3 x 12, "
+        "one day of the table: 12 rows Peak holds over 1 date")
+    # Without a date key (no day to judge by), the recent pushes alone.
+    assert volume_problem(plan_of(36, new=4, dates=0), quiet, 3.0, 0.2) is not None
 
 
 def test_guard_does_not_judge_sizes_before_two_daily_pushes():
@@ -388,7 +405,7 @@ def test_a_released_lock_leaves_no_file(tmp_path):
     path = tmp_path / "abc.lock"
     for started in ("06:00:00", "06:00:01"):
         with PushLock(path, "d", started):
-            assert json.loads(path.read_text()) == {"pid": os.getpid(), "started_at": started}
+            assert json.loads(path.read_text()) == {"pid": os.getpid(), "started_at": started, "action": "push"}
         assert not path.exists()
 
 
@@ -453,9 +470,8 @@ def test_sync_settings(tmp_path):
         "max-send": ("unknown sync setting 'max-send' (known: state, max-shrink-share, guard-pushes, guard-tolerance, "
                      "gone-keys)"),
         "max-shrink-share": "max-shrink-share must be a share above 0 and at most 1 (0.25 = 25%), got 20",
-        "guard-pushes": "guard-pushes must be a whole number of pushes, 1 or more, got 0",
-        "guard-tolerance": ("guard-tolerance must be a number, 1 or more (3 = up to three times the largest recent "
-                            "push), got 0.5"),
+        "guard-pushes": "guard-pushes must be a whole number of pushes from 1 to 1,000, got 0",
+        "guard-tolerance": "guard-tolerance must be a number from 1 to 1,000 (3 = up to three times a normal day), got 0.5",
         "max-send-share": ("max-send-share was replaced by guard-tolerance: the volume guard now compares a push with "
                            "this destination's recent pushes instead of a share of the table (README, \"The volume "
                            "guard\"); remove it"),
@@ -471,6 +487,24 @@ def test_sync_settings(tmp_path):
         with pytest.raises(ExportError) as caught:
             resolve_sync_settings(tmp_path, {"gone-keys": value})
         assert str(caught.value) == f"[tool.stockx.sync] in pyproject.toml: {message}"
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("guard-tolerance", float("nan"), "guard-tolerance must be a number from 1 to 1,000 (3 = up to three times a "
+                                      "normal day), got nan"),
+    ("guard-tolerance", float("inf"), "guard-tolerance must be a number from 1 to 1,000 (3 = up to three times a "
+                                      "normal day), got inf"),
+    ("guard-tolerance", 1001, "guard-tolerance must be a number from 1 to 1,000 (3 = up to three times a normal day), "
+                              "got 1001"),
+    ("guard-pushes", 10**9, "guard-pushes must be a whole number of pushes from 1 to 1,000, got 1000000000"),
+    ("max-shrink-share", float("nan"), "max-shrink-share must be a share above 0 and at most 1 (0.25 = 25%), got nan"),
+])
+def test_sync_numbers_are_finite_and_bounded(tmp_path, key, value, message):
+    """Review finding 16: TOML reads nan and inf; either switched the guard off (nan < 1
+    is false), and --plan crashed converting them to an integer."""
+    with pytest.raises(ExportError) as caught:
+        resolve_sync_settings(tmp_path, {key: value})
+    assert str(caught.value) == f"[tool.stockx.sync] in pyproject.toml: {message}"
 
 
 def test_plan_counts_are_what_a_run_records():

@@ -14,6 +14,19 @@
   stock_extra_rejects and the accounting test all see the same ones.
 -#}
 {%- set dims = variant_dimensions() %}
+{#-
+  How it stays cheap on millions of lines: the wide line rows pass through once
+  and are joined only to short lists (the duplicates, the overflowing keys). The
+  duplicate pass groups the valid lines by their columns and keeps the groups of
+  two or more; the overflow pass first sums |quantity| per location and day, a
+  bound on every key's sum there, and computes the exact sums (as stock_extra
+  does) only where that bound leaves the range: rarely, and never on more lines
+  than the table has.
+-#}
+{#- The columns two copies of a line share: codes and dimension values normalised, quantity as a number. -#}
+{%- set line_columns = ['snapshot_id', 'snapshot_at', 'warehouse_key', 'sku_key'] %}
+{%- for dim in dims %}{% set _ = line_columns.append('"' ~ dim ~ '_value"') %}{% endfor %}
+{%- set _ = line_columns.extend(['bin_code', 'quantity']) %}
 
 with lines as (
 
@@ -57,31 +70,72 @@ checked as (
 
 ),
 
--- The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops
--- just the copies), with what stock_extra sums them by.
-distinct_lines as (
+-- Valid lines written more than once (equal on every column, NULLs equal), with their first line.
+repeated as (
 
-    select distinct
-        snapshot_id,
-        snapshot_at,
-        warehouse_key,
-        sku_key,
-        {%- for dim in dims %}
-        "{{ dim }}_value",
+    select
+        {%- for column in line_columns %}
+        {{ column }},
         {%- endfor %}
-        bin_code,
-        quantity,
-        product_id,
-        location_id,
-        product_variant,
-        stock_date_at,
-        snapshot_utc_at
+        min(line_number) as first_line
     from checked
     where invalid_reason is null
+    group by {{ line_columns | join(', ') }}
+    having count(*) > 1
 
 ),
 
--- Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant.
+-- Every later copy of a repeated line.
+duplicates as (
+
+    select checked.line_number
+    from checked
+    inner join repeated
+        on {% for column in line_columns -%}
+        checked.{{ column }} is not distinct from repeated.{{ column }}
+        {% if not loop.last %}and {% endif %}
+        {%- endfor %}
+    where checked.invalid_reason is null
+      and checked.line_number > repeated.first_line
+
+),
+
+-- Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key
+-- lies in one location and day, and |a sum over some of the lines| <= the sum of their
+-- |quantity|, so no key elsewhere can overflow.
+crowded as (
+
+    select location_id, stock_date_at
+    from checked
+    where invalid_reason is null
+    group by location_id, stock_date_at
+    having sum(abs(quantity)) > {{ stock_units_max() }}
+
+),
+
+-- The valid lines of crowded locations and days, each once (later copies left out),
+-- with what stock_extra sums them by.
+counted as (
+
+    select
+        checked.product_id,
+        checked.location_id,
+        checked.product_variant,
+        checked.stock_date_at,
+        checked.snapshot_utc_at,
+        checked.quantity
+    from checked
+    inner join crowded
+        on crowded.location_id = checked.location_id
+        and crowded.stock_date_at = checked.stock_date_at
+    left join duplicates
+        on duplicates.line_number = checked.line_number
+    where checked.invalid_reason is null
+      and duplicates.line_number is null
+
+),
+
+-- Per key and snapshot instant, the sum over bins stock_extra takes.
 instants as (
 
     select
@@ -89,22 +143,20 @@ instants as (
         location_id,
         product_variant,
         stock_date_at,
-        sum(quantity) as units,
-        row_number() over (
-            partition by product_id, location_id, product_variant, stock_date_at
-            order by snapshot_utc_at desc
-        ) as recency
-    from distinct_lines
+        snapshot_utc_at,
+        sum(quantity) as units
+    from counted
     group by product_id, location_id, product_variant, stock_date_at, snapshot_utc_at
 
 ),
 
+-- Keys whose sum at their latest instant leaves the range (instants are unique per key).
 overflowing as (
 
     select product_id, location_id, product_variant, stock_date_at
     from instants
-    where recency = 1
-      and units not between {{ stock_units_min() }} and {{ stock_units_max() }}
+    group by product_id, location_id, product_variant, stock_date_at
+    having arg_max(units, snapshot_utc_at) not between {{ stock_units_min() }} and {{ stock_units_max() }}
 
 )
 
@@ -112,23 +164,12 @@ select
     checked.*,
     case
         when checked.invalid_reason is not null then checked.invalid_reason
-        when row_number() over (
-            partition by
-                checked.invalid_reason,
-                checked.snapshot_id,
-                checked.snapshot_at,
-                checked.warehouse_key,
-                checked.sku_key,
-                {%- for dim in dims %}
-                checked."{{ dim }}_value",
-                {%- endfor %}
-                checked.bin_code,
-                checked.quantity
-            order by checked.line_number
-        ) > 1 then 'duplicate_line'
+        when duplicates.line_number is not null then 'duplicate_line'
         when overflowing.product_id is not null then 'quantity_overflow'
     end as reject_reason
 from checked
+left join duplicates
+    on duplicates.line_number = checked.line_number
 left join overflowing
     on overflowing.product_id = checked.product_id
     and overflowing.location_id = checked.location_id

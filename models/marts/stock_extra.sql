@@ -65,9 +65,10 @@ select
     product_variant,
     stock_date_at,
     min(snapshot_utc_at) as created_at,
-    -- arg_max_null: a NULL snapshot_id at the latest instant stays NULL rather than
-    -- falling back to an older snapshot's id.
-    arg_max_null(snapshot_key, snapshot_utc_at) as stock_id,
+    -- The latest instant's id, and NULL when it has none, rather than an older
+    -- snapshot's id: arg_max skips NULL values, so each id is marked with '#' and a
+    -- missing one is '' (never NULL), then the mark is taken off again.
+    nullif(substr(arg_max(coalesce('#' || snapshot_key, ''), snapshot_utc_at), 2), '') as stock_id,
     cast(greatest(arg_max(units, snapshot_utc_at), 0) as bigint) as stock_units,
     max(snapshot_utc_at) as updated_at
 from per_instant

@@ -12,7 +12,8 @@ connection of its own. An adapter owns:
 - every materialization: a view, a table built under a temporary name and
   swapped in after its check, each incremental strategy (``merge``,
   ``delete+insert``, ``append``, ``replace_window``) with ``on_schema_change``,
-  a seed load; each in one transaction, so a failure leaves the old relation;
+  a snapshot (dbt's SCD type 2 history), a seed load; each in one transaction,
+  so a failure leaves the old relation;
 - the queries of data tests, unit tests and contracts, the read of files
   behind file sources, and the connection the export reads tables through.
 
@@ -36,6 +37,7 @@ from stockx_export.db import Relation
 if TYPE_CHECKING:
     from stockx_export.core.config import TargetConfig
     from stockx_export.core.csv_files import Dialect
+    from stockx_export.core.snapshots import SnapshotSpec
     from stockx_export.core.window import Window
 
 # Called with the adapter and the relation (as SQL text) to inspect before it replaces the old one.
@@ -156,6 +158,10 @@ class Adapter(ABC):
         """Read the catalog again on next use (relations were made or dropped by statements it did not run)."""
 
     @abstractmethod
+    def drop(self, relation: Relation) -> None:
+        """Drop ``relation`` (a table or a view) if it exists."""
+
+    @abstractmethod
     def columns(self, relation: str) -> list[tuple[str, str]]:
         """(name, type) of each column of a relation or a parenthesised query, in order."""
 
@@ -199,6 +205,12 @@ class Adapter(ABC):
     ) -> Outcome:
         """The whole table on a first build or a full refresh; else merge by ``unique_key``, append,
         or (``replace_window``) replace ``window``'s dates, in one transaction."""
+
+    @abstractmethod
+    def build_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec, now: str) -> Outcome:
+        """Record ``sql``'s rows in the snapshot table ``relation`` as dbt's snapshot materialization does:
+        the table on a first build; later, close the current rows that changed or (``hard_deletes``) left,
+        and insert the new versions, in one transaction. ``now`` is the SQL of the snapshot's time."""
 
     @abstractmethod
     def seed_select(self, csv_path: Path, config: dict[str, Any], column_types: dict[str, str] | None = None) -> str:

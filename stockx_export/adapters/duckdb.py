@@ -68,10 +68,23 @@ class DuckDBAdapter(SqlAdapter):
                     self.con.execute(f"install {name}" + (f" from {literal(repo)}" if repo else ""))
                     self.con.execute(f"load {name}")
             for key, value in self.target.settings.items():
-                shown = str(value).lower() if isinstance(value, bool) else value
-                self.con.execute(f"set {key} = {shown if isinstance(value, (bool, int, float)) else literal(str(value))}")
+                self._set(key, value)
         except self.error_types as exc:
             raise ProjectError(f"{self.target.origin}: {first_line(str(exc))}") from None
+
+    def _set(self, key: str, value: Any) -> None:
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        else:
+            text = literal(str(value))
+        try:
+            self.con.execute(f"set {key} = {text}")
+        except self.error_types as exc:
+            # The setting, and DuckDB's whole reason (its "Did you mean" line for a misspelt name).
+            reason = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+            raise ProjectError(f"{self.target.origin} {key} = {text}: {reason}") from None
 
     # -- SQL text and errors --------------------------------------------------------------------------
 

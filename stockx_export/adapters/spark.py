@@ -46,6 +46,7 @@ from stockx_export.adapters import transfer, types
 from stockx_export.adapters.base import INCREMENTAL_STRATEGIES, SCHEMA_CHANGE_MODES, WINDOW_STRATEGY, Adapter, Outcome, Rows
 from stockx_export.core.config import MEMORY, TargetConfig
 from stockx_export.core.csv_files import Dialect
+from stockx_export.core.snapshots import SnapshotSpec
 from stockx_export.core.window import WINDOWS_TABLE, Window
 from stockx_export.db import Relation, first_line
 from stockx_export.errors import DriverMissing, ExecutionError, ProjectError, TargetUnreachable
@@ -321,6 +322,18 @@ class SparkAdapter(Adapter):
         elif kind == "view":
             self.spark.sql(f"drop view if exists {self.name(relation)}")
         self._built(relation, None)
+
+    def drop(self, relation: Relation) -> None:
+        self._drop(relation, self.relation_kind(relation))
+
+    def build_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec, now: str) -> Outcome:
+        # A snapshot closes current versions in place (UPDATE, or MERGE), which Spark's own Parquet
+        # tables cannot do; rebuilding the whole history on every run is not what a snapshot promises.
+        raise ExecutionError(
+            f"the spark target does not build snapshots ({relation}): Spark's Parquet tables have no UPDATE "
+            "or MERGE to close a changed row's current version; build snapshots on a duckdb or postgres target, "
+            "or leave them out of Spark builds with --exclude 'resource_type:snapshot'"
+        )
 
     def _swap(self, relation: Relation, built: Relation) -> None:
         """Replace ``relation`` with the table ``built`` (two catalog steps: drop, then rename)."""

@@ -24,13 +24,16 @@ from stockx_export.adapters.base import (
     Outcome,
     Rows,
 )
+from stockx_export.adapters import snapshot_sql
 from stockx_export.core.config import TargetConfig
+from stockx_export.core.snapshots import SnapshotSpec
 from stockx_export.core.window import WINDOWS_TABLE, Window
 from stockx_export.db import Relation
 from stockx_export.errors import ExecutionError, ProjectError
 
 TMP_SUFFIX = "__stockx_tmp"
 NEW_SUFFIX = "__stockx_new"
+SNAPSHOT_SUFFIX = "__stockx_snapshot"
 
 
 def _utc_now() -> datetime.datetime:
@@ -113,6 +116,13 @@ class SqlAdapter(Adapter):
             self.con.execute(f"drop table if exists {relation}")
         elif kind == "view":
             self.con.execute(f"drop view if exists {relation}")
+
+    def drop(self, relation: Relation) -> None:
+        kind = self.relation_kind(relation)
+        if kind is not None:
+            with self.transaction():
+                self._drop(relation, kind)
+            self.relations().pop((relation.schema, relation.identifier), None)
 
     def build_view(self, relation: Relation, sql: str, check: Check | None = None) -> Outcome:
         existing = self.relation_kind(relation)
@@ -206,6 +216,63 @@ class SqlAdapter(Adapter):
             return Outcome("merged incremental", inserted, f"{replaced} replaced" if keys else "appended")
 
         return self._in_transaction(steps)
+
+    # -- snapshots ---------------------------------------------------------------------------------
+
+    def snapshot_hash(self, args: Sequence[str]) -> str:
+        """dbt's scd id of SQL expressions (default__snapshot_hash_arguments): md5 of them as text, joined by '|'."""
+        return "md5(" + " || '|' || ".join(f"coalesce(cast({arg} as varchar), '')" for arg in args) + ")"
+
+    def build_snapshot(self, relation: Relation, sql: str, spec: SnapshotSpec, now: str) -> Outcome:
+        existing = self.relation_kind(relation)
+        if existing == "view":
+            raise ExecutionError(
+                f"{relation} is a view; a snapshot keeps its history in a table: drop the view or rename the snapshot"
+            )
+        if existing is None:
+            def create() -> Outcome:
+                self._ensure_schema(relation.schema)
+                first = snapshot_sql.first_build_sql(spec, sql, now, self.snapshot_hash)
+                return Outcome("created snapshot", self._affected(f"create table {relation} as (\n{first}\n)"))
+
+            outcome = self._in_transaction(create)
+            self._built(relation, "table")
+            return outcome
+        return self._in_transaction(lambda: self._snapshot_steps(relation, sql, spec, now))
+
+    def _snapshot_steps(self, relation: Relation, sql: str, spec: SnapshotSpec, now: str) -> Outcome:
+        """A later build: stage what changed, add the query's new columns, close and insert (one transaction)."""
+        target_columns = [name for name, _ in self.columns(str(relation))]
+        query_columns = [name for name, _ in self.columns(f"(\n{sql}\n)")]
+        checked, added = self._checked_columns(spec, sql, query_columns, target_columns)
+        changed = snapshot_sql.row_changed(spec, checked, added)
+        staging_name = relation.identifier + SNAPSHOT_SUFFIX
+        staging = self._temp_table(staging_name)
+        staged_sql = snapshot_sql.staging_sql(spec, sql, str(relation), now, self.snapshot_hash, changed, self.quote,
+                                              query_columns, target_columns)
+        self.con.execute(f"drop table if exists {staging}")
+        self.con.execute(f"create temp table {self.quote(staging_name)} as (\n{staged_sql}\n)")
+        bookkeeping = snapshot_sql.staging_only(spec)
+        staged = [(name, kind) for name, kind in self.columns(staging) if name not in bookkeeping]
+        for name, kind in staged:
+            if name not in target_columns:
+                self.con.execute(f"alter table {relation} add column {self.quote(name)} {kind}")
+        close, insert = snapshot_sql.merge_statements(spec, str(relation), staging, [self.quote(n) for n, _ in staged])
+        closed = self._affected(close)
+        inserted = self._affected(insert)
+        self.con.execute(f"drop table {staging}")
+        return Outcome("snapshotted", inserted, f"{inserted} rows inserted, {closed} closed")
+
+    def _checked_columns(self, spec: SnapshotSpec, sql: str, query_columns: list[str],
+                         target_columns: list[str]) -> tuple[list[str], bool]:
+        """The check strategy's columns the table has (quoted), and whether the query has one it lacks."""
+        if spec.strategy != "check":
+            return [], False
+        if spec.check_cols == "all":
+            wanted = query_columns
+        else:
+            wanted = [name for name, _ in self.columns(f"(select {', '.join(spec.check_cols)} from (\n{sql}\n) subq)")]
+        return [self.quote(name) for name in wanted if name in target_columns], any(n not in target_columns for n in wanted)
 
     def _build_window(self, relation: Relation, sql: str, full_refresh: bool, window: Window,
                       check: Check | None, on_schema_change: str | None, clock) -> Outcome:

@@ -32,11 +32,16 @@ class Analyzer:
     def compiled(self, node) -> str:
         """``node``'s SQL as it will run, rendered once."""
         if node.unique_id not in self._compiled:
+            compiler = self.project.compiler
             try:
-                self._compiled[node.unique_id] = self.project.compiler.compile(node, translated=False)
+                self._compiled[node.unique_id] = compiler.compile(node, translated=False)
             except CompilationError:
                 # Rendering can need the run itself (dbt's run_query over an upstream model
                 # not built yet): such a model is left to run time, which reports its errors.
+                self._compiled[node.unique_id] = ""
+            if node.unique_id in compiler.introspective:
+                # Its SQL came from the database as it is before the run (dbt_utils.star over a
+                # table this run rebuilds, or has not built yet): checked at run time instead.
                 self._compiled[node.unique_id] = ""
         return self._compiled[node.unique_id]
 

@@ -1,4 +1,4 @@
-"""``stockx seed | run | build | test | compile``."""
+"""``stockx seed | run | snapshot | build | test | compile``."""
 
 from __future__ import annotations
 
@@ -43,6 +43,7 @@ seed = _node_command(
     click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole."),
 )
 run = _node_command("run", "Build models in DAG order.", full_refresh, fail_fast)
+snapshot = _node_command("snapshot", "Record snapshots (history tables of their query's rows), in DAG order.", fail_fast)
 build = _node_command("build", "Load seeds, build models and run their tests, in DAG order.", full_refresh, fail_fast, junit)
 test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
 
@@ -64,8 +65,10 @@ def compile_(dialect, **params) -> None:
     else:
         from stockx_export.run.engine import compile_project
 
-        paths = [path for _, path in compile_project(run_options(**params), reporter)]
-        summary = f"Compiled {plural(len(paths), 'model')}."
+        compiled = compile_project(run_options(**params), reporter)
+        paths = [path for _, path in compiled]
+        kinds = {node.resource_type for node, _ in compiled}
+        summary = f"Compiled {plural(len(paths), 'model' if kinds <= {'model'} else 'node')}."
     for path in paths:
         click.echo(shown(path, params["project_dir"]))
     click.echo(summary, err=True)

@@ -16,8 +16,8 @@ from stockx_export.tables import format_table
 
 # The library is imported inside each command: cli.py imports every command module to list them in --help.
 
-RESOURCE_CHOICES = ["all", "model", "seed", "test", "unit_test", "source"]
-LISTED = ("seed", "model", "test", "unit_test")
+RESOURCE_CHOICES = ["all", "model", "seed", "snapshot", "test", "unit_test", "source"]
+LISTED = ("seed", "snapshot", "model", "test", "unit_test")
 
 
 def _line(node, output: str) -> str:

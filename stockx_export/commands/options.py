@@ -26,7 +26,7 @@ def selection_options(func):
 
 
 def output_options(func):
-    @click.option("-q", "--quiet", is_flag=True, help="Print only failures.")
+    @click.option("-q", "--quiet", is_flag=True, help="Print only failures and warnings (and then the verdict).")
     @click.option(
         "--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Line format of the log.",
         callback=_remember_log_format,

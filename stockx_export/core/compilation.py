@@ -45,6 +45,9 @@ class Compiler:
         self.project = project
         self._ephemeral: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.translate: Translate | None = None
+        # Nodes whose SQL asked the database while compiling (run_query, a relation's columns): what
+        # they compile to depends on what is built when, so only compiling them as they run is right.
+        self.introspective: set[str] = set()
 
     def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None, *,
                 translated: bool = True) -> str:
@@ -98,20 +101,29 @@ class Compiler:
             "compile",
             allowed_refs=frozenset(node.refs),
             extra=extra,
+            package=node.package_name,
         )
         sql = self.project.renderer.render(node.raw_code, frame)
+        if frame.extra.get("introspected"):
+            self.introspective.add(node.unique_id)
         return sql, tuple(frame.ctes)
 
     def compiled_path(self, node: Node) -> Path:
         """Where the compiled SQL of ``node`` is written: ``target/compiled/<its file>``."""
         base = self.project.config.target_dir / "compiled"
-        if node.path.endswith((".yml", ".yaml")):  # a test declared in a property file: a folder per file, as dbt
+        # A test or snapshot declared in a property file: a folder per file, as dbt. A snapshot block
+        # too: one file may hold several.
+        if node.path.endswith((".yml", ".yaml")) or node.resource_type == "snapshot":
             return base / node.path / f"{node.extra.get('file_name', node.name)}.sql"
         return base / node.path
 
     def write(self, node: Node, sql: str) -> Path:
         """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
         path = self.compiled_path(node)
+        base = self.project.config.target_dir / "compiled"
+        for folder in reversed(path.relative_to(base).parents):
+            if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
+                (base / folder).unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
         return path

@@ -4,7 +4,7 @@ A stockx project is a directory with a ``pyproject.toml`` holding ``[tool.stockx
 
     [tool.stockx]
     name = "stockx"                    # project name, used in node ids
-    model-paths = ["models"]           # also: macro-paths, seed-paths, test-paths
+    model-paths = ["models"]           # also: macro-paths, seed-paths, test-paths, snapshot-paths
     database = "target/stockx.duckdb"  # or ":memory:"
     [tool.stockx.vars]
     lookback_days = 3
@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,15 +81,21 @@ class ProjectConfig:
     macro_paths: tuple[str, ...] = ("macros",)
     seed_paths: tuple[str, ...] = ("seeds",)
     test_paths: tuple[str, ...] = ("tests/sql",)
+    snapshot_paths: tuple[str, ...] = ("snapshots",)
     target_path: str = "target"
     target: TargetConfig = field(default_factory=TargetConfig)
     vars: dict[str, Any] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict)
     seeds: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[str, Any] = field(default_factory=dict)
     data_tests: dict[str, Any] = field(default_factory=dict)
     on_run_start: tuple[str, ...] = ()
     on_run_end: tuple[str, ...] = ()
     layout: Layout = STOCKX
+    # Installed packages, each read as a project of its own (its vars as its nodes see them), in load order.
+    packages: tuple[ProjectConfig, ...] = ()
+    # adapter.dispatch's search order for a macro namespace: {namespace: (package, ...)}
+    dispatch: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def database(self) -> str:
@@ -191,6 +197,33 @@ def folder_config(tree: dict[str, Any], parts: list[str]) -> dict[str, Any]:
     return config
 
 
+DUCKDB_SETTINGS = "[tool.stockx.duckdb]"
+
+
+def duckdb_settings(table: Any, root: Path) -> dict[str, Any]:
+    """``[tool.stockx.duckdb]``: the DuckDB settings a build sets on its connection, checked.
+
+    Values are strings, numbers or booleans, passed to DuckDB as they are
+    (``memory_limit = "1GB"``, ``threads = 2``); a relative ``temp_directory`` is
+    read from the project directory ``root``, so spilled data stays under the
+    project whatever directory stockx runs in. DuckDB itself judges names and
+    values when the adapter sets them.
+    """
+    if not isinstance(table, dict):
+        raise ProjectError(f'{DUCKDB_SETTINGS} must be a table of DuckDB settings, e.g. memory_limit = "1GB"')
+    checked: dict[str, Any] = {}
+    for name, value in sorted(table.items()):
+        where = f"{DUCKDB_SETTINGS} {name}"
+        if not (name.replace("_", "a").isalnum() and name.isascii()):
+            raise ProjectError(f"{where}: not a DuckDB setting name (letters, digits and _)")
+        if not isinstance(value, (bool, int, float, str)):
+            raise ProjectError(f"{where}: must be a string, a number or true/false, got {value!r}")
+        if name == "temp_directory" and isinstance(value, str) and value:
+            value = str(root / Path(value).expanduser())
+        checked[name] = value
+    return checked
+
+
 def _paths(settings: dict[str, Any], key: str, default: str) -> tuple[str, ...]:
     value = settings.get(key, settings.get(key.replace("-", "_"), [default]))
     if isinstance(value, str):
@@ -229,6 +262,8 @@ def _stockx_target(root: Path, settings: dict[str, Any], database: str | None, c
             database=resolve_database(root, database or str(settings.get("database", DEFAULT_DATABASE))),
             name=str(settings.get("target", "dev")),
             schema=str(settings.get("schema", "main")),
+            settings=duckdb_settings(settings.get("duckdb", {}), root),
+            origin=DUCKDB_SETTINGS,
             root=str(root),
         )
     targets = settings.get("targets") or {}
@@ -244,7 +279,12 @@ def _stockx_target(root: Path, settings: dict[str, Any], database: str | None, c
             f"{root / 'pyproject.toml'}: no target named '{chosen}' (from --target or {TARGET_ENV}); "
             + (f"its targets are {known}" if known else "add a [tool.stockx.targets." + chosen + "] table with a type")
         )
-    return target_from_table(root, chosen, targets[chosen], origin, database)
+    target = target_from_table(root, chosen, targets[chosen], origin, database)
+    if target.type == DEFAULT_TYPE:  # a DuckDB target: its own settings table, else [tool.stockx.duckdb]
+        own = "settings" in targets[chosen]
+        table = targets[chosen]["settings"] if own else settings.get("duckdb", {})
+        target = replace(target, settings=duckdb_settings(table, root), origin=origin if own else DUCKDB_SETTINGS)
+    return target
 
 
 def read_stockx_config(
@@ -273,11 +313,13 @@ def read_stockx_config(
         macro_paths=_paths(settings, "macro-paths", "macros"),
         seed_paths=_paths(settings, "seed-paths", "seeds"),
         test_paths=_paths(settings, "test-paths", "tests/sql"),
+        snapshot_paths=_paths(settings, "snapshot-paths", "snapshots"),
         target_path=str(settings.get("target-path", settings.get("target_path", "target"))),
         target=target,
         vars={**settings.get("vars", {}), **cli_vars},
         models=settings.get("models", {}),
         seeds=settings.get("seeds", {}),
+        snapshots=settings.get("snapshots", {}),
         data_tests=settings.get("data_tests", settings.get("tests", {})),
     )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 MAX_ROW_BYTES = 2_000_000
 EXCERPT_CHARS = 60
 BOM = b"\xef\xbb\xbf"
+PARQUET_MAGIC = b"PAR1"  # the first bytes of every Parquet file
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,43 @@ class _Found(Exception):
         self.message = message
 
 
+def _ends_lines_with_cr(handle) -> bool:
+    """Whether the file's lines end in CR alone (an old Mac export): a CR not followed by
+    LF in its first line. DuckDB reads such a file as lines, and so must the checks."""
+    first = handle.readline(MAX_ROW_BYTES + 1)
+    handle.seek(0)
+    return b"\r" in first.rstrip(b"\r\n").replace(b"\r\n", b"")
+
+
+def _cr_lines(handle, limit: int) -> Iterator[bytes]:
+    """The lines of a file whose lines end in CR, each with its CR, at most ``limit`` bytes each."""
+    pending = b""
+    while True:
+        chunk = handle.read(1 << 16)
+        if not chunk:
+            break
+        pending += chunk
+        while True:
+            end = pending.find(b"\r")
+            if end < 0 or end >= limit:
+                break
+            yield pending[:end + 1]
+            pending = pending[end + 1:]
+        while len(pending) >= limit:
+            yield pending[:limit]
+            pending = pending[limit:]
+    if pending:
+        yield pending
+
+
 class _Lines:
-    """The physical lines of a binary file, decoded; counts lines and the bytes of the current row."""
+    """The physical lines of a binary file, decoded; counts lines and the bytes of the current row.
+
+    Lines end in LF or CRLF, or, as DuckDB also reads them, in CR alone."""
 
     def __init__(self, handle) -> None:
         self.handle = handle
+        self._cr = _cr_lines(handle, MAX_ROW_BYTES + 1) if _ends_lines_with_cr(handle) else None
         self.number = 0  # physical lines read so far
         self.row_bytes = 0
         self.row_start = 1
@@ -79,7 +112,7 @@ class _Lines:
         return self
 
     def __next__(self) -> str:
-        raw = self.handle.readline(MAX_ROW_BYTES + 1)
+        raw = self.handle.readline(MAX_ROW_BYTES + 1) if self._cr is None else next(self._cr, b"")
         if not raw:
             raise StopIteration
         self.number += 1
@@ -151,6 +184,15 @@ def _open(path: Path):
         raise _Found(None, f"cannot be read: {exc.strerror or exc}") from None
 
 
+def _check_not_parquet(handle) -> None:
+    """A Parquet file read as CSV would be reported as a header without the columns."""
+    if handle.read(4) == PARQUET_MAGIC:
+        raise _Found(None, "is a Parquet file, but it is read as CSV (a path or glob is read as Parquet only "
+                           "when it ends in .parquet): end the path or glob with .parquet, or give the file "
+                           "its .parquet name")
+    handle.seek(0)
+
+
 def header_problem(
     path: Path,
     display: str,
@@ -159,13 +201,15 @@ def header_problem(
     require_rows: bool = False,
     what: str = "",
 ) -> CsvProblem | None:
-    """A problem with the start of the file: empty, not UTF-8, a header without a ``required``
-    column (matched case-insensitively, as DuckDB binds names), or (``require_rows``) no data row.
+    """A problem with the start of the file: empty, a Parquet file, not UTF-8, a header
+    without a ``required`` column or naming a column twice (names matched
+    case-insensitively, as DuckDB binds them), or (``require_rows``) no data row.
 
     ``what`` names who requires the columns, for the message (e.g. "source warehouse.inventory").
     """
     try:
         with _open(path) as handle, _field_limit(MAX_ROW_BYTES):
+            _check_not_parquet(handle)
             lines = _Lines(handle)
             rows = _rows(lines, dialect)
             first = next(rows, None)
@@ -176,6 +220,9 @@ def header_problem(
             missing = [c for c in required if c.lower() not in names]
             if missing:
                 raise _Found(1, _missing_message(missing, header, text, dialect, what))
+            repeated = repeated_name(header)
+            if repeated is not None:
+                raise _Found(1, repeated_message(repeated, shown=excerpt(text)))
             if require_rows and next(rows, None) is None:
                 raise _Found(
                     1,
@@ -197,6 +244,26 @@ def _missing_message(missing: list[str], header: list[str], text: str, dialect: 
     return message + (
         "; the first line must name the columns: add the missing ones (values may be empty), or export the file again"
     )
+
+
+def repeated_name(names: Sequence[str]) -> str | None:
+    """The first column name given twice (trimmed, in any letter case, as DuckDB binds
+    them; blank names aside), or None."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.strip().lower()
+        if key and key in seen:
+            return name.strip()
+        seen.add(key)
+    return None
+
+
+def repeated_message(name: str, where: str = "the header", shown: str = "") -> str:
+    """What to say about a column ``where`` names twice (``shown``: the header, quoted)."""
+    quoted = f": {shown}" if shown else ""
+    return (f"{where} names column '{name}' twice{quoted}; DuckDB would read one and rename the other, so "
+            "which value is used would depend on the column order: remove or rename one of them, or export the "
+            "file again")
 
 
 def _delimiter_name(delimiter: str) -> str:

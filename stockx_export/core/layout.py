@@ -30,6 +30,10 @@ class Layout:
 
     project_file: str = "pyproject.toml"  # named in messages about project-level settings (hooks)
     audit_schema: str = "audit"  # store_failures: <target schema>_<this>, unless a test sets its schema
+    # Templates see relations with the database and every part quoted ("db"."main"."x"), as dbt renders them.
+    qualified_relations: bool = False
+    # An undefined name in a template is an error wherever it is used (else it renders as nothing, as in dbt).
+    strict_undefined: bool = True
 
     def config_keys(self, config: ProjectConfig, folders: list[str], name: str | None = None) -> list[str]:
         """The keys leading to a node's block in a ``models:`` / ``seeds:`` / ``data_tests:`` tree.

@@ -1,7 +1,9 @@
-"""Loading a project from disk: macros, property files, seeds, models, then tests.
+"""Loading a project from disk: macros, property files, seeds, models, snapshots, then tests.
 
 Each model is rendered once in *parse* mode: what it ``ref``s and ``source``s
 is its dependencies, and its ``config()`` calls complete its config. The
+project's installed packages (``config.packages``) are read the same way, each
+before the root project, their nodes and macros under their own names. The
 project's layout (``config.layout``) adds what its kind of project needs before
 and after the models are parsed.
 """
@@ -9,6 +11,7 @@ and after the models are parsed.
 from __future__ import annotations
 
 import difflib
+import os
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +20,9 @@ from stockx_export.core.files import read_text
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
 from stockx_export.core.project import Project
-from stockx_export.core.properties import Patch, read_properties
-from stockx_export.core.testdefs.collect import collect_tests
+from stockx_export.core.properties import Patch, Properties, read_properties
+from stockx_export.core.snapshots import SnapshotSource, add_snapshot, snapshot_sources
+from stockx_export.core.testdefs.collect import GENERIC_TESTS_FOLDER, collect_tests
 from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
 from stockx_export.core.window import window_config
 from stockx_export.errors import ProjectError
@@ -36,11 +40,12 @@ class ProjectLoader:
         self.project = project
         self.config = project.config
 
-    def files(self, folders: tuple[str, ...], patterns: tuple[str, ...]) -> list[File]:
-        """Every file matching ``patterns`` under ``folders`` (relative to the root), sorted by shown path."""
+    def files(self, folders: tuple[str, ...], patterns: tuple[str, ...], owner: ProjectConfig | None = None) -> list[File]:
+        """Every file matching ``patterns`` under ``folders`` (relative to ``owner``'s root: the root
+        project's, or a package's), sorted by shown path."""
         found = []
         for folder in folders:
-            base = self.config.path(folder)
+            base = (owner or self.config).path(folder)
             if not base.is_dir():
                 continue
             for pattern in patterns:
@@ -48,39 +53,58 @@ class ProjectLoader:
         return sorted(found, key=lambda item: item[1])
 
     def _display(self, path: Path) -> str:
-        return path.relative_to(self.config.root).as_posix()
+        # Not resolved: a package installed as a link (dbt_packages/x -> ../x) shows under dbt_packages/.
+        return Path(os.path.relpath(path, self.config.root)).as_posix()
 
     @staticmethod
     def folders(path: Path, base: Path) -> list[str]:
         """The folders of ``path`` under its resource folder ``base``."""
         return list(path.relative_to(base).parent.parts)
 
-    def config_keys(self, path: Path, base: Path) -> list[str]:
+    def config_keys(self, path: Path, base: Path, owner: ProjectConfig | None = None) -> list[str]:
         """The keys leading to the config block of the node in ``path`` (the layout decides)."""
-        return self.project.layout.config_keys(self.config, self.folders(path, base), path.stem)
+        return self.project.layout.config_keys(owner or self.config, self.folders(path, base), path.stem)
+
+    def node_config(self, tree: str, default: dict, keys: list[str], owner: ProjectConfig) -> dict:
+        """A node's config from the ``models:`` / ``seeds:`` blocks: a package's own, then the root
+        project's (which wins, as in dbt), over ``default``."""
+        config = merge_config(default, folder_config(getattr(owner, tree), keys))
+        if owner is not self.config:
+            config = merge_config(config, folder_config(getattr(self.config, tree), keys))
+        return config
 
     def load(self) -> Project:
         project, cfg = self.project, self.config
         macros = project.renderer.macros
         for path in sorted(BUILTIN_MACROS.glob("*.sql")):
             macros.add_file(path, f"<stockx>/{path.name}", BUILTIN_NAMESPACE)
-        for path, display, _ in self.files(cfg.macro_paths, ("*.sql",)):
-            macros.add_file(path, display, cfg.name)
-        macros.install()
+        for owner in project.projects:
+            for path, display, _ in self.files(owner.macro_paths + generic_test_paths(owner), ("*.sql",), owner):
+                macros.add_file(path, display, owner.name)
+        macros.install(cfg.name, BUILTIN_NAMESPACE)
 
-        property_files = self.files(cfg.model_paths + cfg.seed_paths, ("*.yml", "*.yaml"))
-        project.properties = read_properties([(p, d) for p, d, _ in property_files], cfg.name, cfg.target_schema)
+        project.properties = Properties()
+        for owner in project.projects:
+            folders = owner.model_paths + owner.seed_paths + owner.snapshot_paths
+            property_files = self.files(tuple(dict.fromkeys(folders)), ("*.yml", "*.yaml"), owner)
+            project.properties.merge(
+                read_properties([(p, d) for p, d, _ in property_files], owner.name, cfg.target_schema)
+            )
         project.sources = dict(sorted(project.properties.sources.items()))
 
-        seeds = self.files(cfg.seed_paths, ("*.csv",))
-        models = self.files(cfg.model_paths, ("*.sql",))
-        self._check_names(seeds, models)
-        for path, display, base in seeds:
-            self._add_seed(path, display, base)
-        project.model_files = {p.stem for p, _, _ in models}
+        seeds = [(f, owner) for owner in project.projects for f in self.files(owner.seed_paths, ("*.csv",), owner)]
+        models = [(f, owner) for owner in project.projects for f in self.files(owner.model_paths, ("*.sql",), owner)]
+        for (path, display, base), owner in seeds:
+            self._add_seed(path, display, base, owner)
+        snapshots = snapshot_sources(self)
+        self._check_names([f for f, _ in seeds], [f for f, _ in models], snapshots)
+        project.model_files = {p.stem: f"model.{owner.name}.{p.stem}" for (p, _, _), owner in models}
+        project.model_files |= {s.name: f"snapshot.{s.owner.name}.{s.name}" for s in snapshots}
         project.layout.before_models(self)
-        for path, display, base in models:
-            self._parse_model(path, display, base)
+        for (path, display, base), owner in models:
+            self._parse_model(path, display, base, owner)
+        for snapshot in snapshots:
+            add_snapshot(self, snapshot)
         project.layout.after_models(project)
         self._check_patches()
         for node in project.nodes.values():
@@ -103,17 +127,18 @@ class ProjectLoader:
             if entry.unique_id in project.dag and project.resolver.resolve_source(source, table, None) in seeds:
                 project.dag.add(entry.unique_id, [seeds[entry.relation]])
 
-    def _check_names(self, seeds: list[File], models: list[File]) -> None:
+    def _check_names(self, seeds: list[File], models: list[File], snapshots: list[SnapshotSource]) -> None:
         seen: dict[str, str] = {}
-        for path, display, _ in [*seeds, *models]:
-            name = path.stem
+        named = [(p.stem, display) for p, display, _ in [*seeds, *models]] + [(s.name, s.path) for s in snapshots]
+        for name, display in named:
             if name in seen:
                 raise ProjectError(f"two nodes are named '{name}': {seen[name]} and {display}; rename one of them")
             seen[name] = display
 
     def _check_patches(self) -> None:
         project = self.project
-        for kind, patches in (("model", project.properties.models), ("seed", project.properties.seeds)):
+        props = project.properties
+        for kind, patches in (("model", props.models), ("seed", props.seeds), ("snapshot", props.snapshots)):
             for name, patch in patches.items():
                 node = project.by_name.get(name)
                 if node is None or node.resource_type != kind:
@@ -122,18 +147,18 @@ class ProjectLoader:
                     hint = f"; did you mean '{close[0]}'?" if close else ""
                     project.warnings.append(f"{patch.path}: {kind} '{name}' is described but has no file{hint}")
 
-    def _add_seed(self, path: Path, display: str, base: Path) -> None:
-        project, cfg = self.project, self.config
+    def _add_seed(self, path: Path, display: str, base: Path, owner: ProjectConfig) -> None:
+        project = self.project
         name = path.stem
         patch = project.properties.seeds.get(name) or Patch(name=name, path="")
-        config = merge_config({"materialized": "seed"}, folder_config(cfg.seeds, self.config_keys(path, base)))
+        config = self.node_config("seeds", {"materialized": "seed"}, self.config_keys(path, base, owner), owner)
         config = merge_config(config, patch.config)
         if config.get("enabled") is False:
             return
-        frame = Frame(name, display, "seed", config, "parse")
+        frame = Frame(name, display, "seed", config, "parse", package=owner.name)
         project.register(
             Node(
-                unique_id=f"seed.{cfg.name}.{name}",
+                unique_id=f"seed.{owner.name}.{name}",
                 name=name,
                 resource_type="seed",
                 path=display,
@@ -142,19 +167,19 @@ class ProjectLoader:
                 relation=project.resolver.this(frame),
                 description=patch.description,
                 columns=patch.columns,
-                fqn=(cfg.name, *self.folders(path, base), name),
+                fqn=(owner.name, *self.folders(path, base), name),
                 patch_path=patch.path or None,
             )
         )
 
-    def _parse_model(self, path: Path, display: str, base: Path) -> None:
-        project, cfg = self.project, self.config
+    def _parse_model(self, path: Path, display: str, base: Path, owner: ProjectConfig) -> None:
+        project = self.project
         name = path.stem
         patch = project.properties.models.get(name) or Patch(name=name, path="")
-        config = merge_config({"materialized": "view"}, folder_config(cfg.models, self.config_keys(path, base)))
+        config = self.node_config("models", {"materialized": "view"}, self.config_keys(path, base, owner), owner)
         config = merge_config(config, patch.config)
         raw = read_text(path, display)
-        frame = Frame(name, display, "model", config, "parse")
+        frame = Frame(name, display, "model", config, "parse", package=owner.name)
         project.renderer.render(raw, frame)
         if frame.config.get("enabled") is False:
             return
@@ -164,7 +189,7 @@ class ProjectLoader:
         depends += [project.sources[s].unique_id for s in frame.sources]
         project.register(
             Node(
-                unique_id=f"model.{cfg.name}.{name}",
+                unique_id=f"model.{owner.name}.{name}",
                 name=name,
                 resource_type="model",
                 path=display,
@@ -174,12 +199,17 @@ class ProjectLoader:
                 depends_on=tuple(dict.fromkeys(depends)),
                 description=patch.description,
                 columns=patch.columns,
-                fqn=(cfg.name, *self.folders(path, base), name),
+                fqn=(owner.name, *self.folders(path, base), name),
                 patch_path=patch.path or None,
                 refs=tuple(frame.refs),
                 sources=tuple(frame.sources),
             )
         )
+
+
+def generic_test_paths(config: ProjectConfig) -> tuple[str, ...]:
+    """Where ``{% test %}`` blocks live besides the macro paths: ``generic/`` in each test path, as in dbt."""
+    return tuple(f"{folder}/{GENERIC_TESTS_FOLDER}" for folder in config.test_paths)
 
 
 def load_project(config: ProjectConfig, *, full_refresh: bool = False, warn=None, log=None,

@@ -43,6 +43,11 @@ class Node:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def package_name(self) -> str:
+        """The project or package the node belongs to (the second part of its unique id)."""
+        return self.unique_id.split(".")[1]
+
+    @property
     def materialized(self) -> str:
         return str(self.config.get("materialized", "view"))
 

@@ -9,6 +9,7 @@ runs (stockx_export.core.compilation).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -18,11 +19,11 @@ from stockx_export.core.dag import DAG
 from stockx_export.core.jinja.render import Renderer
 from stockx_export.core.nodes import Node, SourceTable
 from stockx_export.core.properties import Properties
-from stockx_export.core.resolution import Resolver
+from stockx_export.core.resolution import CTE_PREFIX, Resolver
 
 # Ties in DAG order: tests first, so each runs right after what it tests; then seeds, then models.
 # Sources run nothing: they come first, so a source's tests are ready as soon as their seed is.
-RESOURCE_ORDER = {"source": -2, "test": -1, "unit_test": -1, "seed": 0, "model": 1}
+RESOURCE_ORDER = {"source": -2, "test": -1, "unit_test": -1, "seed": 0, "snapshot": 1, "model": 1}
 
 
 def target_context(config: ProjectConfig) -> dict:
@@ -51,7 +52,7 @@ class Project:
         self.by_name: dict[str, Node] = {}
         self.sources: dict[tuple[str, str], SourceTable] = {}
         self.properties = Properties()
-        self.model_files: set[str] = set()  # names of every model file, parsed yet or not
+        self.model_files: dict[str, str] = {}  # every model's and snapshot's name, parsed yet or not -> its unique id
         self.warnings: list[str] = []
         # The build's clock for incremental windows: one date for the whole run.
         self.today = today or date.today()
@@ -63,9 +64,33 @@ class Project:
             full_refresh=full_refresh,
             warn=warn,
             log=log,
+            root=config.name,
+            package_vars={package.name: package.vars for package in config.packages},
+            dispatch=config.dispatch,
+            quote_relations=config.layout.qualified_relations,
+            cte_prefix=CTE_PREFIX,
+            strict=config.layout.strict_undefined,
         )
         self.compiler = Compiler(self)
         self.dag: DAG[str] = DAG(sort_key=self._sort_key, label=self._label)
+
+    @property
+    def projects(self) -> tuple[ProjectConfig, ...]:
+        """The installed packages, then the root project: the order their files are read in."""
+        return (*self.config.packages, self.config)
+
+    def display_root(self, config: ProjectConfig) -> str:
+        """Where ``config``'s files are, relative to the root project ("" for the root project itself)."""
+        if config is self.config:
+            return ""
+        return Path(os.path.relpath(config.root, self.config.root)).as_posix()
+
+    def project_of(self, path: str) -> ProjectConfig:
+        """The project (the root one, or a package) a file belongs to; ``path`` as shown to users."""
+        for package in self.config.packages:
+            if path.startswith(self.display_root(package) + "/"):
+                return package
+        return self.config
 
     def register(self, node: Node) -> None:
         """Add a model, seed or placeholder to the project (the DAG is built once all are in)."""
@@ -78,12 +103,11 @@ class Project:
         self.dag.add(node.unique_id, node.depends_on)
 
     def ref_id(self, name: str) -> str:
-        """The unique id ``ref(name)`` depends on (a model not parsed yet included)."""
+        """The unique id ``ref(name)`` depends on (a model or snapshot not parsed yet included)."""
         node = self.by_name.get(name)
         if node is not None:
             return node.unique_id
-        kind = "model" if name in self.model_files else "seed"
-        return f"{kind}.{self.config.name}.{name}"
+        return self.model_files.get(name, f"seed.{self.config.name}.{name}")
 
     def _sort_key(self, unique_id: str) -> tuple[int, str, str]:
         node = self.nodes.get(unique_id)

@@ -28,14 +28,33 @@ class Patch:
     columns: tuple[Column, ...] = ()
     tests: tuple[Any, ...] = ()
     constraints: tuple[Any, ...] = ()  # model-level, e.g. {type: primary_key, columns: [a, b]}
+    relation: str | None = None  # a snapshot defined in YAML: what it snapshots, ref('x') or source('s', 't')
 
 
 @dataclass
 class Properties:
     models: dict[str, Patch] = field(default_factory=dict)
     seeds: dict[str, Patch] = field(default_factory=dict)
+    snapshots: dict[str, Patch] = field(default_factory=dict)
     sources: dict[tuple[str, str], SourceTable] = field(default_factory=dict)
     unit_tests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def merge(self, other: Properties) -> None:
+        """Add ``other``'s entries (a package's property files); a name described in both is an error."""
+        pairs = (("model", self.models, other.models), ("seed", self.seeds, other.seeds),
+                 ("snapshot", self.snapshots, other.snapshots))
+        for kind, mine, theirs in pairs:
+            for name, patch in theirs.items():
+                if name in mine:
+                    raise ProjectError(f"{kind} '{name}' is described twice: in {mine[name].path} and {patch.path}")
+                mine[name] = patch
+        for key, source in other.sources.items():
+            if key in self.sources:
+                raise ProjectError(
+                    f"source '{key[0]}.{key[1]}' is declared twice: in {self.sources[key].path} and {source.path}"
+                )
+            self.sources[key] = source
+        self.unit_tests.extend(other.unit_tests)
 
 
 def load_yaml(path: Path, display: str) -> Any:
@@ -102,6 +121,7 @@ def _patch(entry: dict[str, Any], display: str) -> Patch:
         columns=_columns(entry.get("columns"), display),
         tests=_tests(entry),
         constraints=tuple(entry.get("constraints") or ()),
+        relation=str(entry["relation"]) if entry.get("relation") else None,
     )
 
 
@@ -114,7 +134,7 @@ def read_properties(files: list[tuple[Path, str]], project_name: str, default_sc
             continue
         if not isinstance(doc, dict):
             raise ProjectError(f"{display}: a property file must be a mapping with 'models:', 'sources:' ...")
-        for kind, target in (("models", props.models), ("seeds", props.seeds)):
+        for kind, target in (("models", props.models), ("seeds", props.seeds), ("snapshots", props.snapshots)):
             for entry in doc.get(kind) or []:
                 if not isinstance(entry, dict) or "name" not in entry:
                     raise ProjectError(f"{display}: every entry under '{kind}:' needs a name")

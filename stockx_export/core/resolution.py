@@ -11,11 +11,12 @@ methods (stockx_export.adapters.base.Adapter); the core never opens one.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from stockx_export.core.jinja.context import QueryResult
+from stockx_export.core.jinja.context import QueryResult, Target
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.window import Window, plan_window, window_config
 from stockx_export.db import Relation
@@ -27,11 +28,14 @@ if TYPE_CHECKING:
 CTE_PREFIX = "__stockx_cte__"
 
 
-class CteName(str):
-    """What ``ref()`` of an ephemeral model renders to; ``.include()`` keeps it as it is."""
+def cte_relation(name: str) -> Relation:
+    """What ``ref()`` of an ephemeral model renders to: the name of the CTE it is inlined as.
 
-    def include(self, **_: Any) -> "CteName":
-        return self
+    A relation of type ``cte`` (dbt's ``is_cte``), so a package macro that checks
+    for a relation accepts it and one that refuses ephemeral models
+    (dbt_utils' ``_is_ephemeral``) recognises it.
+    """
+    return Relation("", CTE_PREFIX + name, type="cte")
 
 
 class Resolver:
@@ -73,6 +77,36 @@ class Resolver:
             raise CompilationError("run_query needs a database: it is not available in this command")
         return self.database.columns(str(relation))
 
+    def execute(self, sql: str, fetch: bool) -> tuple[Any, QueryResult]:
+        """Run a statement of a template (``{% call statement() %}``): (dbt's response, the rows when ``fetch``).
+
+        A statement that fetches nothing may have made or dropped relations, so the
+        database reads its catalog again.
+        """
+        if self.database is None:
+            raise CompilationError("statement() needs a database: it is not available in this command")
+        if fetch:
+            result = self.database.query(sql)
+            return Target(message="OK", code="OK", rows_affected=len(result.rows)), QueryResult(result.names, result.rows)
+        self.database.execute(sql)
+        self.database.refresh()
+        return Target(message="OK", code="OK", rows_affected=-1), QueryResult([], [])
+
+    def drop(self, relation: Relation) -> None:
+        """Drop ``relation`` (``adapter.drop_relation``) if it exists."""
+        if self.database is not None:
+            self.database.drop(relation)
+
+    def present(self, relation: Any) -> Any:
+        """A relation as templates see it: with the database and every part quoted when the layout
+        says so (a dbt project's ``{{ ref('x') }}`` is ``"db"."main"."x"``, as dbt renders it)."""
+        if not isinstance(relation, Relation) or relation.database or relation.is_cte:
+            return relation
+        if not self.project.layout.qualified_relations:
+            return relation
+        catalog = self.project.renderer.context["target"]["database"]
+        return replace(relation, database=catalog, quote_all=True)
+
     # -- names ----------------------------------------------------------------------------------
 
     def ref_names(self) -> list[str]:
@@ -92,12 +126,12 @@ class Resolver:
         if node.materialized != "ephemeral":
             return node.relation
         if frame.mode == "parse":
-            return CteName(CTE_PREFIX + name)
+            return cte_relation(name)
         _, ctes = project.compiler.ephemeral(node)
         for cte in (*ctes, name):
             if cte not in frame.ctes:
                 frame.ctes.append(cte)
-        return CteName(CTE_PREFIX + name)
+        return cte_relation(name)
 
     def resolve_source(self, source: str, table: str, frame: Frame | None) -> Any:
         key = (source, table)

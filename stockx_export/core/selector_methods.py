@@ -135,7 +135,8 @@ class SourceMethod(SelectorMethod):
 
 class PackageMethod(SelectorMethod):
     def search(self, value: str) -> set[str]:
-        return {n.unique_id for n in self.nodes()} if value == self.project.config.name else set()
+        found = {n.unique_id for n in self.nodes() if fnmatch.fnmatchcase(n.package_name, value)}
+        return found | {s.unique_id for s in self.project.sources.values() if fnmatch.fnmatchcase(s.unique_id.split(".")[1], value)}
 
 
 class StateMethod(SelectorMethod):

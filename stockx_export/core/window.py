@@ -22,7 +22,7 @@ moving the window past every real day; being in the window, that row is
 replaced, and removed once its line is gone.
 
 ``lookback_days`` comes from the model's config, else the project var
-``lookback_days``; it must be a whole number of days, 0 or more. Each build
+``lookback_days``; it must be a whole number of days from 0 to ``MAX_LOOKBACK``. Each build
 records its window (``stockx_incremental_windows`` in the model's schema), so
 tests can tell rows kept by design, dated before it, from real inconsistencies:
 ``{{ window_start('stock_extra') }}``.
@@ -39,6 +39,9 @@ from stockx_export.errors import ProjectError
 STRATEGY = "replace_window"
 LOOKBACK = "lookback_days"
 WINDOWS_TABLE = "stockx_incremental_windows"
+# The most days a window can reach back: every date a DATE holds (years 1 to 9999); more
+# would be the same window, and would not fit the integer the window record keeps.
+MAX_LOOKBACK = (datetime.date.max - datetime.date.min).days
 # What window_start() renders when every date was rebuilt (a first build, a full refresh) or none is recorded.
 EVERY_DATE = "cast('-infinity' as date)"
 
@@ -98,10 +101,11 @@ def window_config(path: str, name: str, config: dict[str, Any], var: Callable[..
                 f"{LOOKBACK} in [tool.stockx.vars] (or --vars), or config({LOOKBACK}=N) in the model"
             )
         source = f"var('{LOOKBACK}')"
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_LOOKBACK:
         raise ProjectError(
-            f"{source} must be a whole number of days, 0 or more, got {value!r}: it is how many days before the "
-            f"newest built day every build of {name} recomputes (set it in [tool.stockx.vars] or --vars)"
+            f"{source} must be a whole number of days from 0 to {MAX_LOOKBACK:,}, got {value!r}: it is how many "
+            f"days before the newest built day every build of {name} recomputes (set it in [tool.stockx.vars] or "
+            "--vars)"
         )
     return WindowConfig(column.strip(), value)
 

@@ -5,8 +5,8 @@ unmodified. What is read:
 
 - ``dbt_project.yml``: ``name``, ``profile``, the ``*-paths``, ``target-path``, ``vars``
   (top level and scoped under the project name), ``on-run-start`` / ``on-run-end``,
-  and the ``models:`` / ``seeds:`` / ``data_tests:`` blocks as written (keyed by the
-  project name, then folders; ``+`` prefixes optional).
+  and the ``models:`` / ``seeds:`` / ``snapshots:`` / ``data_tests:`` blocks as written
+  (keyed by the project name, then folders; ``+`` prefixes optional).
 - ``profiles.yml`` from the profiles directory (``--profiles-dir``, else the
   ``DBT_PROFILES_DIR`` environment variable, else the project directory): the
   profile named by ``profile:``, its ``target`` (or ``DBT_TARGET``), and that
@@ -14,6 +14,9 @@ unmodified. What is read:
   output, read as a target of that type (``--target`` or ``STOCKX_TARGET`` names
   the output before ``DBT_TARGET`` does). Without a profiles.yml the database is
   ``target/<project name>.duckdb``.
+
+- the packages installed in ``dbt_packages/`` (stockx_export.dbt.packages), each read
+  as a project of its own, and ``dispatch:``'s search orders.
 
 A relative ``path`` is resolved against the project directory. dbt-duckdb resolves it
 against the working directory, which is the same place when dbt is run from the
@@ -32,6 +35,7 @@ from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, 
 from stockx_export.core.jinja.context import Target, Var, env_var
 from stockx_export.core.properties import load_yaml
 from stockx_export.dbt.layout import PROJECT_FILE, DbtLayout
+from stockx_export.dbt.packages import dispatch_orders, read_packages
 from stockx_export.errors import ProjectError
 
 PROFILES_FILE = "profiles.yml"
@@ -64,7 +68,9 @@ def read_dbt_config(
         "profile_name": str(raw.get("profile") or name),
         **{k: v for k, v in (output or {}).items() if k in ("path", "threads")},
     }
-    data = render_project(raw, context={"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)})
+    context = {"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)}
+    data = render_project(raw, context=context)
+    packages = read_packages(root, data, cli_vars, lambda text: render_project(text, context=context))
     if output and output["type"] != "duckdb":
         target = target_from_table(root, output["name"], output["table"], output["origin"], database)
     else:
@@ -77,15 +83,19 @@ def read_dbt_config(
         macro_paths=_paths(data, "macro-paths", "macros"),
         seed_paths=_paths(data, "seed-paths", "seeds"),
         test_paths=_paths(data, "test-paths", "tests"),
+        snapshot_paths=_paths(data, "snapshot-paths", "snapshots"),
         target_path=str(data.get("target-path") or "target"),
         target=target,
         vars={**project_vars(data.get("vars") or {}, name), **cli_vars},
         models=data.get("models") or {},
         seeds=data.get("seeds") or {},
+        snapshots=data.get("snapshots") or {},
         data_tests=data.get("data_tests") or data.get("tests") or {},
         on_run_start=_hooks(data, "on-run-start"),
         on_run_end=_hooks(data, "on-run-end"),
-        layout=DbtLayout(profile=output or {}),
+        layout=DbtLayout(profile=output or {}, missing_packages=packages.missing),
+        packages=packages.configs,
+        dispatch=dispatch_orders(data),
     )
 
 

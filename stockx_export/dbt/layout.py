@@ -5,12 +5,13 @@ name; a custom schema is ``<target schema>_<custom>``; failing test rows go to
 ``<target schema>_dbt_test__audit``; models and seeds run their ``pre-hook`` /
 ``post-hook``; seeds are typed the way dbt-duckdb types them (stockx_export.dbt.seeds).
 
-Loading adds, before the models are parsed: ``{% docs %}`` blocks from the docs
-paths, and a report of what stockx does not run (Python models, snapshots,
-packages, profile keys it ignores), each once, naming its file. A Python model
-or a snapshot stays known by name, so a model that ``ref``s it still parses: it
-reads that relation as it already is in the database (built earlier by dbt), and
-fails with DuckDB's "does not exist" error naming the model if it is not there.
+Loading adds, before the models are parsed: a stop naming each package
+packages.yml declares that is not installed (stockx_export.dbt.packages), ``{% docs %}``
+blocks from the docs paths, and a report of what stockx does not run (Python
+models, profile keys it ignores), each once, naming its file. A Python model
+stays known by name, so a model that ``ref``s it still parses: it reads that
+relation as it already is in the database (built earlier by dbt), and fails with
+DuckDB's "does not exist" error naming the model if it is not there.
 After the models: Jinja in descriptions (``{{ doc('x') }}``, ``{{ var('y') }}``) is
 rendered, as dbt does, so manifest.json carries the text a reader should see.
 """
@@ -18,7 +19,6 @@ rendered, as dbt does, so manifest.json carries the text a reader should see.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,15 +28,13 @@ from stockx_export.core.jinja.macros import extract_blocks
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.layout import Layout
 from stockx_export.core.nodes import Node
-from stockx_export.core.properties import load_yaml
 from stockx_export.db import Relation
 from stockx_export.dbt import seeds
+from stockx_export.errors import ProjectError
 
 PROJECT_FILE = "dbt_project.yml"
-PACKAGE_FILES = ("packages.yml", "dependencies.yml")
 # Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
 PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
-_SNAPSHOT_SCHEMA = re.compile(r"\b(target_schema|schema)\s*=\s*['\"]([^'\"]+)['\"]")
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,10 @@ class DbtLayout(Layout):
 
     project_file: str = PROJECT_FILE
     audit_schema: str = "dbt_test__audit"
+    qualified_relations: bool = True
+    strict_undefined: bool = False
     profile: dict[str, Any] = field(default_factory=dict)  # the chosen profiles.yml output, {} without one
+    missing_packages: tuple[str, ...] = ()  # a message for each package declared but not installed
 
     def config_keys(self, config, folders: list[str], name: str | None = None) -> list[str]:
         return [config.name, *folders, *([name] if name is not None else [])]
@@ -69,6 +70,9 @@ class DbtLayout(Layout):
 
     def before_models(self, loader) -> None:
         project = loader.project
+        if self.missing_packages:
+            # Before any model is parsed: a model calling the package's macros would fail less clearly.
+            raise ProjectError("; ".join(self.missing_packages))
         load_docs(loader)
         self._report_profile_keys(project)
         for path, display, base in loader.files(project.config.model_paths, ("*.py",)):
@@ -78,15 +82,6 @@ class DbtLayout(Layout):
                 f"{display}: Python models are not supported by stockx, so it is not built (nor its tests); "
                 f"models that ref it read {_relation(loader, path.stem, keys)} as it is in the database"
             )
-        for path, display, _ in loader.files(_setting_paths(project, "snapshot-paths", "snapshots"), ("*.sql",)):
-            for block in extract_blocks(path.read_text(encoding="utf-8"), display):
-                if block.kind == "snapshot":
-                    _add_snapshot(loader, block.name, block.source, display)
-        for block in project.renderer.macros.unsupported:
-            if block.kind == "snapshot":
-                _add_snapshot(loader, block.name, block.source, block.path)
-        for name in PACKAGE_FILES:
-            report_packages(project, project.config.root / name, name)
         for node in project.nodes.values():
             if node.resource_type == "seed" and node.config.get("fast") is False:
                 project.warnings.append(
@@ -133,51 +128,17 @@ def describe(project, text: str, where: str) -> str:
 
 
 def load_docs(loader) -> None:
-    """``{% docs %}`` blocks in ``*.md`` files of the docs paths (dbt's default: every resource path)."""
+    """``{% docs %}`` blocks in ``*.md`` files of the docs paths (dbt's default: every resource path), of the
+    project and of its packages (the project's own win a name they share)."""
     project = loader.project
-    cfg = project.config
-    default = (*cfg.model_paths, *cfg.seed_paths, *cfg.test_paths, *cfg.macro_paths)
-    paths = _setting_paths(project, "docs-paths", None) or default
     docs = project.renderer.macros.docs
-    for path, display, _ in loader.files(tuple(dict.fromkeys(paths)), ("*.md",)):
-        for block in extract_blocks(path.read_text(encoding="utf-8"), display):
-            if block.kind == "docs":
-                docs[block.name] = block
-
-
-def report_packages(project, path: Path, display: str) -> None:
-    if not path.is_file():
-        return
-    data = load_yaml(path, display) or {}
-    entries = [*(data.get("packages") or []), *(data.get("projects") or [])] if isinstance(data, dict) else []
-    if not entries:
-        return
-    names = ", ".join(_package_name(e) for e in entries)
-    project.warnings.append(
-        f"{display}: packages are not supported by stockx ({names}); their macros and models are not loaded, "
-        "so a model that calls one of their macros fails naming it"
-    )
-
-
-def _package_name(entry: Any) -> str:
-    if isinstance(entry, dict):
-        for key in ("package", "git", "local", "tarball", "name"):
-            if entry.get(key):
-                return str(entry[key])
-    return str(entry)
-
-
-def _add_snapshot(loader, name: str, source: str, display: str) -> None:
-    found = dict((k, v) for k, v in _SNAPSHOT_SCHEMA.findall(source))
-    if "target_schema" in found:
-        relation = Relation(found["target_schema"], name)
-    else:
-        relation = loader.project.resolver.this(Frame(name, display, "snapshot", {"schema": found.get("schema")}, "parse"))
-    _register(loader, name, display, "snapshot", relation)
-    loader.project.warnings.append(
-        f"{display}: snapshots are not supported by stockx, so snapshot '{name}' is not taken; "
-        f"models that ref it read {relation} as it is in the database"
-    )
+    for owner in project.projects:
+        default = (*owner.model_paths, *owner.seed_paths, *owner.snapshot_paths, *owner.test_paths, *owner.macro_paths)
+        paths = _setting_paths(owner, "docs-paths", None) or default
+        for path, display, _ in loader.files(tuple(dict.fromkeys(paths)), ("*.md",), owner):
+            for block in extract_blocks(path.read_text(encoding="utf-8"), display):
+                if block.kind == "docs":
+                    docs[block.name] = block
 
 
 def _placeholder(loader, name: str, display: str, kind: str, keys: list[str]) -> None:
@@ -205,6 +166,6 @@ def _register(loader, name: str, display: str, kind: str, relation: Relation) ->
     )
 
 
-def _setting_paths(project, key: str, default: str | None) -> tuple[str, ...]:
-    value = project.config.settings.get(key) or ([default] if default else [])
+def _setting_paths(config, key: str, default: str | None) -> tuple[str, ...]:
+    value = config.settings.get(key) or ([default] if default else [])
     return tuple(str(v).rstrip("/") for v in ([value] if isinstance(value, str) else value))

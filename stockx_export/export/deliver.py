@@ -255,10 +255,14 @@ class _PageSender:
                 delay = retry_after(outcome.retry_after, self.clock.wall())
                 if delay is not None and outcome.status == 429:
                     self.limiter.defer(self.clock.monotonic() + delay)
+            asked = delay is not None
             if delay is None:
                 delay = self.policy.backoff(attempt, self.clock.random())
             elapsed = self.clock.monotonic() - first
             if self.policy.gives_up(attempt, elapsed, delay):
+                if asked and elapsed + delay > self.policy.retry_seconds:
+                    reason += (f", and Peak asked to wait {delay:,.0f}s (Retry-After), more than retry_seconds "
+                               f"({self.policy.retry_seconds:,g}s per page) allows")
                 raise RetriesExhausted(page.number, attempt, elapsed, reason)
             counts[1] += 1
             if self.on_retry is not None:

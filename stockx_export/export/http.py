@@ -33,8 +33,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REJECT_STATUSES = frozenset({400, 422})
 AUTH_STATUSES = frozenset({401, 403})
 TOO_LARGE = 413
-# Words a 2xx body's ``status`` / ``state`` / ``result`` uses to say the payload failed.
-FAILURE_WORDS = frozenset({"error", "errors", "fail", "failed", "failure", "rejected", "invalid"})
 
 
 def new_client(settings: ExportSettings) -> httpx.Client:
@@ -166,13 +164,38 @@ class CappedBody:
             self.truncated = True
 
 
+# Byte order marks, longest first, and the JSON encodings they announce.
+BOMS = ((b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xfe\xff", "utf-16"), (b"\xff\xfe", "utf-16"))
+
+
+def sniff_charset(body: bytes) -> str:
+    """The encoding of a body whose Content-Type names none: by its byte order mark,
+    else by where the NULs fall in its first four bytes (RFC 4627: JSON starts with
+    an ASCII character), else UTF-8. A UTF-16 answer read as UTF-8 would put a NUL
+    between the characters of everything it says, an echoed token included."""
+    for mark, charset in BOMS:
+        if body.startswith(mark):
+            return charset
+    head = body[:4]
+    if len(head) == 4:
+        nul = tuple(byte == 0 for byte in head)
+        if nul == (True, True, True, False):
+            return "utf-32-be"
+        if nul == (False, True, True, True):
+            return "utf-32-le"
+        if nul == (True, False, True, False):
+            return "utf-16-be"
+        if nul == (False, True, False, True):
+            return "utf-16-le"
+    return "utf-8"
+
+
 def answer_text(body: bytes, content_type: str | None, truncated: bool, limit: int, redactor: Redactor) -> str:
     """The body as text with the token scrubbed; a truncated body loses its last
     characters (they may hold the start of a token cut in two) and gets a note."""
-    charset = "utf-8"
     found = re.search(r"charset=\"?([\w.:-]+)", content_type or "", re.IGNORECASE)
-    if found:
-        charset = found.group(1)
+    charset = found.group(1) if found else sniff_charset(body)
     try:
         text = body.decode(charset, errors="replace")
     except LookupError:
@@ -263,9 +286,9 @@ def classify(answer: Answer) -> Verdict:
 
 def taken_rows(resource: Resource, rows: tuple[str, ...], answer: Answer) -> dict[int, Any] | None:
     """For a :data:`Verdict.TAKEN` answer to ``rows``: the rows Peak refused (index ->
-    its ``failed`` entry), every other row being taken; or None when the body says the
-    payload failed, or that some rows failed without saying which (then no row is
-    acknowledged, and the page is bisected)."""
+    its ``failed`` entry), every other row being taken; or None when the body is not
+    an acknowledgement (see :func:`failure_report`), or says that some rows failed
+    without saying which (then no row is acknowledged, and the page is bisected)."""
     body = answer.json() if answer.text.strip() else {}
     if failure_report(body) is not None:
         return None
@@ -277,23 +300,122 @@ def taken_rows(resource: Resource, rows: tuple[str, ...], answer: Answer) -> dic
     return None
 
 
+# A 2xx body is an acknowledgement only when nothing in it reports a failure. Peak
+# publishes neither its success body nor every shape of its errors (a ``DI_E_*``
+# code, a category and a message, under names that vary), so every key at every
+# depth is looked at, in any letter case: a page wrongly taken for acknowledged is
+# never sent again, while one wrongly refused is only bisected and sent again.
+_SUCCESS_KEYS = frozenset({"success", "ok", "succeeded", "successful"})
+_STATUS_KEYS = frozenset({"status", "state", "result", "outcome"})
+_CODE_KEYS = frozenset({"status", "statuscode", "status_code", "httpstatus", "http_status", "code", "errorcode"})
+_FAILURE_WORD = re.compile(r"fail|error|reject|invalid|denied|forbidden|unauthori[sz]ed|abort|exception|partial",
+                           re.IGNORECASE)
+_FAILURE_KEY = re.compile(r"error|fail|exception", re.IGNORECASE)
+_ERROR_CODE = re.compile(r"[A-Za-z]+_E_\d+")  # Peak's DI_E_XXXXX
+_SUCCESS_WORDS = frozenset({"ok", "success", "succeeded", "successful", "accepted", "done", "completed", "created"})
+_FALSE_WORDS = frozenset({"false", "no", "0"})
+_TRUE_WORDS = frozenset({"true", "yes", "1"})
+
+
 def failure_report(body: Any) -> str | None:
-    """Why a 2xx JSON body says the payload failed (``"success": false``, a
-    failure ``status``, a non-empty ``errors`` / ``error`` / ``errorCode``), or
-    None when it does not."""
+    """Why a 2xx body (parsed JSON; ``{}`` for an empty one) is not an acknowledgement,
+    or None when it is one (whose ``failed`` array may still refuse some rows).
+
+    Not one: anything but a JSON object (an array, ``null``, a string); at any
+    depth and in any letter case, a ``success``/``ok`` that is false, a
+    ``status``/``state``/``result`` holding a failure word (``failed``,
+    ``PARTIAL_FAILURE``...), a non-empty value under a key naming an error or a
+    failure (``errors``, ``errorCode``, ``failedRows``; the top-level ``failed``
+    array is Peak's own and lists refused rows, see :func:`failed_entries`), a
+    ``statusCode``/``code`` of 400-599 or an error code such as ``DI_E_50000``;
+    an ``accepted`` that is false or not a count (:func:`taken_rows` checks a
+    count against the rows); and a body with none of Peak's signs of success (``failed``, ``accepted``, a true
+    ``success``, an ``ok``/``accepted`` status) whose text holds a failure word.
+    """
     if not isinstance(body, dict):
+        return f"the body is {_json_kind(body)}, not an object"
+    for path, key, value in _walk(body):
+        problem = _failure_in(path, key, value)
+        if problem is not None:
+            return problem
+    if "accepted" in body:
+        accepted = body["accepted"]
+        count = _count(accepted)
+        if accepted is False or (count is None and accepted is not True):
+            return f'"accepted": {json.dumps(accepted)[:40]} is not a count of rows taken'
+    if not _says_success(body):
+        for path, key, value in _walk(body):
+            if isinstance(value, str) and _FAILURE_WORD.search(value):
+                return f'"{path}" says {json.dumps(value[:60])} and nothing says the rows were taken'
+    return None
+
+
+def _walk(value: Any, path: str = "") -> Iterable[tuple[str, str, Any]]:
+    """(path, key, value) of every member of every object in ``value``, depth first;
+    not inside the top-level ``failed`` array, whose entries are refused rows with
+    Peak's reasons (their errors are the rows', not the payload's)."""
+    if isinstance(value, dict):
+        for key in sorted(value, key=str):
+            inner = f"{path}.{key}" if path else str(key)
+            yield inner, str(key), value[key]
+            if inner != "failed":
+                yield from _walk(value[key], inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+
+
+def _failure_in(path: str, key: str, value: Any) -> str | None:
+    """The failure one member reports, or None."""
+    name = key.lower()
+    if name in _SUCCESS_KEYS and (value is False or (isinstance(value, str) and value.strip().lower() in _FALSE_WORDS)):
+        return f'"{path}": {json.dumps(value)}'
+    if name in _STATUS_KEYS and isinstance(value, str) and _FAILURE_WORD.search(value):
+        return f'"{path}": {json.dumps(value[:60])}'
+    if name in _CODE_KEYS:
+        number = _count(value)
+        if number is not None and 400 <= number <= 599:
+            return f'"{path}": {json.dumps(value)}'
+        if isinstance(value, str) and _ERROR_CODE.search(value):
+            return f'"{path}": {json.dumps(value[:60])}'
+    if path != "failed" and _FAILURE_KEY.search(name) and value not in (None, False, 0, "", [], {}):
+        return f'"{path}" is not empty'
+    return None
+
+
+def _says_success(body: dict) -> bool:
+    """Whether the body shows one of Peak's signs that rows were taken."""
+    for path, key, value in _walk(body):
+        name = key.lower()
+        if path in ("failed", "accepted"):
+            return True
+        if name in _SUCCESS_KEYS and (value is True or (isinstance(value, str) and value.strip().lower() in _TRUE_WORDS)):
+            return True
+        if name in _STATUS_KEYS and isinstance(value, str) and value.strip().lower() in _SUCCESS_WORDS:
+            return True
+    return False
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, bool):
+        return json.dumps(value)
+    return "a string" if isinstance(value, str) else "a number"
+
+
+def _count(value: Any) -> int | None:
+    """A whole non-negative number given as a JSON number or a string of digits, or None."""
+    if isinstance(value, bool):
         return None
-    for name in ("success", "ok"):
-        if body.get(name) is False:
-            return f'"{name}": false'
-    for name in ("status", "state", "result"):
-        value = body.get(name)
-        if isinstance(value, str) and value.strip().lower() in FAILURE_WORDS:
-            return f'"{name}": {json.dumps(value)}'
-    for name in ("errors", "error", "errorCode"):
-        value = body.get(name)
-        if value not in (None, False, "", [], {}):
-            return f'"{name}" is not empty'
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
     return None
 
 
@@ -307,9 +429,8 @@ def failed_entries(body: Any) -> list[Any] | None:
 
 
 def accepted_count(body: Any) -> int | None:
-    """The ``accepted`` row count of a 2xx body, when it gives one."""
-    value = body.get("accepted") if isinstance(body, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """The ``accepted`` row count of a 2xx body (a number or a string of digits), when it gives one."""
+    return _count(body.get("accepted")) if isinstance(body, dict) else None
 
 
 def match_failed(resource: Resource, rows: tuple[str, ...], failed: list[Any]) -> dict[int, Any] | None:

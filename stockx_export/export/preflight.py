@@ -1,6 +1,7 @@
 """Checks run before a single row is serialized; any failure stops the export.
 
-Build checks read ``target/manifest.json`` and ``target/run_results.json``;
+Build checks read ``target/manifest.json`` and the results of the runs that built
+the exported database (``target/last_results.json``);
 table checks are SQL in DuckDB (no Python loops over rows) and report the first
 offending rows. Every message says what to run next.
 """
@@ -15,9 +16,10 @@ from typing import Any
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import quote_identifier, row_json_sql
-from stockx_export.run.artifacts import LAST_RESULTS, read_last_results
+from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
 
 SAMPLE = 5  # offending rows shown in a message
+SHOWN_CHARS = 60  # characters of a value quoted in a message
 TEST_OK = ("pass", "warn")
 
 
@@ -59,14 +61,17 @@ def find_model(target_dir: Path, model: str) -> ModelNode:
     )
 
 
-def check_build(target_dir: Path, node: ModelNode) -> None:
-    """The last run built ``node`` successfully and every test attached to it passed (or warned)."""
+def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
+    """The last run that built ``node`` in ``database`` succeeded, and every test attached
+    to it passed (or warned) since, in that database: a build of another database of the
+    project says nothing about this one."""
     manifest = _read_json(target_dir / "manifest.json", node.name)
-    results = _latest_results(target_dir, node.name)
+    results = _latest_results(target_dir, node.name, database)
     hint = _build_hint(node.name)
     model_result = results.get(node.unique_id)
     if model_result is None:
-        raise ExportError(f"the last run did not build model {node.name}; {hint} before exporting")
+        raise ExportError(f"the last run did not build model {node.name} in the database {database}; {hint} "
+                          "(with the same --database) before exporting")
     if model_result.get("status") != "success":
         raise ExportError(
             f"the last build of model {node.name} ended with status '{model_result.get('status')}'; "
@@ -106,12 +111,16 @@ def check_build(target_dir: Path, node: ModelNode) -> None:
         raise ExportError(f"tests on model {node.name} did not pass in the last run: {described}; fix them and {hint}")
 
 
-def _latest_results(target_dir: Path, model: str) -> dict[str, dict[str, Any]]:
-    """Each node's newest result over every run (``last_results.json``), else the last run's."""
-    merged = read_last_results(target_dir / LAST_RESULTS)["results"]
-    if merged:
+def _latest_results(target_dir: Path, model: str, database: str) -> dict[str, dict[str, Any]]:
+    """Each node's newest result over every run in ``database`` (``last_results.json``);
+    without that file, the last run's (``run_results.json``), unless it names another database."""
+    merged = read_last_results(target_dir / LAST_RESULTS, database)
+    if merged is not None:
         return merged
     run_results = _read_json(target_dir / "run_results.json", model)
+    built_in = (run_results.get("metadata") or {}).get("database")
+    if built_in is not None and built_in != database_key(database):
+        return {}
     return {r.get("unique_id"): r for r in run_results.get("results", [])}
 
 
@@ -156,7 +165,12 @@ def check_columns(con: Any, relation: str, resource: Resource) -> None:
 
 def _describe_rows(names: tuple[str, ...], rows: list[tuple]) -> str:
     def value(v: Any) -> str:
-        return "NULL" if v is None else repr(str(v))
+        if v is None:
+            return "NULL"
+        text = str(v)
+        if len(text) > SHOWN_CHARS:  # a multi-megabyte value would make the message that long
+            return f"{text[:SHOWN_CHARS]!r}… ({len(text):,} characters)"
+        return repr(text)
 
     return "\n  ".join("(" + ", ".join(f"{n}={value(v)}" for n, v in zip(names, row)) + ")" for row in rows)
 
@@ -198,14 +212,19 @@ def check_rows(con: Any, relation: str, resource: Resource, strftime: str, max_r
         ))
     checks.append((
         f"strlen({row_json_sql(resource, strftime)}) > {max_row_bytes}",
-        f"a row whose JSON does not fit in a page ({max_row_bytes} bytes of rows at most)",
+        f"a row whose JSON does not fit in a page ({max_row_bytes:,} bytes of rows at most)",
     ))
     for where, what in checks:
         count, sample = _offending(con, relation, names, where, order)
         if count:
+            advice = ""
+            if what.startswith("a row whose JSON"):
+                advice = ("\n  A value this long is most likely a malformed raw line: fix it at the source, or have the "
+                          "model reject such lines (Peak takes 1,000,000 bytes per payload; raise page_bytes only if "
+                          "your tenant takes more)")
             raise ExportError(
                 f"table {relation}: {count} row{'s' if count != 1 else ''} with {what}; first:\n  "
-                + _describe_rows(names, sample)
+                + _describe_rows(names, sample) + advice
             )
     duplicates = con.execute(
         f"SELECT {key_sql}, count(*) AS n FROM {relation} GROUP BY ALL HAVING count(*) > 1 ORDER BY {key_sql}"

@@ -12,6 +12,7 @@ of the clock it is given.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Callable
 
 from stockx_export.export.settings import ExportSettings
+
+_SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?")  # delta-seconds; float() would also read nan, inf and -5
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,15 @@ class RetryPolicy:
 
 
 def retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date
-    (``now`` is the wall clock, seconds since the epoch). None when absent or unreadable."""
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (digits, a fraction
+    allowed) or an HTTP date (``now`` is the wall clock, seconds since the epoch). None
+    when absent or unreadable (``nan``, ``-5``, ``inf``...): the caller then backs off
+    as for any retry, rather than retry at once."""
     if not value:
         return None
     value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if _SECONDS.fullmatch(value):
+        return float(value)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

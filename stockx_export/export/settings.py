@@ -168,6 +168,11 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if key == "base_url":
         value = check_base_url(value, source)
     if key == "path":
+        if "?" in value or "#" in value:
+            # A query is printed and stored with the URL (an API key in it would be too), and the
+            # path is appended to the base URL whole.
+            raise ExportError(f"{source}: path template holds a query or a fragment (the part from '?' or '#'); "
+                              "it must be a path only, e.g. /api/v2/ingest/object/{prefix}{object}{suffix}")
         if not value.startswith("/"):
             # Else the path would run into the host name (``https://host`` + ``x@evil``).
             raise ExportError(f"{source}: path template '{value}' must start with '/'")

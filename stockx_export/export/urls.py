@@ -1,8 +1,9 @@
 """Ingest URLs: what a base URL may hold, when plain http is allowed, and one spelling per endpoint.
 
-- A URL never carries credentials (``https://user:pass@host``): the token goes
-  in ``PEAK_AUTH_TOKEN``, and a URL is printed and written to manifests and the
-  sync state, so refusing it is the only way to keep such a secret out of them.
+- A URL never carries credentials (``https://user:pass@host``) nor a query or
+  fragment (``?api_key=...``): the token goes in ``PEAK_AUTH_TOKEN``, and a URL
+  is printed and written to manifests and the sync state, so refusing it is the
+  only way to keep such a secret out of them.
 - Plain ``http://`` sends the token unencrypted, so it is refused unless the
   host is this machine (127.0.0.0/8, ::1, ``localhost``) or the user allows it
   explicitly (``--allow-insecure-http``, ``allow_insecure_http = true``).
@@ -33,12 +34,19 @@ def has_credentials(url: str) -> bool:
 
 
 def check_base_url(value: str, source: str) -> str:
-    """``value`` if it is an http(s) URL with a host, no credentials and a valid port;
-    else an :class:`ExportError` naming ``source`` (never echoing credentials)."""
+    """``value`` if it is an http(s) URL with a host, a valid port and perhaps a path, and
+    nothing else (no credentials, query or fragment); else an :class:`ExportError` naming
+    ``source`` (never echoing credentials or a query)."""
     if has_credentials(value):
         raise ExportError(
             f"{source}: base_url holds a user name or password (the part before '@'); a URL is printed "
             "and stored, so it must not carry secrets: remove it, and put the access token in PEAK_AUTH_TOKEN"
+        )
+    if "?" in value or "#" in value:
+        raise ExportError(
+            f"{source}: base_url holds a query or a fragment (the part from '?' or '#'); a base URL is "
+            "scheme://host[:port][/path] and nothing more, and it is printed and stored, so it must not carry "
+            "secrets such as an API key: remove it, and put the access token in PEAK_AUTH_TOKEN"
         )
     if not value.lower().startswith(("http://", "https://")):
         raise ExportError(f"{source}: base_url must start with http:// or https://, got '{value}'")

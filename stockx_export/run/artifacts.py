@@ -2,7 +2,7 @@
 
 manifest.json
     ``metadata`` (stockx_version, generated_at, project_name), ``nodes`` (each
-    model, seed, data test and unit test by unique_id: unique_id, name,
+    model, seed, snapshot, data test and unit test by unique_id: unique_id, name,
     resource_type, original_file_path (the file that declares it: a property
     file for generic and unit tests), patch_path, relation, schema, alias, fqn,
     config, meta, tags, description, columns {name: {name, data_type,
@@ -16,13 +16,16 @@ manifest.json
     source_name, name, relation, external_location, path, columns).
 
 last_results.json
-    ``runs`` (how many runs it has seen) and ``results``: by unique_id, the
-    newest run_results entry of every node over all runs, with ``run`` (which
-    run) and ``order`` (its place in that run), so a test can be known to have
-    run after the last build of its model.
+    ``version`` (2) and ``databases``: by database (its absolute path, or
+    ``:memory:``), the ``runs`` that built or tested it and ``results``: by
+    unique_id, the newest run_results entry of every node over those runs,
+    with ``run`` (which run) and ``order`` (its place in that run), so a test
+    can be known to have run after the last build of its model in the very
+    database the export reads.
 
 run_results.json
-    ``metadata`` (stockx_version, generated_at, invocation_id, command),
+    ``metadata`` (stockx_version, generated_at, invocation_id, command,
+    database: the database the run built in),
     ``elapsed_time``, ``success``, ``results``: one per node that was part of
     the run, each with unique_id, resource_type, name, status (success | error
     | skipped | pass | fail | warn), timing {started_at, completed_at (ISO 8601
@@ -165,6 +168,7 @@ def write_run_results(project, run) -> Path:
             "generated_at": _now(),
             "invocation_id": project.renderer.invocation_id,
             "command": run.command,
+            "database": database_key(project.config.database),
         },
         "elapsed_time": round(run.elapsed, 6),
         "success": not run.failed,
@@ -172,29 +176,51 @@ def write_run_results(project, run) -> Path:
     }
     path = project.config.target_dir / "run_results.json"
     _write_json(path, data)
-    _merge_last_results(project.config.target_dir / LAST_RESULTS, results, project.renderer.invocation_id)
+    _merge_last_results(project.config.target_dir / LAST_RESULTS, results, project.renderer.invocation_id,
+                        project.config.database)
     return path
 
 
 LAST_RESULTS = "last_results.json"
+LAST_RESULTS_VERSION = 2
 
 
-def read_last_results(path: Path) -> dict[str, Any]:
-    """``target/last_results.json``: the newest result of every node, over every run."""
+def database_key(database: str) -> str:
+    """How ``database`` is named in the results files: its resolved absolute path (``:memory:`` as is),
+    so two spellings of one file are one database."""
+    return database if database == ":memory:" else str(Path(database).resolve())
+
+
+def read_last_results(path: Path, database: str) -> dict[str, Any] | None:
+    """The newest result of every node over every run that built or tested ``database``
+    (by unique_id), from ``target/last_results.json``; None when the file does not exist.
+
+    A build of one database says nothing about another: two databases of one
+    project (a scratch ``--database``, staging and production) each have their own."""
+    if not path.exists():
+        return None
+    return dict(_read_all(path)["databases"].get(database_key(database), {}).get("results", {}))
+
+
+def _read_all(path: Path) -> dict[str, Any]:
+    empty = {"version": LAST_RESULTS_VERSION, "databases": {}}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"version": 1, "runs": 0, "results": {}}
-    if not isinstance(data, dict) or data.get("version") != 1:
-        return {"version": 1, "runs": 0, "results": {}}
+        return empty
+    # Version 1 held one verdict for the whole project, whichever database it was about: not used.
+    if not isinstance(data, dict) or data.get("version") != LAST_RESULTS_VERSION or not isinstance(
+            data.get("databases"), dict):
+        return empty
     return data
 
 
-def _merge_last_results(path: Path, results: list[dict[str, Any]], invocation_id: str) -> None:
+def _merge_last_results(path: Path, results: list[dict[str, Any]], invocation_id: str, database: str) -> None:
     # run_results.json holds one invocation; whether a model and its tests are good
     # (the export asks) spans several: `stockx build`, then `stockx test` alone.
-    data = read_last_results(path)
-    data["runs"] = run = int(data.get("runs", 0)) + 1
-    for order, entry in enumerate(results):
-        data["results"][entry["unique_id"]] = {**entry, "run": run, "order": order, "invocation_id": invocation_id}
+    data = _read_all(path)
+    entry = data["databases"].setdefault(database_key(database), {"runs": 0, "results": {}})
+    entry["runs"] = run = int(entry.get("runs", 0)) + 1
+    for order, result in enumerate(results):
+        entry["results"][result["unique_id"]] = {**result, "run": run, "order": order, "invocation_id": invocation_id}
     _write_json(path, data)

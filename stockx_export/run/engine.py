@@ -1,6 +1,6 @@
 """The library functions behind the commands: one per command, each called by a thin CLI.
 
-    run_command   seed, run, build, test: select, check, execute in DAG order, write artifacts
+    run_command   seed, run, snapshot, build, test: select, check, execute in DAG order, write artifacts
     compile_project, list_nodes, show, clean
 
 ``check``, ``lineage`` and ``compile --dialect`` are in stockx_export.run.analyse.
@@ -29,12 +29,13 @@ from stockx_export.run.projects import load_config, open_project
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
 from stockx_export.run.targets import attach
-from stockx_export.run.testing.junit import junit_step
+from stockx_export.run.testing.junit import write_report
 
 RESOURCE_TYPES = {
     "seed": ("seed",),
     "run": ("model",),
-    "build": ("seed", "model", "test", "unit_test"),
+    "snapshot": ("snapshot",),
+    "build": ("seed", "snapshot", "model", "test", "unit_test"),
     "test": ("test", "unit_test"),
 }
 
@@ -73,7 +74,7 @@ def ensure_target_dir(project: Project) -> None:
 
 
 def run_command(command: str, options: RunOptions, reporter) -> RunResults:
-    """Run ``seed``, ``run``, ``build`` or ``test``: select, check, execute in DAG order, write artifacts."""
+    """Run ``seed``, ``run``, ``snapshot``, ``build`` or ``test``: select, check, execute in DAG order, write artifacts."""
     project = open_project(options, reporter)
     order = selected(project, options, RESOURCE_TYPES[command], reporter=reporter)
     ensure_target_dir(project)
@@ -82,21 +83,22 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         adapter.apply_target_settings()
         attach(project, adapter)  # is_incremental() renders in the checks as it will at run time
         analyzer = run_checks(project, adapter, order, reporter.warn)
-        after = (run_end_hooks, *((junit_step(options.junit),) if options.junit else ()))
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
-                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=after)
+                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
         run = runner.run(order)
         artifacts.write_manifest(project, analyzer.parses)
         artifacts.write_run_results(project, run)
     finally:
         adapter.close()
+    if options.junit:
+        write_report(options.junit, run, project.config.name)
     return run
 
 
 def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
-    """Render every selected model to ``target/compiled/<model path>``; nothing is built."""
+    """Render every selected model and snapshot to ``target/compiled/<its path>``; nothing is built."""
     project = open_project(options, reporter)
-    order = selected(project, options, ("model",), ephemeral=True, reporter=reporter)
+    order = selected(project, options, ("model", "snapshot"), ephemeral=True, reporter=reporter)
     ensure_target_dir(project)
     written = []
     with adapters.for_reading(project.config.target) as adapter:

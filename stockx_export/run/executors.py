@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from stockx_export.run.file_sources import checking_files
 from stockx_export.run.hooks import with_node_hooks
-from stockx_export.run.materialize import run_model, run_seed
+from stockx_export.run.materialize import run_model, run_seed, run_snapshot
 from stockx_export.run.runner import Executor
 from stockx_export.run.testing.data_tests import run_data_test
 from stockx_export.run.testing.unit import run_unit_test
@@ -22,6 +22,7 @@ from stockx_export.run.testing.unit import run_unit_test
 EXECUTORS: Mapping[str, Executor] = MappingProxyType({
     "seed": with_node_hooks(run_seed),
     "model": checking_files(with_node_hooks(run_model)),
+    "snapshot": checking_files(with_node_hooks(run_snapshot)),
     "test": checking_files(run_data_test),
     "unit_test": run_unit_test,
 })

@@ -10,7 +10,8 @@ or through views and ephemeral models), every file is checked once per run:
 
 - it exists (a glob matches at least one file);
 - its header has every column the source declares (``union_by_name`` would fill
-  a missing one with NULLs, and the lines would be accepted with a wrong value);
+  a missing one with NULLs, and the lines would be accepted with a wrong value),
+  and no column twice (DuckDB would rename one, and read the other);
 - it holds at least one data row (a header alone is a truncated export).
 
 A problem fails that node with a message naming the file, the line and what to
@@ -21,6 +22,7 @@ the file and line (stockx_export.core.csv_files), instead of DuckDB's message.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,9 @@ from stockx_export.run.results import NodeResult, shorten
 CSV_READERS = ("read_csv", "read_csv_auto")
 PARQUET_READERS = ("read_parquet", "parquet_scan")
 PASS_THROUGH = ("view", "ephemeral")  # models that read their inputs each time they are read
+# DuckDB binding a column no input has (the second form when an output column has its name).
+UNKNOWN_COLUMN = re.compile(r'Binder Error: (?:Referenced column "([^"]+)" not found'
+                            r'|Column "([^"]+)" referenced that exists in the SELECT clause)')
 
 
 @dataclass(frozen=True)
@@ -215,16 +220,60 @@ class FileSourceChecks:
         if missing:
             columns = ", ".join(f"'{c}'" for c in missing)
             return CsvProblem(file, None, f"has no column {columns}, which {what} needs; add it, or export the file again")
+        if read.reader == "parquet":
+            repeated = csv_files.repeated_name(self._parquet_columns(file))
+            if repeated is not None:
+                return CsvProblem(file, None, csv_files.repeated_message(repeated, "the file"))
         if not has_rows:
             return CsvProblem(
                 file, None, "has no rows: a truncated or failed export? Export it again, or remove it from the files read"
             )
         return None
 
+    def _parquet_columns(self, file: str) -> list[str]:
+        """The top-level column names of a Parquet file as written (DuckDB renames a repeated one)."""
+        rows = self.adapter.query(f"select name, num_children from parquet_schema({self.adapter.literal(file)})").rows
+        names: list[str] = []
+        position = 1  # the first row is the schema's root; its children are the columns
+
+        def skip(at: int) -> int:
+            # Past one field and, depth first, every field nested in it.
+            children = rows[at][1] or 0
+            at += 1
+            for _ in range(children):
+                at = skip(at)
+            return at
+
+        for _ in range((rows[0][1] or 0) if rows else 0):
+            names.append(rows[position][0])
+            position = skip(position)
+        return names
+
     # -- after a node failed -------------------------------------------------------------
 
     def diagnosis(self, node: Node, error: str) -> str | None:
-        """The first malformed line of a CSV file ``node`` reads that DuckDB's ``error`` names, or None."""
+        """What made ``node`` fail, said about the files it reads: the first malformed line of
+        a CSV file DuckDB's ``error`` names, or a column it reads that the source does not
+        declare (a var or macro naming a column no file is checked for); else None."""
+        return self._malformed_line(node, error) or self._undeclared_column(node, error)
+
+    def _undeclared_column(self, node: Node, error: str) -> str | None:
+        found = UNKNOWN_COLUMN.search(error)
+        if found is None:
+            return None
+        column = found.group(1) or found.group(2)
+        for source in self.sources_read(node):
+            declared = [c.name for c in source.columns]
+            if not declared or column.lower() in {name.lower() for name in declared}:
+                continue
+            return (
+                f"{node.path}: reads column '{column}', which {self._label(source)} ({source.path}) does not declare "
+                f"(it declares {', '.join(declared)}): add it under the source's columns, so that every file is "
+                "checked for it, or fix the var or macro that names it"
+            )
+        return None
+
+    def _malformed_line(self, node: Node, error: str) -> str | None:
         for source in self.sources_read(node):
             read = self._read_of(source)
             if read is None or read.reader != "csv":

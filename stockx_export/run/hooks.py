@@ -25,7 +25,7 @@ from stockx_export.db import first_line
 from stockx_export.errors import ExecutionError
 from stockx_export.run.results import NodeResult, RunResults
 
-BUILT = ("seed", "model")
+BUILT = ("seed", "model", "snapshot")
 
 
 def with_node_hooks(build):
@@ -52,7 +52,8 @@ def with_node_hooks(build):
 def _run_node_hook(runner, node: Node, event: str, index: int, sql: str) -> str | None:
     project = runner.project
     key = f"{node.path}#{event}-{index}"
-    frame = Frame(node.name, key, node.resource_type, dict(node.config), "compile", extra={"node": node})
+    frame = Frame(node.name, key, node.resource_type, dict(node.config), "compile", extra={"node": node},
+                  package=node.package_name)
     try:
         rendered = project.renderer.render(sql, frame)
         if rendered.strip():

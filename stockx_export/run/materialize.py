@@ -1,14 +1,18 @@
-"""The executors of seeds and models: check and compile, then build through the run's adapter.
+"""The executors of seeds, models and snapshots: check and compile, then build through the run's adapter.
 
 A model's enforced contract (stockx_export.run.testing.contracts) is the check
-the adapter runs on the new relation before it replaces the old one.
+the adapter runs on the new relation before it replaces the old one. A
+snapshot's time is the project's ``snapshot_get_time()`` macro rendered (dbt's,
+so a project may pin it), and its SQL is the adapter's (stockx_export.adapters.snapshot_sql).
 """
 
 from __future__ import annotations
 
 from stockx_export.core import csv_files
 from stockx_export.core.config import should_full_refresh
+from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
+from stockx_export.core.snapshots import snapshot_spec
 from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
 from stockx_export.core.window import plan_window, window_config
 from stockx_export.db import first_line
@@ -85,6 +89,36 @@ def run_model(runner, node: Node) -> NodeResult:
                 f"{node.path}: materialized='{kind}' is not supported; use view, table, incremental or ephemeral",
                 compiled_path=shown,
             )
+    except adapter.error_types as exc:
+        return NodeResult(
+            node,
+            "error",
+            f"{node.path}: {first_line(str(exc))}",
+            detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"),
+            compiled_path=shown,
+        )
+    except StockxError as exc:
+        return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
+    return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows, compiled_path=shown, message=outcome.detail)
+
+
+SNAPSHOT_TIME = "{{ snapshot_get_time() }}"
+
+
+def run_snapshot(runner, node: Node) -> NodeResult:
+    """Record a snapshot's query in its history table (stockx_export.core.snapshots)."""
+    project, adapter = runner.project, runner.adapter
+    try:
+        spec = snapshot_spec(node)
+    except StockxError as exc:
+        return NodeResult(node, "error", str(exc))
+    sql = project.compiler.compile(node)
+    shown = runner.write_compiled(node, sql)
+    frame = Frame(node.name, f"{node.path}#snapshot_get_time", "snapshot", dict(node.config), "compile",
+                  extra={"node": node})
+    now = project.renderer.render(SNAPSHOT_TIME, frame).strip()
+    try:
+        outcome = adapter.build_snapshot(node.relation, sql, spec, now)
     except adapter.error_types as exc:
         return NodeResult(
             node,

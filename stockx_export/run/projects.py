@@ -8,6 +8,7 @@ in its own package, such as stockx_export.dbt).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from stockx_export.core.config import STOCKX_KIND, ProjectConfig, ProjectKind
@@ -15,6 +16,8 @@ from stockx_export.core.config import load_config as load_config_of
 from stockx_export.core.loading import load_project
 from stockx_export.core.project import Project
 from stockx_export.dbt.config import DBT_KIND
+from stockx_export.dbt.packages import deps
+from stockx_export.errors import ProjectError
 from stockx_export.run.options import RunOptions
 
 # In the order they are tried: a folder with [tool.stockx] is a stockx project even beside a dbt_project.yml.
@@ -35,3 +38,12 @@ def open_project(options: RunOptions, reporter) -> Project:
     for warning in project.warnings:
         reporter.warn(warning)
     return project
+
+
+def install_packages(project_dir: str | os.PathLike, log) -> list[str]:
+    """``stockx deps``: install the packages of the project at ``project_dir`` (a dbt project's
+    local packages are linked into its packages folder; vendored ones are checked); their names."""
+    root = Path(project_dir).resolve()
+    if not root.is_dir():
+        raise ProjectError(f"project directory {project_dir} does not exist")
+    return deps(root, log)

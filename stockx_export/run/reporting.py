@@ -50,8 +50,13 @@ def timing(result) -> str:
     return f"[{seconds}]"
 
 
+KINDS = ("seed", "snapshot", "model", "test", "unit_test")  # in the order a run's summary counts them
+
+
 class TextReporter:
-    """dbt-style lines; ``quiet`` keeps only failures and the final verdict."""
+    """dbt-style lines; ``quiet`` keeps only failures and warnings, and the final verdict
+    of a run that had any (a clean run prints nothing, so a scheduler's log holds what
+    needs a look)."""
 
     def __init__(self, out: TextIO | None = None, quiet: bool = False, color: bool | None = None) -> None:
         self.out = out or sys.stdout
@@ -73,7 +78,7 @@ class TextReporter:
 
     def start(self, command: str, nodes) -> None:
         counts = Counter(n.resource_type for n in nodes)
-        parts = [plural(counts[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if counts[k]]
+        parts = [plural(counts[k], k.replace("_", " ")) for k in KINDS if counts[k]]
         self._print(f"Running {', '.join(parts) if parts else 'nothing'}")
 
     def node_started(self, index: int, total: int, node) -> None:
@@ -85,24 +90,27 @@ class TextReporter:
         tail = f" {timing(result)}"
         line = head + "." * max(3, WIDTH - len(head)) + tail
         word = STATUS_WORD.get(result.status, "")
-        self._print(line, COLORS.get(word), force=result.failed)
-        if (result.failed or result.status == "warn") and result.extra.get("preview"):
-            self._print(result.extra["preview"], force=result.failed)
+        shown = result.failed or result.status == "warn"
+        self._print(line, COLORS.get(word), force=shown)
+        if shown and result.extra.get("preview"):
+            self._print(result.extra["preview"], force=True)
 
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
         kinds = Counter(r.node.resource_type for r in run.results)
-        described = ", ".join(plural(kinds[k], k.replace("_", " ")) for k in ("seed", "model", "test", "unit_test") if kinds[k])
+        described = ", ".join(plural(kinds[k], k.replace("_", " ")) for k in KINDS if kinds[k])
         self._print()
         self._print(f"Finished running {described or 'nothing'} in {run.elapsed:.2f}s.")
         failures = [r for r in run.results if r.failed]
-        for result in [r for r in run.results if r.status == "warn"]:
+        warnings = [r for r in run.results if r.status == "warn"]
+        for result in warnings:
             node = result.node
-            self._print()
-            self._print(f"Warning in {node.resource_type.replace('_', ' ')} {node.name} ({node.path})", "yellow")
-            self._print(f"  {result.message}")
+            self._print(force=True)
+            self._print(f"Warning in {node.resource_type.replace('_', ' ')} {node.name} ({node.path})", "yellow",
+                        force=True)
+            self._print(f"  {result.message}", force=True)
             for line in (result.detail or "").splitlines():
-                self._print(f"  {line}")
+                self._print(f"  {line}", force=True)
         for result in failures:
             node = result.node
             self._print()
@@ -115,12 +123,15 @@ class TextReporter:
             f"Done. PASS={passed} WARN={counts['warn']} ERROR={counts['error'] + counts['fail']} "
             f"SKIP={counts['skipped']} TOTAL={len(run.results)}"
         )
-        self._print()
-        self._print(summary, "red" if failures else "green", force=bool(failures))
+        self._print(force=bool(failures or warnings))
+        color = "red" if failures else "yellow" if warnings else "green"
+        self._print(summary, color, force=bool(failures or warnings))
 
 
 class JsonReporter:
-    """One JSON object per line (``--log-format json``)."""
+    """One JSON object per line (``--log-format json``): ``level`` is ``error`` for a
+    failure, ``warn`` for a warning (a test that warned, and a run that had one), else
+    ``info``; ``quiet`` drops the ``info`` lines."""
 
     def __init__(self, out: TextIO | None = None, quiet: bool = False) -> None:
         self.out = out or sys.stdout
@@ -148,7 +159,7 @@ class JsonReporter:
         node = result.node
         self._emit(
             "node_finished",
-            "error" if result.failed else "info",
+            "error" if result.failed else "warn" if result.status == "warn" else "info",
             index=index,
             total=total,
             unique_id=node.unique_id,
@@ -165,9 +176,10 @@ class JsonReporter:
 
     def finish(self, run) -> None:
         counts = Counter(r.status for r in run.results)
+        warned = any(r.status == "warn" for r in run.results)
         self._emit(
             "run_finished",
-            "error" if run.failed else "info",
+            "error" if run.failed else "warn" if warned else "info",
             elapsed=round(run.elapsed, 4),
             counts=dict(sorted(counts.items())),
             success=not run.failed,

@@ -125,7 +125,7 @@ class Runner:
         found.discard(node.unique_id)
         built = {u for u in found if u in nodes and nodes[u].resource_type not in ("test", "unit_test")}
         # The tests of a failed model or seed read what was not built: they are skipped too.
-        unbuilt = built | ({node.unique_id} if node.resource_type in ("model", "seed") else set())
+        unbuilt = built | ({node.unique_id} if node.resource_type in ("model", "seed", "snapshot") else set())
         return built | {
             u
             for u in found - built

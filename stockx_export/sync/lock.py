@@ -39,11 +39,12 @@ class PushLock:
     ``opener`` opens the lock file (a seam for tests of the race between opening and locking)."""
 
     def __init__(self, path: Path, what: str, started_at: str,
-                 opener: Callable[[Path], int] = open_lock_file) -> None:
+                 opener: Callable[[Path], int] = open_lock_file, action: str = "push") -> None:
         self.path = path
         self.what = what
         self.started_at = started_at
         self.opener = opener
+        self.action = action  # "push" or "plan": what the holder is doing, what the one refused was to do
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -55,14 +56,15 @@ class PushLock:
             except BlockingIOError:
                 holder = _holder(fd)
                 os.close(fd)
-                raise PushLocked(self.what, holder) from None
+                raise PushLocked(self.what, holder, action=self.action) from None
             if _is_at(fd, self.path):
                 break
             os.close(fd)  # its holder removed it before we locked it: start over
         else:
-            raise PushLocked(self.what, path=str(self.path))
+            raise PushLocked(self.what, path=str(self.path), action=self.action)
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "started_at": self.started_at}).encode("utf-8"))
+        os.write(fd, json.dumps({"pid": os.getpid(), "started_at": self.started_at, "action": self.action})
+                 .encode("utf-8"))
         self._fd = fd
 
     def release(self) -> None:
@@ -96,9 +98,11 @@ def _is_at(fd: int, path: Path) -> bool:
 
 
 def _holder(fd: int) -> str:
-    """`` (pid 123, started 2026-...)`` from the lock file, or '' when unreadable."""
+    """`` (pid 123, started 2026-...)`` from the lock file (`` (a plan, pid 123, ...)`` when
+    a plan holds it), or '' when unreadable."""
     try:
         info = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
-        return f" (pid {int(info['pid'])}, started {info['started_at']} UTC)"
-    except (OSError, ValueError, KeyError, TypeError):
+        kind = "a plan, " if info.get("action") == "plan" else ""
+        return f" ({kind}pid {int(info['pid'])}, started {info['started_at']} UTC)"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""

@@ -57,6 +57,19 @@ class SyncPlan:
     policy: str = "keep"  # the gone-keys policy
     zero: int = 0  # gone keys sent now with 0 units
     zeroed: int = 0  # gone keys whose zero row was acknowledged before
+    dates: int = 0  # distinct dates of the rows Peak holds already (0: none, or no date key)
+
+    @property
+    def held(self) -> int:
+        """Rows of the table Peak holds already: all but the new ones and those it refused."""
+        return self.table_rows - self.new - self.rejected
+
+    @property
+    def day(self) -> int | None:
+        """One day of the table, as Peak holds it: :attr:`held` rows per date (rounded up);
+        None without a date key or such rows. New rows do not count, so a table that a
+        broken build doubled does not double its own day."""
+        return -(-self.held // self.dates) if self.dates else None
 
     @property
     def mode(self) -> str:
@@ -70,6 +83,11 @@ class SyncPlan:
     def counts(self) -> PlanCounts:
         return PlanCounts(self.mode, self.table_rows, self.new, self.changed, self.unchanged, self.rejected,
                           self.gone, self.to_send)
+
+
+def date_column(resource: Resource) -> str | None:
+    """The key column that dates a row (stock_date_at), or None when the key has none."""
+    return next((c.name for c in resource.key if c.peak_type == "date"), None)
 
 
 def key_text_sql(resource: Resource) -> str:
@@ -133,8 +151,16 @@ def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, des
     new, changed, rejected = counts.get(NEW, 0), counts.get(CHANGED, 0), counts.get(REJECTED, 0)
     zero, zeroed = counts.get(ZERO, 0), counts.get(ZEROED, 0)
     unchanged = table_rows - new - changed - rejected
+    day_column = date_column(resource)
+    dates = 0
+    if day_column is not None:
+        on = " AND ".join(f"t.{quote_identifier(c.name)} = p.{quote_identifier(c.name)}" for c in resource.key)
+        dates = con.execute(
+            f"""SELECT count(DISTINCT t.{quote_identifier(day_column)}) FROM {relation} t
+                WHERE NOT EXISTS (SELECT 1 FROM {PLAN_TABLE} p WHERE {on} AND p.status IN ('{NEW}', '{REJECTED}'))"""
+        ).fetchone()[0]
     return SyncPlan(table_rows, new, changed, unchanged, rejected, counts.get(GONE, 0) + zero + zeroed, full,
-                    policy, zero, zeroed)
+                    policy, zero, zeroed, dates)
 
 
 def zero_column(resource: Resource) -> str:

@@ -47,11 +47,12 @@ class Sync:
 
     ``state_writer``, given the state connection, returns what the state is
     written with (default: a cursor of it); a seam for write faults such as a
-    full disk."""
+    full disk. ``action`` (``push`` or ``plan``) is what the lock says it is held
+    for, and what a refusal says to run again."""
 
     def __init__(self, job: ExportJob, settings: SyncSettings, database: str,
                  clock: Callable[[], Any] = utc_now,
-                 state_writer: Callable[[Any], Any] | None = None) -> None:
+                 state_writer: Callable[[Any], Any] | None = None, action: str = "push") -> None:
         self.job = job
         self.settings = settings
         self.database = database
@@ -60,7 +61,7 @@ class Sync:
         self.state_writer = state_writer
         started = clock().isoformat(sep=" ", timespec="seconds")
         lock_path = settings.locks / f"{self.destination.id}.lock"
-        self.lock = PushLock(lock_path, self.destination.describe(), started)
+        self.lock = PushLock(lock_path, self.destination.describe(), started, action=action)
         self.con: Any = None
         self.store: StateStore | None = None
 

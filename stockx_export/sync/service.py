@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
 from stockx_export.db import connect
-from stockx_export.errors import PushInterrupted
+from stockx_export.errors import PushInterrupted, StateNotWritable
 from stockx_export.export import run as export_run
 from stockx_export.export.deliver import DeliverySummary, Listeners
 from stockx_export.export.http import new_client
@@ -110,7 +110,7 @@ def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
     settings = sync_settings(config, state_db)
-    with Sync(job, settings, export_run.export_database(config, job)) as sync:
+    with Sync(job, settings, export_run.export_database(config, job), action="plan") as sync:
         planned = sync.plan(full)
         return PlanReport(planned, job.model, sync.destination, tuple(sync.gone_keys(GONE_SHOWN)),
                           None if force else sync.guard_problem(planned), sync.guard_basis(planned))
@@ -187,14 +187,22 @@ def _scrubber(env: Mapping[str, str] | None) -> Callable[[str | None], str | Non
 
 @contextmanager
 def _existing_state(state: Path) -> Iterator[Any]:
-    """A connection to the state database with killed runs closed, or None when there is none yet."""
-    if not state.is_file():
+    """A connection to the state database with killed runs closed, or None when there is none yet.
+
+    A state that cannot be opened for writing is read as it is (runs a killed push
+    left open then show as running): these commands only read it."""
+    if not state.exists():
         yield None
         return
     con = connect(":memory:")
     try:
-        attach_state(con, state)
-        recover(con)
+        try:
+            attach_state(con, state)
+            recover(con)
+        except StateNotWritable:
+            con.close()
+            con = connect(":memory:")
+            attach_state(con, state, read_only=True)
         yield con
     finally:
         con.close()

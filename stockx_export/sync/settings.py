@@ -5,7 +5,7 @@
     [tool.stockx.sync]
     state = ".stockx/state.duckdb"   # relative to the project; outside target/ on purpose
     guard-pushes = 10                # the volume guard compares a push with this many recent pushes
-    guard-tolerance = 3.0            # ... and stops it above this many times the most any of them sent
+    guard-tolerance = 3.0            # ... and stops it above this many times a day of the table, or the most any sent
     max-shrink-share = 0.2           # stop when the table lost more than this share since the last sync
 
     [tool.stockx.sync.gone-keys]     # per Peak object: keep (default) or zero
@@ -16,6 +16,7 @@ The state lives outside ``target/`` so ``stockx clean`` and full refreshes keep 
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,9 @@ class SyncSettings:
 
 
 KEEP, ZERO = "keep", "zero"
+# Bounds that no working guard needs to pass: beyond them the guard is as good as off.
+MAX_GUARD_PUSHES = 1_000
+MAX_GUARD_TOLERANCE = 1_000
 GONE_POLICIES = (KEEP, ZERO)
 _KEYS = ("state", "max_shrink_share", "guard_pushes", "guard_tolerance", "gone_keys")
 REPLACED = {
@@ -86,14 +90,17 @@ def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_d
         values["max_shrink_share"] = _share("max_shrink_share", values["max_shrink_share"])
     if "guard_pushes" in values:
         pushes = values["guard_pushes"]
-        if not isinstance(pushes, int) or isinstance(pushes, bool) or pushes < 1:
-            raise ExportError(f"{SOURCE}: guard-pushes must be a whole number of pushes, 1 or more, got {pushes!r}")
+        if not isinstance(pushes, int) or isinstance(pushes, bool) or not 1 <= pushes <= MAX_GUARD_PUSHES:
+            raise ExportError(f"{SOURCE}: guard-pushes must be a whole number of pushes from 1 to "
+                              f"{MAX_GUARD_PUSHES:,}, got {pushes!r}")
     if "guard_tolerance" in values:
         tolerance = values["guard_tolerance"]
-        if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 1:
+        # TOML reads nan and inf as numbers: either would switch the guard off.
+        if (not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or not math.isfinite(tolerance)
+                or not 1 <= tolerance <= MAX_GUARD_TOLERANCE):
             raise ExportError(
-                f"{SOURCE}: guard-tolerance must be a number, 1 or more (3 = up to three times the largest recent "
-                f"push), got {tolerance!r}")
+                f"{SOURCE}: guard-tolerance must be a number from 1 to {MAX_GUARD_TOLERANCE:,} (3 = up to three "
+                f"times a normal day), got {tolerance!r}")
         values["guard_tolerance"] = float(tolerance)
     if "gone_keys" in values:
         values["gone_keys"] = _gone_keys(values["gone_keys"])
@@ -102,7 +109,7 @@ def resolve_sync_settings(root: Path, project: Mapping[str, Any] | None, state_d
 
 
 def _share(key: str, value: Any) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 1
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and 0 < value <= 1
     if not ok:
         raise ExportError(f"{SOURCE}: {key.replace('_', '-')} must be a share above 0 and at most 1 (0.25 = 25%), got {value!r}")
     return float(value)

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from stockx_export.db import connect, database_error_types, first_line, literal, quote, transaction
-from stockx_export.errors import ExportError, SyncStateError
+from stockx_export.errors import ExportError, StateNotWritable, SyncStateError
 from stockx_export.export.urls import normalize_url
 
 STATE = "stockx_state"  # catalog name of the attached state database
@@ -55,6 +55,8 @@ ABORTED = "aborted"
 
 KILLED = "the push ended without closing its run (killed, or the machine stopped)"
 NO_SPACE = os.strerror(errno.ENOSPC)  # "No space left on device", as DuckDB's messages quote it
+# The system refusing to open a file for writing: its mode, its owner, chattr +i, a read-only mount.
+NOT_WRITABLE = tuple(os.strerror(code) for code in (errno.EACCES, errno.EPERM, errno.EROFS))
 DAMAGE = ("Corrupt database file", "Could not read enough bytes")  # DuckDB reading a damaged file
 
 def _ddl(schema: str) -> tuple[str, ...]:
@@ -162,22 +164,29 @@ def open_state(database: str, state_path: Path, work_dir: Path):
     return con
 
 
-def attach_state(con: Any, state_path: Path) -> None:
-    """Attach the state database as ``stockx_state``.
+def attach_state(con: Any, state_path: Path, read_only: bool = False) -> None:
+    """Attach the state database as ``stockx_state`` (``read_only``: an existing file, for
+    commands that only read it).
 
     A new (or empty) file gets the tables. An existing one is checked first:
     its schema version, every table and column this version keeps, and every
     block of every table read back (DuckDB verifies each block's checksum). A
     truncated, corrupt or foreign file raises :class:`SyncStateError` naming the
-    file and the way out, before anything else reads or writes it."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
+    file and the way out, before anything else reads or writes it; a file that
+    cannot be opened for writing raises :class:`StateNotWritable`."""
+    if state_path.is_dir():
+        raise SyncStateError(
+            f"sync state {state_path} is a folder, not a DuckDB file: give --state-db (or [tool.stockx.sync] state) "
+            "the path of a file, e.g. .stockx/state.duckdb", path=str(state_path))
+    if not read_only:
+        state_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con.execute(f"ATTACH {literal(str(state_path))} AS {STATE}")
+        con.execute(f"ATTACH {literal(str(state_path))} AS {STATE}{' (READ_ONLY)' if read_only else ''}")
     except database_error_types() as exc:
         raise unusable_state(state_path, str(exc)) from None
     try:
-        if _columns(con, STATE):
-            _check(con, state_path)
+        if _columns(con, STATE) or read_only:
+            _check(con, state_path, probe_indexes=not read_only)
         else:
             _create(con)
     except database_error_types() as exc:
@@ -192,7 +201,7 @@ def _create(con: Any) -> None:
         con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
-def _check(con: Any, state_path: Path) -> None:
+def _check(con: Any, state_path: Path, probe_indexes: bool = True) -> None:
     expected, found = _expected(), _columns(con, STATE)
     problems = _differences(expected, found)
     if found.get("meta") == expected["meta"]:
@@ -207,16 +216,19 @@ def _check(con: Any, state_path: Path) -> None:
         raise SyncStateError(
             f"sync state {state_path} does not hold the tables this stockx keeps ({'; '.join(problems)}): "
             f"it was changed by hand or by another program; {way_out(state_path)}", path=str(state_path))
-    _read_back(con)
+    _read_back(con, probe_indexes)
 
 
-def _read_back(con: Any) -> None:
+def _read_back(con: Any, probe_indexes: bool = True) -> None:
     """Read every block of the state, so damage anywhere is found now, not halfway
     through a push (or never, by ``stockx runs``): hashing every column reads all
     of the tables' data, and putting each keyed row back (``ON CONFLICT DO
-    NOTHING``, rolled back) probes the primary-key indexes for every key."""
+    NOTHING``, rolled back) probes the primary-key indexes for every key (a
+    write, so not on a state opened read-only, which is only read)."""
     for table in sorted(_expected()):
         con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {T}.{quote(table)}").fetchall()
+    if not probe_indexes:
+        return
     keyed = [t for (t,) in con.execute(
         "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE database_name = ? AND constraint_type = "
         "'PRIMARY KEY' ORDER BY table_name", [STATE]).fetchall()]
@@ -291,9 +303,10 @@ def unusable_state(state_path: Path, message: str) -> SyncStateError:
     if NO_SPACE in message:
         return SyncStateError(f"no space left on the device of sync state {state_path}; free space there, then "
                               "run the command again", path=str(state_path))
-    if "Permission denied" in message:
-        return SyncStateError(f"cannot open sync state {state_path}: {first_line(message)}; check its permissions",
-                              path=str(state_path))
+    if any(sign in message for sign in NOT_WRITABLE):
+        return StateNotWritable(
+            f"cannot open sync state {state_path} for writing ({first_line(message)}); the file is not damaged: fix "
+            "its permissions (or those of its folder), then run the command again", path=str(state_path))
     return SyncStateError(f"sync state {state_path} cannot be read, it is damaged: {first_line(message)}; "
                           f"{way_out(state_path)}", path=str(state_path))
 

@@ -4,16 +4,18 @@
   One row per raw WMS line, in file order, nothing filtered: the raw columns as
   read (stock_extra_rejects shows them back to the user) next to their
   normalised and parsed forms. Classification happens in int_inventory_lines.
+  Each distinct raw value is normalised or parsed once, and every line looks
+  its value up: an export repeats a few codes, sizes and timestamps millions of times.
 -#}
 {%- set dims = variant_dimensions() %}
 
 with raw as (
 
     -- Every raw column as text, whatever the file format typed it as.
-    -- row_number() over () numbers lines in scan order: DuckDB preserves
+    -- line_number() numbers lines in scan order: DuckDB preserves
     -- insertion order, for a glob in file-name order.
     select
-        row_number() over () as line_number,
+        {{ line_number() }} as line_number,
         cast(snapshot_id as varchar) as snapshot_id,
         cast(snapshot_at as varchar) as snapshot_at,
         cast(warehouse_code as varchar) as warehouse_code,
@@ -27,46 +29,121 @@ with raw as (
 
 ),
 
-parsed as (
+warehouse_codes as (
 
-    select
-        *,
-        {{ iso_timestamp_parts('snapshot_at') }} as snapshot_parts
-    from raw
+    select warehouse_code, {{ normalise_code('warehouse_code') }} as warehouse_key
+    from (select distinct warehouse_code from raw) as distinct_values
 
 ),
 
-instants as (
+skus as (
+
+    select sku, {{ normalise_code('sku') }} as sku_key
+    from (select distinct sku from raw) as distinct_values
+
+),
+
+snapshot_ids as (
+
+    select snapshot_id, {{ normalise_id('snapshot_id') }} as snapshot_key
+    from (select distinct snapshot_id from raw) as distinct_values
+
+),
+
+quantities as (
+
+    select qty_on_hand, {{ parse_quantity('qty_on_hand') }} as quantity
+    from (select distinct qty_on_hand from raw) as distinct_values
+
+),
+
+variants as (
 
     select
-        *,
-        {{ iso_timestamp_local('snapshot_parts') }} as local_at,
-        {{ iso_timestamp_utc('snapshot_parts') }} as utc_at
-    from parsed
+        {%- for dim in dims %}
+        "{{ dim }}",
+        {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+        {%- endfor %}
+        {{ product_variant() }} as product_variant
+    from (select distinct {% for dim in dims %}"{{ dim }}"{% if not loop.last %}, {% endif %}{% endfor %} from raw) as distinct_values
+
+),
+
+snapshot_forms as (
+
+    select snapshot_at, {{ iso_timestamp_offset_length('snapshot_at') }} as offset_length
+    from (select distinct snapshot_at from raw) as distinct_values
+
+),
+
+snapshot_parts as (
+
+    select
+        snapshot_at,
+        {{ iso_timestamp_local('snapshot_at', 'offset_length') }} as local_at,
+        {{ iso_offset_minutes('snapshot_at', 'offset_length') }} as offset_minutes
+    from snapshot_forms
+
+),
+
+snapshot_instants as (
+
+    select
+        snapshot_at,
+        local_at,
+        {{ iso_timestamp_utc('local_at', 'offset_minutes') }} as utc_at
+    from snapshot_parts
+
+),
+
+snapshots as (
+
+    -- A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp.
+    select
+        snapshot_at,
+        case when exportable then local_at end as snapshot_local_at,
+        case when exportable then utc_at end as snapshot_utc_at,
+        cast(case when exportable then local_at end as date) as stock_date_at
+    from (
+        select *, {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} as exportable
+        from snapshot_instants
+    ) as checked
 
 )
 
 select
-    line_number,
-    snapshot_id,
-    snapshot_at,
-    warehouse_code,
-    sku,
+    raw.line_number,
+    raw.snapshot_id,
+    raw.snapshot_at,
+    raw.warehouse_code,
+    raw.sku,
     {%- for dim in dims %}
-    "{{ dim }}",
+    raw."{{ dim }}",
     {%- endfor %}
-    bin_code,
-    qty_on_hand,
-    {{ normalise_code('warehouse_code') }} as warehouse_key,
-    {{ normalise_code('sku') }} as sku_key,
+    raw.bin_code,
+    raw.qty_on_hand,
+    warehouse_codes.warehouse_key,
+    skus.sku_key,
     {%- for dim in dims %}
-    {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+    variants."{{ dim }}_value",
     {%- endfor %}
-    {{ product_variant() }} as product_variant,
-    {{ normalise_id('snapshot_id') }} as snapshot_key,
-    -- A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp.
-    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as snapshot_local_at,
-    case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then utc_at end as snapshot_utc_at,
-    cast(case when {{ in_export_years('local_at') }} and {{ in_export_years('utc_at') }} then local_at end as date) as stock_date_at,
-    {{ parse_quantity('qty_on_hand') }} as quantity
-from instants
+    variants.product_variant,
+    snapshot_ids.snapshot_key,
+    snapshots.snapshot_local_at,
+    snapshots.snapshot_utc_at,
+    snapshots.stock_date_at,
+    quantities.quantity
+from raw
+-- A NULL raw value matches no row here, and every value looked up is NULL for it, as the
+-- macros give; a combination of dimensions may hold NULLs, so it is matched NULL-safe.
+left join warehouse_codes on warehouse_codes.warehouse_code = raw.warehouse_code
+left join skus on skus.sku = raw.sku
+left join snapshot_ids on snapshot_ids.snapshot_id = raw.snapshot_id
+left join quantities on quantities.qty_on_hand = raw.qty_on_hand
+left join snapshots on snapshots.snapshot_at = raw.snapshot_at
+left join variants
+    on {% for dim in dims -%}
+    variants."{{ dim }}" is not distinct from raw."{{ dim }}"
+    {%- if not loop.last %}
+    and {% endif %}
+    {%- endfor %}

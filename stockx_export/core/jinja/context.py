@@ -93,6 +93,33 @@ class QueryColumn:
         return iter(self._values)
 
 
+class QueryColumns(tuple):
+    """A result's columns, by position and by name (``.items()``, ``['name']``), as agate's ``table.columns``."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for column in self:
+                if column.name == key:
+                    return column
+            raise KeyError(key)
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return [column.name for column in self]
+
+    def values(self) -> list[QueryColumn]:
+        return list(self)
+
+    def items(self) -> list[tuple[str, QueryColumn]]:
+        return [(column.name, column) for column in self]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 class QueryRow(tuple):
     """A result row reachable by position and by column name."""
 
@@ -120,7 +147,7 @@ class QueryResult:
     def __init__(self, names: list[str], rows: list[tuple[Any, ...]]) -> None:
         self.column_names = tuple(names)
         self.rows = [QueryRow(r, self.column_names) for r in rows]
-        self.columns = [QueryColumn(n, [r[i] for r in rows]) for i, n in enumerate(names)]
+        self.columns = QueryColumns(QueryColumn(n, [r[i] for r in rows]) for i, n in enumerate(names))
 
     def __iter__(self):
         return iter(self.rows)

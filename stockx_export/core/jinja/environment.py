@@ -7,11 +7,13 @@ import traceback
 from stockx_export.errors import CompilationError
 
 
-def make_environment():
+def make_environment(strict: bool = True):
+    """The environment templates render in. ``strict``: an undefined name is an error wherever it is
+    used; else only when it is called or looked into, and it renders as nothing (dbt's rule)."""
     import jinja2
 
     return jinja2.Environment(
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.StrictUndefined if strict else jinja2.Undefined,
         extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"],
         autoescape=False,
         keep_trailing_newline=True,

@@ -109,18 +109,25 @@ class MacroFunction:
 
 
 class MacroLibrary:
-    """Every macro of the project (and stockx's built-ins), by name."""
+    """Every macro of the project, of its packages and stockx's built-ins, by package and by name.
+
+    Names resolve as in dbt: a node sees the macros of its own package first, then
+    the root project's, then the built-ins (``dbt``); every package is also a
+    namespace (``dbt_utils.star``, ``dbt.dateadd``). A package's macros are not
+    reachable by bare name from another package's nodes.
+    """
 
     def __init__(self, env, context: dict[str, Any]) -> None:
         self.env = env
         self.context = context
-        self.macros: dict[str, MacroFunction] = {}
+        self.macros: dict[str, MacroFunction] = {}  # by bare name, as the root project's nodes see them
         self.docs: dict[str, Block] = {}
         self.unsupported: list[Block] = []
         self.namespaces: dict[str, dict[str, MacroFunction]] = {}
+        self.root: str | None = None
 
     def add_file(self, path: Path, display: str, namespace: str) -> None:
-        """Read one macro file. Later namespaces (the project) override earlier ones (built-ins)."""
+        """Read one macro file into ``namespace`` (its package's name)."""
         text = read_text(path, display)
         for block in extract_blocks(text, display):
             if block.kind == "docs":
@@ -136,19 +143,32 @@ class MacroLibrary:
                 raise ProjectError(
                     f"macro '{name}' is defined twice: {first.path}:{first.line} and {display}:{block.line}"
                 )
-            functions[name] = self.macros[name] = MacroFunction(self, block, name)
+            functions[name] = MacroFunction(self, block, name)
 
     def compile_block(self, block: Block, name: str):
         template = compile_template(self.env, block.source, block.path)
-        module = template.make_module(self.context, shared=True)
-        return getattr(module, name)
+        # Run the file's top level in the shared context and take the macro from its variables:
+        # a module exports no name starting with "_", and packages have such macros (dbt_utils._is_relation).
+        context = template.new_context(self.context, shared=True)
+        for _ in template.root_render_func(context):
+            pass
+        return context.vars[name]
 
-    def install(self) -> None:
-        """Put every macro and namespace into the shared context."""
+    def install(self, root: str, builtin: str) -> None:
+        """Put the macros the root project sees by bare name (``builtin``'s, then ``root``'s) and every
+        namespace into the shared context."""
+        self.root = root
+        self.macros = {**self.namespaces.get(builtin, {}), **self.namespaces.get(root, {})}
         for name, function in self.macros.items():
             self.context[name] = function
         for namespace, functions in self.namespaces.items():
             self.context.setdefault(namespace, _Namespace(functions))
+
+    def local(self, package: str | None) -> dict[str, MacroFunction]:
+        """The macros a node of ``package`` sees by bare name before the root project's (none for the root)."""
+        if package is None or package == self.root:
+            return {}
+        return dict(self.namespaces.get(package, {}))
 
 
 class _Namespace:

@@ -21,9 +21,11 @@ from typing import Any, Protocol
 from stockx_export.core.config import merge_config, should_full_refresh
 from stockx_export.core.jinja import context as ctx
 from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
+from stockx_export.core.jinja.adapter import TemplateAdapter
 from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
+from stockx_export.core.jinja.relations import Api, RelationFactory, column_class
 from stockx_export.core.window import EVERY_DATE, STRATEGY, date_literal
-from stockx_export.db import Relation, quote
+from stockx_export.db import Relation
 from stockx_export.errors import CompilationError, StockxError
 
 
@@ -41,6 +43,7 @@ class Frame:
     ctes: list[str] = field(default_factory=list)
     allowed_refs: frozenset[str] | None = None  # compile mode: what parsing found
     extra: dict[str, Any] = field(default_factory=dict)
+    package: str | None = None  # the package the node belongs to; None for the root project
 
 
 class Resolver(Protocol):
@@ -57,6 +60,9 @@ class Resolver(Protocol):
     def run_query(self, sql: str) -> ctx.QueryResult: ...
     def columns(self, relation: Any) -> list[tuple[str, str]]: ...
     def generate_schema_name(self, custom: str | None, frame: Frame) -> str: ...
+    def present(self, relation: Any) -> Any: ...
+    def execute(self, sql: str, fetch: bool) -> tuple[Any, ctx.QueryResult]: ...
+    def drop(self, relation: Relation) -> None: ...
 
 
 class _Config:
@@ -83,56 +89,6 @@ class _Config:
         return config[key]
 
 
-class _Adapter:
-    """The slice of dbt's ``adapter`` that projects use; its type is the target's."""
-
-    def __init__(self, renderer: "Renderer", kind: str) -> None:
-        self._renderer = renderer
-        self._kind = kind
-
-    def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
-        macros = self._renderer.macros
-        scope = macros.namespaces.get(macro_namespace, {}) if macro_namespace else {}
-        for prefix in (f"{self._kind}__", "default__"):
-            for table in (macros.macros, scope):
-                found = table.get(prefix + macro_name)
-                if found is not None:
-                    return found
-        raise CompilationError(
-            f"adapter.dispatch('{macro_name}'): no macro named {self._kind}__{macro_name} or default__{macro_name}"
-        )
-
-    @staticmethod
-    def quote(identifier: str) -> str:
-        return quote(identifier)
-
-    def type(self) -> str:
-        return self._kind
-
-    def get_columns_in_relation(self, relation: Any) -> list[Any]:
-        if self._renderer.frame.mode != "compile":
-            return []
-        return [_ColumnInfo(name, kind) for name, kind in self._renderer.resolver.columns(relation)]
-
-    def get_relation(self, database: Any = None, schema: str = "main", identifier: str = "") -> Relation | None:
-        relation = Relation(schema, identifier)
-        return relation if self._renderer.resolver.relation_exists(relation) else None
-
-
-@dataclass(frozen=True)
-class _ColumnInfo:
-    name: str
-    data_type: str
-
-    @property
-    def dtype(self) -> str:
-        return self.data_type
-
-    @property
-    def column(self) -> str:
-        return self.name
-
-
 class Renderer:
     """Renders models, tests and YAML strings against one shared Jinja context."""
 
@@ -145,17 +101,32 @@ class Renderer:
         full_refresh: bool = False,
         warn=None,
         log=None,
+        root: str = "",
+        package_vars: dict[str, dict[str, Any]] | None = None,
+        dispatch: dict[str, tuple[str, ...]] | None = None,
+        quote_relations: bool = False,
+        cte_prefix: str = "",
+        strict: bool = True,
     ) -> None:
-        self.env = make_environment()
+        self.env = make_environment(strict)
         self.resolver = resolver
         self.full_refresh = full_refresh
+        self.root = root
+        self.package_vars = dict(package_vars or {})  # each package's vars, as its nodes see them
+        self.dispatch_orders = dict(dispatch or {})
         self.frame = Frame("", "", "", {}, "parse")
         self._warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
         self._log = log or (lambda message: print(message, file=sys.stderr))
-        self._templates: dict[str, Any] = {}
+        self._templates: dict[tuple[str, str], Any] = {}
+        self._results: dict[str, Any] = {}  # statement results by name, for load_result
+        self._package: str | None = None  # the package whose macros are laid over the root's
+        self._shadowed: dict[str, Any] = {}  # what that overlay replaced
         self.context: dict[str, Any] = {}
         self.macros = MacroLibrary(self.env, self.context)
         self.invocation_id = str(uuid.uuid4())
+        self.api = Api(RelationFactory(quote_relations, cte_prefix), column_class(str(target.get("type", "duckdb"))))
+        # Jinja's own globals (range, dict, namespace ...): macros render in this context alone.
+        self.context.update(self.env.globals)
         self.context.update(
             ref=self._ref,
             source=self._source,
@@ -169,8 +140,14 @@ class Renderer:
             log=self._log_call,
             print=self._log_call,
             exceptions=ctx.Exceptions(self._warn),
-            adapter=_Adapter(self, str(target.get("type", "duckdb"))),
+            adapter=TemplateAdapter(self, str(target.get("type", "duckdb"))),
+            api=self.api,
             run_query=self._run_query,
+            statement=self._statement,
+            load_result=self._load_result,
+            store_result=self._store_result,
+            store_raw_result=self._store_raw_result,
+            load_relation=self._load_relation,
             modules=ctx.Modules,
             doc=self._doc,
             tojson=ctx.tojson,
@@ -181,12 +158,56 @@ class Renderer:
             set=set,
             invocation_id=self.invocation_id,
             run_started_at=datetime.datetime.now(datetime.timezone.utc),
-            flags=ctx.Target(FULL_REFRESH=full_refresh, WHICH="run"),
+            flags=ctx.Target(FULL_REFRESH=full_refresh, STORE_FAILURES=False, WHICH="run"),
             builtins=ctx.Target(ref=self._ref, source=self._source, config=self.context.get("config")),
         )
         self.context["return"] = _return
         self.context["builtins"]["config"] = self.context["config"]
         self._set_frame(self.frame)
+
+    def introspected(self) -> None:
+        """Note that the node being rendered asked the database (its SQL depends on the database's state)."""
+        self.frame.extra["introspected"] = True
+
+    # -- packages ------------------------------------------------------------------------------
+
+    def search_packages(self, namespace: str | None) -> list[str | None]:
+        """Where ``adapter.dispatch`` looks for a macro of ``namespace``, in order (None: by bare name)."""
+        if namespace is None:
+            return [None]
+        if namespace in self.dispatch_orders:
+            return list(self.dispatch_orders[namespace])
+        if namespace in self.package_vars:
+            return [self.root, namespace]
+        return [None]
+
+    def macro_from(self, package: str | None, name: str) -> Any:
+        """The macro ``name`` of ``package`` (None: as the current node sees bare names), or None."""
+        if package is None:
+            found = self.context.get(name)
+            return found if callable(found) else None
+        return self.macros.namespaces.get(package, {}).get(name)
+
+    def _use_package(self, package: str | None) -> None:
+        """Lay ``package``'s macros and vars over the root project's (None: the root project's alone)."""
+        package = None if package == self.root else package
+        if package == self._package:
+            return
+        for name, value in self._shadowed.items():
+            if value is _ABSENT:
+                self.context.pop(name, None)
+            else:
+                self.context[name] = value
+        self._shadowed = {}
+        self._package = package
+        if package is None:
+            return
+        overlay: dict[str, Any] = dict(self.macros.local(package))
+        if package in self.package_vars:
+            overlay["var"] = ctx.Var(self.package_vars[package], lambda: self.frame.path or self.frame.name)
+        for name, value in overlay.items():
+            self._shadowed[name] = self.context.get(name, _ABSENT)
+            self.context[name] = value
 
     # -- context functions -------------------------------------------------------------------
 
@@ -207,7 +228,7 @@ class Renderer:
                 f"ref('{name}') was reached only while compiling, so stockx could not order it: "
                 f"add `-- depends_on: {{{{ ref('{name}') }}}}` at the top of {frame.path}"
             )
-        return self.resolver.resolve_ref(name, frame)
+        return self._present(self.resolver.resolve_ref(name, frame), frame)
 
     def _source(self, source_name: str, table_name: str) -> Any:
         frame = self.frame
@@ -219,7 +240,11 @@ class Renderer:
             raise CompilationError(f"source('{source_name}', '{table_name}') not found{hint}")
         if (source_name, table_name) not in frame.sources:
             frame.sources.append((source_name, table_name))
-        return self.resolver.resolve_source(source_name, table_name, frame)
+        return self._present(self.resolver.resolve_source(source_name, table_name, frame), frame)
+
+    def _present(self, relation: Any, frame: Frame) -> Any:
+        """A relation as templates see it (the layout may qualify it); a unit test's fixtures stay as they are."""
+        return relation if frame.extra.get("relations") else self.resolver.present(relation)
 
     def _doc(self, *args: str) -> str:
         """``doc('name')`` (or ``doc('package', 'name')``): the text of a ``{% docs %}`` block."""
@@ -265,7 +290,40 @@ class Renderer:
     def _run_query(self, sql: str) -> Any:
         if self.frame.mode != "compile":
             return None
+        self.introspected()
         return self.resolver.run_query(str(sql))
+
+    def _statement(self, name: str | None = None, fetch_result: bool = False, auto_begin: bool = True,
+                   language: str = "sql", caller=None) -> str:
+        """dbt's ``{% call statement(name, fetch_result=True) %}SQL{% endcall %}``: runs when compiling."""
+        if self.frame.mode != "compile" or caller is None:
+            return ""
+        if language != "sql":
+            raise CompilationError(f"statement(language='{language}'): stockx runs SQL statements only")
+        self.introspected()
+        response, table = self.resolver.execute(str(caller()), bool(fetch_result))
+        if name is not None:
+            self._store_result(name, response, table)
+        return ""
+
+    def _store_result(self, name: str, response: Any = None, agate_table: Any = None) -> str:
+        table = agate_table if agate_table is not None else ctx.QueryResult([], [])
+        self._results[name] = ctx.Target(response=response, data=[list(r) for r in table.rows], table=table)
+        return ""
+
+    def _store_raw_result(self, name: str, message: Any = None, code: Any = None, rows_affected: Any = None,
+                          agate_table: Any = None) -> str:
+        response = ctx.Target(message=message, code=code, rows_affected=rows_affected)
+        return self._store_result(name, response, agate_table)
+
+    def _load_result(self, name: str) -> Any:
+        """What ``statement(name)`` stored; each result is read once, as in dbt (``main`` as often as asked)."""
+        if name == "main":
+            return self._results.get(name)
+        return self._results.pop(name, None)
+
+    def _load_relation(self, relation: Any) -> Any:
+        return self.context["adapter"].load_relation(relation)
 
     def _log_call(self, message: Any, info: bool = False) -> str:
         if self.frame.mode == "compile" and info:
@@ -276,14 +334,26 @@ class Renderer:
 
     def _set_frame(self, frame: Frame) -> None:
         self.frame = frame
-        self.context["this"] = self.resolver.this(frame) if frame.name else None
+        node = frame.extra.get("node")
+        if frame.package is None and node is not None:
+            frame.package = node.package_name
+        self._use_package(frame.package)
+        self.context["this"] = self._present(self.resolver.this(frame), frame) if frame.name else None
         self.context["execute"] = frame.mode == "compile"
-        self.context["model"] = ctx.Target(name=frame.name, config=frame.config, original_file_path=frame.path, resource_type=frame.resource_type)
+        self.context["model"] = ctx.Target(
+            name=frame.name,
+            config=frame.config,
+            original_file_path=frame.path,
+            resource_type=frame.resource_type,
+            package_name=frame.package or self.root,
+            unique_id=getattr(node, "unique_id", f"{frame.resource_type}.{frame.package or self.root}.{frame.name}"),
+        )
 
     def template(self, source: str, path: str):
-        template = self._templates.get(path)
+        # Keyed by the text too: one file may hold several templates (snapshot blocks, YAML snapshots).
+        template = self._templates.get((path, source))
         if template is None:
-            template = self._templates[path] = compile_template(self.env, source, path)
+            template = self._templates[(path, source)] = compile_template(self.env, source, path)
         return template
 
     def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:
@@ -347,6 +417,9 @@ class Renderer:
                 self.frame = previous
         except Exception as exc:
             raise located(exc, where) from None
+
+
+_ABSENT = object()
 
 
 def _constant(value: Any):

@@ -15,6 +15,7 @@ project and the DAG:
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ from stockx_export.core.testdefs.naming import generic_test_hash, generic_test_n
 from stockx_export.core.testdefs.specs import GenericTestSpec, read_spec
 from stockx_export.errors import CompilationError, ProjectError
 
+GENERIC_TESTS_FOLDER = "generic"  # <test path>/generic/*.sql hold {% test %} blocks, not singular tests
 # dbt's defaults for every data test.
 TEST_DEFAULTS = {
     "materialized": "test",
@@ -78,9 +80,19 @@ def _fqn_parts(path: str, roots: tuple[str, ...]) -> list[str]:
     return list(parts)
 
 
+def _roots(project, owner, folders: tuple[str, ...]) -> tuple[str, ...]:
+    """``owner``'s resource folders as paths shown to users (a package's are under its folder)."""
+    prefix = project.display_root(owner)
+    return tuple(f"{prefix}/{folder}" if prefix else folder for folder in folders)
+
+
 def _test_config(project, path: str, roots: tuple[str, ...], own: dict[str, Any]) -> dict[str, Any]:
-    keys = project.layout.config_keys(project.config, _fqn_parts(path, roots))
-    config = merge_config(dict(TEST_DEFAULTS), folder_config(project.config.data_tests, keys))
+    """A test's config: ``data_tests:`` blocks (a package's own, then the root project's), then its own."""
+    owner = project.project_of(path)
+    keys = project.layout.config_keys(owner, _fqn_parts(path, roots))
+    config = merge_config(dict(TEST_DEFAULTS), folder_config(owner.data_tests, keys))
+    if owner is not project.config:
+        config = merge_config(config, folder_config(project.config.data_tests, keys))
     return merge_config(config, own)
 
 
@@ -102,7 +114,7 @@ class Tested:
 def _tested(project):
     """(what is tested, its test entries) for every test list in the property files."""
     props = project.properties
-    for kind, patches in (("model", props.models), ("seed", props.seeds)):
+    for kind, patches in (("model", props.models), ("seed", props.seeds), ("snapshot", props.snapshots)):
         for name, patch in sorted(patches.items()):
             node = project.by_name.get(name)
             if node is None or node.resource_type != kind or node.unique_id not in project.nodes:
@@ -121,8 +133,9 @@ def _tested(project):
 
 def _generic_tests(project) -> list[Node]:
     nodes = []
-    roots = project.config.model_paths + project.config.seed_paths
     for tested, entries in _tested(project):
+        owner = project.project_of(tested.path)
+        roots = _roots(project, owner, owner.model_paths + owner.seed_paths + owner.snapshot_paths)
         for entry in entries:
             node = _generic_node(project, read_spec(entry, tested.where), tested, roots)
             if node is not None:
@@ -130,12 +143,16 @@ def _generic_tests(project) -> list[Node]:
     return nodes
 
 
-def generic_test_macro(project, spec: GenericTestSpec, where: str):
-    """The ``test_<name>`` macro a spec calls; project macros win over built-ins."""
+def generic_test_macro(project, spec: GenericTestSpec, where: str, package: str | None = None):
+    """The ``test_<name>`` macro a spec calls: in its namespace when it names one, else as a node of
+    ``package`` sees the name (its package's macros, the root project's, then the built-ins)."""
     macros = project.renderer.macros
     name = f"test_{spec.test_type}"
     if spec.namespace and name in macros.namespaces.get(spec.namespace, {}):
         return macros.namespaces[spec.namespace][name]
+    local = macros.local(package)
+    if name in local:
+        return local[name]
     if name in macros.macros:  # dbt_utils.* and friends fall back to the built-in of that name
         return macros.macros[name]
     known = sorted(m[len("test_") :] for m in macros.macros if m.startswith("test_"))
@@ -160,11 +177,12 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
     config = _test_config(project, tested.path, roots, spec.config)
     if config.get("enabled") is False:
         return None
-    macro = generic_test_macro(project, spec, tested.where)
+    owner = project.project_of(tested.path)
+    macro = generic_test_macro(project, spec, tested.where, owner.name)
     model_kwarg = f"{{{{ get_where_subquery({tested.expression}) }}}}"
     metadata = {"name": spec.test_type, "kwargs": {**args, "model": model_kwarg}, "namespace": spec.namespace}
     node = Node(
-        unique_id=f"test.{project.config.name}.{full}.{generic_test_hash(full, metadata)}",
+        unique_id=f"test.{owner.name}.{full}.{generic_test_hash(full, metadata)}",
         name=full,
         resource_type="test",
         path=tested.path,
@@ -172,7 +190,7 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
         config=config,
         relation=None,
         description=spec.description,
-        fqn=(project.config.name, *_fqn_parts(tested.path, roots), full),
+        fqn=(owner.name, *_fqn_parts(tested.path, roots), full),
         extra={
             "attached_node": tested.attached,
             "test_kind": "generic",
@@ -183,12 +201,18 @@ def _generic_node(project, spec: GenericTestSpec, tested: Tested, roots: tuple[s
             "test_metadata": {"name": spec.test_type, "namespace": spec.namespace, "kwargs": args},
         },
     )
-    frame = Frame(full, tested.path, "test", dict(config), "parse")
+    frame = Frame(full, tested.path, "test", dict(config), "parse", extra={"node": node}, package=owner.name)
     render_generic(project, node, frame)
+    if frame.config.get("enabled") is False:  # a test macro's config() may disable it
+        return None
     depends = [tested.attached, *(project.ref_id(r) for r in frame.refs)]
     depends += [project.sources[s].unique_id for s in frame.sources]
     depends += _seeds_behind(project, depends)
-    return replace(node, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs), sources=tuple(frame.sources))
+    # The test macro's config() calls (dbt_utils' equality sets fail_calc) are part of its config;
+    # its `where` stays as written, rendered anew each time the test runs (window_start() reads the database).
+    parsed = {**frame.config, **({"where": config["where"]} if "where" in config else {})}
+    return replace(node, config=parsed, depends_on=tuple(dict.fromkeys(depends)), refs=tuple(frame.refs),
+                   sources=tuple(frame.sources))
 
 
 def _seeds_behind(project, depends: list[str]) -> list[str]:
@@ -232,7 +256,7 @@ def render_generic(project, node: Node, frame: Frame) -> str:
     kwargs["model"] = project.renderer.evaluate(f"get_where_subquery({node.extra['model_expression']})", frame)
     name = node.extra["test_name"]
     namespace = node.extra["test_metadata"]["namespace"]
-    macro = generic_test_macro(project, GenericTestSpec(name, namespace), node.path)
+    macro = generic_test_macro(project, GenericTestSpec(name, namespace), node.path, node.package_name)
     try:
         return project.renderer.render(
             GENERIC_TEST_SQL, frame, {"__stockx_test": macro, "__stockx_test_kwargs": kwargs}
@@ -259,46 +283,53 @@ def _test_error(exc: CompilationError, node: Node, macro) -> CompilationError:
 
 
 def _singular_tests(project) -> list[Node]:
-    cfg = project.config
     nodes = []
-    files = []
-    for folder in cfg.test_paths:
-        base = cfg.path(folder)
-        if base.is_dir():
-            files.extend(p for p in base.rglob("*.sql") if p.is_file())
     seen: dict[str, str] = {}
-    for path in sorted(files, key=lambda p: p.relative_to(cfg.root).as_posix()):
-        display = path.relative_to(cfg.root).as_posix()
-        name = path.stem
-        if name in seen:
-            raise ProjectError(f"two singular tests are named '{name}': {seen[name]} and {display}; rename one of them")
-        seen[name] = display
-        raw = read_text(path, display)
-        config = _test_config(project, display, cfg.test_paths, {})
-        frame = Frame(name, display, "test", config, "parse")
-        project.renderer.render(raw, frame)
-        if frame.config.get("enabled") is False:
-            continue
-        depends = [project.ref_id(r) for r in frame.refs]
-        depends += [project.sources[s].unique_id for s in frame.sources]
-        depends += _seeds_behind(project, depends)
-        nodes.append(
-            Node(
-                unique_id=f"test.{cfg.name}.{name}",
-                name=name,
-                resource_type="test",
-                path=display,
-                raw_code=raw,
-                config=frame.config,
-                relation=None,
-                depends_on=tuple(dict.fromkeys(depends)),
-                fqn=(cfg.name, *_fqn_parts(display, cfg.test_paths), name),
-                refs=tuple(frame.refs),
-                sources=tuple(frame.sources),
-                extra={"attached_node": None, "test_kind": "singular", "test_name": name},
-            )
-        )
+    for owner in project.projects:
+        roots = _roots(project, owner, owner.test_paths)
+        files = []
+        for folder in owner.test_paths:
+            base = owner.path(folder)
+            generic = base / GENERIC_TESTS_FOLDER
+            if base.is_dir():
+                files.extend(p for p in base.rglob("*.sql") if p.is_file() and generic not in p.parents)
+        shown = sorted((Path(os.path.relpath(p, project.config.root)).as_posix(), p) for p in files)
+        for display, path in shown:
+            name = path.stem
+            if name in seen:
+                raise ProjectError(f"two singular tests are named '{name}': {seen[name]} and {display}; rename one of them")
+            seen[name] = display
+            node = _singular_node(project, owner, path, display, roots)
+            if node is not None:
+                nodes.append(node)
     return nodes
+
+
+def _singular_node(project, owner, path: Path, display: str, roots: tuple[str, ...]) -> Node | None:
+    name = path.stem
+    raw = read_text(path, display)
+    config = _test_config(project, display, roots, {})
+    frame = Frame(name, display, "test", config, "parse", package=owner.name)
+    project.renderer.render(raw, frame)
+    if frame.config.get("enabled") is False:
+        return None
+    depends = [project.ref_id(r) for r in frame.refs]
+    depends += [project.sources[s].unique_id for s in frame.sources]
+    depends += _seeds_behind(project, depends)
+    return Node(
+        unique_id=f"test.{owner.name}.{name}",
+        name=name,
+        resource_type="test",
+        path=display,
+        raw_code=raw,
+        config=frame.config,
+        relation=None,
+        depends_on=tuple(dict.fromkeys(depends)),
+        fqn=(owner.name, *_fqn_parts(display, roots), name),
+        refs=tuple(frame.refs),
+        sources=tuple(frame.sources),
+        extra={"attached_node": None, "test_kind": "singular", "test_name": name},
+    )
 
 
 # -- unit tests ---------------------------------------------------------------------------

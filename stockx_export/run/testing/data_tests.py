@@ -77,6 +77,7 @@ def compile_test(project, node: Node) -> str:
         "compile",
         allowed_refs=frozenset(node.refs),
         extra={"node": node},
+        package=node.package_name,
     )
     if node.extra.get("test_kind") == "generic":
         sql = render_generic(project, node, frame)

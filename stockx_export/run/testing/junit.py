@@ -12,9 +12,10 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from stockx_export.errors import ReportNotWritten
 from stockx_export.tables import format_table
 
-CLASSNAMES = {"model": "model", "seed": "seed", "test": "data_test", "unit_test": "unit_test"}
+CLASSNAMES = {"model": "model", "seed": "seed", "snapshot": "snapshot", "test": "data_test", "unit_test": "unit_test"}
 # Characters XML 1.0 cannot hold at all, escaped or not: a failing row may contain them.
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -79,17 +80,13 @@ def write_junit(path: str | os.PathLike, run, project_name: str) -> Path:
     return target
 
 
-def junit_step(path: str | os.PathLike):
-    """A runner step, after the run: write its JUnit XML to ``path``.
-
-    The run is over by then: a report that cannot be written is a warning, not a
-    reason to lose the run's artifacts.
-    """
-
-    def write(runner, run) -> None:
-        try:
-            write_junit(path, run, runner.project.config.name)
-        except OSError as exc:
-            runner.reporter.warn(f"cannot write JUnit XML to {path}: {exc.strerror or exc}")
-
-    return write
+def write_report(path: str | os.PathLike, run, project_name: str) -> Path:
+    """Write ``run``'s JUnit XML to ``path`` once the run and its artifacts are done;
+    :class:`~stockx_export.errors.ReportNotWritten` when it cannot be written (a CI job
+    that reads the file must not pass without it)."""
+    try:
+        return write_junit(path, run, project_name)
+    except OSError as exc:
+        raise ReportNotWritten(
+            f"cannot write JUnit XML to {path}: {exc.strerror or exc}; the run itself finished and its results are "
+            "in target/run_results.json: give --junit a path that can be written") from None

@@ -33,10 +33,13 @@ SELECT
   product_variant,
   stock_date_at,
   MIN(snapshot_utc_at) AS created_at,
-  (
-    ARRAY_AGG(snapshot_key ORDER BY snapshot_utc_at DESC) FILTER(WHERE
-      snapshot_utc_at IS NOT NULL)
-  )[1] AS stock_id, /* arg_max_null: a NULL snapshot_id at the latest instant stays NULL rather than */ /* falling back to an older snapshot's id. */
+  NULLIF(
+    SUBSTRING((
+      ARRAY_AGG(COALESCE('#' || snapshot_key, '') ORDER BY snapshot_utc_at DESC) FILTER(WHERE
+        snapshot_utc_at IS NOT NULL AND COALESCE('#' || snapshot_key, '') IS NOT NULL)
+    )[1] FROM 2),
+    ''
+  ) AS stock_id, /* The latest instant's id, and NULL when it has none, rather than an older */ /* snapshot's id: arg_max skips NULL values, so each id is marked with '#' and a */ /* missing one is '' (never NULL), then the mark is taken off again. */
   CAST(GREATEST(
     (
       ARRAY_AGG(units ORDER BY snapshot_utc_at DESC) FILTER(WHERE

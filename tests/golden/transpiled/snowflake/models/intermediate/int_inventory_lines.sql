@@ -45,8 +45,8 @@ WITH lines AS (
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
-), distinct_lines /* The valid lines once each (a duplicate_line is an exact copy, so DISTINCT drops */ /* just the copies), with what stock_extra sums them by. */ AS (
-  SELECT DISTINCT
+), repeated /* Valid lines written more than once (equal on every column, NULLs equal), with their first line. */ AS (
+  SELECT
     snapshot_id,
     snapshot_at,
     warehouse_key,
@@ -56,56 +56,109 @@ WITH lines AS (
     "pack_value",
     bin_code,
     quantity,
-    product_id,
-    location_id,
-    product_variant,
-    stock_date_at,
-    snapshot_utc_at
+    MIN(line_number) AS first_line
   FROM checked
   WHERE
     invalid_reason IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra takes; recency 1 is the key's latest instant. */ AS (
+  GROUP BY
+    snapshot_id,
+    snapshot_at,
+    warehouse_key,
+    sku_key,
+    "size_value",
+    "colour_value",
+    "pack_value",
+    bin_code,
+    quantity
+  HAVING
+    COUNT(*) > 1
+), duplicates /* Every later copy of a repeated line. */ AS (
+  SELECT
+    checked.line_number
+  FROM checked
+  INNER JOIN repeated
+    ON checked.snapshot_id IS NOT DISTINCT FROM repeated.snapshot_id
+    AND checked.snapshot_at IS NOT DISTINCT FROM repeated.snapshot_at
+    AND checked.warehouse_key IS NOT DISTINCT FROM repeated.warehouse_key
+    AND checked.sku_key IS NOT DISTINCT FROM repeated.sku_key
+    AND checked."size_value" IS NOT DISTINCT FROM repeated."size_value"
+    AND checked."colour_value" IS NOT DISTINCT FROM repeated."colour_value"
+    AND checked."pack_value" IS NOT DISTINCT FROM repeated."pack_value"
+    AND checked.bin_code IS NOT DISTINCT FROM repeated.bin_code
+    AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
+  WHERE
+    checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
+), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS (
+  SELECT
+    location_id,
+    stock_date_at
+  FROM checked
+  WHERE
+    invalid_reason IS NULL
+  GROUP BY
+    location_id,
+    stock_date_at
+  HAVING
+    SUM(ABS(quantity)) > 2147483647
+), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS (
+  SELECT
+    checked.product_id,
+    checked.location_id,
+    checked.product_variant,
+    checked.stock_date_at,
+    checked.snapshot_utc_at,
+    checked.quantity
+  FROM checked
+  INNER JOIN crowded
+    ON crowded.location_id = checked.location_id
+    AND crowded.stock_date_at = checked.stock_date_at
+  LEFT JOIN duplicates
+    ON duplicates.line_number = checked.line_number
+  WHERE
+    checked.invalid_reason IS NULL AND duplicates.line_number IS NULL
+), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS (
   SELECT
     product_id,
     location_id,
     product_variant,
     stock_date_at,
-    SUM(quantity) AS units,
-    ROW_NUMBER() OVER (
-      PARTITION BY product_id, location_id, product_variant, stock_date_at
-      ORDER BY snapshot_utc_at DESC NULLS LAST
-    ) AS recency
-  FROM distinct_lines
+    snapshot_utc_at,
+    SUM(quantity) AS units
+  FROM counted
   GROUP BY
     product_id,
     location_id,
     product_variant,
     stock_date_at,
     snapshot_utc_at
-), overflowing AS (
+), overflowing /* Keys whose sum at their latest instant leaves the range (instants are unique per key). */ AS (
   SELECT
     product_id,
     location_id,
     product_variant,
     stock_date_at
   FROM instants
-  WHERE
-    recency = 1 AND NOT units BETWEEN -2147483648 AND 2147483647
+  GROUP BY
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at
+  HAVING
+    NOT MAX_BY(units, snapshot_utc_at) BETWEEN -2147483648 AND 2147483647
 )
 SELECT
   checked.*,
   CASE
     WHEN NOT checked.invalid_reason IS NULL
     THEN checked.invalid_reason
-    WHEN ROW_NUMBER() OVER (
-      PARTITION BY checked.invalid_reason, checked.snapshot_id, checked.snapshot_at, checked.warehouse_key, checked.sku_key, checked."size_value", checked."colour_value", checked."pack_value", checked.bin_code, checked.quantity
-      ORDER BY checked.line_number
-    ) > 1
+    WHEN NOT duplicates.line_number IS NULL
     THEN 'duplicate_line'
     WHEN NOT overflowing.product_id IS NULL
     THEN 'quantity_overflow'
   END AS reject_reason
 FROM checked
+LEFT JOIN duplicates
+  ON duplicates.line_number = checked.line_number
 LEFT JOIN overflowing
   ON overflowing.product_id = checked.product_id
   AND overflowing.location_id = checked.location_id

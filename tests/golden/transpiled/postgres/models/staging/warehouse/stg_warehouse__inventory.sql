@@ -1,6 +1,6 @@
 WITH raw AS MATERIALIZED (
   /* Every raw column as text, whatever the file format typed it as. */
-  /* row_number() over () numbers lines in scan order: DuckDB preserves */
+  /* line_number() numbers lines in scan order: DuckDB preserves */
   /* insertion order, for a glob in file-name order. */
   SELECT
     ROW_NUMBER() OVER () AS line_number,
@@ -14,158 +14,189 @@ WITH raw AS MATERIALIZED (
     CAST(bin_code AS TEXT) AS bin_code,
     CAST(qty_on_hand AS TEXT) AS qty_on_hand
   FROM stockx.main.raw_inventory
-), parsed AS MATERIALIZED (
+), warehouse_codes AS MATERIALIZED (
   SELECT
-    *,
-    REGEXP_MATCH(
-      snapshot_at,
-      '^(\d{4}-\d{2}-\d{2})[T ]((?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d{1,9})?)?)(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)?$'
-    ) AS snapshot_parts
-  FROM raw
-), instants AS MATERIALIZED (
+    warehouse_code,
+    NULLIF(
+      UPPER(REGEXP_REPLACE(warehouse_code, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')),
+      ''
+    ) AS warehouse_key
+  FROM (
+    SELECT DISTINCT
+      warehouse_code
+    FROM raw
+  ) AS distinct_values
+), skus AS MATERIALIZED (
   SELECT
-    *,
+    sku,
+    NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')), '') AS sku_key
+  FROM (
+    SELECT DISTINCT
+      sku
+    FROM raw
+  ) AS distinct_values
+), snapshot_ids AS MATERIALIZED (
+  SELECT
+    snapshot_id,
+    NULLIF(REGEXP_REPLACE(snapshot_id, '^[\s   -     　]+|[\s   -     　]+$', '', 'g'), '') AS snapshot_key
+  FROM (
+    SELECT DISTINCT
+      snapshot_id
+    FROM raw
+  ) AS distinct_values
+), quantities AS MATERIALIZED (
+  SELECT
+    qty_on_hand,
     CASE
-      WHEN COALESCE(snapshot_parts[1], '') <> ''
+      WHEN REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') ~ '^[+-]?[0-9]+$'
+      AND STOCKX_TRY_CAST(
+        CAST(REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') AS TEXT),
+        CAST(NULL AS BIGINT)
+      ) BETWEEN -2147483648 AND 2147483647
       THEN STOCKX_TRY_CAST(
-        CAST(COALESCE(snapshot_parts[1], '') || ' ' || COALESCE(snapshot_parts[2], '') AS TEXT),
+        CAST(REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') AS TEXT),
+        CAST(NULL AS BIGINT)
+      )
+    END AS quantity
+  FROM (
+    SELECT DISTINCT
+      qty_on_hand
+    FROM raw
+  ) AS distinct_values
+), variants AS MATERIALIZED (
+  SELECT
+    "size",
+    NULLIF(TRIM(REGEXP_REPLACE("size", '[\s   -     　]+', ' ', 'g')), '') AS "size_value",
+    "colour",
+    NULLIF(TRIM(REGEXP_REPLACE("colour", '[\s   -     　]+', ' ', 'g')), '') AS "colour_value",
+    "pack",
+    NULLIF(TRIM(REGEXP_REPLACE("pack", '[\s   -     　]+', ' ', 'g')), '') AS "pack_value",
+    NULLIF(
+      SUBSTRING(COALESCE(
+        '|' || 'size:' || NULLIF(TRIM(REGEXP_REPLACE("size", '[\s   -     　]+', ' ', 'g')), ''),
+        ''
+      ) || COALESCE(
+        '|' || 'colour:' || NULLIF(TRIM(REGEXP_REPLACE("colour", '[\s   -     　]+', ' ', 'g')), ''),
+        ''
+      ) || COALESCE(
+        '|' || 'pack:' || NULLIF(TRIM(REGEXP_REPLACE("pack", '[\s   -     　]+', ' ', 'g')), ''),
+        ''
+      ) FROM 2),
+      ''
+    ) AS product_variant
+  FROM (
+    SELECT DISTINCT
+      "size",
+      "colour",
+      "pack"
+    FROM raw
+  ) AS distinct_values
+), snapshot_forms AS MATERIALIZED (
+  SELECT
+    snapshot_at,
+    CASE
+      WHEN snapshot_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'
+      AND POSITION(RIGHT(snapshot_at, 1) IN '0123456789Z') > 0
+      THEN CASE
+        WHEN RIGHT(snapshot_at, 1) = 'Z'
+        THEN 1
+        WHEN SUBSTRING(snapshot_at FROM LENGTH(snapshot_at) - 5 FOR 1) IN ('+', '-')
+        THEN 6
+        ELSE 0
+      END
+    END AS offset_length
+  FROM (
+    SELECT DISTINCT
+      snapshot_at
+    FROM raw
+  ) AS distinct_values
+), snapshot_parts AS MATERIALIZED (
+  SELECT
+    snapshot_at,
+    CASE
+      WHEN NOT offset_length IS NULL
+      THEN STOCKX_TRY_CAST(
+        CAST(SUBSTRING(snapshot_at FROM 1 FOR 10) || ' ' || SUBSTRING(snapshot_at FROM 12 FOR LEAST(LENGTH(snapshot_at) - 11 - offset_length, 15)) AS TEXT),
         CAST(NULL AS TIMESTAMP)
       )
     END AS local_at,
+    CASE
+      WHEN offset_length = 6
+      THEN (
+        CASE
+          WHEN SUBSTRING(snapshot_at FROM LENGTH(snapshot_at) - 5 FOR 1) = '-'
+          THEN -1
+          ELSE 1
+        END
+      ) * (
+        CAST(SUBSTRING(snapshot_at FROM LENGTH(snapshot_at) - 4 FOR 2) AS INT) * 60 + CAST(RIGHT(snapshot_at, 2) AS INT)
+      )
+      ELSE 0
+    END AS offset_minutes
+  FROM snapshot_forms
+), snapshot_instants AS MATERIALIZED (
+  SELECT
+    snapshot_at,
+    local_at,
     (
-      CASE
-        WHEN COALESCE(snapshot_parts[1], '') <> ''
-        THEN STOCKX_TRY_CAST(
-          CAST(COALESCE(snapshot_parts[1], '') || ' ' || COALESCE(snapshot_parts[2], '') AS TEXT),
-          CAST(NULL AS TIMESTAMP)
-        )
-      END
-    ) - (
-      CASE
-        WHEN COALESCE(snapshot_parts[3], '') IN ('', 'Z')
-        THEN 0
-        ELSE (
-          CASE WHEN LEFT(COALESCE(snapshot_parts[3], ''), 1) = '-' THEN -1 ELSE 1 END
-        ) * (
-          CAST(SUBSTRING(COALESCE(snapshot_parts[3], '') FROM 2 FOR 2) AS INT) * 60 + CAST(SUBSTRING(COALESCE(snapshot_parts[3], '') FROM 5 FOR 2) AS INT)
-        )
-      END
-    ) * INTERVAL '1 MINUTE' AS utc_at
-  FROM parsed
+      local_at - offset_minutes * INTERVAL '1 MINUTE'
+    ) AS utc_at
+  FROM snapshot_parts
+), snapshots AS MATERIALIZED (
+  /* A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp. */
+  SELECT
+    snapshot_at,
+    CASE WHEN exportable THEN local_at END AS snapshot_local_at,
+    CASE WHEN exportable THEN utc_at END AS snapshot_utc_at,
+    CAST(CASE WHEN exportable THEN local_at END AS DATE) AS stock_date_at
+  FROM (
+    SELECT
+      *,
+      (
+        local_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
+      )
+      AND (
+        utc_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
+      ) AS exportable
+    FROM snapshot_instants
+  ) AS checked
 )
 SELECT
-  line_number,
-  snapshot_id,
-  snapshot_at,
-  warehouse_code,
-  sku,
-  "size",
-  "colour",
-  "pack",
-  bin_code,
-  qty_on_hand,
-  NULLIF(
-    UPPER(REGEXP_REPLACE(warehouse_code, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')),
-    ''
-  ) AS warehouse_key,
-  NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')), '') AS sku_key,
-  NULLIF(
-    REGEXP_REPLACE(
-      REGEXP_REPLACE("size", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-      '[\s   -     　]+',
-      ' ',
-      'g'
-    ),
-    ''
-  ) AS "size_value",
-  NULLIF(
-    REGEXP_REPLACE(
-      REGEXP_REPLACE("colour", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-      '[\s   -     　]+',
-      ' ',
-      'g'
-    ),
-    ''
-  ) AS "colour_value",
-  NULLIF(
-    REGEXP_REPLACE(
-      REGEXP_REPLACE("pack", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-      '[\s   -     　]+',
-      ' ',
-      'g'
-    ),
-    ''
-  ) AS "pack_value",
-  NULLIF(
-    CONCAT_WS(
-      '|',
-      'size:' || NULLIF(
-        REGEXP_REPLACE(
-          REGEXP_REPLACE("size", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-          '[\s   -     　]+',
-          ' ',
-          'g'
-        ),
-        ''
-      ),
-      'colour:' || NULLIF(
-        REGEXP_REPLACE(
-          REGEXP_REPLACE("colour", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-          '[\s   -     　]+',
-          ' ',
-          'g'
-        ),
-        ''
-      ),
-      'pack:' || NULLIF(
-        REGEXP_REPLACE(
-          REGEXP_REPLACE("pack", '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-          '[\s   -     　]+',
-          ' ',
-          'g'
-        ),
-        ''
-      )
-    ),
-    ''
-  ) AS product_variant,
-  NULLIF(REGEXP_REPLACE(snapshot_id, '^[\s   -     　]+|[\s   -     　]+$', '', 'g'), '') AS snapshot_key,
-  CASE
-    WHEN (
-      local_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    AND (
-      utc_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    THEN local_at
-  END AS snapshot_local_at, /* A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp. */
-  CASE
-    WHEN (
-      local_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    AND (
-      utc_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    THEN utc_at
-  END AS snapshot_utc_at,
-  CAST(CASE
-    WHEN (
-      local_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    AND (
-      utc_at BETWEEN CAST('0001-01-01 00:00:00' AS TIMESTAMP) AND CAST('9999-12-31 23:59:59.999999' AS TIMESTAMP)
-    )
-    THEN local_at
-  END AS DATE) AS stock_date_at,
-  CASE
-    WHEN REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') ~ '^(?:[+-]?[0-9]+)$'
-    AND STOCKX_TRY_CAST(
-      CAST(REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') AS TEXT),
-      CAST(NULL AS BIGINT)
-    ) BETWEEN -2147483648 AND 2147483647
-    THEN STOCKX_TRY_CAST(
-      CAST(REGEXP_REPLACE(qty_on_hand, '^[\s   -     　]+|[\s   -     　]+$', '', 'g') AS TEXT),
-      CAST(NULL AS BIGINT)
-    )
-  END AS quantity
-FROM instants
+  raw.line_number,
+  raw.snapshot_id,
+  raw.snapshot_at,
+  raw.warehouse_code,
+  raw.sku,
+  raw."size",
+  raw."colour",
+  raw."pack",
+  raw.bin_code,
+  raw.qty_on_hand,
+  warehouse_codes.warehouse_key,
+  skus.sku_key,
+  variants."size_value",
+  variants."colour_value",
+  variants."pack_value",
+  variants.product_variant,
+  snapshot_ids.snapshot_key,
+  snapshots.snapshot_local_at,
+  snapshots.snapshot_utc_at,
+  snapshots.stock_date_at,
+  quantities.quantity
+FROM raw
+/* A NULL raw value matches no row here, and every value looked up is NULL for it, as the */
+/* macros give; a combination of dimensions may hold NULLs, so it is matched NULL-safe. */
+LEFT JOIN warehouse_codes
+  ON warehouse_codes.warehouse_code = raw.warehouse_code
+LEFT JOIN skus
+  ON skus.sku = raw.sku
+LEFT JOIN snapshot_ids
+  ON snapshot_ids.snapshot_id = raw.snapshot_id
+LEFT JOIN quantities
+  ON quantities.qty_on_hand = raw.qty_on_hand
+LEFT JOIN snapshots
+  ON snapshots.snapshot_at = raw.snapshot_at
+LEFT JOIN variants
+  ON variants."size" IS NOT DISTINCT FROM raw."size"
+  AND variants."colour" IS NOT DISTINCT FROM raw."colour"
+  AND variants."pack" IS NOT DISTINCT FROM raw."pack"

@@ -15,23 +15,10 @@ WITH raw AS MATERIALIZED (
       ''
     ) AS product_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(product_name AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-        '[\s   -     　]+',
-        ' ',
-        'g'
-      ),
+      TRIM(REGEXP_REPLACE(CAST(product_name AS TEXT), '[\s   -     　]+', ' ', 'g')),
       ''
     ) AS product_name,
-    NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(category AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-        '[\s   -     　]+',
-        ' ',
-        'g'
-      ),
-      ''
-    ) AS category
+    NULLIF(TRIM(REGEXP_REPLACE(CAST(category AS TEXT), '[\s   -     　]+', ' ', 'g')), '') AS category
   FROM stockx.main.raw_products
 )
 SELECT

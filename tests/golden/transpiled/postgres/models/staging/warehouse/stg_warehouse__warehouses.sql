@@ -15,12 +15,7 @@ WITH raw AS MATERIALIZED (
       ''
     ) AS location_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(location_name AS TEXT), '^[\s   -     　]+|[\s   -     　]+$', '', 'g'),
-        '[\s   -     　]+',
-        ' ',
-        'g'
-      ),
+      TRIM(REGEXP_REPLACE(CAST(location_name AS TEXT), '[\s   -     　]+', ' ', 'g')),
       ''
     ) AS location_name,
     NULLIF(

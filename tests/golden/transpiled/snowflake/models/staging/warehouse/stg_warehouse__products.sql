@@ -15,21 +15,10 @@ WITH raw AS (
       ''
     ) AS product_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(product_name AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
-        '[\\s\x0b   -     　]+',
-        ' '
-      ),
+      TRIM(REGEXP_REPLACE(CAST(product_name AS VARCHAR), '[\\s\x0b   -     　]+', ' ')),
       ''
     ) AS product_name,
-    NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(category AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
-        '[\\s\x0b   -     　]+',
-        ' '
-      ),
-      ''
-    ) AS category
+    NULLIF(TRIM(REGEXP_REPLACE(CAST(category AS VARCHAR), '[\\s\x0b   -     　]+', ' ')), '') AS category
   FROM stockx.main.raw_products
 )
 SELECT

@@ -15,11 +15,7 @@ WITH raw AS (
       ''
     ) AS location_id,
     NULLIF(
-      REGEXP_REPLACE(
-        REGEXP_REPLACE(CAST(location_name AS VARCHAR), '^[\\s\x0b   -     　]+|[\\s\x0b   -     　]+$', ''),
-        '[\\s\x0b   -     　]+',
-        ' '
-      ),
+      TRIM(REGEXP_REPLACE(CAST(location_name AS VARCHAR), '[\\s\x0b   -     　]+', ' ')),
       ''
     ) AS location_name,
     NULLIF(

@@ -1,0 +1,166 @@
+WITH lines AS (
+  SELECT
+    *
+  FROM stockx.main.stg_warehouse__inventory
+), warehouses AS (
+  SELECT
+    warehouse_key,
+    location_id
+  FROM stockx.main.stg_warehouse__warehouses
+), products AS (
+  SELECT
+    sku_key,
+    product_id
+  FROM stockx.main.stg_warehouse__products
+), checked AS (
+  SELECT
+    lines.*,
+    warehouses.location_id,
+    products.product_id,
+    CASE
+      WHEN lines.snapshot_local_at IS NULL
+      THEN 'bad_timestamp'
+      WHEN lines.quantity IS NULL
+      THEN 'bad_quantity'
+      WHEN warehouses.location_id IS NULL
+      THEN 'unknown_warehouse'
+      WHEN products.product_id IS NULL
+      THEN 'unknown_sku'
+      WHEN lines.product_variant IS NULL
+      THEN 'no_variant'
+      WHEN (
+        LOCATE(':', lines.`size_value`) > 0 OR LOCATE('|', lines.`size_value`) > 0
+      )
+      OR (
+        LOCATE(':', lines.`colour_value`) > 0 OR LOCATE('|', lines.`colour_value`) > 0
+      )
+      OR (
+        LOCATE(':', lines.`pack_value`) > 0 OR LOCATE('|', lines.`pack_value`) > 0
+      )
+      THEN 'ambiguous_variant'
+    END AS invalid_reason
+  FROM lines
+  LEFT JOIN warehouses
+    ON warehouses.warehouse_key = lines.warehouse_key
+  LEFT JOIN products
+    ON products.sku_key = lines.sku_key
+), repeated /* Valid lines written more than once (equal on every column, NULLs equal), with their first line. */ AS (
+  SELECT
+    snapshot_id,
+    snapshot_at,
+    warehouse_key,
+    sku_key,
+    `size_value`,
+    `colour_value`,
+    `pack_value`,
+    bin_code,
+    quantity,
+    MIN(line_number) AS first_line
+  FROM checked
+  WHERE
+    invalid_reason IS NULL
+  GROUP BY
+    snapshot_id,
+    snapshot_at,
+    warehouse_key,
+    sku_key,
+    `size_value`,
+    `colour_value`,
+    `pack_value`,
+    bin_code,
+    quantity
+  HAVING
+    COUNT(*) > 1
+), duplicates /* Every later copy of a repeated line. */ AS (
+  SELECT
+    checked.line_number
+  FROM checked
+  INNER JOIN repeated
+    ON checked.snapshot_id IS NOT DISTINCT FROM repeated.snapshot_id
+    AND checked.snapshot_at IS NOT DISTINCT FROM repeated.snapshot_at
+    AND checked.warehouse_key IS NOT DISTINCT FROM repeated.warehouse_key
+    AND checked.sku_key IS NOT DISTINCT FROM repeated.sku_key
+    AND checked.`size_value` IS NOT DISTINCT FROM repeated.`size_value`
+    AND checked.`colour_value` IS NOT DISTINCT FROM repeated.`colour_value`
+    AND checked.`pack_value` IS NOT DISTINCT FROM repeated.`pack_value`
+    AND checked.bin_code IS NOT DISTINCT FROM repeated.bin_code
+    AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
+  WHERE
+    checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
+), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS (
+  SELECT
+    location_id,
+    stock_date_at
+  FROM checked
+  WHERE
+    invalid_reason IS NULL
+  GROUP BY
+    location_id,
+    stock_date_at
+  HAVING
+    SUM(ABS(quantity)) > 2147483647
+), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS (
+  SELECT
+    checked.product_id,
+    checked.location_id,
+    checked.product_variant,
+    checked.stock_date_at,
+    checked.snapshot_utc_at,
+    checked.quantity
+  FROM checked
+  INNER JOIN crowded
+    ON crowded.location_id = checked.location_id
+    AND crowded.stock_date_at = checked.stock_date_at
+  LEFT JOIN duplicates
+    ON duplicates.line_number = checked.line_number
+  WHERE
+    checked.invalid_reason IS NULL AND duplicates.line_number IS NULL
+), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at,
+    SUM(quantity) AS units
+  FROM counted
+  GROUP BY
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at
+), overflowing /* Keys whose sum at their latest instant leaves the range (instants are unique per key). */ AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at
+  FROM instants
+  GROUP BY
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at
+  HAVING
+    NOT MAX_BY(units, snapshot_utc_at) FILTER(WHERE
+      NOT units IS NULL) BETWEEN -2147483648 AND 2147483647
+)
+SELECT
+  checked.*,
+  CASE
+    WHEN NOT checked.invalid_reason IS NULL
+    THEN checked.invalid_reason
+    WHEN NOT duplicates.line_number IS NULL
+    THEN 'duplicate_line'
+    WHEN NOT overflowing.product_id IS NULL
+    THEN 'quantity_overflow'
+  END AS reject_reason
+FROM checked
+LEFT JOIN duplicates
+  ON duplicates.line_number = checked.line_number
+LEFT JOIN overflowing
+  ON overflowing.product_id = checked.product_id
+  AND overflowing.location_id = checked.location_id
+  AND overflowing.product_variant = checked.product_variant
+  AND overflowing.stock_date_at = checked.stock_date_at

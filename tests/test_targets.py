@@ -190,3 +190,26 @@ def test_a_dbt_profile_output_of_type_postgres_is_a_target_whose_password_comes_
         "e.g. password: \"{{ env_var('PGPASSWORD') }}\"; stockx never reads a password written into a file"
     )
     assert "hunter2" not in str(raised.value)
+
+
+def test_export_judges_the_build_of_the_target_it_reads_not_another_targets(tmp_path, postgres_dsn):
+    from analysis_sample import copy_sample
+    from conftest import Invoker
+
+    settings = dsn_settings(postgres_dsn)
+    server = (f'type = "postgres"\nhost = "{settings["host"]}"\nport = {settings["port"]}\n'
+              f'user = "{settings["user"]}"\ndbname = "postgres"\n')
+    root = copy_sample(tmp_path / "sample")
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write(f'\n[tool.stockx.targets.pg]\n{server}schema = "judged_a"\n'
+                        f'\n[tool.stockx.targets.pg2]\n{server}schema = "judged_b"\n')
+    stockx = Invoker(root)
+    built = stockx("build", "--target", "pg", "--exclude", "resource_type:snapshot")
+    assert built.exit_code == 0, built.output
+    # pg2 was never built: pg's verdict says nothing about it (both once counted as the database "").
+    refused = stockx("export", "--target", "pg2", "--out", str(tmp_path / "pages"))
+    assert refused.exit_code == 2, refused.output
+    assert ("the last run did not build model stock_extra in the database postgres://pg2; "
+            "run `stockx build --select +stock_extra`") in refused.output
+    assert "(with the same --target) before exporting" in refused.output
+    assert stockx("export", "--target", "pg", "--out", str(tmp_path / "pages")).exit_code == 0

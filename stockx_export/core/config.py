@@ -69,6 +69,12 @@ class TargetConfig:
         """How messages name the target: ``target 'warehouse' (postgres)``."""
         return f"target '{self.name}' ({self.type})"
 
+    @property
+    def built_in(self) -> str:
+        """Where a build ran, as the results files record it: the DuckDB file, or ``<type>://<target name>``
+        for another target (two targets of one project are two databases, whatever their settings)."""
+        return self.database if self.type == DEFAULT_TYPE else f"{self.type}://{self.name}"
+
 
 @dataclass(frozen=True)
 class ProjectConfig:

@@ -134,7 +134,7 @@ def prepare(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[
     target_dir = Path(config.target_dir)
     node = find_model(target_dir, model)
     if check_last_build:
-        check_build(target_dir, node, config.database)
+        check_build(target_dir, node, config.target.built_in)
     project = config.settings.get("export", {})
     if not isinstance(project, Mapping):
         raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")

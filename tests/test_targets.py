@@ -213,3 +213,19 @@ def test_export_judges_the_build_of_the_target_it_reads_not_another_targets(tmp_
             "run `stockx build --select +stock_extra`") in refused.output
     assert "(with the same --target) before exporting" in refused.output
     assert stockx("export", "--target", "pg", "--out", str(tmp_path / "pages")).exit_code == 0
+
+
+def test_a_spark_connect_target_keeps_the_clusters_warehouse_unless_one_is_named(make_project):
+    from stockx_export.adapters.spark import SparkSettings
+
+    root, _ = make_project({"pyproject.toml": _pyproject(
+        '[tool.stockx.targets.lake]\ntype = "spark"\n'
+        '[tool.stockx.targets.cluster]\ntype = "spark"\nremote = "sc://spark.internal:15002"\n'
+        '[tool.stockx.targets.cluster_s3]\ntype = "spark"\nremote = "sc://spark.internal:15002"\n'
+        'warehouse = "s3a://inventory/warehouse"\n'
+    ), **MODEL})
+    settings = {name: SparkSettings.of(load_config(root, target=name).target) for name in ("lake", "cluster", "cluster_s3")}
+    assert settings["lake"].warehouse == str((root / "target" / "spark-warehouse").resolve())
+    # A local path would be this machine's, which a cluster's executors cannot write.
+    assert settings["cluster"].warehouse is None
+    assert settings["cluster_s3"].warehouse == "s3a://inventory/warehouse"

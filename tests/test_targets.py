@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import dsn_settings, query
+from conftest import Invoker, dsn_settings, query
 from stockx_export import redact
 from stockx_export.errors import ProjectError
 from stockx_export.run.projects import load_config
@@ -180,6 +180,8 @@ def test_a_dbt_profile_output_of_type_postgres_is_a_target_whose_password_comes_
     assert {k: target.options[k] for k in ("host", "port", "user", "dbname", "password_env")} == {
         "host": "db.internal", "port": 5433, "user": "analyst", "dbname": "shop", "password_env": "SHOP_PW"}
     assert "password" not in target.options
+    listed = Invoker(tmp_path)("ls", "--target", "wh")
+    assert listed.exit_code == 0 and "stockx ignores" not in listed.output, listed.output  # host, port...: its settings
     spark = load_config(tmp_path, target="lake").target
     assert (spark.type, spark.schema, spark.options["master"]) == ("spark", "lake", "local[2]")
     assert load_config(tmp_path).target.type == "duckdb"
@@ -194,7 +196,6 @@ def test_a_dbt_profile_output_of_type_postgres_is_a_target_whose_password_comes_
 
 def test_export_judges_the_build_of_the_target_it_reads_not_another_targets(tmp_path, postgres_dsn):
     from analysis_sample import copy_sample
-    from conftest import Invoker
 
     settings = dsn_settings(postgres_dsn)
     server = (f'type = "postgres"\nhost = "{settings["host"]}"\nport = {settings["port"]}\n'

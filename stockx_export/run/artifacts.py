@@ -168,7 +168,7 @@ def write_run_results(project, run) -> Path:
             "generated_at": _now(),
             "invocation_id": project.renderer.invocation_id,
             "command": run.command,
-            "database": database_key(project.config.database),
+            "database": database_key(project.config.target.built_in),
         },
         "elapsed_time": round(run.elapsed, 6),
         "success": not run.failed,
@@ -177,7 +177,7 @@ def write_run_results(project, run) -> Path:
     path = project.config.target_dir / "run_results.json"
     _write_json(path, data)
     _merge_last_results(project.config.target_dir / LAST_RESULTS, results, project.renderer.invocation_id,
-                        project.config.database)
+                        project.config.target.built_in)
     return path
 
 
@@ -186,9 +186,10 @@ LAST_RESULTS_VERSION = 2
 
 
 def database_key(database: str) -> str:
-    """How ``database`` is named in the results files: its resolved absolute path (``:memory:`` as is),
-    so two spellings of one file are one database."""
-    return database if database == ":memory:" else str(Path(database).resolve())
+    """How ``database`` (a TargetConfig's ``built_in``) is named in the results files: a DuckDB file by its
+    resolved absolute path, so two spellings of one file are one database (``:memory:`` and another
+    target's ``<type>://<name>`` as they are)."""
+    return database if database == ":memory:" or "://" in database else str(Path(database).resolve())
 
 
 def read_last_results(path: Path, database: str) -> dict[str, Any] | None:

@@ -28,6 +28,7 @@ from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import load_config, open_project
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
+from stockx_export.run.targets import attach
 from stockx_export.run.testing.junit import write_report
 
 RESOURCE_TYPES = {
@@ -80,7 +81,7 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     adapter = adapters.connect(project.config.target)
     try:
         adapter.apply_target_settings()
-        project.resolver.attach(adapter)  # is_incremental() renders in the checks as it will at run time
+        attach(project, adapter)  # is_incremental() renders in the checks as it will at run time
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
                         fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
@@ -101,7 +102,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
     ensure_target_dir(project)
     written = []
     with adapters.for_reading(project.config.target) as adapter:
-        project.resolver.attach(adapter)
+        attach(project, adapter)
         analyzer = run_checks(project, adapter, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
         for uid in order:
             node = project.nodes[uid]
@@ -133,7 +134,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple
         node = project.nodes[order[0]]
         sql = f"select * from {node.relation}" if node.resource_type == "seed" else None
     with adapters.for_reading(project.config.target) as adapter:
-        project.resolver.attach(adapter)
+        attach(project, adapter)
         if sql is None:
             sql = project.compiler.compile(node)
         try:
@@ -145,7 +146,8 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple
 
 def clean(options: RunOptions) -> list[Path]:
     """Delete the target directory (compiled SQL, artifacts and, when it lives there, the database)."""
-    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir)
+    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir,
+                         target=options.target)
     removed = []
     target = config.target_dir
     if target.exists():

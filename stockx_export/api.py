@@ -55,7 +55,7 @@ from stockx_export.sync.service import HeldReport, PlanReport, PushResult, Rejec
 
 __all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FilesResult", "HeldReport", "PlanReport", "PushResult",
            "RejectedReport", "RunsReport", "SendResult", "build", "family_models", "held", "plan", "plan_family",
-           "push", "push_family", "rejected", "runs", "test", "validate", "write_family", "write_files"]
+           "push", "push_family", "rejected", "runs", "test", "validate", "validate_family", "write_family", "write_files"]
 
 Vars = Mapping[str, Any] | str | None
 
@@ -188,6 +188,15 @@ def write_family(project_dir: str = ".", models: tuple[str, ...] = (), out_dir: 
     """``stockx export --out DIR [MODEL...]``: each model's pages, into DIR (one model) or DIR/<model>/."""
     return export_service.write_family(_config(project_dir, vars, database, profiles_dir), tuple(models),
                                        Path(out_dir), overrides=overrides, env=env)
+
+
+def validate_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
+                    database: str | None = None, profiles_dir: str | None = None,
+                    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+                    client: Any = None, progress: Progress | None = None) -> tuple[tuple[str, SendResult], ...]:
+    """``stockx export --validate-only [MODEL...]``: each model sent with ``"dryRun": true``, in family order."""
+    return export_service.validate_family(_config(project_dir, vars, database, profiles_dir), tuple(models),
+                                          overrides=overrides, env=env, client=client, progress=progress)
 
 
 def push_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,

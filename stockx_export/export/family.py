@@ -55,6 +55,9 @@ class Family:
     """The exported models, parents before children."""
 
     members: tuple[Member, ...]
+    # Whether a model names its Peak object (meta.peak.object); a family that does not is
+    # checked against Peak's schema only when asked.
+    declared: bool = True
 
     @property
     def order(self) -> tuple[str, ...]:
@@ -105,7 +108,7 @@ def family_of(nodes: dict[str, Any]) -> Family:
     models = {uid: n for uid, n in nodes.items() if n.get("resource_type") == "model"}
     exported = {uid: n for uid, n in models.items() if isinstance((n.get("meta") or {}).get(META_KEY), dict)}
     if not exported:
-        return Family((Member(DEFAULT_MODEL, None),))
+        return Family((Member(DEFAULT_MODEL, None),), declared=False)
     names = {uid: n["name"] for uid, n in exported.items()}
     keys: dict[str, list[ForeignKey]] = {uid: [] for uid in exported}
     for node in nodes.values():
@@ -132,7 +135,7 @@ def family_of(nodes: dict[str, Any]) -> Family:
         meta = exported[uid]["meta"][META_KEY]
         fks = tuple(sorted(set(keys[uid]), key=lambda k: (k.column, k.parent, k.field)))
         members.append(Member(names[uid], meta.get("object"), fks, tuple(sorted(names[p] for p in after[uid]))))
-    return Family(tuple(members))
+    return Family(tuple(members), declared=any(m.object for m in members))
 
 
 def _foreign_key(node: dict[str, Any], exported: dict[str, Any]) -> tuple[str, ForeignKey] | None:

@@ -73,17 +73,31 @@ def tenant_headers(settings: ExportSettings, env: Mapping[str, str]) -> tuple[tu
     return tuple(pairs)
 
 
-def preflight(con: Any, job: ExportJob) -> int:
-    """Table checks (see :mod:`.preflight`) under the job's limits; returns the row count.
-
-    Also caps DuckDB's memory so the key-order sort spills instead of growing.
-    """
-    # Row order relies on projections keeping the order of a sorted subquery.
+def configure(con: Any, job: ExportJob) -> None:
+    """Keep the key order of sorted subqueries, and cap DuckDB's memory so the key-order
+    sort spills instead of growing."""
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"SET memory_limit = '{job.settings.memory_limit}'")
     except Exception as exc:  # DuckDB's error types load lazily; any failure here is a bad setting
         raise ExportError(f"memory_limit '{job.settings.memory_limit}' was refused by DuckDB: {exc}") from None
+
+
+def preflight_table(database: str, job: ExportJob) -> int:
+    """:func:`preflight` on a read-only connection of its own; returns the row count."""
+    con = connect_read_only(database)
+    try:
+        return preflight(con, job)
+    finally:
+        con.close()
+
+
+def preflight(con: Any, job: ExportJob) -> int:
+    """Table checks (see :mod:`.preflight`) under the job's limits; returns the row count.
+
+    Also configures the connection (:func:`configure`).
+    """
+    configure(con, job)
     max_row = job.settings.page_bytes - job.envelope.overhead
     try:
         return check_table(con, job.relation, job.resource, job.settings.strftime, max_row)

@@ -105,6 +105,14 @@ def write_family(config: Any, models: tuple[str, ...], out_dir: Path, *,
                  for model in chosen)
 
 
+def validate_family(config: Any, models: tuple[str, ...] = (), *, overrides: Mapping[str, Any] | None = None,
+                    env: Mapping[str, str] | None = None, client: Any = None,
+                    progress: Progress | None = None) -> tuple[tuple[str, SendResult], ...]:
+    """:func:`validate` for each model (default: the family), in family order."""
+    return tuple((model, validate(config, model, overrides=overrides, env=env, client=client, progress=progress))
+                 for model in family_models(config, models))
+
+
 def validate(config: Any, model: str, *, overrides: Mapping[str, Any] | None = None,
              env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
              clock: Clock = Clock()) -> SendResult:

@@ -13,7 +13,8 @@ Steps, for the models asked (all of the family by default):
    whose destinations say which parent keys Peak holds (their own sync state:
    URL + object + solution);
 2. the schema check (:mod:`stockx_export.export.schema`), before the first
-   push to a destination or with ``check_schema``: any difference stops the
+   push to a destination or with ``check_schema`` (a project whose models name
+   no Peak object in meta.peak.object only with ``check_schema``): any difference stops the
    whole family before a row is sent; 404/405 is reported and the push goes on;
    declared custom attributes Peak lacks are added;
 3. each model in family order through :func:`stockx_export.sync.service.push`
@@ -207,11 +208,15 @@ def push_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
     for model in selected:
         export_run.check_transport(jobs[model].settings)
     warnings = _parent_warnings(config, family, selected, jobs, state_db)
+    # The tables first: a table that cannot be sent is the user's first problem, before Peak's schema.
+    rows = {model: export_run.preflight_table(config.database, jobs[model]) for model in selected}
     own = client is None
     client = new_client(jobs[selected[0]].settings) if own else client
     try:
-        notes = check_schema(config, [jobs[m] for m in selected], env, client, always=check_schema_always, add=True,
-                             state_db=state_db, clock=clock)
+        notes = SchemaNotes()
+        if family.declared or check_schema_always:
+            notes = check_schema(config, [jobs[m] for m in selected], env, client, always=check_schema_always,
+                                 add=True, state_db=state_db, clock=clock)
         outcomes: list[Outcome] = []
         failed: set[str] = set()
         for model in selected:
@@ -225,7 +230,8 @@ def push_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
             try:
                 result = service.push(config, model, full=full, force=force, state_db=state_db, overrides=overrides,
                                       env=env, client=client, progress=progress, handle_signals=handle_signals,
-                                      clock=clock, parents=parent_keys(family, model, jobs))
+                                      clock=clock, parents=parent_keys(family, model, jobs),
+                                      table_rows=rows[model])
             except (KeyboardInterrupt, PushInterrupted):
                 raise
             except ExportError as exc:
@@ -255,7 +261,7 @@ def plan_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
     jobs = _jobs(config, family, selected, overrides, env)
     warnings = _parent_warnings(config, family, selected, jobs, state_db)
     notes = SchemaNotes()
-    if env.get(export_run.TOKEN_ENV, "").strip():
+    if env.get(export_run.TOKEN_ENV, "").strip() and (family.declared or check_schema_always):
         own = client is None
         client = new_client(jobs[selected[0]].settings) if own else client
         try:

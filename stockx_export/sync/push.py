@@ -25,7 +25,7 @@ from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import ExportError, StockxError, SyncStateError, VolumeGuardStop
 from stockx_export.export.deliver import DeliverySummary, Listeners, PageResult
 from stockx_export.export.retry import Clock
-from stockx_export.export.run import ExportJob, check_transport, pack_job_pages
+from stockx_export.export.run import ExportJob, check_transport, configure, pack_job_pages
 from stockx_export.export.run import preflight as export_preflight
 from stockx_export.export.run import send
 from stockx_export.redact import Redactor
@@ -93,10 +93,15 @@ class Sync:
         self.lock.release()
 
     # -- planning ----------------------------------------------------------------------
-    def plan(self, full: bool = False) -> SyncPlan:
-        """Check the table (the export's preflight), then classify every key."""
+    def plan(self, full: bool = False, table_rows: int | None = None) -> SyncPlan:
+        """Check the table (the export's preflight), then classify every key. ``table_rows``:
+        the table was checked already (by a family push, before its schema check), and has
+        that many rows."""
         job = self.job
-        table_rows = export_preflight(self.con, job)
+        if table_rows is None:
+            table_rows = export_preflight(self.con, job)
+        else:
+            configure(self.con, job)
         return compute_plan(self.con, job.relation, job.resource, job.settings.strftime, self.destination.id,
                             table_rows, full, self.settings.gone_policy(job.resource.object_name), self.parents)
 

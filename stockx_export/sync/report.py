@@ -9,12 +9,14 @@ from typing import Sequence
 from typing import TYPE_CHECKING
 
 from stockx_export.sync.plan import SyncPlan
+from stockx_export.paths import shown
 from stockx_export.sync.service import PlanReport
 from stockx_export.sync.state import HeldRecord, RejectedRecord, RunRecord
 from stockx_export.tables import plural
 
 if TYPE_CHECKING:
-    from stockx_export.sync.family import FamilyPlan
+    from stockx_export.export.service import FilesResult, SendResult
+    from stockx_export.sync.family import FamilyPlan, FamilyResult
 
 
 def plan_text(report: PlanReport) -> str:
@@ -25,9 +27,10 @@ def plan_text(report: PlanReport) -> str:
         ("changed", plan.changed, ""),
         ("unchanged", plan.unchanged, "(not sent)" if not plan.full else "(sent: --full)"),
         ("rejected before", plan.rejected, "(sent again)"),
-        ("held", plan.held, "(not sent: a parent Peak does not hold yet)"),
         ("gone", plan.gone, f"(acknowledged earlier, no longer in the table; {_gone_effect(plan)})"),
     ]
+    if plan.held:
+        rows.insert(4, ("held", plan.held, "(not sent: a parent Peak does not hold yet)"))
     width = max(len(f"{count:,}") for _, count, _ in rows + [("", plan.to_send, "")])
     lines = [f"plan for {report.model} -> {report.destination.describe()}:"]
     for label, count, note in rows:
@@ -54,6 +57,49 @@ def family_plan_text(family: "FamilyPlan") -> str:
         parts.append(plan_text(report))
     lines = "\n".join(parts).splitlines()
     lines.extend(family.schema.lines)
+    return "\n".join(lines)
+
+
+def files_text(written: Sequence[tuple[str, "FilesResult"]]) -> str:
+    """What ``--out`` wrote, a line per model."""
+    return "\n".join(f"wrote {plural(files.pages, 'page')} ({plural(files.rows, 'row')}, {files.bytes:,} bytes) "
+                     f"and manifest.json to {files.out_dir}" for _, files in written)
+
+
+def validations_text(results: Sequence[tuple[str, "SendResult"]]) -> str:
+    """What ``--validate-only`` did, per model (headed by the model when there are several)."""
+    from stockx_export.export.report import summary_text
+
+    lines = []
+    for model, result in results:
+        text = summary_text(result.summary, result.url, shown(result.rejected_path), True)
+        lines.append(f"{model}: {text}" if len(results) > 1 else text)
+    return "\n".join(lines)
+
+
+def family_push_text(pushed: "FamilyResult") -> str:
+    """What a push did: the schema check's notes, then a block per model (headed by its
+    object when there are several): the delivery, the run, gone and held rows; an
+    aborted model's error, a skipped model's reason."""
+    from stockx_export.export.report import summary_text
+    from stockx_export.sync.family import describe_skip
+
+    several = len(pushed.outcomes) > 1
+    lines = list(pushed.schema.lines)
+    for outcome in pushed.outcomes:
+        if several:
+            lines.append(f"{outcome.object} ({outcome.model}):")
+        if outcome.error is not None:
+            block = [f"aborted: {outcome.error}"]
+        elif outcome.result is None:
+            block = [describe_skip(outcome)]
+        else:
+            result = outcome.result
+            block = [summary_text(result.summary, result.url, shown(result.rejected_path), result.dry_run),
+                     run_line(result.run_id, result.plan, shown(result.state))]
+            block += [line for line in (gone_line(result.plan), held_line(result.plan)) if line]
+        text = "\n".join(block)
+        lines.extend("  " + line for line in text.splitlines()) if several else lines.append(text)
     return "\n".join(lines)
 
 

@@ -136,7 +136,8 @@ def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
 def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: bool = False,
          state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
          env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
-         handle_signals: bool = False, clock: Clock = Clock(), parents: Sequence[ParentKey] = ()) -> PushResult:
+         handle_signals: bool = False, clock: Clock = Clock(), parents: Sequence[ParentKey] = (),
+         table_rows: int | None = None) -> PushResult:
     """Send what changed since the last push to the same destination (everything with
     ``full``), recording every page in the sync state.
 
@@ -147,6 +148,7 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     like Ctrl-C, and either raises :class:`~stockx_export.errors.PushInterrupted`
     once the run is closed as aborted (the command line's behaviour). ``parents``:
     the model's foreign keys; rows whose parent Peak lacks are held, not sent.
+    ``table_rows``: the table was checked already and holds that many rows.
     """
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
@@ -156,7 +158,7 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
     with _interrupts(settings.state, handle_signals):
         with Sync(job, settings, config.database, parents=parents) as sync:
-            planned = sync.plan(full)
+            planned = sync.plan(full, table_rows)
             sync.check_guard(planned, force)
             listeners = Listeners()
             if progress is not None:

@@ -238,7 +238,7 @@ def test_out_writes_a_folder_per_model_in_family_order(project, tmp_path):
     assert [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()] == [
         "locations", "product_categories", "products", "stock", "stock_extra"]
     manifest = json.loads((out / "products" / "manifest.json").read_text())
-    assert manifest["settings"]["object"] == "PRODUCT" if "settings" in manifest else "PRODUCT" in json.dumps(manifest)
+    assert manifest["settings"]["object"] == "PRODUCT"
 
 
 def test_tenant_headers_come_from_the_environment_and_are_not_printed(project, server):

@@ -156,8 +156,10 @@ class ExportSettings:
         return TIMESTAMP_FORMATS[self.timestamp_format]
 
     def as_dict(self) -> dict[str, Any]:
-        """Every setting plus the resolved URL, for manifests and summaries."""
-        return {**asdict(self), "url": self.url}
+        """Every setting plus the resolved URL, for manifests and summaries (JSON types only)."""
+        attributes = [{"name": a.name, "type": a.data_type, "default": a.default, "validations": dict(a.validations)}
+                      for a in self.attributes]
+        return {**asdict(self), "attributes": attributes, "url": self.url}
 
 
 _FIELDS = {f.name: f for f in fields(ExportSettings)}

@@ -50,12 +50,13 @@ from stockx_export.run.engine import RunOptions, run_command
 from stockx_export.run.reporting import JsonReporter, TextReporter
 from stockx_export.sync import family as sync_family
 from stockx_export.sync import service as sync_service
-from stockx_export.sync.family import FamilyPlan, FamilyResult
+from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
 from stockx_export.sync.service import HeldReport, PlanReport, PushResult, RejectedReport, RunsReport
 
-__all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FilesResult", "HeldReport", "PlanReport", "PushResult",
+__all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FamilyValidation", "FilesResult", "HeldReport", "PlanReport", "PushResult",
            "RejectedReport", "RunsReport", "SendResult", "build", "family_models", "held", "plan", "plan_family",
-           "push", "push_family", "rejected", "runs", "test", "validate", "validate_family", "write_family", "write_files"]
+           "push", "push_family", "rejected", "runs", "test", "validate", "validate_family", "write_family",
+           "write_files"]
 
 Vars = Mapping[str, Any] | str | None
 
@@ -193,10 +194,11 @@ def write_family(project_dir: str = ".", models: tuple[str, ...] = (), out_dir: 
 def validate_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
                     database: str | None = None, profiles_dir: str | None = None,
                     overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-                    client: Any = None, progress: Progress | None = None) -> tuple[tuple[str, SendResult], ...]:
-    """``stockx export --validate-only [MODEL...]``: each model sent with ``"dryRun": true``, in family order."""
-    return export_service.validate_family(_config(project_dir, vars, database, profiles_dir), tuple(models),
-                                          overrides=overrides, env=env, client=client, progress=progress)
+                    client: Any = None, progress: Progress | None = None) -> FamilyValidation:
+    """``stockx export --validate-only [MODEL...]``: Peak's schema compared (attributes to add
+    listed, none added), then each model sent with ``"dryRun": true``, in family order."""
+    return sync_family.validate_family(_config(project_dir, vars, database, profiles_dir), tuple(models),
+                                       overrides=overrides, env=env, client=client, progress=progress)
 
 
 def push_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,

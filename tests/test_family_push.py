@@ -141,6 +141,9 @@ def test_a_schema_difference_stops_the_family_before_any_row(project, server):
     assert "Error: Peak's schema differs from the exported models in 1 way; nothing was sent:\n" \
            "  QP_PRODUCT_OOTB.name: Peak's type is integer, the model sends string\n" in result.stderr
     assert server.order == [] and all(entry.path.startswith("/api/v2/schema") for entry in server.log)
+    checked = stockx(project, "export", "--validate-only", env=env_for(server))  # a dry run checks it too
+    assert checked.exit_code == 2 and "QP_PRODUCT_OOTB.name: Peak's type is integer" in checked.stderr
+    assert all(entry.path.startswith("/api/v2/schema") for entry in server.log)
 
 
 def test_a_schema_endpoint_that_is_not_there_is_reported_and_the_push_goes_on(project, server):

@@ -71,8 +71,8 @@ def export(models, out_dir, push, validate_only, overrides, full, plan_only, for
         watch.close()
     if validate_only:
         echo_scrubbed(validations_text(checked))
-        if any(result.rejected for _, result in checked):
-            raise RowsRejected(sum(r.rejected for _, r in checked), shown(checked[-1][1].rejected_path))
+        if checked.rejected:
+            raise RowsRejected(checked.rejected, shown(checked.results[-1][1].rejected_path))
         return
     for line in [f"Warning: {w}" for w in pushed.warnings] + [f"Error: {o.error}" for o in pushed.outcomes if o.error]:
         click.echo(line, err=True)

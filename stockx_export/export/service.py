@@ -99,18 +99,12 @@ def write_family(config: Any, models: tuple[str, ...], out_dir: Path, *,
     """:func:`write_files` for each model (default: the family), in family order: into
     ``out_dir`` itself for one model, into ``out_dir/<model>/`` for several."""
     chosen = family_models(config, models)
+    for model in chosen:  # every build check first: a failed test writes no model's pages
+        run.prepare(config, model, dict(overrides or {}), os.environ if env is None else env)
     if len(chosen) == 1:
         return ((chosen[0], write_files(config, chosen[0], out_dir, overrides=overrides, env=env)),)
     return tuple((model, write_files(config, model, Path(out_dir) / model, overrides=overrides, env=env))
                  for model in chosen)
-
-
-def validate_family(config: Any, models: tuple[str, ...] = (), *, overrides: Mapping[str, Any] | None = None,
-                    env: Mapping[str, str] | None = None, client: Any = None,
-                    progress: Progress | None = None) -> tuple[tuple[str, SendResult], ...]:
-    """:func:`validate` for each model (default: the family), in family order."""
-    return tuple((model, validate(config, model, overrides=overrides, env=env, client=client, progress=progress))
-                 for model in family_models(config, models))
 
 
 def validate(config: Any, model: str, *, overrides: Mapping[str, Any] | None = None,

@@ -39,7 +39,8 @@ from stockx_export.export.family import Family, read_family
 from stockx_export.export.http import new_client
 from stockx_export.export.retry import Clock
 from stockx_export.export.run import ExportJob
-from stockx_export.export.service import Progress
+from stockx_export.export import service as export_service
+from stockx_export.export.service import Progress, SendResult
 from stockx_export.sync import service
 from stockx_export.sync.plan import ParentKey
 from stockx_export.sync.service import PlanReport, PushResult
@@ -278,6 +279,44 @@ def plan_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
     return FamilyPlan(tuple(reports), warnings, notes)
 
 
+@dataclass(frozen=True)
+class FamilyValidation:
+    """A dry run per model, in push order, and the schema check's notes (what would be added)."""
+
+    results: tuple[tuple[str, SendResult], ...]
+    schema: SchemaNotes = SchemaNotes()
+
+    @property
+    def rejected(self) -> int:
+        return sum(result.rejected for _, result in self.results)
+
+
+def validate_family(config: Any, models: Sequence[str] = (), *, overrides: Mapping[str, Any] | None = None,
+                    env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
+                    clock: Clock = Clock()) -> FamilyValidation:
+    """Each model sent with ``"dryRun": true`` in push order, after Peak's schema is read and
+    compared (when the models name their objects): differences stop it, attributes that a
+    push would add are listed, nothing is added and no state is kept."""
+    env = os.environ if env is None else env
+    overrides = dict(overrides or {})
+    family = read_family(Path(config.target_dir))
+    selected = _selection(family, models)
+    notes = SchemaNotes()
+    if family.declared:
+        jobs = _jobs(config, family, selected, overrides, env)
+        own = client is None
+        schema_client = new_client(jobs[selected[0]].settings) if own else client
+        try:
+            notes = check_schema(config, [jobs[m] for m in selected], env, schema_client, always=True, add=False,
+                                 clock=clock)
+        finally:
+            if own:
+                schema_client.close()
+    results = tuple((model, export_service.validate(config, model, overrides=overrides, env=env, client=client,
+                                                    progress=progress, clock=clock)) for model in selected)
+    return FamilyValidation(results, notes)
+
+
 def describe_skip(outcome: Outcome) -> str:
     """The line a skipped model gets."""
     return f"skipped {outcome.model} ({outcome.object}): {outcome.reason}; nothing of it was sent"
@@ -290,5 +329,5 @@ def family_error(result: FamilyResult) -> FamilyAborted:
     return FamilyAborted(tuple(aborted), tuple(skipped))
 
 
-__all__ = ["FamilyPlan", "FamilyResult", "Outcome", "SchemaNotes", "check_schema", "describe_skip", "family_error",
-           "parent_keys", "plan_family", "push_family"]
+__all__ = ["FamilyPlan", "FamilyResult", "FamilyValidation", "Outcome", "SchemaNotes", "check_schema", "describe_skip", "family_error",
+           "parent_keys", "plan_family", "push_family", "validate_family"]

@@ -15,8 +15,8 @@ from stockx_export.sync.state import HeldRecord, RejectedRecord, RunRecord
 from stockx_export.tables import plural
 
 if TYPE_CHECKING:
-    from stockx_export.export.service import FilesResult, SendResult
-    from stockx_export.sync.family import FamilyPlan, FamilyResult
+    from stockx_export.export.service import FilesResult
+    from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
 
 
 def plan_text(report: PlanReport) -> str:
@@ -66,11 +66,13 @@ def files_text(written: Sequence[tuple[str, "FilesResult"]]) -> str:
                      f"and manifest.json to {files.out_dir}" for _, files in written)
 
 
-def validations_text(results: Sequence[tuple[str, "SendResult"]]) -> str:
-    """What ``--validate-only`` did, per model (headed by the model when there are several)."""
+def validations_text(checked: "FamilyValidation") -> str:
+    """What ``--validate-only`` did: the schema check's notes, then each model's dry run
+    (headed by the model when there are several)."""
     from stockx_export.export.report import summary_text
 
-    lines = []
+    results = checked.results
+    lines = list(checked.schema.lines)
     for model, result in results:
         text = summary_text(result.summary, result.url, shown(result.rejected_path), True)
         lines.append(f"{model}: {text}" if len(results) > 1 else text)

@@ -53,7 +53,8 @@ from stockx_export.sync import service as sync_service
 from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
 from stockx_export.sync.service import HeldReport, PlanReport, PushResult, RejectedReport, RunsReport
 
-__all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FamilyValidation", "FilesResult", "HeldReport", "PlanReport", "PushResult",
+__all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FamilyValidation", "FilesResult", "HeldReport", "PlanReport",
+           "PushResult",
            "RejectedReport", "RunsReport", "SendResult", "build", "family_models", "held", "plan", "plan_family",
            "push", "push_family", "rejected", "runs", "test", "validate", "validate_family", "write_family",
            "write_files"]

@@ -108,8 +108,10 @@ def test_a_product_peak_lacks_holds_its_rows_until_it_is_back(project, server):
     assert stockx(project, "rejected", env=env).output == "no rejected rows\n"  # held, not refused
     held = stockx(project, "rejected", "--held", env=env).output
     assert held.count('product_id "P-1001" is not on Peak: PRODUCT (products) has not acknowledged it') == expected_held
-    runs = stockx(project, "runs", env=env).output.splitlines()
-    assert runs[0].split()[:12][-2:] == ["held", "pages"] or "held" in runs[0]
+    runs = stockx(project, "runs", env=env).stdout.splitlines()
+    assert runs[0].split()[10:13] == ["rejected", "held", "pages"]
+    newest = runs[1].split()  # stock_extra's run: status success, its held count beside rejected
+    assert newest[-1].endswith("QP_STOCK_EXTRA_OOTB") and newest[10:12] == ["0", str(expected_held)]
 
     sql(project, "insert into main.products select * from main.products_kept")
     second = stockx(project, "export", "--push", env=env)
@@ -225,7 +227,9 @@ def test_one_model_asked_warns_about_a_parent_never_pushed_and_holds_its_rows(pr
     assert result.exit_code == 1
     assert "Warning: stock: its parent locations (LOCATION) is not in this push and was never pushed" in result.stderr
     assert "Warning: stock: its parent products (PRODUCT) is not in this push" in result.stderr
-    assert server.order == []
+    stock_rows = len(tables(project)["STOCK"])
+    assert f"Error: {stock_rows} rows held back" in result.stderr  # held, not sent to certain refusal
+    assert server.order == [] and [entry for entry in server.log if "STOCK" in entry.path] == []
     both = stockx(project, "export", "--push", "products", "locations", "product_categories", env=env_for(server))
     assert both.exit_code == 0, both.output
     assert server.order[:1] in (["LOCATION"], ["PRODUCT_CATEGORY"])

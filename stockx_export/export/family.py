@@ -127,7 +127,8 @@ def family_of(nodes: dict[str, Any]) -> Family:
     try:
         order = dag.sorted()
     except CycleError as exc:
-        raise ExportError(f"the exported models' foreign keys form a cycle: {str(exc).removeprefix('dependency cycle: ')}"
+        cycle = str(exc).removeprefix("dependency cycle: ")
+        raise ExportError(f"the exported models' foreign keys form a cycle: {cycle}"
                           "; a Peak object cannot be pushed before its own parent: remove a relationships test "
                           "or a ref() of the cycle") from None
     members = []

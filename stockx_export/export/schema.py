@@ -117,7 +117,8 @@ def _objects(body: Any) -> tuple[tuple[str, tuple[PeakColumn, ...]], ...]:
             nullable = column.get("nullable")
             if column.get("primaryKey") or column_name.lower() in keys:
                 nullable = False
-            columns.append(PeakColumn(column_name, column_type.lower(), nullable if isinstance(nullable, bool) else None))
+            known = nullable if isinstance(nullable, bool) else None
+            columns.append(PeakColumn(column_name, column_type.lower(), known))
         found.append((name.upper(), tuple(columns)))
     return tuple(sorted(found))
 

@@ -114,7 +114,8 @@ def _jobs(config: Any, family: Family, models: Sequence[str], overrides: Mapping
     return jobs
 
 
-def parent_keys(family: Family, model: str, jobs: Mapping[str, ExportJob], planned: Sequence[str] = ()) -> tuple[ParentKey, ...]:
+def parent_keys(family: Family, model: str, jobs: Mapping[str, ExportJob],
+                planned: Sequence[str] = ()) -> tuple[ParentKey, ...]:
     """``model``'s foreign keys as the plan holds rows by: each parent's destination, and
     (for a parent in ``planned``: pushed earlier in the same run) its table."""
     keys = []
@@ -329,5 +330,6 @@ def family_error(result: FamilyResult) -> FamilyAborted:
     return FamilyAborted(tuple(aborted), tuple(skipped))
 
 
-__all__ = ["FamilyPlan", "FamilyResult", "FamilyValidation", "Outcome", "SchemaNotes", "check_schema", "describe_skip", "family_error",
+__all__ = ["FamilyPlan", "FamilyResult", "FamilyValidation", "Outcome", "SchemaNotes", "check_schema", "describe_skip",
+           "family_error",
            "parent_keys", "plan_family", "push_family", "validate_family"]

@@ -193,7 +193,6 @@ def hold_orphans(con: Any, relation: str, resource: Resource, parents: Sequence[
     parent key its parent's destination does not hold. With ``full`` every row of the
     table is to send, so an unchanged row with a missing parent is held too."""
     keys = [quote_identifier(c.name) for c in resource.key]
-    on = " AND ".join(f"t.{k} = p.{k}" for k in keys)
     joins, reasons = [], []
     for index, parent in enumerate(parents):
         column = quote_identifier(parent.column)

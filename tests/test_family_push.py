@@ -108,6 +108,9 @@ def test_a_product_peak_lacks_holds_its_rows_until_it_is_back(project, server):
     assert stockx(project, "rejected", env=env).output == "no rejected rows\n"  # held, not refused
     held = stockx(project, "rejected", "--held", env=env).output
     assert held.count('product_id "P-1001" is not on Peak: PRODUCT (products) has not acknowledged it') == expected_held
+    as_json = [json.loads(line) for line in stockx(project, "rejected", "--held", "--format", "jsonl",
+                                                    env=env).stdout.splitlines()]
+    assert len(as_json) == expected_held and {entry["row"]["product_id"] for entry in as_json} == {"P-1001"}
     runs = stockx(project, "runs", env=env).stdout.splitlines()
     assert runs[0].split()[10:13] == ["rejected", "held", "pages"]
     newest = runs[1].split()  # stock_extra's run: status success, its held count beside rejected

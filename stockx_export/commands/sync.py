@@ -41,15 +41,17 @@ def rejected(run_id, limit, format_, held_only, state_db, project_dir, vars_, da
     status, Peak's answer, the row, and the run. The next push sends them again.
     With --held: the rows held back for a parent Peak does not hold yet."""
     from stockx_export import api
-    from stockx_export.sync.report import held_text, rejected_jsonl, rejected_text
+    from stockx_export.sync.report import held_jsonl, held_text, rejected_jsonl, rejected_text
 
     if held_only:
         report = api.held(project_dir, limit, vars=vars_, database=database, profiles_dir=profiles_dir,
                           state_db=state_db)
         if not report.found:
             no_state(report.state)
-        else:
+        elif format_ == "text":
             echo_scrubbed(held_text(report.rows))
+        elif report.rows:
+            echo_scrubbed(held_jsonl(report.rows))
         return
 
     report = api.rejected(project_dir, run_id, limit, vars=vars_, database=database, profiles_dir=profiles_dir,

@@ -207,6 +207,13 @@ def held_text(records: Sequence[HeldRecord]) -> str:
     return "\n".join(lines)
 
 
+def held_jsonl(records: Sequence[HeldRecord]) -> str:
+    """One JSON object per held row: destination, key, reason, the row."""
+    return "\n".join(json.dumps({"run_id": r.run_id, "destination": r.url, "held_at": _time(r.held_at),
+                                 "key": json.loads(r.key), "reason": r.reason, "row": json.loads(r.row)},
+                                ensure_ascii=False) for r in records)
+
+
 def rejected_jsonl(records: Sequence[RejectedRecord]) -> str:
     """One JSON object per refused row (the row and Peak's answer parsed when they are JSON)."""
     out = []

@@ -33,7 +33,7 @@ from stockx_export.sync.guard import History, guard_basis, read_history, volume_
 from stockx_export.sync.lock import PushLock
 from stockx_export.sync.plan import ParentKey, SyncPlan, compute_plan, gone_keys, held_rows, iter_send_rows
 from stockx_export.sync.settings import SyncSettings
-from stockx_export.sync.state import (ABORTED, FAILED, SUCCESS, WITH_ERRORS, Destination, Refusal, StateStore, T,
+from stockx_export.sync.state import (ABORTED, FAILED, SUCCESS, WITH_ERRORS, Destination, Refusal, StateStore,
                                       open_state, utc_now)
 
 # Where ``Sync.push`` calls its ``checkpoint`` callback, with the page number:
@@ -104,12 +104,6 @@ class Sync:
             configure(self.con, job)
         return compute_plan(self.con, job.relation, job.resource, job.settings.strftime, self.destination.id,
                             table_rows, full, self.settings.gone_policy(job.resource.object_name), self.parents)
-
-    def acknowledged_at(self, destination_id: str) -> bool:
-        """Whether ``destination_id`` (another object's destination) ever acknowledged a row."""
-        assert self.store is not None
-        return self.store.writer.execute(
-            f"SELECT 1 FROM {T}.acknowledged WHERE destination = ? LIMIT 1", [destination_id]).fetchone() is not None
 
     def gone_keys(self, limit: int) -> list[str]:
         return gone_keys(self.con, limit)

@@ -38,8 +38,8 @@ from stockx_export.redact import Redactor
 from stockx_export.sync.plan import ParentKey, SyncPlan
 from stockx_export.sync.push import Sync
 from stockx_export.sync.settings import SyncSettings, resolve_sync_settings
-from stockx_export.sync.state import (Destination, HeldRecord, RejectedRecord, RunRecord, attach_state,
-                                      current_held, current_rejections, recent_runs, recover)
+from stockx_export.sync.state import (SUCCESS, WITH_ERRORS, Destination, HeldRecord, RejectedRecord, RunRecord, T,
+                                      attach_state, current_held, current_rejections, recent_runs, recover)
 
 GONE_SHOWN = 10  # gone keys a plan lists
 
@@ -214,8 +214,7 @@ def pushed_destinations(config: Any, state_db: str | None = None) -> set[str]:
         if con is None:
             return set()
         return {d for (d,) in con.execute(
-            "SELECT DISTINCT destination FROM stockx_state.main.runs WHERE status IN ('success', "
-            "'completed with errors')").fetchall()}
+            f"SELECT DISTINCT destination FROM {T}.runs WHERE status IN (?, ?)", [SUCCESS, WITH_ERRORS]).fetchall()}
 
 
 def acknowledged_destinations(config: Any, state_db: str | None = None) -> set[str]:
@@ -224,7 +223,7 @@ def acknowledged_destinations(config: Any, state_db: str | None = None) -> set[s
     with _existing_state(state) as con:
         if con is None:
             return set()
-        return {d for (d,) in con.execute("SELECT DISTINCT destination FROM stockx_state.main.acknowledged").fetchall()}
+        return {d for (d,) in con.execute(f"SELECT DISTINCT destination FROM {T}.acknowledged").fetchall()}
 
 
 def _scrubber(env: Mapping[str, str] | None) -> Callable[[str | None], str | None]:

@@ -79,11 +79,14 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
             f"fix it and {hint} before exporting"
         )
     nodes = manifest.get("nodes", {})
+    # A test attached to another model (a child's relationships test pointing here) is that
+    # model's: it does not judge this one.
     tests = sorted(
         uid
         for uid, n in nodes.items()
         if n.get("resource_type") == "test"
-        and (n.get("attached_node") == node.unique_id or node.unique_id in n.get("depends_on", {}).get("nodes", []))
+        and (n.get("attached_node") == node.unique_id
+             or (not n.get("attached_node") and node.unique_id in n.get("depends_on", {}).get("nodes", [])))
     )
     tests += sorted(
         uid

@@ -208,7 +208,7 @@ def test_export_judges_the_build_of_the_target_it_reads_not_another_targets(tmp_
     built = stockx("build", "--target", "pg", "--exclude", "resource_type:snapshot")
     assert built.exit_code == 0, built.output
     # pg2 was never built: pg's verdict says nothing about it (both once counted as the database "").
-    refused = stockx("export", "--target", "pg2", "--out", str(tmp_path / "pages"))
+    refused = stockx("export", "stock_extra", "--target", "pg2", "--out", str(tmp_path / "pages"))
     assert refused.exit_code == 2, refused.output
     assert ("the last run did not build model stock_extra in the database postgres://pg2; "
             "run `stockx build --select +stock_extra`") in refused.output

@@ -7,6 +7,7 @@
     │   ├── CheckError           static checks found problems (``problems``); nothing was run
     │   └── TranspileError       models use constructs another dialect cannot express (``failures``)
     ├── SelectionError           a --select / --exclude expression is malformed
+    ├── ArtifactError            a manifest.json / run_results.json / sources.json cannot be read (``path``, ``missing``)
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; ``results``)
@@ -100,6 +101,15 @@ class TranspileError(ProjectError):
 
 class SelectionError(StockxError):
     """A selection expression is malformed or names nothing."""
+
+
+class ArtifactError(StockxError):
+    """An artifact (manifest.json, run_results.json, sources.json) is missing (``missing``) or unreadable."""
+
+    def __init__(self, message: str, *, path: Any = None, missing: bool = False) -> None:
+        self.path = path
+        self.missing = missing
+        super().__init__(message)
 
 
 class ExecutionError(StockxError):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, query
+from conftest import REPO, Invoker, node_results, query
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_utils"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_utils_golden"
@@ -62,7 +62,7 @@ def read_build(project: Path) -> dict:
             contents[f"{schema}.{name}.csv"] = out.read_text()
     finally:
         con.close()
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = node_results(project)
     return {"relations": relations, "contents": contents, "results": results}
 
 
@@ -255,7 +255,7 @@ def test_a_local_packages_models_seeds_tests_and_vars_build_as_dbt_builds_them(s
     ]
     assert query(db, "select * from main_pkg.pkg_items order by id") == [(1, "a", "5", "root", 6), (2, "b", "5", "root", 6)]
     assert query(db, "select * from main.uses_pkg order by id") == [(1, "5", "root", 6, 2026), (2, "5", "root", 6, 2026)]
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     assert [(r["unique_id"], r["status"]) for r in results] == [
         ("seed.inventory_pkg.pkg_seed", "success"),
         ("model.inventory_pkg.pkg_items", "success"),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, query
+from conftest import REPO, Invoker, node_results, query
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_snapshots"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_snapshots_golden"
@@ -56,7 +56,7 @@ def read_state(project: Path) -> dict:
             contents[f"{schema}.{name}.csv"] = out.read_text()
     finally:
         con.close()
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = node_results(project)
     return {"relations": relations, "contents": contents, "statuses": {r["unique_id"]: r["status"] for r in results}}
 
 

@@ -1,4 +1,4 @@
-"""Files for machines: ``target/manifest.json``, ``run_results.json`` and ``last_results.json``.
+"""Files for machines: ``target/manifest.json``, ``run_results.json``, ``sources.json`` and ``last_results.json``.
 
 manifest.json and run_results.json are written in dbt's published schemas
 (manifest v12, run-results v6), so the tools that read dbt artifacts read them;
@@ -30,6 +30,11 @@ run_results.json
     message, failures (failing rows of a data test, diff rows of a unit test,
     else null), relation_name and compiled.
 
+sources.json
+    written by ``stockx source freshness`` (sources v3): ``metadata``,
+    ``elapsed_time`` and ``results``, one per source checked (see
+    stockx_export.run.freshness).
+
 last_results.json
     stockx's own: ``version`` (2) and ``databases``: by database (its absolute
     path, or ``:memory:``), the ``runs`` that built or tested it and ``results``:
@@ -53,8 +58,8 @@ from stockx_export import __version__
 from stockx_export.analysis.fingerprint import fingerprints
 from stockx_export.analysis.parse import SqlParses
 from stockx_export.core.artifacts import (
-    DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, STOCKX_META,
-    file_checksum,
+    DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, SOURCES,
+    SOURCES_SCHEMA, STOCKX_META, file_checksum,
 )
 
 EMPTY_SECTIONS = ("macros", "docs", "exposures", "metrics", "groups", "selectors", "disabled", "group_map",
@@ -308,6 +313,15 @@ def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:
     write_json(path, data)
     _merge_last_results(project.config.target_dir / LAST_RESULTS, [_stockx_result(r) for r in run.results],
                         project.renderer.invocation_id, project.config.database)
+    return path
+
+
+def write_sources(project, results: list[dict[str, Any]], elapsed: float, path: Path | None = None) -> Path:
+    """``target/sources.json`` (sources v3; or ``path``): the results of ``stockx source freshness``
+    (stockx_export.run.freshness)."""
+    path = path or project.config.target_dir / SOURCES
+    write_json(path, {"metadata": metadata(project, SOURCES_SCHEMA), "results": results,
+                      "elapsed_time": round(elapsed, 6)})
     return path
 
 

@@ -74,3 +74,15 @@ def node_results(root: Path, target: str = "target") -> list[dict]:
     from stockx_export.core.artifacts import read_last_run
 
     return [dataclasses.asdict(r) for r in read_last_run(root / target).results]
+
+
+def artifact_schemas(target: Path) -> dict[str, str]:
+    """Each dbt artifact in ``target`` -> the class dbt-artifacts-parser reads it as (dbt's published
+    schemas, which refuse unknown fields); a file that does not fit raises pydantic's ValidationError."""
+    import json
+
+    from dbt_artifacts_parser.parser import parse_manifest, parse_run_results, parse_sources
+
+    parsers = {"manifest.json": parse_manifest, "run_results.json": parse_run_results, "sources.json": parse_sources}
+    return {name: type(parse(json.loads((target / name).read_text()))).__name__
+            for name, parse in parsers.items() if (target / name).exists()}

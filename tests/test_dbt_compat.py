@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, node_results, query
+from conftest import REPO, Invoker, artifact_schemas, node_results, query
 from stockx_export.core.artifacts import read_manifest
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_classic"
@@ -86,6 +86,7 @@ def builds(tmp_path_factory):
     first = stockx("build")
     first_snapshot = snapshot(project)
     first_snapshot["manifest"] = json.loads((project / "target" / "manifest.json").read_text())
+    first_snapshot["schemas"] = artifact_schemas(project / "target")
     second = stockx("build")
     return (first, first_snapshot), (second, snapshot(project))
 
@@ -98,6 +99,11 @@ def test_every_relation_has_dbts_columns_types_and_materialization(builds):
     (_, first), _ = builds
     expected = [{k: v for k, v in r.items() if k != "created_by"} for r in golden("relations.json")]
     assert first["relations"] == expected
+
+
+def test_the_artifacts_are_in_dbts_schemas(builds):
+    (_, first), _ = builds
+    assert first["schemas"] == {"manifest.json": "ManifestV12", "run_results.json": "RunResultsV6"}
 
 
 def test_every_relation_has_dbts_content(builds):

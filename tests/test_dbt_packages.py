@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, node_results, query
+from conftest import REPO, Invoker, artifact_schemas, node_results, query
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_utils"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_utils_golden"
@@ -63,7 +63,8 @@ def read_build(project: Path) -> dict:
     finally:
         con.close()
     results = node_results(project)
-    return {"relations": relations, "contents": contents, "results": results}
+    return {"relations": relations, "contents": contents, "results": results,
+            "schemas": artifact_schemas(project / "target")}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,11 @@ def built(tmp_path_factory):
     # After the read: the two relations are views, so their clock is read when they are queried.
     after = clock.execute("select now()").fetchone()[0]
     return deps, build, found, (before, after)
+
+
+def test_the_artifacts_are_in_dbts_schemas(built):
+    _, _, ours, _ = built
+    assert ours["schemas"] == {"manifest.json": "ManifestV12", "run_results.json": "RunResultsV6"}
 
 
 def test_deps_links_the_local_package_into_dbt_packages(built, tmp_path):

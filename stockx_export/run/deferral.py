@@ -33,16 +33,16 @@ def prepare_refs(project, options, order: list[str], adapter) -> None:
 
 def deferred_relations(project, manifest: Manifest, selected: set[str], adapter) -> dict[str, Relation]:
     """unique id -> the state's relation, for each unselected node missing from ``adapter``'s database."""
-    catalog = _attach(manifest, project.config.database, adapter)
-    found = {}
+    missing = []  # (unique id, node, its entry in the state)
     for uid, node in sorted(project.nodes.items()):
         old = manifest.nodes.get(uid)
         if (uid in selected or node.resource_type not in DEFERRABLE or node.relation is None or old is None
                 or not old.schema or adapter.relation_kind(node.relation) is not None):
             continue
-        found[uid] = Relation(old.schema, old.alias or old.name, database=catalog or old.database,
-                              quote_all=node.relation.quote_all)
-    return found
+        missing.append((uid, node, old))
+    catalog = _attach(manifest, project.config.database, adapter) if missing else None
+    return {uid: Relation(old.schema, old.alias or old.name, database=catalog or old.database,
+                          quote_all=node.relation.quote_all) for uid, node, old in missing}
 
 
 def _attach(manifest: Manifest, database: str, adapter) -> str | None:

@@ -66,6 +66,14 @@ def test_threads_is_accepted_and_recorded_in_run_results(make_project):
     assert stockx("run", "--threads", "0").exit_code == 2
 
 
+def test_recorded_vars_keep_no_secret_of_the_environment(make_project):
+    root, stockx = make_project(FILES)
+    secret = "s3cr3t-Passw0rd-value"
+    assert stockx("build", "--vars", f"{{pw: {secret}, n: 1}}", env={"SHOP_DB_PASSWORD": secret}).exit_code == 0
+    assert read_last_run(root / "target").args["vars"] == "{pw: ***, n: 1}"
+    assert secret not in (root / "target" / "run_results.json").read_text()
+
+
 def test_empty_builds_every_model_with_its_columns_and_no_rows(make_project):
     root, stockx = make_project({
         **FILES,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -9,6 +10,7 @@ import click
 from stockx_export.cli import project_options
 from stockx_export.commands.options import output_options
 from stockx_export.commands.project_args import run_options, shown
+from stockx_export.redact import redact, secret_values
 from stockx_export.run.reporting import TextReporter, make_reporter
 
 # The library is imported inside each command: cli.py imports every command module to list them in --help.
@@ -60,7 +62,8 @@ def debug(**params) -> None:
 
     checks = run_checks(run_options(**params))
     for check in checks:
-        click.echo(f"{'OK' if check.ok else 'ERROR':5} {check.name}: {check.detail}")
+        # A connection error may quote the target's settings: secrets from the environment are removed.
+        click.echo(redact(f"{'OK' if check.ok else 'ERROR':5} {check.name}: {check.detail}", secret_values(os.environ)))
     failed = any(not check.ok for check in checks)
     click.echo("Some checks failed." if failed else "All checks passed!")
     sys.exit(1 if failed else 0)

@@ -61,6 +61,7 @@ from stockx_export.core.artifacts import (
     DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, SOURCES,
     SOURCES_SCHEMA, STOCKX_META, file_checksum,
 )
+from stockx_export.redact import Redactor, secret_values
 
 EMPTY_SECTIONS = ("macros", "docs", "exposures", "metrics", "groups", "selectors", "disabled", "group_map",
                   "saved_queries", "semantic_models")
@@ -300,6 +301,17 @@ def _dbt_result(r) -> dict[str, Any]:
     }
 
 
+def _scrubbed(value: Any, redactor: Redactor) -> Any:
+    """``value`` with every secret of the environment removed from its strings (``--vars`` are recorded)."""
+    if isinstance(value, str):
+        return redactor.scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, redactor) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_scrubbed(v, redactor) for v in value]
+    return value
+
+
 def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:
     """``target/run_results.json`` (run-results v6) of ``run``, with the invocation's ``args``;
     the results are merged into ``last_results.json`` too."""
@@ -307,7 +319,7 @@ def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:
         "metadata": metadata(project, RUN_RESULTS_SCHEMA),
         "results": [_dbt_result(r) for r in run.results],
         "elapsed_time": round(run.elapsed, 6),
-        "args": {"which": run.command, **(args or {})},
+        "args": _scrubbed({"which": run.command, **(args or {})}, Redactor.of(*secret_values(os.environ))),
     }
     path = project.config.target_dir / RUN_RESULTS
     write_json(path, data)

@@ -1,4 +1,5 @@
-"""Reading ``target/manifest.json``, ``run_results.json`` and ``sources.json``: the one place that knows their shape.
+"""Reading ``target/manifest.json``, ``run_results.json``, ``sources.json`` and ``last_results.json``: the one place
+that knows their shape.
 
 stockx writes them in dbt's published schemas (manifest v12, run-results v6,
 sources v3; stockx_export.run.artifacts), so the tools that read dbt artifacts
@@ -23,6 +24,8 @@ from stockx_export.errors import ArtifactError
 MANIFEST = "manifest.json"
 RUN_RESULTS = "run_results.json"
 SOURCES = "sources.json"
+LAST_RESULTS = "last_results.json"  # stockx's own: the newest result of every node, by database
+LAST_RESULTS_VERSION = 2
 SCHEMAS = "https://schemas.getdbt.com/dbt"
 MANIFEST_SCHEMA = f"{SCHEMAS}/manifest/v12.json"
 RUN_RESULTS_SCHEMA = f"{SCHEMAS}/run-results/v6.json"
@@ -270,3 +273,35 @@ def read_sources(path: Path) -> tuple[FreshnessEntry, ...]:
         )
         for entry in data.get("results") or []
     )
+
+
+def database_key(database: str) -> str:
+    """How ``database`` is named in the results files: its resolved absolute path (``:memory:`` as is),
+    so two spellings of one file are one database."""
+    return database if database == ":memory:" else str(Path(database).resolve())
+
+
+def read_last_results(path: Path, database: str) -> dict[str, Any] | None:
+    """The newest result of every node over every run that built or tested ``database``
+    (by unique_id), from ``target/last_results.json``; None when the file does not exist.
+
+    A build of one database says nothing about another: two databases of one
+    project (a scratch ``--database``, staging and production) each have their own."""
+    if not Path(path).exists():
+        return None
+    return dict(read_last_results_file(path)["databases"].get(database_key(database), {}).get("results", {}))
+
+
+def read_last_results_file(path: Path) -> dict[str, Any]:
+    """The whole of ``last_results.json`` (``version``, ``databases``); empty when it is missing, unreadable
+    or of another version (stockx_export.run.artifacts writes it)."""
+    empty = {"version": LAST_RESULTS_VERSION, "databases": {}}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty
+    # Version 1 held one verdict for the whole project, whichever database it was about: not used.
+    if not isinstance(data, dict) or data.get("version") != LAST_RESULTS_VERSION or not isinstance(
+            data.get("databases"), dict):
+        return empty
+    return data

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockx_export.core.artifacts import MANIFEST, RUN_RESULTS, Manifest, read_manifest, read_run_results
+from stockx_export.core.artifacts import (
+    LAST_RESULTS, MANIFEST, RUN_RESULTS, Manifest, database_key, read_last_results, read_manifest, read_run_results,
+)
 from stockx_export.errors import ArtifactError, ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import quote_identifier, row_json_sql
-from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
 
 SAMPLE = 5  # offending rows shown in a message
 SHOWN_CHARS = 60  # characters of a value quoted in a message

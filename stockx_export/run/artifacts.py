@@ -59,7 +59,7 @@ from stockx_export.analysis.fingerprint import fingerprints
 from stockx_export.analysis.parse import SqlParses
 from stockx_export.core.artifacts import (
     DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, SOURCES,
-    SOURCES_SCHEMA, STOCKX_META, file_checksum,
+    LAST_RESULTS, SOURCES_SCHEMA, STOCKX_META, database_key, file_checksum, read_last_results_file,
 )
 from stockx_export.redact import Redactor, secret_values
 
@@ -337,44 +337,10 @@ def write_sources(project, results: list[dict[str, Any]], elapsed: float, path: 
     return path
 
 
-LAST_RESULTS = "last_results.json"
-LAST_RESULTS_VERSION = 2
-
-
-def database_key(database: str) -> str:
-    """How ``database`` is named in the results files: its resolved absolute path (``:memory:`` as is),
-    so two spellings of one file are one database."""
-    return database if database == ":memory:" else str(Path(database).resolve())
-
-
-def read_last_results(path: Path, database: str) -> dict[str, Any] | None:
-    """The newest result of every node over every run that built or tested ``database``
-    (by unique_id), from ``target/last_results.json``; None when the file does not exist.
-
-    A build of one database says nothing about another: two databases of one
-    project (a scratch ``--database``, staging and production) each have their own."""
-    if not path.exists():
-        return None
-    return dict(_read_all(path)["databases"].get(database_key(database), {}).get("results", {}))
-
-
-def _read_all(path: Path) -> dict[str, Any]:
-    empty = {"version": LAST_RESULTS_VERSION, "databases": {}}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return empty
-    # Version 1 held one verdict for the whole project, whichever database it was about: not used.
-    if not isinstance(data, dict) or data.get("version") != LAST_RESULTS_VERSION or not isinstance(
-            data.get("databases"), dict):
-        return empty
-    return data
-
-
 def _merge_last_results(path: Path, results: list[dict[str, Any]], invocation_id: str, database: str) -> None:
     # run_results.json holds one invocation; whether a model and its tests are good
     # (the export asks) spans several: `stockx build`, then `stockx test` alone.
-    data = _read_all(path)
+    data = read_last_results_file(path)
     entry = data["databases"].setdefault(database_key(database), {"runs": 0, "results": {}})
     entry["runs"] = run = int(entry.get("runs", 0)) + 1
     for order, result in enumerate(results):

@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "export": "stockx_export.commands.export:export",
     "runs": "stockx_export.commands.sync:runs",
     "rejected": "stockx_export.commands.sync:rejected",
+    "docs": "stockx_export.commands.docs:docs",
 }
 
 

@@ -8,6 +8,7 @@
     │   └── TranspileError       models use constructs another dialect cannot express (``failures``)
     ├── SelectionError           a --select / --exclude expression is malformed
     ├── ArtifactError            a manifest.json / run_results.json / sources.json cannot be read (``path``, ``missing``)
+    ├── DocsError                the docs site cannot be written or served (``path``)
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
     ├── BuildFailed              a build ran, and a node or an error-severity test failed (exit code 1; ``results``)
@@ -110,6 +111,14 @@ class ArtifactError(StockxError):
         self.path = path
         self.missing = missing
         super().__init__(message)
+
+
+class DocsError(StockxError):
+    """The docs site cannot be written or served. ``path`` is the site's folder."""
+
+    def __init__(self, message: str, *, path: str, hint: str | None = None) -> None:
+        self.path = path
+        super().__init__(message, hint=hint)
 
 
 class ExecutionError(StockxError):

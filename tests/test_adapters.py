@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from stockx_export import adapters
+from stockx_export.adapters.base import Adapter, RelationColumns
 from stockx_export.adapters.duckdb import DuckDBAdapter
 from stockx_export.core.config import TargetConfig
 from stockx_export.db import Relation
@@ -48,3 +49,22 @@ def test_the_export_reads_through_a_read_only_connection_the_adapter_opens(tmp_p
             con.execute("create table main.other (x int)")
     finally:
         con.close()
+
+
+def test_the_catalog_gives_each_existing_relations_kind_and_columns_as_describe_does(tmp_path):
+    target = TargetConfig(database=str(tmp_path / "db.duckdb"))
+    with adapters.connect(target) as adapter:
+        adapter.execute("create schema other")
+        adapter.build_table(Relation("main", "base"), "select 1::bigint as id, 'a' as name, date '2025-01-01' as day")
+        adapter.build_view(Relation("main", "layer"), "select id, name || '!' as shout from main.base")
+        adapter.build_view(Relation("other", "top"), "select shout, id::double / 2 as half from main.layer")
+        wanted = [Relation("other", "top"), Relation("main", "base"), Relation("main", "missing"),
+                  Relation("main", "layer")]
+        found = adapter.catalog(wanted)
+        assert found == {
+            Relation("main", "base"): RelationColumns("table", (("id", "BIGINT"), ("name", "VARCHAR"), ("day", "DATE"))),
+            Relation("main", "layer"): RelationColumns("view", (("id", "BIGINT"), ("shout", "VARCHAR"))),
+            Relation("other", "top"): RelationColumns("view", (("shout", "VARCHAR"), ("half", "DOUBLE"))),
+        }
+        # DuckDB's one read of its catalog says what asking each relation in turn says.
+        assert found == Adapter.catalog(adapter, wanted)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from analysis_sample import GOLDEN, copy_sample
-from conftest import Invoker
+from conftest import Invoker, write_project
 
 UPDATE = os.environ.get("STOCKX_UPDATE_GOLDEN") == "1"
 
@@ -82,6 +82,31 @@ def test_lineage_follows_sources_pointed_at_files(tmp_path):
         "        ├── source warehouse.inventory.colour\n"
         "        ├── source warehouse.inventory.pack\n"
         "        └── source warehouse.inventory.size\n"
+    )
+
+
+def test_lineage_goes_through_a_snapshot_and_starts_at_the_columns_it_adds(tmp_path):
+    root = write_project(tmp_path / "p", {
+        "seeds/raw_items.csv": "item_id,colour\n1,red\n",
+        "models/items.sql": "select item_id, upper(colour) as colour from {{ ref('raw_items') }}",
+        "snapshots/items_history.sql": """
+            {% snapshot items_history %}
+            {{ config(unique_key='item_id', strategy='check', check_cols='all') }}
+            select item_id, colour from {{ ref('items') }}
+            {% endsnapshot %}
+            """,
+        "models/colour_since.sql": "select colour, dbt_valid_from as since from {{ ref('items_history') }}",
+    })
+    result = Invoker(root)("lineage", "colour_since")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "colour_since.colour\n"
+        "└── snapshot items_history.colour\n"
+        "    └── items.colour\n"
+        "        └── seed raw_items.colour\n"
+        "\n"
+        "colour_since.since\n"
+        "└── snapshot items_history.dbt_valid_from\n"
     )
 
 

@@ -15,6 +15,7 @@ Layers import downward only. From the bottom:
               definitions are core, as loading a project collects them)
     export, sync   Peak payloads and the sync state, over built tables
     api       the Python API for sync jobs and orchestrators
+    docs      the docs site: reads the project, the catalog, lineage, the artifacts and the sync state
     cli, commands  the command line: parse options, call one library function, print
 
 """
@@ -45,8 +46,9 @@ LAYERS = {  # module prefix -> layer rank (the longest prefix wins)
     f"{ROOT}.export": 6,
     f"{ROOT}.sync": 6,
     f"{ROOT}.api": 7,
-    f"{ROOT}.cli": 8,
-    f"{ROOT}.commands": 8,
+    f"{ROOT}.docs": 8,
+    f"{ROOT}.cli": 9,
+    f"{ROOT}.commands": 9,
 }
 HTTP_MODULE = f"{ROOT}.export.http"
 DBT = f"{ROOT}.dbt"
@@ -289,7 +291,8 @@ def test_structure_holds(check):
 def test_the_layer_of_a_module_is_its_longest_prefix():
     assert layer(f"{ROOT}.core.loading") == 1
     assert layer(f"{ROOT}.run.testing.unit") == 5
-    assert layer(f"{ROOT}.commands.build") == 8
+    assert layer(f"{ROOT}.docs.site") == 8
+    assert layer(f"{ROOT}.commands.build") == 9
     assert layer(ROOT) == 0
 
 

@@ -130,3 +130,19 @@ def test_build_and_export_the_sample_project_with_the_installed_script(installed
     assert rows > 0
     assert manifest["totals"]["rows"] == rows
     assert export.stdout.startswith(f"wrote {manifest['totals']['pages']} page")
+
+
+def test_the_docs_site_is_written_from_the_installed_package(installed, tmp_path):
+    """The page and its vendored library are package data: the installed script finds them."""
+    project = tmp_path / "small"
+    (project / "models").mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[tool.stockx]\nname = "small"\n')
+    (project / "models" / "items.sql").write_text("select 1 as item_id\n")
+    done = run([installed.stockx, "docs", "generate"], cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    site = project / "target" / "docs"
+    for asset in ("index.html", "assets/app.js", "assets/style.css", "assets/vendor/dagre.min.js",
+                  "assets/vendor/dagre.LICENSE"):
+        source = REPO / PACKAGE / "docs" / "assets" / asset.removeprefix("assets/")
+        assert (site / asset).read_bytes() == source.read_bytes(), asset
+    assert (site / "data.js").read_text(encoding="ascii").startswith('window.STOCKX_DOCS = {"project":"small"')

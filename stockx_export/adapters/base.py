@@ -65,6 +65,14 @@ class Rows:
     rows: list[tuple[Any, ...]]
 
 
+@dataclass(frozen=True)
+class RelationColumns:
+    """What the database's catalog says of one relation: its kind and its columns."""
+
+    kind: str  # 'table' | 'view'
+    columns: tuple[tuple[str, str], ...]  # (name, the database's type name), in column order
+
+
 class Adapter(ABC):
     """One open database of one target. Stateful (a connection, the catalog it has seen): a plain class."""
 
@@ -170,6 +178,18 @@ class Adapter(ABC):
             return self.columns(query)
         except self.error_types:
             return None
+
+    def catalog(self, relations: Sequence[Relation]) -> dict[Relation, RelationColumns]:
+        """The kind and columns of each of ``relations`` that exists (those that do not are left out).
+
+        One question per relation here; an engine whose catalog answers for every
+        relation at once overrides it (a project of hundreds of views asks it)."""
+        found: dict[Relation, RelationColumns] = {}
+        for relation in relations:
+            kind = self.relation_kind(relation)
+            if kind is not None:
+                found[relation] = RelationColumns(kind, tuple(self.columns(str(relation))))
+        return found
 
     @abstractmethod
     def canonical_type(self, declared: str) -> str:

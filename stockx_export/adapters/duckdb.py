@@ -9,10 +9,12 @@ statements; what is DuckDB's own is here: opening, the catalog
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from stockx_export import db
+from stockx_export.adapters.base import RelationColumns
 from stockx_export.adapters.sql import SqlAdapter
 from stockx_export.core.config import MEMORY, TargetConfig
 from stockx_export.core.csv_files import Dialect
@@ -122,6 +124,20 @@ class DuckDBAdapter(SqlAdapter):
     def columns(self, relation: str) -> list[tuple[str, str]]:
         cursor = self.con.execute(f"describe {relation}")
         return [(row[0], row[1]) for row in cursor.fetchall()]
+
+    def catalog(self, relations: Sequence[Relation]) -> dict[Relation, RelationColumns]:
+        # One read of duckdb_columns(): DESCRIBE binds a view's whole query, views over
+        # views again and again (seconds for a few hundred layered views).
+        wanted = {(r.schema, r.identifier): r for r in relations if self.relation_kind(r) is not None}
+        columns: dict[tuple[str, str], list[tuple[str, str]]] = {key: [] for key in wanted}
+        for schema, name, column, data_type in self.con.execute(
+            "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+            "where database_name = current_database() and not internal "
+            "order by schema_name, table_name, column_index"
+        ).fetchall():
+            if (schema, name) in columns:
+                columns[(schema, name)].append((column, data_type))
+        return {r: RelationColumns(self.relation_kind(r), tuple(columns[key])) for key, r in wanted.items()}
 
     def canonical_type(self, declared: str) -> str:
         if declared not in self._types:

@@ -14,13 +14,15 @@ from stockx_export.errors import CompilationError
 class Analyzer:
     """Parses the models of ``project`` (compiled against ``adapter``'s database) and infers their columns."""
 
-    def __init__(self, project, adapter, parses: SqlParses | None = None) -> None:
+    def __init__(self, project, adapter, parses: SqlParses | None = None, *, types: bool = True) -> None:
+        """``types=False``: infer column names only (lineage needs no types; annotating them is
+        about half the cost of inference)."""
         self.project = project
         self.adapter = adapter
         self.parses = parses or SqlParses()
         self._parsed: dict[str, Parsed] = {}
         self._compiled: dict[str, str] = {}
-        self.schemas = SchemaInference(self)
+        self.schemas = SchemaInference(self, types=types)
 
     def compiled_path(self, node) -> str:
         path = self.project.compiler.compiled_path(node)

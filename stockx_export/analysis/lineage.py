@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import ProjectError
 
-KIND_ORDER = {"model": 0, "seed": 1, "source": 2}
+KIND_ORDER = {"model": 0, "snapshot": 1, "seed": 2, "source": 3}
 
 
 @dataclass(frozen=True)
 class ColumnLineage:
-    """A column of a model, seed or source, and the columns it derives from."""
+    """A column of a model, snapshot, seed or source, and the columns it derives from."""
 
-    kind: str  # "model" | "seed" | "source"
-    name: str  # model or seed name; "source_name.table" for a source
+    kind: str  # "model" | "snapshot" | "seed" | "source"
+    name: str  # model, snapshot or seed name; "source_name.table" for a source
     column: str
     upstream: tuple["ColumnLineage", ...] = ()
 
@@ -46,6 +46,7 @@ class LineageTracer:
         self.analyzer = analyzer
         self.project = analyzer.project
         self._scopes: dict[str, object] = {}
+        self._steps: dict[str, dict[str, object]] = {}  # model id -> output column -> sqlglot lineage root
         self._traced: dict[tuple[str, str], ColumnLineage] = {}
         self._relations = self._relation_index()
         self._files = self._file_index()
@@ -61,7 +62,7 @@ class LineageTracer:
         for source in self.project.sources.values():
             index.setdefault(_key(source.relation.schema, source.relation.identifier), ("source", source))
         for node in self.project.nodes.values():
-            if node.resource_type in ("model", "seed") and node.relation is not None:
+            if node.resource_type in ("model", "snapshot", "seed") and node.relation is not None:
                 index.setdefault(_key(node.relation.schema, node.relation.identifier), (node.resource_type, node))
         return index
 
@@ -119,7 +120,7 @@ class LineageTracer:
         key = (node.unique_id, column)
         if key not in self._traced:
             upstream = tuple(self._follow(kind, target, col) for kind, target, col in self._direct(node, column))
-            self._traced[key] = ColumnLineage("model", node.name, column, upstream)
+            self._traced[key] = ColumnLineage(node.resource_type, node.name, column, upstream)
         return self._traced[key]
 
     def _follow(self, kind: str, target, column: str) -> ColumnLineage:
@@ -130,28 +131,53 @@ class LineageTracer:
             seed = None if reads_files else self._seeds.get(_key(target.relation.schema, target.relation.identifier))
             upstream = (ColumnLineage("seed", seed.name, column),) if seed is not None else ()
             return ColumnLineage("source", f"{target.source_name}.{target.name}", column, upstream)
-        if kind == "seed" or self.analyzer.schemas.inferred(target) is None:
+        inferred = None if kind == "seed" else self.analyzer.schemas.inferred(target)
+        if inferred is None:
+            return ColumnLineage(kind, target.name, column)
+        if kind == "snapshot" and column.lower() not in {c.name.lower() for c in inferred}:
+            # A column the snapshot adds (dbt_valid_from, dbt_scd_id...): it starts there.
             return ColumnLineage(kind, target.name, column)
         return self._column(target, column)
+
+    def _scope(self, node):
+        from sqlglot.optimizer.scope import build_scope
+
+        if node.unique_id not in self._scopes:
+            self._scopes[node.unique_id] = build_scope(self.analyzer.schemas.qualified[node.unique_id])
+        return self._scopes[node.unique_id]
+
+    def _steps_of(self, node) -> dict[str, object]:
+        """sqlglot's lineage of every output column of ``node``, worked out in one pass.
+
+        One pass shares sqlglot's cache between the columns, and ``trim_selects=False``
+        spares a copy of the query per step (the trimmed copy only labels a step; the
+        tables a column reaches are the same): a project's every column in a fraction
+        of the time column by column takes."""
+        from sqlglot.errors import SqlglotError
+        from sqlglot.lineage import lineage
+
+        if node.unique_id not in self._steps:
+            try:
+                steps = lineage(None, self.analyzer.schemas.qualified[node.unique_id],
+                                schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                                scope=self._scope(node), copy=False, trim_selects=False)
+            except SqlglotError:  # an unnamed projection: each column is traced alone
+                steps = {}
+            self._steps[node.unique_id] = steps
+        return self._steps[node.unique_id]
 
     def _direct(self, node, column: str) -> list[tuple[str, object, str]]:
         """(kind, node or source, column) of each column of a relation ``node`` reads that ``column`` uses."""
         import sqlglot
         from sqlglot import exp
         from sqlglot.lineage import lineage
-        from sqlglot.optimizer.scope import build_scope
 
-        qualified = self.analyzer.schemas.qualified[node.unique_id]
-        if node.unique_id not in self._scopes:
-            self._scopes[node.unique_id] = build_scope(qualified)
-        root = lineage(
-            column,
-            qualified,
-            schema=self.analyzer.schemas.mapping(node),
-            dialect="duckdb",
-            scope=self._scopes[node.unique_id],
-            copy=False,
-        )
+        root = self._steps_of(node).get(column)
+        if root is None:
+            # Not among the names of the all-columns pass: this column alone, as sqlglot names it.
+            root = lineage(column, self.analyzer.schemas.qualified[node.unique_id],
+                           schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                           scope=self._scope(node), copy=False, trim_selects=False)
         found: list[tuple[str, object, str]] = []
         for step in root.walk():
             if step.downstream or not isinstance(step.expression, exp.Table):

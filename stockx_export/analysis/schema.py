@@ -28,8 +28,9 @@ def _from_yaml(columns) -> tuple[ColumnInfo, ...] | None:
 class SchemaInference:
     """Columns of seeds, sources and models of one project, worked out once each."""
 
-    def __init__(self, analyzer) -> None:
+    def __init__(self, analyzer, types: bool = True) -> None:
         self.analyzer = analyzer
+        self.types = types  # False: models' column names only, each type None
         self.project = analyzer.project
         self._columns: dict[str, tuple[ColumnInfo, ...] | None] = {}
         self.qualified: dict[str, object] = {}  # model id -> qualified, type-annotated expression
@@ -117,7 +118,8 @@ class SchemaInference:
             qualified = qualify(
                 parsed.expression.copy(), schema=mapping, dialect="duckdb", validate_qualify_columns=False
             )
-            annotate_types(qualified, schema=mapping, dialect="duckdb")
+            if self.types:
+                annotate_types(qualified, schema=mapping, dialect="duckdb")
         except (SqlglotError, KeyError, ValueError):
             return None
         selects = qualified.selects

@@ -39,7 +39,8 @@ last_results.json
     stockx's own: ``version`` (2) and ``databases``: by database (its absolute
     path, or ``:memory:``), the ``runs`` that built or tested it and ``results``:
     by unique_id, the newest result of every node over those runs (unique_id,
-    resource_type, name, status, message, failures, rows, relation,
+    resource_type, name, status, timing {started_at, completed_at,
+    execution_time}, message, failures, rows, relation,
     compiled_path, attached_node, severity, store_failures_relation), with
     ``run`` (which run) and ``order`` (its place in that run), so a test can be
     known to have run after the last build of its model in the very database
@@ -271,6 +272,11 @@ def _stockx_result(r) -> dict[str, Any]:
         "resource_type": node.resource_type,
         "name": node.name,
         "status": r.status,
+        "timing": {
+            "started_at": _iso(r.started_at),
+            "completed_at": _iso(r.completed_at),
+            "execution_time": round(r.execution_time, 6),
+        },
         "execution_time": round(r.execution_time, 6),
         "message": r.message,
         "failures": r.failures,

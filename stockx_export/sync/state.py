@@ -193,6 +193,25 @@ def attach_state(con: Any, state_path: Path, read_only: bool = False) -> None:
         raise unusable_state(state_path, str(exc)) from None
 
 
+def attach_state_read_only(con: Any, state_path: Path) -> bool:
+    """Attach an existing state database read-only as ``stockx_state``, for readers that
+    must never change it (the docs site); False when the file holds no state yet.
+
+    The same checks as :func:`attach_state`, except the probe that writes (and rolls
+    back); a file held by a running push raises :class:`SyncStateError` saying so."""
+    try:
+        con.execute(f"ATTACH {literal(str(state_path))} AS {STATE} (READ_ONLY)")
+    except database_error_types() as exc:
+        raise unusable_state(state_path, str(exc)) from None
+    try:
+        if not _columns(con, STATE):
+            return False
+        _check(con, state_path, probe_indexes=False)
+    except database_error_types() as exc:
+        raise unusable_state(state_path, str(exc)) from None
+    return True
+
+
 def _create(con: Any) -> None:
     # One transaction: a push killed while creating the state leaves none.
     with transaction(con):

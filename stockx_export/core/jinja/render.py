@@ -118,6 +118,7 @@ class Renderer:
         self._warn = warn or (lambda message: print(f"Warning: {message}", file=sys.stderr))
         self._log = log or (lambda message: print(message, file=sys.stderr))
         self._templates: dict[tuple[str, str], Any] = {}
+        self._expressions: dict[str, Any] = {}  # expression text -> compiled (two tests of a model share theirs)
         self._results: dict[str, Any] = {}  # statement results by name, for load_result
         self._package: str | None = None  # the package whose macros are laid over the root's
         self._shadowed: dict[str, Any] = {}  # what that overlay replaced
@@ -377,7 +378,11 @@ class Renderer:
         previous = self.frame
         self._set_frame(frame)
         try:
-            return self.env.compile_expression(expression, undefined_to_none=False)(**self.context)
+            compiled = self._expressions.get(expression)
+            if compiled is None:
+                compiled = self._expressions[expression] = self.env.compile_expression(expression,
+                                                                                        undefined_to_none=False)
+            return compiled(**self.context)
         except Exception as exc:
             raise located(exc, frame.path) from None
         finally:

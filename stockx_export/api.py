@@ -25,7 +25,8 @@ Peak refused are not an error: ``PushResult.exit_code`` is 1 then, as the
 command's.
 
 Common keywords: ``vars`` (a mapping, or YAML/JSON text as ``--vars`` takes),
-``database`` (instead of the configured DuckDB file), ``env`` (the environment
+``database`` (instead of the configured DuckDB file), ``target`` (the target
+to build in and read from, as ``--target``; default ``STOCKX_TARGET``), ``env`` (the environment
 the token and ``PEAK_BASE_URL`` are read from; default ``os.environ``),
 ``overrides`` (export settings as on the command line: ``base_url``,
 ``page_rows``...), ``client`` (the httpx client to send with; tests pass one on
@@ -67,7 +68,7 @@ class BuildResult:
         return tuple(r.node.name for r in self.results if r.status == "warn")
 
 
-def build(project_dir: str = ".", *, vars: Vars = None, database: str | None = None,
+def build(project_dir: str = ".", *, vars: Vars = None, database: str | None = None, target: str | None = None,
           select: tuple[str, ...] = (), exclude: tuple[str, ...] = (), full_refresh: bool = False,
           out: TextIO | None = None, log_format: str = "text", quiet: bool = True) -> BuildResult:
     """``stockx build``: seeds, models and their tests, in DAG order; writes ``target/`` as the command does.
@@ -76,24 +77,24 @@ def build(project_dir: str = ".", *, vars: Vars = None, database: str | None = N
     Raises :class:`BuildFailed` (exit code 1) when a node or an error-severity
     test failed, after the whole run; a project error (exit code 2) before it.
     """
-    return _run("build", project_dir, vars, database, select, exclude, full_refresh, out, log_format, quiet)
+    return _run("build", project_dir, vars, database, target, select, exclude, full_refresh, out, log_format, quiet)
 
 
-def test(project_dir: str = ".", *, vars: Vars = None, database: str | None = None,
+def test(project_dir: str = ".", *, vars: Vars = None, database: str | None = None, target: str | None = None,
          select: tuple[str, ...] = (), exclude: tuple[str, ...] = (), out: TextIO | None = None,
          log_format: str = "text", quiet: bool = True) -> BuildResult:
     """``stockx test``: the data tests, unit tests and contracts of the built models.
 
     Raises :class:`BuildFailed` (exit code 1) when an error-severity test failed."""
-    return _run("test", project_dir, vars, database, select, exclude, False, out, log_format, quiet)
+    return _run("test", project_dir, vars, database, target, select, exclude, False, out, log_format, quiet)
 
 
-def _run(command: str, project_dir: str, vars: Vars, database: str | None, select: tuple[str, ...],
+def _run(command: str, project_dir: str, vars: Vars, database: str | None, target: str | None, select: tuple[str, ...],
          exclude: tuple[str, ...], full_refresh: bool, out: TextIO | None, log_format: str,
          quiet: bool) -> BuildResult:
     stream = out or sys.stderr
     reporter = JsonReporter(stream, quiet) if log_format == "json" else TextReporter(stream, quiet, color=False)
-    options = RunOptions(project_dir=str(project_dir), vars=_vars(vars), database=database,
+    options = RunOptions(project_dir=str(project_dir), vars=_vars(vars), database=database, target=target,
                          select=tuple(select), exclude=tuple(exclude), full_refresh=full_refresh)
     run = run_command(command, options, reporter)
     results = tuple(run.results)
@@ -104,38 +105,38 @@ def _run(command: str, project_dir: str, vars: Vars, database: str | None, selec
 
 def write_files(project_dir: str = ".", model: str = "stock_extra", out_dir: str | Path = "target/export", *,
                 vars: Vars = None, database: str | None = None,
-                profiles_dir: str | None = None, overrides: Mapping[str, Any] | None = None,
+                profiles_dir: str | None = None, target: str | None = None, overrides: Mapping[str, Any] | None = None,
                 env: Mapping[str, str] | None = None) -> FilesResult:
     """``stockx export --out DIR``: the model's payloads as page files and a manifest; nothing sent.
 
     A relative ``out_dir`` is taken from the working directory, as the command takes it."""
-    return export_service.write_files(_config(project_dir, vars, database, profiles_dir), model, Path(out_dir),
+    return export_service.write_files(_config(project_dir, vars, database, profiles_dir, target), model, Path(out_dir),
                                       overrides=overrides, env=env)
 
 
 def validate(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
-             profiles_dir: str | None = None,
+             profiles_dir: str | None = None, target: str | None = None,
              overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, client: Any = None,
              progress: Progress | None = None) -> SendResult:
     """``stockx export --validate-only``: every row sent with ``"dryRun": true``; Peak stores none."""
-    return export_service.validate(_config(project_dir, vars, database, profiles_dir), model,
+    return export_service.validate(_config(project_dir, vars, database, profiles_dir, target), model,
                                    overrides=overrides, env=env,
                                    client=client, progress=progress)
 
 
 def plan(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
-         profiles_dir: str | None = None,
+         profiles_dir: str | None = None, target: str | None = None,
          full: bool = False, force: bool = False, state_db: str | None = None,
          overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None) -> PlanReport:
     """``stockx export --plan``: what a push would send, the gone keys, the volume guard's verdict
     (None with ``force``)."""
-    return sync_service.plan(_config(project_dir, vars, database, profiles_dir), model,
+    return sync_service.plan(_config(project_dir, vars, database, profiles_dir, target), model,
                              full=full, force=force, state_db=state_db,
                              overrides=overrides, env=env)
 
 
 def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = None, database: str | None = None,
-         profiles_dir: str | None = None,
+         profiles_dir: str | None = None, target: str | None = None,
          full: bool = False, force: bool = False, state_db: str | None = None,
          overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None, client: Any = None,
          progress: Progress | None = None, handle_signals: bool = False) -> PushResult:
@@ -148,29 +149,30 @@ def push(project_dir: str = ".", model: str = "stock_extra", *, vars: Vars = Non
     ``handle_signals``: SIGTERM ends the push like Ctrl-C, and either raises
     :class:`~stockx_export.errors.PushInterrupted` (as the command does).
     """
-    return sync_service.push(_config(project_dir, vars, database, profiles_dir), model,
+    return sync_service.push(_config(project_dir, vars, database, profiles_dir, target), model,
                              full=full, force=force, state_db=state_db,
                              overrides=overrides, env=env, client=client, progress=progress,
                              handle_signals=handle_signals)
 
 
 def runs(project_dir: str = ".", limit: int = 20, *, vars: Vars = None, database: str | None = None,
-         profiles_dir: str | None = None,
+         profiles_dir: str | None = None, target: str | None = None,
          state_db: str | None = None, env: Mapping[str, str] | None = None) -> RunsReport:
     """``stockx runs``: the last ``limit`` pushes recorded in the sync state, newest first."""
-    return sync_service.runs(_config(project_dir, vars, database, profiles_dir), limit, state_db=state_db, env=env)
+    return sync_service.runs(_config(project_dir, vars, database, profiles_dir, target), limit, state_db=state_db, env=env)
 
 
 def rejected(project_dir: str = ".", run_id: int | None = None, limit: int | None = None, *, vars: Vars = None,
-             database: str | None = None, profiles_dir: str | None = None, state_db: str | None = None,
+             database: str | None = None, profiles_dir: str | None = None, target: str | None = None, state_db: str | None = None,
              env: Mapping[str, str] | None = None) -> RejectedReport:
     """``stockx rejected``: rows Peak refused that no later push delivered (one run's with ``run_id``)."""
-    return sync_service.rejected(_config(project_dir, vars, database, profiles_dir), run_id, limit,
+    return sync_service.rejected(_config(project_dir, vars, database, profiles_dir, target), run_id, limit,
                                  state_db=state_db, env=env)
 
 
-def _config(project_dir: str, vars: Vars, database: str | None, profiles_dir: str | None = None) -> Any:
-    return load_config(str(project_dir), vars=_vars(vars), database=database, profiles_dir=profiles_dir)
+def _config(project_dir: str, vars: Vars, database: str | None, profiles_dir: str | None = None,
+            target: str | None = None) -> Any:
+    return load_config(str(project_dir), vars=_vars(vars), database=database, profiles_dir=profiles_dir, target=target)
 
 
 def _vars(vars: Vars) -> Any:

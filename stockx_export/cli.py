@@ -137,6 +137,11 @@ def project_options(func):
     @click.option("--vars", "vars_", default=None, help="YAML or JSON mapping overriding project vars.")
     @click.option("--database", default=None, help="The project's DuckDB file (or :memory:), instead of the configured one.")
     @click.option(
+        "--target", default=None,
+        help="Build in this target: [tool.stockx.targets.NAME] or a profiles.yml output (default $STOCKX_TARGET, "
+             "else the project's DuckDB database).",
+    )
+    @click.option(
         "--profiles-dir",
         default=None,
         help="Folder of a dbt project's profiles.yml (default: $DBT_PROFILES_DIR, else the project directory).",

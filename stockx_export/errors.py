@@ -5,7 +5,10 @@
     │   ├── CompilationError     Jinja could not render a node (syntax, undefined, raise_compiler_error)
     │   ├── CycleError           the DAG has a cycle; the message names it
     │   ├── CheckError           static checks found problems (``problems``); nothing was run
-    │   └── TranspileError       models use constructs another dialect cannot express (``failures``)
+    │   ├── TranspileError       models use constructs another dialect cannot express (``failures``)
+    │   ├── UntranslatableSql    a node uses SQL its target cannot run (``node``, ``constructs``, ``macros``)
+    │   └── DriverMissing        a target's Python driver is not installed (``package``, ``extra``)
+    ├── TargetUnreachable        a target's server cannot be reached (``host``, ``port``; never a password)
     ├── SelectionError           a --select / --exclude expression is malformed
     ├── ArtifactError            a manifest.json / run_results.json / sources.json cannot be read (``path``, ``missing``)
     ├── DocsError                the docs site cannot be written or served (``path``)
@@ -98,6 +101,46 @@ class TranspileError(ProjectError):
         lines = "\n".join(f"  {path}: {construct}" for path, construct in self.failures)
         super().__init__(f"{plural(count, 'model')} cannot be translated to {dialect} "
                          f"(not written; the other {written} are):\n{lines}")
+
+
+class UntranslatableSql(CompilationError):
+    """A node's SQL uses constructs its target's dialect cannot run.
+
+    ``constructs`` are what stops it; ``macros`` the macros whose SQL holds them
+    (each one to make dispatch, with a ``<type>__<macro>`` for the target)."""
+
+    def __init__(self, path: str, target_type: str, constructs: Sequence[str], macros: Sequence[str]) -> None:
+        self.path = path
+        self.constructs = tuple(constructs)
+        self.macros = tuple(macros)
+        listed = "; ".join(self.constructs)
+        if self.macros:
+            names = ", ".join(f"{target_type}__{m}" for m in self.macros)
+            hint = (f"it comes from macro {', '.join(self.macros)}: call it through adapter.dispatch and write "
+                    f"{names} in SQL the {target_type} target runs (default__ keeps today's DuckDB SQL)")
+        else:
+            hint = (f"move it into a macro called through adapter.dispatch('name'), with default__name (DuckDB) "
+                    f"and {target_type}__name (SQL the {target_type} target runs)")
+        super().__init__(f"the {target_type} target cannot run this SQL: {listed}", where=path, hint=hint)
+
+
+class DriverMissing(ProjectError):
+    """A target's driver is not installed: ``pip install 'stockx[<extra>]'``."""
+
+    def __init__(self, target: str, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(f"{target} needs the Python package {package}, which is not installed",
+                         hint=f"pip install 'stockx[{extra}]'")
+
+
+class TargetUnreachable(StockxError):
+    """A target's server did not answer: the message names the host and port, never a password."""
+
+    def __init__(self, target: str, host: str, port: Any, reason: str, hint: str) -> None:
+        self.host = host
+        self.port = port
+        super().__init__(f"cannot reach {target} at {host}:{port}: {reason}", hint=hint)
 
 
 class SelectionError(StockxError):

@@ -9,7 +9,8 @@ The one redaction module. Two uses:
 
 A secret is the value of an environment variable stockx reads a secret from
 (``PEAK_AUTH_TOKEN``), or of any variable named like a password or token
-(``PGPASSWORD``, ``DB_PASSWORD`` read by a profile's ``env_var()``).
+(``PGPASSWORD``, ``DB_PASSWORD`` read by a profile's ``env_var()``), or a value stockx read as a
+password from a variable a target names (``note_secret``).
 
 A server may echo the ``Authorization`` header in its answer, and not always as
 it was sent: JSON encoders write ``&`` as ``\\u0026`` and ``/`` as ``\\/``, URL
@@ -106,9 +107,19 @@ def _char_pattern(char: str) -> str:
     return "(?:" + "|".join(forms) + ")"
 
 
+# Secrets stockx read from a variable named in a setting (a target's ``password_env``), whatever its name.
+_NOTED: set[str] = set()
+
+
+def note_secret(value: str) -> None:
+    """Treat ``value`` as a secret from now on: it was read as one (a database password)."""
+    if value:
+        _NOTED.add(value)
+
+
 def secret_values(env: Mapping[str, str]) -> list[str]:
-    """The secrets in ``env``, longest first (so one secret inside another goes whole)."""
-    found = set()
+    """The secrets in ``env``, and those noted as read, longest first (so one secret inside another goes whole)."""
+    found = set(_NOTED)
     for name, value in env.items():
         if not value:
             continue

@@ -86,3 +86,49 @@ def artifact_schemas(target: Path) -> dict[str, str]:
     parsers = {"manifest.json": parse_manifest, "run_results.json": parse_run_results, "sources.json": parse_sources}
     return {name: type(parse(json.loads((target / name).read_text()))).__name__
             for name, parse in parsers.items() if (target / name).exists()}
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    """A libpq connection string (without dbname) to ONE throwaway PostgreSQL cluster per test session."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'stockx[postgres]')")
+    from postgres_server import Unavailable, postgres_server
+
+    try:
+        with postgres_server() as dsn:
+            yield dsn
+    except Unavailable as exc:
+        pytest.skip(f"no PostgreSQL server: {exc}")
+
+
+def dsn_settings(dsn: str) -> dict[str, str]:
+    """``host=... port=... user=...`` as a mapping."""
+    return dict(part.split("=", 1) for part in dsn.split())
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """ONE local Spark (local[2], two shuffle partitions, no UI) shared by every Spark test of the session.
+
+    Each test builds in a schema (a Spark database) of its own, stored under its own project."""
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'stockx[spark]')")
+    import shutil
+
+    if shutil.which("java") is None and not __import__("os").environ.get("JAVA_HOME"):
+        pytest.skip("no Java for Spark: apt-get install openjdk-17-jre-headless")
+    from pyspark.sql import SparkSession
+
+    home = tmp_path_factory.mktemp("spark")
+    spark = (
+        SparkSession.builder.master("local[2]").appName("stockx-tests")
+        .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
+        .config("spark.sql.warehouse.dir", str(home / "warehouse"))
+        .config("spark.sql.catalogImplementation", "hive")
+        .config("spark.hadoop.javax.jdo.option.ConnectionURL", f"jdbc:derby:;databaseName={home}/metastore_db;create=true")
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    yield spark
+    spark.stop()

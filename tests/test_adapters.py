@@ -14,11 +14,12 @@ from stockx_export.errors import ProjectError
 
 
 def test_a_target_type_without_an_adapter_is_an_error_naming_the_target():
-    target = TargetConfig(type="postgres", origin="profiles.yml: profile 'shop' output 'prod'")
+    target = TargetConfig(type="snowflake", origin="profiles.yml: profile 'shop' output 'prod'")
     with pytest.raises(ProjectError) as raised:
         adapters.adapter_class(target)
     assert str(raised.value) == (
-        "profiles.yml: profile 'shop' output 'prod': target type 'postgres' is not supported; stockx builds on duckdb"
+        "profiles.yml: profile 'shop' output 'prod': target type 'snowflake' is not supported; "
+        "stockx builds on duckdb, postgres, spark"
     )
     assert adapters.adapter_class(TargetConfig()) is DuckDBAdapter
 
@@ -38,11 +39,15 @@ def test_the_catalog_follows_the_adapters_own_builds_and_is_read_again_after_ref
         assert adapter.relation_kind(Relation("main", "made_by_a_hook")) == "table"
 
 
-def test_the_export_reads_through_a_read_only_connection_the_adapter_opens(tmp_path):
+def test_the_export_reads_a_duckdb_target_in_place_through_a_read_only_connection(tmp_path):
+    from stockx_export.export.run import connect_read_only
+
     target = TargetConfig(database=str(tmp_path / "db.duckdb"))
     with adapters.connect(target) as adapter:
         adapter.build_table(Relation("main", "stock_extra"), "select 1 as stock_units")
-    con = adapters.export_connection(target)
+    path = adapters.export_database(target, "main.stock_extra", ("stock_units",), tmp_path / "export")
+    assert path == target.database  # no copy: the export reads the database itself
+    con = connect_read_only(path)
     try:
         assert con.execute("select stock_units from main.stock_extra").fetchall() == [(1,)]
         with pytest.raises(duckdb.Error, match="read-only"):

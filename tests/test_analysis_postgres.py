@@ -14,21 +14,18 @@ import pytest
 
 from analysis_sample import copy_sample
 from conftest import Invoker
-from postgres_server import Unavailable, postgres_server
+from postgres_server import Unavailable
 from raw_edge_cases import write_edge_files
 
 PG_TYPES = {"VARCHAR": "text", "BIGINT": "bigint", "INTEGER": "integer", "DOUBLE": "double precision",
             "DATE": "date", "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (pip install 'psycopg[binary]')")
-    try:
-        with postgres_server() as dsn:
-            yield psycopg, dsn
-    except Unavailable as exc:
-        pytest.skip(f"no PostgreSQL server: {exc}")
+@pytest.fixture
+def postgres(postgres_dsn):
+    import psycopg
+
+    return psycopg, postgres_dsn
 
 
 def _value(value):

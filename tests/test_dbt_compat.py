@@ -214,15 +214,16 @@ def test_a_profile_of_another_adapter_is_an_error_naming_the_profile(make_projec
           target: prod
           outputs:
             prod:
-              type: postgres
-              host: localhost
+              type: snowflake
+              account: shop
         """,
     )
     result = stockx("build")
     assert result.exit_code == 2
+    # postgres and spark outputs are targets (tests/test_targets.py); other adapters are not.
     assert result.output == (
-        f"Error: {root}/profiles.yml: profile 'shop_profile' target 'prod' is type 'postgres'; "
-        "stockx builds on DuckDB only: add an output with type: duckdb and a path\n"
+        f"Error: {root}/profiles.yml: profile 'shop_profile' target 'prod' is type 'snowflake'; "
+        "stockx builds on duckdb, postgres, spark: add an output of one of those types\n"
     )
 
 

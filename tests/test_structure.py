@@ -331,7 +331,7 @@ def test_the_import_reader_sees_nested_relative_and_type_only_imports(tmp_path, 
 # -- what a start costs ---------------------------------------------------------------------------
 
 
-def test_help_loads_no_database_sql_parser_or_template_engine():
+def test_help_loads_no_database_driver_sql_parser_or_template_engine():
     """``stockx --help`` lists every command (importing each command module) and stays instant."""
     import subprocess
     import sys
@@ -341,7 +341,7 @@ def test_help_loads_no_database_sql_parser_or_template_engine():
         "sys.argv = ['stockx', '--help']\n"
         "from stockx_export.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('duckdb', 'sqlglot', 'jinja2', 'yaml', 'httpx') if m in sys.modules), file=sys.stderr)\n"
+        "print(sorted(m for m in ('duckdb', 'sqlglot', 'jinja2', 'yaml', 'httpx', 'psycopg', 'pyspark', 'pyarrow') if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

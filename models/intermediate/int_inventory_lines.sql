@@ -92,7 +92,7 @@ duplicates as (
     from checked
     inner join repeated
         on {% for column in line_columns -%}
-        checked.{{ column }} is not distinct from repeated.{{ column }}
+        {{ null_safe_equal('checked.' ~ column, 'repeated.' ~ column) }}
         {% if not loop.last %}and {% endif %}
         {%- endfor %}
     where checked.invalid_reason is null

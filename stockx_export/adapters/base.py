@@ -93,12 +93,13 @@ class Adapter(ABC):
 
     @classmethod
     @abstractmethod
-    def export_connection(cls, target: TargetConfig) -> Any:
-        """A read-only DuckDB connection in which the target's relations are read by name.
+    def export_database(cls, target: TargetConfig, relation: str, order_by: tuple[str, ...], folder: Path) -> str:
+        """The DuckDB database file in which the export reads ``relation`` by name.
 
         The export builds its JSON pages in DuckDB SQL whatever the engine: for
-        DuckDB this is the database itself; another engine attaches its database
-        to an in-memory DuckDB (DuckDB's postgres extension, say).
+        DuckDB this is the database itself; another engine streams the relation,
+        in ``order_by`` order, into a table of a DuckDB file in ``folder`` (same
+        name, columns and types), so the pages are made by the same code.
         """
 
     @abstractmethod
@@ -281,6 +282,18 @@ class Adapter(ABC):
     @abstractmethod
     def insert_cast(self, name: str, columns: Sequence[tuple[str, str]], values: Sequence[Any]) -> None:
         """One row into table ``name``, each value cast to its column's type (raises ``error_types``)."""
+
+    def insert_rows(self, name: str, columns: Sequence[tuple[str, str]],
+                    rows: Sequence[Sequence[Any]]) -> tuple[int, str] | None:
+        """Every row into table ``name`` (values cast as ``insert_cast`` does). None when all went in,
+        else the 1-based number of the first row that does not cast and the database's message. An
+        engine where each statement is costly overrides it with one statement."""
+        for number, values in enumerate(rows, 1):
+            try:
+                self.insert_cast(name, columns, values)
+            except self.error_types as exc:
+                return number, str(exc)
+        return None
 
     @abstractmethod
     def create_table_as(self, name: str, sql: str) -> None: ...

@@ -46,8 +46,8 @@ class DuckDBAdapter(SqlAdapter):
         return cls(target, db.connect_for_reading(target.database))
 
     @classmethod
-    def export_connection(cls, target: TargetConfig):
-        return db.connect(target.database, read_only=target.database != MEMORY)
+    def export_database(cls, target: TargetConfig, relation: str, order_by: tuple[str, ...], folder: Path) -> str:
+        return target.database
 
     def scratch(self) -> DuckDBAdapter:
         return DuckDBAdapter(TargetConfig(database=MEMORY, schema="main"), db.connect(MEMORY))

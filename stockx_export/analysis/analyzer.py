@@ -36,7 +36,7 @@ class Analyzer:
         if node.unique_id not in self._compiled:
             compiler = self.project.compiler
             try:
-                self._compiled[node.unique_id] = compiler.compile(node)
+                self._compiled[node.unique_id] = compiler.compile(node, translated=False)
             except CompilationError:
                 # Rendering can need the run itself (dbt's run_query over an upstream model
                 # not built yet): such a model is left to run time, which reports its errors.

@@ -68,8 +68,8 @@ def _unsupported(expression, dialect: str) -> list[str]:
     return found
 
 
-def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
-    """``sql`` (DuckDB) in ``dialect``, tables qualified with ``database``."""
+def transpile_sql(sql: str, dialect: str, database: str | None) -> Transpiled:
+    """``sql`` (DuckDB) in ``dialect``, tables qualified with ``database`` (left as written when None)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
@@ -81,7 +81,7 @@ def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
     problems = _unsupported(expression, dialect)
     if problems:
         return Transpiled(None, tuple(problems))
-    for table in expression.find_all(exp.Table):
+    for table in expression.find_all(exp.Table) if database else ():
         if isinstance(table.this, exp.Identifier) and table.db and not table.catalog:
             table.set("catalog", exp.to_identifier(database))
     try:
@@ -92,7 +92,7 @@ def transpile_sql(sql: str, dialect: str, database: str) -> Transpiled:
     except SqlglotError as exc:  # pragma: no cover - generation errors other than "unsupported"
         return Transpiled(None, (f"sqlglot: {str(exc).splitlines()[0]}",))
     needs_support = any(
-        isinstance(n, exp.Anonymous) and n.name.lower() in rewrites.OWN_FUNCTIONS for n in expression.walk()
+        isinstance(n, exp.Anonymous) and n.name.lower() == rewrites.SUPPORT_FUNCTION for n in expression.walk()
     )
     return Transpiled(text + "\n", (), needs_support)
 

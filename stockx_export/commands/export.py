@@ -25,7 +25,7 @@ from stockx_export.tables import plural
 @state_db_option
 @project_options
 def export(model, out_dir, push, validate_only, overrides, full, plan_only, force, state_db, project_dir, vars_,
-           database, profiles_dir):
+           database, target, profiles_dir):
     """Export MODEL (default stock_extra) as Peak ingest payloads.
 
     Checks the last build and the table first; then writes the payloads to
@@ -48,7 +48,8 @@ def export(model, out_dir, push, validate_only, overrides, full, plan_only, forc
         raise ExportError("choose one of --out DIR, --push or --validate-only")
     if (full or force or state_db) and not (push or plan_only):
         raise ExportError("--full, --force and --state-db go with --push or --plan")
-    project = {"vars": vars_, "database": database, "profiles_dir": profiles_dir, "overrides": overrides}
+    project = {"vars": vars_, "database": database, "profiles_dir": profiles_dir, "target": target,
+               "overrides": overrides}
     if out_dir is not None:
         written = api.write_files(project_dir, model, out_dir, **project)
         click.echo(f"wrote {plural(written.pages, 'page')} ({plural(written.rows, 'row')}, {written.bytes:,} bytes) "

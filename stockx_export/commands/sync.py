@@ -13,14 +13,15 @@ from stockx_export.commands.printing import echo_scrubbed, no_state
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Runs to show.")
 @state_db_option
 @project_options
-def runs(limit, state_db, project_dir, vars_, database, profiles_dir):
+def runs(limit, state_db, project_dir, vars_, database, target, profiles_dir):
     """Show recent pushes, newest first: rows planned, sent, acknowledged and
     rejected, pages, retries and status (success, completed with errors,
     failed, aborted)."""
     from stockx_export import api
     from stockx_export.sync.report import runs_text
 
-    report = api.runs(project_dir, limit, vars=vars_, database=database, profiles_dir=profiles_dir, state_db=state_db)
+    report = api.runs(project_dir, limit, vars=vars_, database=database, profiles_dir=profiles_dir, target=target,
+                      state_db=state_db)
     if not report.found:
         no_state(report.state)
         return
@@ -34,14 +35,14 @@ def runs(limit, state_db, project_dir, vars_, database, profiles_dir):
               help="jsonl: one JSON object per row, for scripts.")
 @state_db_option
 @project_options
-def rejected(run_id, limit, format_, state_db, project_dir, vars_, database, profiles_dir):
+def rejected(run_id, limit, format_, state_db, project_dir, vars_, database, target, profiles_dir):
     """List the rows Peak refused and that no later push delivered: key, HTTP
     status, Peak's answer, the row, and the run. The next push sends them again."""
     from stockx_export import api
     from stockx_export.sync.report import rejected_jsonl, rejected_text
 
     report = api.rejected(project_dir, run_id, limit, vars=vars_, database=database, profiles_dir=profiles_dir,
-                          state_db=state_db)
+                          target=target, state_db=state_db)
     if not report.found:
         no_state(report.state)
     elif format_ == "text":

@@ -276,9 +276,10 @@ def read_sources(path: Path) -> tuple[FreshnessEntry, ...]:
 
 
 def database_key(database: str) -> str:
-    """How ``database`` is named in the results files: its resolved absolute path (``:memory:`` as is),
-    so two spellings of one file are one database."""
-    return database if database == ":memory:" else str(Path(database).resolve())
+    """How ``database`` (a TargetConfig's ``built_in``) is named in the results files: a DuckDB file by its
+    resolved absolute path, so two spellings of one file are one database (``:memory:`` and another
+    target's ``<type>://<name>`` as they are)."""
+    return database if database == ":memory:" or "://" in database else str(Path(database).resolve())
 
 
 def read_last_results(path: Path, database: str) -> dict[str, Any] | None:

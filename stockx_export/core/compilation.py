@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,27 +29,44 @@ def inject_ctes(sql: str, ctes: list[tuple[str, str]]) -> str:
     return f"with {definitions}\n{sql.lstrip()}"
 
 
+# (node, its rendered SQL in DuckDB's dialect) -> the SQL its target runs; raises when it cannot say it
+Translate = Callable[[Node, str], str]
+
+
 class Compiler:
-    """Compiles the nodes of one project; each ephemeral model is rendered once."""
+    """Compiles the nodes of one project; each ephemeral model is rendered once.
+
+    Models are written in DuckDB's SQL. When the project builds in another
+    target, the layer that opens it sets ``translate``, and compiled SQL comes
+    out in the target's dialect (``for_target``).
+    """
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._ephemeral: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.translate: Translate | None = None
         # Nodes whose SQL asked the database while compiling (run_query, a relation's columns): what
         # they compile to depends on what is built when, so only compiling them as they run is right.
         self.introspective: set[str] = set()
 
-    def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None) -> str:
+    def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None, *,
+                translated: bool = True) -> str:
         """The SQL that builds ``node``, with ephemeral models inlined as CTEs.
 
         ``relations`` redirects inputs (a ref name, a (source, table) pair or
         ``"this"``) to other relations: unit tests point them at fixture tables.
         ``window`` is the window a replace_window build replaces (``in_window()``
         renders it); without it, ``in_window()`` works it out from the database.
+        In the target's dialect unless ``translated`` is false (DuckDB's, as written).
         """
         body, ctes = self._render(node, relations, window)
         body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
-        return inject_ctes(body, self.ctes(ctes, relations))
+        sql = inject_ctes(body, self.ctes(ctes, relations))
+        return self.for_target(node, sql) if translated else sql
+
+    def for_target(self, node: Node, sql: str) -> str:
+        """``sql`` (DuckDB's dialect) as ``node``'s target runs it."""
+        return self.translate(node, sql) if self.translate is not None else sql
 
     def ctes(self, names: tuple[str, ...] | list[str], relations: dict[Any, Any] | None = None) -> list[tuple[str, str]]:
         """(CTE name, body) of each ephemeral model named, in order, as ``inject_ctes`` takes them."""

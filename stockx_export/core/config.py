@@ -13,6 +13,14 @@ A stockx project is a directory with a ``pyproject.toml`` holding ``[tool.stockx
 
 Paths accept dbt's spelling (``model-paths``) and the snake-case one (``model_paths``).
 
+The database is DuckDB's file above unless a target is chosen (``--target NAME``,
+else ``STOCKX_TARGET``): a table under ``[tool.stockx.targets]``::
+
+    [tool.stockx.targets.warehouse]
+    type = "postgres"                  # or "duckdb", "spark"
+    host = "db.internal"               # the adapter's own settings (stockx_export.adapters)
+    schema = "analytics"
+
 Other kinds of project (a dbt project) are read by a :class:`ProjectKind` of
 their own, passed to :func:`load_config` by the layer that knows them.
 """
@@ -22,7 +30,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,10 @@ from stockx_export.errors import ProjectError
 
 DEFAULT_DATABASE = "target/stockx.duckdb"
 MEMORY = ":memory:"
+TARGET_ENV = "STOCKX_TARGET"  # the target to build in when --target is not given
+DEFAULT_TYPE = "duckdb"
+# Keys of a target table that every adapter shares; the others are the adapter's own (``options``).
+COMMON_TARGET_KEYS = ("type", "schema", "threads", "database", "extensions", "settings")
 # Config keys whose values are mappings: in folder config they are settings, not sub-folders.
 MAPPING_CONFIGS = {"meta", "contract", "column_types", "docs", "persist_docs", "grants", "quote_columns"}
 ADDITIVE_KEYS = ("tags",)
@@ -49,6 +61,19 @@ class TargetConfig:
     extensions: tuple[Any, ...] = ()  # loaded on the connection before a run
     settings: dict[str, Any] = field(default_factory=dict)  # SET on the connection before a run
     origin: str = ""  # where this target is defined, for messages: "profiles.yml: profile 'p' output 'dev'"
+    options: dict[str, Any] = field(default_factory=dict)  # the adapter's own settings (host, master, ...)
+    root: str = ""  # the project folder: relative paths in ``options`` are read from it
+
+    @property
+    def label(self) -> str:
+        """How messages name the target: ``target 'warehouse' (postgres)``."""
+        return f"target '{self.name}' ({self.type})"
+
+    @property
+    def built_in(self) -> str:
+        """Where a build ran, as the results files record it: the DuckDB file, or ``<type>://<target name>``
+        for another target (two targets of one project are two databases, whatever their settings)."""
+        return self.database if self.type == DEFAULT_TYPE else f"{self.type}://{self.name}"
 
 
 @dataclass(frozen=True)
@@ -98,8 +123,8 @@ class ProjectConfig:
         return self.root / relative
 
 
-# (root, --vars, --database, --profiles-dir) -> the project's config, or None when the folder is not of this kind
-ConfigReader = Callable[[Path, dict[str, Any], str | None, str | None], ProjectConfig | None]
+# (root, --vars, --database, --profiles-dir, --target) -> the project's config, or None when the folder is not of this kind
+ConfigReader = Callable[[Path, dict[str, Any], str | None, str | None, str | None], ProjectConfig | None]
 
 
 @dataclass(frozen=True)
@@ -212,8 +237,65 @@ def _paths(settings: dict[str, Any], key: str, default: str) -> tuple[str, ...]:
     return tuple(str(v).rstrip("/") for v in value)
 
 
+def target_from_table(root: Path, name: str, table: Any, origin: str, database: str | None) -> TargetConfig:
+    """A target from its table of settings (``[tool.stockx.targets.NAME]``, or a profile's output)."""
+    if not isinstance(table, dict):
+        raise ProjectError(f"{origin}: a target must be a table of settings, e.g. type = \"postgres\"")
+    kind = str(table.get("type") or "")
+    if not kind:
+        raise ProjectError(f"{origin}: no type; set type = \"duckdb\", \"postgres\" or \"spark\"")
+    if kind != DEFAULT_TYPE and database is not None:
+        raise ProjectError(f"--database names a DuckDB file, and {origin} is a {kind} target; leave --database out")
+    configured = database or str(table.get("database") or (DEFAULT_DATABASE if kind == DEFAULT_TYPE else ""))
+    return TargetConfig(
+        database=resolve_database(root, configured) if kind == DEFAULT_TYPE else configured,
+        type=kind,
+        name=name,
+        schema=str(table.get("schema") or "main"),
+        threads=int(table.get("threads") or 1),
+        extensions=tuple(table.get("extensions") or ()),
+        settings=dict(table.get("settings") or {}),
+        origin=origin,
+        options={k: v for k, v in table.items() if k not in COMMON_TARGET_KEYS},
+        root=str(root),
+    )
+
+
+def _stockx_target(root: Path, settings: dict[str, Any], database: str | None, chosen: str | None) -> TargetConfig:
+    """The target ``chosen`` names under ``[tool.stockx.targets]``; DuckDB's file when none is chosen."""
+    if not chosen:
+        return TargetConfig(
+            database=resolve_database(root, database or str(settings.get("database", DEFAULT_DATABASE))),
+            name=str(settings.get("target", "dev")),
+            schema=str(settings.get("schema", "main")),
+            settings=duckdb_settings(settings.get("duckdb", {}), root),
+            origin=DUCKDB_SETTINGS,
+            root=str(root),
+        )
+    targets = settings.get("targets") or {}
+    origin = f"pyproject.toml [tool.stockx.targets.{chosen}]"
+    if isinstance(targets, dict) and isinstance(targets.get(chosen), dict) and "password" in targets[chosen]:
+        raise ProjectError(
+            f"{origin}: a password is never read from a file in the repository; set PGPASSWORD in the "
+            "environment, or password_env = \"NAME\" naming the environment variable that holds it"
+        )
+    if not isinstance(targets, dict) or chosen not in targets:
+        known = ", ".join(sorted(targets)) if isinstance(targets, dict) else ""
+        raise ProjectError(
+            f"{root / 'pyproject.toml'}: no target named '{chosen}' (from --target or {TARGET_ENV}); "
+            + (f"its targets are {known}" if known else "add a [tool.stockx.targets." + chosen + "] table with a type")
+        )
+    target = target_from_table(root, chosen, targets[chosen], origin, database)
+    if target.type == DEFAULT_TYPE:  # a DuckDB target: its own settings table, else [tool.stockx.duckdb]
+        own = "settings" in targets[chosen]
+        table = targets[chosen]["settings"] if own else settings.get("duckdb", {})
+        target = replace(target, settings=duckdb_settings(table, root), origin=origin if own else DUCKDB_SETTINGS)
+    return target
+
+
 def read_stockx_config(
-    root: Path, cli_vars: dict[str, Any], database: str | None, profiles_dir: str | None = None
+    root: Path, cli_vars: dict[str, Any], database: str | None, profiles_dir: str | None = None,
+    target_name: str | None = None,
 ) -> ProjectConfig | None:
     """``[tool.stockx]`` of ``root/pyproject.toml`` as a ProjectConfig; None when there is no such table."""
     pyproject = root / "pyproject.toml"
@@ -228,13 +310,7 @@ def read_stockx_config(
         return None
     project_name = data.get("project", {}).get("name")
     name = str(settings.get("name") or project_name or root.name).replace("-", "_")
-    target = TargetConfig(
-        database=resolve_database(root, database or str(settings.get("database", DEFAULT_DATABASE))),
-        name=str(settings.get("target", "dev")),
-        schema=str(settings.get("schema", "main")),
-        settings=duckdb_settings(settings.get("duckdb", {}), root),
-        origin=DUCKDB_SETTINGS,
-    )
+    target = _stockx_target(root, settings, database, target_name)
     return ProjectConfig(
         root=root,
         name=name,
@@ -263,21 +339,24 @@ def load_config(
     database: str | None = None,
     *,
     profiles_dir: str | None = None,
+    target: str | None = None,
     kinds: Sequence[ProjectKind] = (STOCKX_KIND,),
 ) -> ProjectConfig:
     """Read the project at ``project_dir`` and apply command-line overrides.
 
     ``vars`` (a mapping, or the raw ``--vars`` text) override the project's vars;
     ``database`` overrides the configured DuckDB file; ``profiles_dir`` is where
-    a kind of project that reads target profiles looks for them. The first of
-    ``kinds`` that recognises the folder reads it.
+    a kind of project that reads target profiles looks for them; ``target``
+    names the target to build in (default: ``STOCKX_TARGET``, else the
+    project's default). The first of ``kinds`` that recognises the folder reads it.
     """
     root = Path(project_dir).resolve()
     if not root.is_dir():
         raise ProjectError(f"project directory {project_dir} does not exist")
     cli_vars = parse_vars(vars) if isinstance(vars, str) or vars is None else dict(vars)
+    target = target or os.environ.get(TARGET_ENV) or None
     for kind in kinds:
-        config = kind.read(root, cli_vars, database, profiles_dir)
+        config = kind.read(root, cli_vars, database, profiles_dir, target)
         if config is not None:
             return config
     first, *others = [kind.hint for kind in kinds]

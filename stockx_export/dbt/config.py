@@ -10,9 +10,11 @@ unmodified. What is read:
 - ``profiles.yml`` where dbt finds it: ``--profiles-dir``, else the
   ``DBT_PROFILES_DIR`` environment variable, else the working directory when it
   holds a profiles.yml, else ``~/.dbt``: the profile named by ``profile:``, its
-  ``target`` (or ``DBT_TARGET``), and that output's ``path`` and ``schema``. Only
-  ``type: duckdb`` is accepted. No profile found is an error, as in dbt (unless
-  ``--database`` names the database).
+  ``target`` (or ``DBT_TARGET``), and that output's ``path`` and ``schema``
+  (``type: duckdb``), or a postgres or spark output, read as a target of that
+  type (``--target`` or ``STOCKX_TARGET`` names the output before ``DBT_TARGET``
+  does). No profile found is an error, as in dbt (unless ``--database`` names
+  the database).
 
 - the packages installed in ``dbt_packages/`` (stockx_export.dbt.packages), each read
   as a project of its own, and ``dispatch:``'s search orders.
@@ -28,7 +30,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, resolve_database
+import re
+
+from stockx_export.core.config import ProjectConfig, ProjectKind, TargetConfig, resolve_database, target_from_table
 from stockx_export.core.jinja.context import Target, Var, env_var
 from stockx_export.core.properties import load_yaml
 from stockx_export.dbt.layout import PROJECT_FILE, DbtLayout
@@ -39,12 +43,15 @@ PROFILES_FILE = "profiles.yml"
 # dbt-duckdb's defaults when an output leaves them out.
 DEFAULT_SCHEMA = "main"
 DEFAULT_PATH = ":memory:"
+TYPES = ("duckdb", "postgres", "spark")
+_ENV_VAR = re.compile(r"env_var\(\s*['\"]([^'\"]+)['\"]")
 # Keys dbt renders only when a node runs: hooks see run-time context, so they stay raw here.
 UNRENDERED_KEYS = ("on-run-start", "on-run-end", "pre-hook", "post-hook", "+pre-hook", "+post-hook")
 
 
 def read_dbt_config(
-    root: Path, cli_vars: dict[str, Any], database: str | None = None, profiles_dir: str | os.PathLike | None = None
+    root: Path, cli_vars: dict[str, Any], database: str | None = None, profiles_dir: str | os.PathLike | None = None,
+    target_name: str | None = None,
 ) -> ProjectConfig | None:
     """Read ``root/dbt_project.yml`` (and profiles.yml) into a ProjectConfig with the dbt layout;
     None when ``root`` holds no dbt_project.yml."""
@@ -54,30 +61,21 @@ def read_dbt_config(
     if not isinstance(raw, dict) or not raw.get("name"):
         raise ProjectError(f"{root / PROJECT_FILE}: a dbt project needs a 'name:'")
     name = str(raw["name"])
-    output = read_profile(root, raw, name, profiles_dir, required=database is None)
+    output = read_profile(root, raw, name, profiles_dir, target_name, required=database is None)
     target_context = {
         "name": output["name"] if output else "dev",
         "schema": (output.get("schema") if output else None) or DEFAULT_SCHEMA,
-        "type": "duckdb",
+        "type": (output or {}).get("type") or "duckdb",
         "profile_name": str(raw.get("profile") or name),
         **{k: v for k, v in (output or {}).items() if k in ("path", "threads")},
     }
     context = {"var": Var(cli_vars, lambda: PROJECT_FILE), "target": Target(target_context)}
     data = render_project(raw, context=context)
     packages = read_packages(root, data, cli_vars, lambda text: render_project(text, context=context))
-    if database is None:
-        # dbt-duckdb opens a relative path from the working directory.
-        database = resolve_database(Path.cwd(), str(output["path"]))
-    target = TargetConfig(
-        database=resolve_database(root, database),
-        name=str(target_context["name"]),
-        schema=str(target_context["schema"]),
-        extensions=tuple((output or {}).get("extensions") or ()),
-        settings=dict((output or {}).get("settings") or {}),
-        origin=(
-            f"{output['profile_file']}: profile '{output['profile_name']}' output '{output['name']}'" if output else ""
-        ),
-    )
+    if output and output["type"] != "duckdb":
+        target = target_from_table(root, output["name"], output["table"], output["origin"], database)
+    else:
+        target = _duckdb_target(root, name, output, database)
     return ProjectConfig(
         root=root,
         name=name,
@@ -99,6 +97,22 @@ def read_dbt_config(
         layout=DbtLayout(profile=output or {}, missing_packages=packages.missing),
         packages=packages.configs,
         dispatch=dispatch_orders(data),
+    )
+
+
+def _duckdb_target(root: Path, name: str, output: dict[str, Any] | None, database: str | None) -> TargetConfig:
+    """A duckdb output (or the ``--database`` given when there is no profiles.yml)."""
+    if database is None:
+        # dbt-duckdb opens a relative path from the working directory.
+        database = resolve_database(Path.cwd(), str(output["path"]))
+    return TargetConfig(
+        database=resolve_database(root, database),
+        name=str(output["name"]) if output else "dev",
+        schema=str((output.get("schema") if output else None) or DEFAULT_SCHEMA),
+        extensions=tuple((output or {}).get("extensions") or ()),
+        settings=dict((output or {}).get("settings") or {}),
+        origin=output["origin"] if output else "",
+        root=str(root),
     )
 
 
@@ -166,9 +180,11 @@ def profiles_path(profiles_dir: str | os.PathLike | None) -> Path:
 
 
 def read_profile(
-    root: Path, data: dict[str, Any], name: str, profiles_dir: str | os.PathLike | None, required: bool = True
+    root: Path, data: dict[str, Any], name: str, profiles_dir: str | os.PathLike | None, chosen: str | None = None,
+    required: bool = True,
 ) -> dict[str, Any] | None:
-    """The chosen output of the project's profile, with ``name`` set to the target's name.
+    """The chosen output of the project's profile (``chosen``, else DBT_TARGET, else the profile's
+    ``target``), with ``name`` set to the target's name.
 
     No profiles.yml found is an error when ``required`` (else None: ``--database`` names the database).
     """
@@ -197,24 +213,47 @@ def read_profile(
             + (f"; it has {known}" if known else "")
         )
     outputs = profile.get("outputs") or {}
-    target_name = _render_text(str(os.environ.get("DBT_TARGET") or profile.get("target") or "dev"), shown)
+    target_name = _render_text(str(chosen or os.environ.get("DBT_TARGET") or profile.get("target") or "dev"), shown)
     output = outputs.get(target_name)
     if not isinstance(output, dict):
         raise ProjectError(
             f"{shown}: profile '{profile_name}' has no output '{target_name}'; "
             f"its outputs are {', '.join(sorted(outputs)) or 'none'}"
         )
-    output = {k: _render_text(v, shown) if isinstance(v, str) else v for k, v in output.items()}
-    kind = output.get("type")
-    if kind != "duckdb":
+    origin = f"{shown}: profile '{profile_name}' output '{target_name}'"
+    settings = _password_from_env(output, origin)
+    settings = {k: _render_text(v, shown) if isinstance(v, str) else v for k, v in settings.items()}
+    kind = settings.get("type")
+    if kind not in TYPES:
         raise ProjectError(
             f"{shown}: profile '{profile_name}' target '{target_name}' is type '{kind}'; "
-            "stockx builds on DuckDB only: add an output with type: duckdb and a path"
+            f"stockx builds on {', '.join(TYPES)}: add an output of one of those types"
         )
     return {
-        **output,
+        **settings,
         "name": target_name,
-        "path": str(output.get("path") or DEFAULT_PATH),
+        "path": str(settings.get("path") or DEFAULT_PATH),
         "profile_file": shown,
         "profile_name": profile_name,
+        "origin": origin,
+        "table": settings,
     }
+
+
+def _password_from_env(output: dict[str, Any], origin: str) -> dict[str, Any]:
+    """The output with its password given by the variable its ``env_var()`` names (``password_env``).
+
+    A password written into the file is refused: stockx reads passwords from the environment only.
+    """
+    settings = dict(output)
+    for key in ("password", "pass"):
+        if key not in settings:
+            continue
+        found = _ENV_VAR.search(str(settings.pop(key)))
+        if found is None:
+            raise ProjectError(
+                f"{origin}: '{key}' must come from the environment, e.g. {key}: \"{{{{ env_var('PGPASSWORD') }}}}\"; "
+                "stockx never reads a password written into a file"
+            )
+        settings["password_env"] = found.group(1)
+    return settings

@@ -33,8 +33,10 @@ from stockx_export.dbt import seeds
 from stockx_export.errors import ProjectError
 
 PROJECT_FILE = "dbt_project.yml"
-# Output keys stockx acts on (or that change nothing here); any other is reported as ignored.
-PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file", "profile_name"}
+# Output keys stockx acts on (or that change nothing here, or that stockx adds when reading the output);
+# any other key of a duckdb output is reported as ignored.
+PROFILE_KEYS_USED = {"type", "path", "schema", "threads", "extensions", "settings", "database", "name", "profile_file",
+                     "profile_name", "origin", "table"}
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class DbtLayout(Layout):
             )
 
     def _report_profile_keys(self, project) -> None:
+        if self.profile.get("type", "duckdb") != "duckdb":
+            return  # another target's adapter takes its own settings, and refuses one it does not know
         ignored = sorted(k for k in self.profile if k not in PROFILE_KEYS_USED)
         if ignored:
             output = self.profile

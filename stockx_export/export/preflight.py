@@ -72,8 +72,9 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
     hint = _build_hint(node.name)
     model_result = results.get(node.unique_id)
     if model_result is None:
+        chosen = "--target" if "://" in database else "--database"
         raise ExportError(f"the last run did not build model {node.name} in the database {database}; {hint} "
-                          "(with the same --database) before exporting")
+                          f"(with the same {chosen}) before exporting")
     if model_result.get("status") != "success":
         raise ExportError(
             f"the last build of model {node.name} ended with status '{model_result.get('status')}'; "

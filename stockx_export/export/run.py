@@ -134,7 +134,7 @@ def prepare(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[
     target_dir = Path(config.target_dir)
     node = find_model(target_dir, model)
     if check_last_build:
-        check_build(target_dir, node, config.database)
+        check_build(target_dir, node, config.target.built_in)
     project = config.settings.get("export", {})
     if not isinstance(project, Mapping):
         raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")
@@ -167,3 +167,12 @@ def token_from(env: Mapping[str, str]) -> str:
 def connect_read_only(database: str):
     """The project database, opened read-only (an in-memory one as it is)."""
     return connect(database, read_only=database != ":memory:")
+
+
+def export_database(config: Any, job: ExportJob) -> str:
+    """The DuckDB file the job's table is read from: the project's database, or, on another target,
+    a local copy of the table streamed from it in primary-key order (``target/export/``)."""
+    from stockx_export import adapters
+
+    folder = Path(config.target_dir) / "export"
+    return adapters.export_database(config.target, job.relation, tuple(job.resource.key_names), folder)

@@ -75,7 +75,7 @@ def write_files(config: Any, model: str, out_dir: Path, *, overrides: Mapping[st
     """Write the model's payloads as ``page-000001.json`` ... and ``manifest.json`` into
     ``out_dir`` (the pages of an earlier export there are replaced); nothing is sent."""
     job = run.prepare(config, model, dict(overrides or {}), os.environ if env is None else env)
-    con = run.connect_read_only(config.database)
+    con = run.connect_read_only(run.export_database(config, job))
     try:
         run.preflight(con, job)
         manifest = run.write_pages(con, job, Path(out_dir))
@@ -98,7 +98,7 @@ def validate(config: Any, model: str, *, overrides: Mapping[str, Any] | None = N
     run.check_transport(job.settings)  # before the token is read or anything sent
     token = run.token_from(env)
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
-    con = run.connect_read_only(config.database)
+    con = run.connect_read_only(run.export_database(config, job))
     try:
         total = run.preflight(con, job)
         listeners = progress(Sending(total, dry_run=True)) if progress is not None else Listeners()

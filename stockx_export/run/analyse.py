@@ -64,7 +64,7 @@ def transpile_project(options, reporter, dialect: str) -> list[Path]:
         needs_support = False
         for uid in order:
             node = project.nodes[uid]
-            result = transpile_sql(project.compiler.compile(node), dialect, database)
+            result = transpile_sql(project.compiler.compile(node, translated=False), dialect, database)
             if result.sql is None:
                 failures += [(str(node.path), construct) for construct in result.untranslatable]
                 continue

@@ -87,7 +87,7 @@ def metadata(project, schema: str) -> dict[str, Any]:
         "dbt_version": DBT_VERSION,
         "generated_at": _now(),
         "invocation_id": project.renderer.invocation_id,
-        "env": {ENV_VERSION: __version__, ENV_DATABASE: database_key(project.config.database)},
+        "env": {ENV_VERSION: __version__, ENV_DATABASE: database_key(project.config.target.built_in)},
     }
 
 
@@ -188,8 +188,11 @@ def node_entry(project, node, fingerprint: str | None) -> dict[str, Any]:
 
 
 def _database_name(project) -> str:
-    database = project.config.database
-    return "memory" if database == ":memory:" else Path(database).stem
+    """The catalog relations are in: a DuckDB file's name, another target's database (its name when unsaid)."""
+    target = project.config.target
+    if target.type != "duckdb":
+        return str(target.options.get("dbname") or target.options.get("database") or target.name)
+    return "memory" if target.database == ":memory:" else Path(target.database).stem
 
 
 def source_entry(project, source, fingerprint: str | None) -> dict[str, Any]:
@@ -330,7 +333,7 @@ def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:
     path = project.config.target_dir / RUN_RESULTS
     write_json(path, data)
     _merge_last_results(project.config.target_dir / LAST_RESULTS, [_stockx_result(r) for r in run.results],
-                        project.renderer.invocation_id, project.config.database)
+                        project.renderer.invocation_id, project.config.target.built_in)
     return path
 
 

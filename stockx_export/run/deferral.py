@@ -40,7 +40,7 @@ def deferred_relations(project, manifest: Manifest, selected: set[str], adapter)
                 or not old.schema or adapter.relation_kind(node.relation) is not None):
             continue
         missing.append((uid, node, old))
-    catalog = _attach(manifest, project.config.database, adapter) if missing else None
+    catalog = _attach(manifest, project.config.target.built_in, adapter) if missing else None
     return {uid: Relation(old.schema, old.alias or old.name, database=catalog or old.database,
                           quote_all=node.relation.quote_all) for uid, node, old in missing}
 
@@ -48,7 +48,8 @@ def deferred_relations(project, manifest: Manifest, selected: set[str], adapter)
 def _attach(manifest: Manifest, database: str, adapter) -> str | None:
     """Attach the state's DuckDB file when it is another one; the catalog name to read it by (None: this one)."""
     other = (manifest.metadata.get("env") or {}).get(ENV_DATABASE)
-    if not other or other == ":memory:" or Path(other) == Path(database).resolve():
+    # Another kind of target (``postgres://prod``) is reached by its catalog name, not attached.
+    if not other or other == ":memory:" or "://" in other or "://" in database or Path(other) == Path(database).resolve():
         return None
     if not Path(other).is_file():
         raise ProjectError(f"--defer: the --state manifest {manifest.path} was built in {other}, which does not exist")

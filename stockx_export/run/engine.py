@@ -29,6 +29,7 @@ from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project, options_config
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
+from stockx_export.run.targets import attach
 from stockx_export.run.testing.junit import write_report
 
 RESOURCE_TYPES = {
@@ -82,7 +83,7 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     adapter = adapters.connect(project.config.target)
     try:
         adapter.apply_target_settings()
-        project.resolver.attach(adapter)  # is_incremental() renders in the checks as it will at run time
+        attach(project, adapter)  # is_incremental() renders in the checks as it will at run time
         prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
@@ -104,7 +105,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
     ensure_target_dir(project)
     written = []
     with adapters.for_reading(project.config.target) as adapter:
-        project.resolver.attach(adapter)
+        attach(project, adapter)
         prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
         for uid in order:
@@ -137,7 +138,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple
         node = project.nodes[order[0]]
         sql = f"select * from {node.relation}" if node.resource_type == "seed" else None
     with adapters.for_reading(project.config.target) as adapter:
-        project.resolver.attach(adapter)
+        attach(project, adapter)
         prepare_refs(project, options, [node.unique_id] if node is not None else [], adapter)
         if sql is None:
             sql = project.compiler.compile(node)

@@ -130,7 +130,7 @@ def debug(options: RunOptions) -> list[Check]:
     target = config.target
     origin = target.origin or "the project's own settings"
     checks.append(Check("project", True, f"{config.name} ({config.root / config.layout.project_file})"))
-    checks.append(Check("target", True, f"{target.name}: type {target.type}, database {target.database}, "
+    checks.append(Check("target", True, f"{target.name}: type {target.type}, database {target.built_in}, "
                                         f"schema {target.schema} (from {origin})"))
     try:
         adapter = adapters.connect(target)

@@ -14,6 +14,7 @@ class RunOptions:
     vars: Any = None  # a mapping, or the raw --vars text
     database: str | None = None  # overrides the configured database
     profiles_dir: str | None = None  # where a dbt project's profiles.yml is looked for
+    target: str | None = None  # --target: the target to build in (default STOCKX_TARGET, else the project's)
     select: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     state: str | None = None  # --state: the manifest (or its folder) state:modified compares with

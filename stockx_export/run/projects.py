@@ -26,14 +26,15 @@ KINDS: tuple[ProjectKind, ...] = (STOCKX_KIND, DBT_KIND)
 
 
 def load_config(project_dir: str | os.PathLike = ".", vars: Any = None, database: str | None = None, *,
-                profiles_dir: str | None = None) -> ProjectConfig:
+                profiles_dir: str | None = None, target: str | None = None) -> ProjectConfig:
     """The configuration of the project at ``project_dir``, whatever its kind (see core.config.load_config)."""
-    return load_config_of(project_dir, vars, database, profiles_dir=profiles_dir, kinds=KINDS)
+    return load_config_of(project_dir, vars, database, profiles_dir=profiles_dir, target=target, kinds=KINDS)
 
 
 def options_config(options: RunOptions) -> ProjectConfig:
     """The configuration of the project ``options`` name, with its command-line overrides (``--target-path``)."""
-    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir)
+    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir,
+                         target=options.target)
     return dataclasses.replace(config, target_path=options.target_path) if options.target_path else config
 
 

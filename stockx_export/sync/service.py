@@ -110,7 +110,7 @@ def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
     settings = sync_settings(config, state_db)
-    with Sync(job, settings, config.database, action="plan") as sync:
+    with Sync(job, settings, export_run.export_database(config, job), action="plan") as sync:
         planned = sync.plan(full)
         return PlanReport(planned, job.model, sync.destination, tuple(sync.gone_keys(GONE_SHOWN)),
                           None if force else sync.guard_problem(planned), sync.guard_basis(planned))
@@ -137,7 +137,7 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     token = export_run.token_from(env)
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
     with _interrupts(settings.state, handle_signals):
-        with Sync(job, settings, config.database) as sync:
+        with Sync(job, settings, export_run.export_database(config, job)) as sync:
             planned = sync.plan(full)
             sync.check_guard(planned, force)
             listeners = Listeners()

@@ -8,11 +8,15 @@
 -- split it). And no variant stands for two different tuples of dimension values
 -- among the lines stock_extra is built from (`size` = `M|colour:red` beside size M,
 -- colour red). Returns each offending variant and what is wrong with it.
+-- Written without lists or lambdas, so it runs on every target: a variant has at
+-- most one part per dimension, and part i is split_part(product_variant, separator, i).
 
 with variants as (
 
-    select distinct product_variant, string_split(product_variant, '{{ sep }}') as parts
-    from {{ ref('stock_extra') }}
+    select
+        product_variant,
+        (length(product_variant) - length(replace(product_variant, '{{ sep }}', ''))) / length('{{ sep }}') + 1 as parts
+    from (select distinct product_variant from {{ ref('stock_extra') }}) as distinct_variants
 
 ),
 
@@ -20,32 +24,44 @@ checked as (
 
     select
         product_variant,
-        list_bool_and(list_transform(parts, lambda part:
-            regexp_full_match(part, '[a-z_][a-z0-9_]*:[^:\s]+( [^:\s]+)*'))) as pairs_ok,
-        list_transform(parts, lambda part:
-            list_position([{% for dim in dims %}'{{ dim }}'{% if not loop.last %}, {% endif %}{% endfor %}], split_part(part, ':', 1))) as positions
+        parts,
+        {%- for i in range(1, dims | length + 1) %}
+        regexp_matches(split_part(product_variant, '{{ sep }}', {{ i }}), '^[a-z_][a-z0-9_]*:[^:\s]+( [^:\s]+)*$') as pair_ok_{{ i }},
+        case split_part(split_part(product_variant, '{{ sep }}', {{ i }}), ':', 1)
+            {%- for dim in dims %}
+            when '{{ dim }}' then {{ loop.index }}
+            {%- endfor %}
+        end as position_{{ i }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from variants
 
 ),
 
 collisions as (
 
-    select
-        product_variant,
-        count(distinct [{% for dim in dims %}"{{ dim }}_value"{% if not loop.last %}, {% endif %}{% endfor %}]) as tuples
-    from {{ ref('int_inventory_lines') }}
-    where reject_reason is null
+    select product_variant, count(*) as tuples
+    from (
+        select distinct
+            product_variant,
+            {%- for dim in dims %}
+            "{{ dim }}_value"{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ ref('int_inventory_lines') }}
+        where reject_reason is null
+    ) as value_tuples
     group by product_variant
-    having count(distinct [{% for dim in dims %}"{{ dim }}_value"{% if not loop.last %}, {% endif %}{% endfor %}]) > 1
+    having count(*) > 1
 
 )
 
 select product_variant, 'not canonical' as problem
 from checked
 where product_variant is null
-   or not pairs_ok
-   or list_contains(positions, null)
-   or positions <> list_sort(list_distinct(positions))
+   or parts > {{ dims | length }}
+   {%- for i in range(1, dims | length + 1) %}
+   or ({{ i }} <= parts and not (pair_ok_{{ i }} and position_{{ i }} is not null
+        {%- if i > 1 %} and position_{{ i }} > position_{{ i - 1 }}{% endif %}))
+   {%- endfor %}
 union all
 select product_variant, 'stands for ' || tuples || ' sets of values' as problem
 from collisions

@@ -143,7 +143,7 @@ left join quantities on quantities.qty_on_hand = raw.qty_on_hand
 left join snapshots on snapshots.snapshot_at = raw.snapshot_at
 left join variants
     on {% for dim in dims -%}
-    variants."{{ dim }}" is not distinct from raw."{{ dim }}"
+    {{ null_safe_equal('variants."' ~ dim ~ '"', 'raw."' ~ dim ~ '"') }}
     {%- if not loop.last %}
     and {% endif %}
     {%- endfor %}

@@ -84,7 +84,7 @@ def compile_test(project, node: Node) -> str:
     else:
         sql = project.renderer.render(node.raw_code, frame)
     sql = sql.strip().rstrip(";").strip()
-    return inject_ctes(sql, project.compiler.ctes(frame.ctes))
+    return project.compiler.for_target(node, inject_ctes(sql, project.compiler.ctes(frame.ctes)))
 
 
 def audit_relation(project, node: Node) -> Relation:

@@ -111,11 +111,11 @@ def load_table(adapter, table: str, columns: list[tuple[str, str]], rows: Rows, 
         adapter.create_table_as(table, rows.sql)
         return
     adapter.create_table(table, columns)
-    for number, row in enumerate(rows.rows, 1):
-        try:
-            adapter.insert_cast(table, columns, [row.get(name) for name, _ in columns])
-        except adapter.error_types as exc:
-            raise ProjectError(f"{where}, row {number}: {first_line(str(exc))}") from None
+    values = [[row.get(name) for name, _ in columns] for row in rows.rows]
+    failed = adapter.insert_rows(table, columns, values)
+    if failed is not None:
+        number, message = failed
+        raise ProjectError(f"{where}, row {number}: {first_line(message)}")
 
 
 def given_columns(declared: list[tuple[str, str | None]], rows: Rows) -> list[tuple[str, str]]:

@@ -106,7 +106,7 @@ def load_given(project, adapter, node: Node, model: Node) -> dict[Any, Relation]
             _check_row_columns(rows, [n for n, _ in declared], where)
         table = _table_name(key)
         load_table(adapter, table, given_columns(declared, rows), rows, where)
-        relations[key] = Relation("main", table)
+        relations[key] = Relation(adapter.target.schema, table)
     for key in [*model.refs, *model.sources]:
         if key in relations or (isinstance(key, str) and project.by_name[key].materialized == "ephemeral"):
             continue
@@ -118,7 +118,7 @@ def load_given(project, adapter, node: Node, model: Node) -> dict[Any, Relation]
             )
         table = _table_name(key)
         load_table(adapter, table, given_columns(declared, Rows()), Rows(), node.path)
-        relations[key] = Relation("main", table)
+        relations[key] = Relation(adapter.target.schema, table)
     return relations
 
 

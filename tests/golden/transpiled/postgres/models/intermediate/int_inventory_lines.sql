@@ -1,18 +1,18 @@
-WITH lines AS (
+WITH lines AS MATERIALIZED (
   SELECT
     *
   FROM stockx.main.stg_warehouse__inventory
-), warehouses AS (
+), warehouses AS MATERIALIZED (
   SELECT
     warehouse_key,
     location_id
   FROM stockx.main.stg_warehouse__warehouses
-), products AS (
+), products AS MATERIALIZED (
   SELECT
     sku_key,
     product_id
   FROM stockx.main.stg_warehouse__products
-), checked AS (
+), checked AS MATERIALIZED (
   SELECT
     lines.*,
     warehouses.location_id,
@@ -47,7 +47,7 @@ WITH lines AS (
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
-), repeated /* Valid lines written more than once (equal on every column, NULLs equal), with their first line. */ AS (
+), repeated /* Valid lines written more than once (equal on every column, NULLs equal), with their first line. */ AS MATERIALIZED (
   SELECT
     snapshot_id,
     snapshot_at,
@@ -74,7 +74,7 @@ WITH lines AS (
     quantity
   HAVING
     COUNT(*) > 1
-), duplicates /* Every later copy of a repeated line. */ AS (
+), duplicates /* Every later copy of a repeated line. */ AS MATERIALIZED (
   SELECT
     checked.line_number
   FROM checked
@@ -90,7 +90,7 @@ WITH lines AS (
     AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
   WHERE
     checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
-), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS (
+), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS MATERIALIZED (
   SELECT
     location_id,
     stock_date_at
@@ -102,7 +102,7 @@ WITH lines AS (
     stock_date_at
   HAVING
     SUM(ABS(quantity)) > 2147483647
-), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS (
+), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS MATERIALIZED (
   SELECT
     checked.product_id,
     checked.location_id,
@@ -118,7 +118,7 @@ WITH lines AS (
     ON duplicates.line_number = checked.line_number
   WHERE
     checked.invalid_reason IS NULL AND duplicates.line_number IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS (
+), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS MATERIALIZED (
   SELECT
     product_id,
     location_id,
@@ -133,7 +133,7 @@ WITH lines AS (
     product_variant,
     stock_date_at,
     snapshot_utc_at
-), overflowing /* Keys whose sum at their latest instant leaves the range (instants are unique per key). */ AS (
+), overflowing /* Keys whose sum at their latest instant leaves the range (instants are unique per key). */ AS MATERIALIZED (
   SELECT
     product_id,
     location_id,

@@ -1,4 +1,4 @@
-WITH accepted AS (
+WITH accepted AS MATERIALIZED (
   SELECT
     product_id,
     location_id,
@@ -10,7 +10,7 @@ WITH accepted AS (
   FROM stockx.main.int_inventory_lines
   WHERE
     reject_reason IS NULL AND TRUE
-), per_instant AS (
+), per_instant AS MATERIALIZED (
   SELECT
     product_id,
     location_id,

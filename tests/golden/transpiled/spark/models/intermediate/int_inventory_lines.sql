@@ -143,7 +143,8 @@ WITH lines AS (
     product_variant,
     stock_date_at
   HAVING
-    NOT MAX_BY(units, snapshot_utc_at) BETWEEN -2147483648 AND 2147483647
+    NOT MAX_BY(units, snapshot_utc_at) FILTER(WHERE
+      NOT units IS NULL) BETWEEN -2147483648 AND 2147483647
 )
 SELECT
   checked.*,

@@ -33,8 +33,16 @@ SELECT
   product_variant,
   stock_date_at,
   MIN(snapshot_utc_at) AS created_at,
-  NULLIF(SUBSTRING(MAX_BY(COALESCE('#' || snapshot_key, ''), snapshot_utc_at), 2), '') AS stock_id, /* The latest instant's id, and NULL when it has none, rather than an older */ /* snapshot's id: arg_max skips NULL values, so each id is marked with '#' and a */ /* missing one is '' (never NULL), then the mark is taken off again. */
-  CAST(GREATEST(MAX_BY(units, snapshot_utc_at), 0) AS BIGINT) AS stock_units,
+  NULLIF(
+    SUBSTRING(
+      MAX_BY(COALESCE('#' || snapshot_key, ''), snapshot_utc_at) FILTER(WHERE
+        NOT COALESCE('#' || snapshot_key, '') IS NULL),
+      2
+    ),
+    ''
+  ) AS stock_id, /* The latest instant's id, and NULL when it has none, rather than an older */ /* snapshot's id: arg_max skips NULL values, so each id is marked with '#' and a */ /* missing one is '' (never NULL), then the mark is taken off again. */
+  CAST(GREATEST(MAX_BY(units, snapshot_utc_at) FILTER(WHERE
+    NOT units IS NULL), 0) AS BIGINT) AS stock_units,
   MAX(snapshot_utc_at) AS updated_at
 FROM per_instant
 GROUP BY

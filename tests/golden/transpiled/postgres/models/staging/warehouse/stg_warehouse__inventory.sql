@@ -1,4 +1,4 @@
-WITH raw AS (
+WITH raw AS MATERIALIZED (
   /* Every raw column as text, whatever the file format typed it as. */
   /* line_number() numbers lines in scan order: DuckDB preserves */
   /* insertion order, for a glob in file-name order. */
@@ -14,7 +14,7 @@ WITH raw AS (
     CAST(bin_code AS TEXT) AS bin_code,
     CAST(qty_on_hand AS TEXT) AS qty_on_hand
   FROM stockx.main.raw_inventory
-), warehouse_codes AS (
+), warehouse_codes AS MATERIALIZED (
   SELECT
     warehouse_code,
     NULLIF(
@@ -26,7 +26,7 @@ WITH raw AS (
       warehouse_code
     FROM raw
   ) AS distinct_values
-), skus AS (
+), skus AS MATERIALIZED (
   SELECT
     sku,
     NULLIF(UPPER(REGEXP_REPLACE(sku, '^[\s   -     　]+|[\s   -     　]+$', '', 'g')), '') AS sku_key
@@ -35,7 +35,7 @@ WITH raw AS (
       sku
     FROM raw
   ) AS distinct_values
-), snapshot_ids AS (
+), snapshot_ids AS MATERIALIZED (
   SELECT
     snapshot_id,
     NULLIF(REGEXP_REPLACE(snapshot_id, '^[\s   -     　]+|[\s   -     　]+$', '', 'g'), '') AS snapshot_key
@@ -44,7 +44,7 @@ WITH raw AS (
       snapshot_id
     FROM raw
   ) AS distinct_values
-), quantities AS (
+), quantities AS MATERIALIZED (
   SELECT
     qty_on_hand,
     CASE
@@ -63,7 +63,7 @@ WITH raw AS (
       qty_on_hand
     FROM raw
   ) AS distinct_values
-), variants AS (
+), variants AS MATERIALIZED (
   SELECT
     "size",
     NULLIF(TRIM(REGEXP_REPLACE("size", '[\s   -     　]+', ' ', 'g')), '') AS "size_value",
@@ -91,7 +91,7 @@ WITH raw AS (
       "pack"
     FROM raw
   ) AS distinct_values
-), snapshot_forms AS (
+), snapshot_forms AS MATERIALIZED (
   SELECT
     snapshot_at,
     CASE
@@ -110,7 +110,7 @@ WITH raw AS (
       snapshot_at
     FROM raw
   ) AS distinct_values
-), snapshot_parts AS (
+), snapshot_parts AS MATERIALIZED (
   SELECT
     snapshot_at,
     CASE
@@ -134,7 +134,7 @@ WITH raw AS (
       ELSE 0
     END AS offset_minutes
   FROM snapshot_forms
-), snapshot_instants AS (
+), snapshot_instants AS MATERIALIZED (
   SELECT
     snapshot_at,
     local_at,
@@ -142,7 +142,7 @@ WITH raw AS (
       local_at - offset_minutes * INTERVAL '1 MINUTE'
     ) AS utc_at
   FROM snapshot_parts
-), snapshots AS (
+), snapshots AS MATERIALIZED (
   /* A timestamp the export cannot write (local or UTC year outside 1-9999) is no timestamp. */
   SELECT
     snapshot_at,

@@ -2,7 +2,7 @@
 /* normalisation: the export repeats rows and spells SKUs loosely. A SKU mapped */
 /* to two products fails the `unique` test on sku_key rather than being guessed. */
 /* Rows without a SKU or a product_id map nothing and are dropped. */
-WITH raw AS (
+WITH raw AS MATERIALIZED (
   SELECT
     NULLIF(
       UPPER(

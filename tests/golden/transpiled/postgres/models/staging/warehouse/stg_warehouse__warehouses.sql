@@ -2,7 +2,7 @@
 /* location_id) after normalisation. A code mapped to two locations fails the */
 /* `unique` test on warehouse_key rather than being guessed. Rows without a */
 /* code or a location_id map nothing and are dropped. */
-WITH raw AS (
+WITH raw AS MATERIALIZED (
   SELECT
     NULLIF(
       UPPER(

@@ -3,7 +3,7 @@ WITH raw AS (
   /* line_number() numbers lines in scan order: DuckDB preserves */
   /* insertion order, for a glob in file-name order. */
   SELECT
-    ROW_NUMBER() OVER () AS line_number,
+    CAST(ROW_NUMBER() OVER (ORDER BY MONOTONICALLY_INCREASING_ID()) AS BIGINT) AS line_number,
     CAST(snapshot_id AS STRING) AS snapshot_id,
     CAST(snapshot_at AS STRING) AS snapshot_at,
     CAST(warehouse_code AS STRING) AS warehouse_code,
@@ -19,7 +19,7 @@ WITH raw AS (
     warehouse_code,
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(warehouse_code, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '')
+        REGEXP_REPLACE(warehouse_code, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '')
       ),
       ''
     ) AS warehouse_key
@@ -32,7 +32,7 @@ WITH raw AS (
   SELECT
     sku,
     NULLIF(
-      UPPER(REGEXP_REPLACE(sku, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '')),
+      UPPER(REGEXP_REPLACE(sku, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '')),
       ''
     ) AS sku_key
   FROM (
@@ -44,7 +44,7 @@ WITH raw AS (
   SELECT
     snapshot_id,
     NULLIF(
-      REGEXP_REPLACE(snapshot_id, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', ''),
+      REGEXP_REPLACE(snapshot_id, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', ''),
       ''
     ) AS snapshot_key
   FROM (
@@ -56,9 +56,9 @@ WITH raw AS (
   SELECT
     qty_on_hand,
     CASE
-      WHEN REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '') RLIKE '^[+-]?[0-9]+$'
-      AND TRY_CAST(CAST(REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '') AS STRING) AS BIGINT) BETWEEN -2147483648 AND 2147483647
-      THEN TRY_CAST(CAST(REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '') AS STRING) AS BIGINT)
+      WHEN REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '') RLIKE '^[+-]?[0-9]+\\z'
+      AND TRY_CAST(CAST(REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '') AS STRING) AS BIGINT) BETWEEN -2147483648 AND 2147483647
+      THEN TRY_CAST(CAST(REGEXP_REPLACE(qty_on_hand, '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '') AS STRING) AS BIGINT)
     END AS quantity
   FROM (
     SELECT DISTINCT
@@ -100,7 +100,7 @@ WITH raw AS (
   SELECT
     snapshot_at,
     CASE
-      WHEN snapshot_at RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$'
+      WHEN snapshot_at RLIKE '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?\\z'
       AND LOCATE(RIGHT(snapshot_at, 1), '0123456789Z') > 0
       THEN CASE
         WHEN RIGHT(snapshot_at, 1) = 'Z'

@@ -6,12 +6,12 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(sku AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '')
+        REGEXP_REPLACE(CAST(sku AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '')
       ),
       ''
     ) AS sku_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(product_id AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+$', ''),
+      REGEXP_REPLACE(CAST(product_id AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', ''),
       ''
     ) AS product_id,
     NULLIF(

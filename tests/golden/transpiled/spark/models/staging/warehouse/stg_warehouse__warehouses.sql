@@ -6,12 +6,16 @@ WITH raw AS (
   SELECT
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(warehouse_code AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '')
+        REGEXP_REPLACE(
+          CAST(warehouse_code AS STRING),
+          '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z',
+          ''
+        )
       ),
       ''
     ) AS warehouse_key,
     NULLIF(
-      REGEXP_REPLACE(CAST(location_id AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+$', ''),
+      REGEXP_REPLACE(CAST(location_id AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', ''),
       ''
     ) AS location_id,
     NULLIF(
@@ -20,7 +24,7 @@ WITH raw AS (
     ) AS location_name,
     NULLIF(
       UPPER(
-        REGEXP_REPLACE(CAST(country AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+$', '')
+        REGEXP_REPLACE(CAST(country AS STRING), '^[\\s\013   -     　]+|[\\s\013   -     　]+\\z', '')
       ),
       ''
     ) AS country

@@ -85,7 +85,7 @@ def builds(tmp_path_factory):
     stockx = Invoker(project)
     first = stockx("build")
     first_snapshot = snapshot(project)
-    first_snapshot["manifest"] = json.loads((project / "target" / "manifest.json").read_text())
+    first_snapshot["manifest"] = read_manifest(project / "target" / "manifest.json")
     first_snapshot["schemas"] = artifact_schemas(project / "target")
     second = stockx("build")
     return (first, first_snapshot), (second, snapshot(project))
@@ -155,13 +155,13 @@ def test_a_second_build_changes_only_what_dbts_second_build_changed(builds):
 
 def test_descriptions_render_doc_blocks_vars_and_target(builds):
     (_, first), _ = builds
-    nodes = first["manifest"]["nodes"]
+    nodes = first["manifest"].nodes
     stg_orders = nodes["model.classic_shop.stg_orders"]
-    assert stg_orders["description"] == "Orders placed on or after 2018-01-01, one row per order."
+    assert stg_orders.description == "Orders placed on or after 2018-01-01, one row per order."
     docs = (FIXTURE / "models" / "docs.md").read_text()
     status_doc = docs.split("{% docs order_status %}")[1].split("{% enddocs %}")[0].strip()
-    assert stg_orders["columns"]["status"]["description"] == status_doc
-    assert nodes["model.classic_shop.stg_payments"]["description"].startswith("Payments in dollars as built for the dev target")
+    assert stg_orders.columns["status"]["description"] == status_doc
+    assert nodes["model.classic_shop.stg_payments"].description.startswith("Payments in dollars as built for the dev target")
 
 
 # -- profiles.yml --------------------------------------------------------------------------------

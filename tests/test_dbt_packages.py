@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Invoker, artifact_schemas, node_results, query
+from stockx_export.core.artifacts import read_manifest
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_utils"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_utils_golden"
@@ -270,8 +271,8 @@ def test_a_local_packages_models_seeds_tests_and_vars_build_as_dbt_builds_them(s
         ("model.shop.uses_pkg", "success"),
         ("test.shop.inventory_pkg_is_positive_uses_pkg_id.e598d2241b", "pass"),
     ]
-    manifest = json.loads((root / "target" / "manifest.json").read_text())
-    assert manifest["nodes"]["model.inventory_pkg.pkg_items"]["description"] == "Items of the inventory package."
+    manifest = read_manifest(root / "target" / "manifest.json")
+    assert manifest.nodes["model.inventory_pkg.pkg_items"].description == "Items of the inventory package."
     listed = stockx("ls", "-s", "package:inventory_pkg", "--output", "name")
     # The test on uses_pkg is the root project's, though its macro is the package's (as in dbt).
     assert listed.stdout.split() == ["pkg_seed", "pkg_items", "is_positive_pkg_items_id", "not_null_pkg_items_id"]

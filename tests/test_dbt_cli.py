@@ -325,3 +325,23 @@ def test_a_malformed_threshold_is_an_error_naming_the_source(make_project):
     assert result.output == (
         "Error: models/sources.yml: source raw.patient: freshness thresholds are {count: <whole number>, "
         "period: minute | hour | day}, got {'count': 30, 'period': 'fortnight'}\n")
+
+
+def test_empty_builds_on_postgres_too(make_project, postgres_dsn):
+    # The empty subqueries get the alias Postgres 15 needs (stockx_export.analysis.rewrites).
+    import uuid
+
+    import psycopg
+
+    from conftest import dsn_settings
+
+    settings = dsn_settings(postgres_dsn)
+    schema = f"e_{uuid.uuid4().hex[:8]}"
+    target = (f'[tool.stockx.targets.pg]\ntype = "postgres"\nhost = "{settings["host"]}"\n'
+              f'port = {settings["port"]}\nuser = "{settings["user"]}"\ndbname = "postgres"\nschema = "{schema}"\n')
+    _, stockx = make_project({**FILES, "pyproject.toml": '[tool.stockx]\nname = "demo"\n' + target})
+    result = stockx("build", "--target", "pg", "--empty")
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(postgres_dsn + " dbname=postgres") as con:
+        assert con.execute(f"select count(*) from {schema}.orders").fetchone() == (3,)
+        assert con.execute(f"select count(*) from {schema}.paid").fetchone() == (0,)

@@ -20,6 +20,11 @@ a user sees); CPU ratios too, which other load on a shared machine disturbs less
 With --repeat K the sides alternate K times and each side's fastest run is
 reported. The three must produce identical stock_extra and stock_extra_rejects
 (column types and rows), which is checked; any difference stops the bench.
+The baseline predates Peak's stock resource and rejected every variant-less
+line as ``no_variant``; today such a line feeds the ``stock`` model, or is
+rejected as ``mixed_variants`` (or a duplicate or an overflow of a stock key).
+:func:`comparable_sql` reads a current build the baseline's way for the
+comparison: exactly that rule, and nothing else, is mapped back.
 Files are kept in the workdir, so a rerun skips generation.
 """
 
@@ -140,6 +145,33 @@ def fresh(path: Path) -> Path:
     return path
 
 
+# What the baseline called no_variant, a current build calls one of these (or accepts into stock).
+NO_VARIANT_NOW = ("mixed_variants", "duplicate_line", "quantity_overflow")
+
+
+def comparable_sql(catalog: str, table: str, baseline: bool, con) -> str:
+    """A query over ``catalog``'s ``table`` as the baseline would have built it (see the
+    module docstring): the baseline's own table as it is, a current build's with its
+    variant-less lines' verdicts read back as ``no_variant``."""
+    if baseline or table == "stock_extra":
+        return f"select * from {catalog}.main.{table}"
+    lines = f"{catalog}.main.int_inventory_lines"
+    mapped = (f"case when product_variant is null and (reject_reason is null or reject_reason in "
+              f"{NO_VARIANT_NOW!r}) then 'no_variant' else reject_reason end")
+    if table == "int_inventory_lines":
+        return (f"select * replace (coalesce(invalid_reason, case when product_variant is null then 'no_variant' end)"
+                f" as invalid_reason, {mapped} as reject_reason) from {lines}")
+    columns = [name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_catalog = ? and table_name = ? "
+        "order by ordinal_position", [catalog, table]).fetchall() if name != "reject_reason"]
+    listed = ", ".join(f'"{name}"' for name in columns)
+    return (f"select * from (select r.* replace (case when i.product_variant is null and r.reject_reason in {NO_VARIANT_NOW!r} "
+            f"then 'no_variant' else r.reject_reason end as reject_reason) "
+            f"from {catalog}.main.{table} r join {lines} i using (line_number) "
+            f"union all select {listed}, 'no_variant' from {lines} "
+            f"where reject_reason is null and product_variant is null)")
+
+
 def differences(databases: dict[str, Path]) -> list[str]:
     """What differs between the sides' stock_extra and stock_extra_rejects: types, or rows (as multisets)."""
     import duckdb
@@ -157,9 +189,10 @@ def differences(databases: dict[str, Path]) -> list[str]:
             if types[other] != types[first]:
                 found.append(f"{table}: {first} has columns {types[first]}, {other} {types[other]}")
                 continue
+            this = comparable_sql(first, table, first == "baseline", con)
+            that = comparable_sql(other, table, other == "baseline", con)
             differ = con.execute(
-                f"select count(*) from ((select * from {first}.{table} except all select * from {other}.{table}) "
-                f"union all (select * from {other}.{table} except all select * from {first}.{table}))"
+                f"select count(*) from (({this} except all {that}) union all ({that} except all {this}))"
             ).fetchone()[0]
             if differ:
                 found.append(f"{table}: {first} and {other} disagree on {differ} rows")

@@ -13,5 +13,5 @@
     check_cols='all',
     hard_deletes='invalidate',
 ) }}
-select product_id, product_name, category from {{ ref('products') }}
+select product_id, name as product_name, lowest_product_category_id as category from {{ ref('products') }}
 {% endsnapshot %}

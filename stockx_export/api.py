@@ -13,7 +13,10 @@
     write_files(dir, model, out_dir)      -> FilesResult     stockx export --out DIR
     validate(dir, model)                  -> SendResult      stockx export --validate-only
     plan(dir, model)                      -> PlanReport      stockx export --plan
-    push(dir, model)                      -> PushResult      stockx export --push
+    push(dir, model)                      -> PushResult      stockx export --push MODEL
+    push_family(dir)                      -> FamilyResult    stockx export --push (every model with meta.peak)
+    plan_family(dir)                      -> FamilyPlan      stockx export --plan
+    held(dir)                             -> HeldReport      stockx rejected --held
     runs(dir) / rejected(dir)             -> RunsReport / RejectedReport    stockx runs / stockx rejected
 
 The same library functions as the commands, with the same checks (a push is
@@ -46,11 +49,16 @@ from stockx_export.export import service as export_service
 from stockx_export.export.service import FilesResult, Progress, SendResult
 from stockx_export.run.engine import RunOptions, run_command
 from stockx_export.run.reporting import JsonReporter, TextReporter
+from stockx_export.sync import family as sync_family
 from stockx_export.sync import service as sync_service
-from stockx_export.sync.service import PlanReport, PushResult, RejectedReport, RunsReport
+from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
+from stockx_export.sync.service import HeldReport, PlanReport, PushResult, RejectedReport, RunsReport
 
-__all__ = ["BuildResult", "FilesResult", "PlanReport", "PushResult", "RejectedReport", "RunsReport", "SendResult",
-           "build", "plan", "push", "rejected", "runs", "test", "validate", "write_files"]
+__all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FamilyValidation", "FilesResult", "HeldReport", "PlanReport",
+           "PushResult",
+           "RejectedReport", "RunsReport", "SendResult", "build", "family_models", "held", "plan", "plan_family",
+           "push", "push_family", "rejected", "runs", "test", "validate", "validate_family", "write_family",
+           "write_files"]
 
 Vars = Mapping[str, Any] | str | None
 
@@ -168,6 +176,62 @@ def rejected(project_dir: str = ".", run_id: int | None = None, limit: int | Non
     """``stockx rejected``: rows Peak refused that no later push delivered (one run's with ``run_id``)."""
     return sync_service.rejected(_config(project_dir, vars, database, profiles_dir, target), run_id, limit,
                                  state_db=state_db, env=env)
+
+
+def family_models(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
+                  database: str | None = None, profiles_dir: str | None = None, target: str | None = None) -> tuple[str, ...]:
+    """The models an export of ``models`` covers, in push order (default: every model with meta.peak)."""
+    return export_service.family_models(_config(project_dir, vars, database, profiles_dir, target), tuple(models))
+
+
+def write_family(project_dir: str = ".", models: tuple[str, ...] = (), out_dir: str | Path = "target/export", *,
+                 vars: Vars = None, database: str | None = None, profiles_dir: str | None = None, target: str | None = None,
+                 overrides: Mapping[str, Any] | None = None,
+                 env: Mapping[str, str] | None = None) -> tuple[tuple[str, FilesResult], ...]:
+    """``stockx export --out DIR [MODEL...]``: each model's pages, into DIR (one model) or DIR/<model>/."""
+    return export_service.write_family(_config(project_dir, vars, database, profiles_dir, target), tuple(models),
+                                       Path(out_dir), overrides=overrides, env=env)
+
+
+def validate_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
+                    database: str | None = None, profiles_dir: str | None = None, target: str | None = None,
+                    overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
+                    client: Any = None, progress: Progress | None = None) -> FamilyValidation:
+    """``stockx export --validate-only [MODEL...]``: Peak's schema compared (attributes to add
+    listed, none added), then each model sent with ``"dryRun": true``, in family order."""
+    return sync_family.validate_family(_config(project_dir, vars, database, profiles_dir, target), tuple(models),
+                                       overrides=overrides, env=env, client=client, progress=progress)
+
+
+def push_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
+                database: str | None = None, profiles_dir: str | None = None, target: str | None = None, full: bool = False,
+                force: bool = False, state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
+                env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
+                handle_signals: bool = False, check_schema: bool = False) -> FamilyResult:
+    """``stockx export --push [MODEL...]``: every model with meta.peak (or ``models``), parents
+    first; children of an aborted parent are skipped; rows whose parent Peak lacks are held.
+    ``FamilyResult.exit_code`` is the command's (2 when a model was aborted or skipped)."""
+    return sync_family.push_family(_config(project_dir, vars, database, profiles_dir, target), tuple(models), full=full,
+                                   force=force, state_db=state_db, overrides=overrides, env=env, client=client,
+                                   progress=progress, handle_signals=handle_signals,
+                                   check_schema_always=check_schema)
+
+
+def plan_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,
+                database: str | None = None, profiles_dir: str | None = None, target: str | None = None, full: bool = False,
+                force: bool = False, state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
+                env: Mapping[str, str] | None = None, client: Any = None, check_schema: bool = False) -> FamilyPlan:
+    """``stockx export --plan [MODEL...]``: a plan per model in push order; held rows counted."""
+    return sync_family.plan_family(_config(project_dir, vars, database, profiles_dir, target), tuple(models), full=full,
+                                   force=force, state_db=state_db, overrides=overrides, env=env, client=client,
+                                   check_schema_always=check_schema)
+
+
+def held(project_dir: str = ".", limit: int | None = None, *, vars: Vars = None, database: str | None = None,
+         profiles_dir: str | None = None, target: str | None = None, state_db: str | None = None) -> HeldReport:
+    """``stockx rejected --held``: rows the last push to each destination held back."""
+    return sync_service.held(_config(project_dir, vars, database, profiles_dir, target), limit, state_db=state_db)
+
 
 
 def _config(project_dir: str, vars: Vars, database: str | None, profiles_dir: str | None = None,

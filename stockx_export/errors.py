@@ -19,6 +19,7 @@
     └── ExportError              an export or a push could not start, or was aborted
         ├── RowTooLarge          one row alone does not fit in a page (``size``, ``limit``)
         ├── RowsRejected         the export ended, and Peak refused some rows (exit code 1; ``count``, ``path``)
+        ├── RowsHeld             the push ended, and rows were held back for a parent Peak lacks (exit code 1; ``count``)
         ├── DeliveryAborted      sending stopped part way; the pages answered before are reported
         │   ├── TokenRefused             HTTP 401/403: the access token is wrong (``status``, ``url``)
         │   ├── UnexpectedAnswer         a status stockx does not retry, reject or split on
@@ -28,6 +29,8 @@
         ├── VolumeGuardStop      the volume guard stopped a push before anything was sent (``problem``, ``run_id``)
         ├── PushLocked           another push to the same destination holds its lock (``destination``)
         ├── PushInterrupted      Ctrl-C or SIGTERM ended a push; its run is closed as aborted (``state``)
+        ├── SchemaMismatch       Peak's schema differs from what the models send; nothing was sent (``differences``)
+        ├── FamilyAborted        a family push ended with models aborted or skipped (``aborted``, ``skipped``)
         └── SyncStateError       the sync state cannot be used: damaged, another schema, no space (``path``)
             └── StateNotWritable the sync state cannot be opened for writing (permissions); it is not damaged
 
@@ -222,6 +225,18 @@ class RowsRejected(ExportError):
         super().__init__(f"Peak rejected {plural(count, 'row')}; see {path}")
 
 
+class RowsHeld(ExportError):
+    """The push finished, but ``count`` rows were held back: their parent (a product, a
+    location) is not on Peak yet. They are sent by the push after the parent's."""
+
+    exit_code = 1
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(f"{plural(count, 'row')} held back: Peak does not hold their parent yet; "
+                         "`stockx rejected --held` lists them, and a push sends them once the parent is acknowledged")
+
+
 class DeliveryAborted(ExportError):
     """Delivery stopped: a refused token, an unexpected answer, or retries exhausted.
 
@@ -336,6 +351,34 @@ class PushInterrupted(ExportError):
         super().__init__(f"interrupted (Ctrl-C or SIGTERM); the pages answered so far are recorded in {state}: "
                          "the next push sends only the rest")
         self.hint = "run the push again: it sends only the rest"
+
+
+class SchemaMismatch(ExportError):
+    """Peak's schema differs from what the exported models send (``differences``, one line
+    each); the schema check stopped the push before any row was sent."""
+
+    def __init__(self, differences: Sequence[str]) -> None:
+        self.differences = tuple(differences)
+        lines = "\n".join(f"  {d}" for d in self.differences)
+        hint = ("make the model's contract match Peak's object (or declare a custom attribute in meta.peak.attributes), "
+                "build, and push again")
+        super().__init__(f"Peak's schema differs from the exported models in {plural(len(self.differences), 'way')}; "
+                         f"nothing was sent:\n{lines}\n{hint}")
+        self.hint = hint
+
+
+class FamilyAborted(ExportError):
+    """A family push ended with ``aborted`` models (their own error was reported) and
+    ``skipped`` ones (children of those); the others were pushed."""
+
+    def __init__(self, aborted: Sequence[str], skipped: Sequence[str]) -> None:
+        self.aborted = tuple(aborted)
+        self.skipped = tuple(skipped)
+        parts = [f"aborted: {', '.join(self.aborted)}"]
+        if self.skipped:
+            parts.append(f"skipped (a parent did not finish): {', '.join(self.skipped)}")
+        hint = "fix the cause reported above and push again: what was acknowledged is not sent again"
+        super().__init__(f"the family push did not finish ({'; '.join(parts)})", hint=hint)
 
 
 class SyncStateError(ExportError):

@@ -56,6 +56,17 @@ def make_project(tmp_path):
     return make
 
 
+# Under pytest-xdist, every test that needs a program outside Python (the PostgreSQL cluster, the
+# local Spark, the browser) runs in one worker, so each of them starts once per run, not per worker.
+EXTERNAL = {"postgres_dsn", "spark_session", "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if EXTERNAL & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("external"))
+
+
 def query(database: Path, sql: str):
     """Rows of ``sql`` on a built DuckDB file, opened read-only."""
     import duckdb

@@ -23,6 +23,24 @@ Time on the server side (its rate limit, Delay, Drip) is ``server.clock`` and
 :class:`FakeClock`, so that a deadline, a rate or a slow answer is decided by
 the clock, not by how fast the machine happens to be.
 
+It is also Peak's whole inventory family: every object of
+``stockx_export.export.contract.RESOURCES`` is served beside the main one, at
+the main path with the object's name swapped in (``.../QP_STOCK_EXTRA_OOTB`` ->
+``.../QP_PRODUCT_OOTB``), each keeping its own rows (``server.tables[object]``;
+``server.rows`` is the main object's). Peak's foreign keys are enforced when
+asked (stock and stock_extra -> product, location; product -> product_category):
+
+    server.fk_mode = "failed"         rows whose parent is not held: 200 with them in ``failed``
+    server.fk_mode = "422"            ... or a 422 DI_E_ body for the page holding one
+    server.schema_mode = 404          GET /api/v2/schema answers 404 (or 405)
+    server.schema_changes = {...}     object -> {column: type}: the schema says these columns differ
+
+``GET /api/v2/schema?solutionName=`` lists every object with its columns, and
+``POST /api/v2/schema/{object}/add-attribute`` adds a custom attribute (409 when
+it exists; ``server.attribute_requests`` keeps the bodies), which rows may then
+carry after the standard columns. ``server.order`` lists the object of every
+request that stored rows, in arrival order.
+
 Usage: the ``peak_server`` fixture (import it into a test module), or
 ``with PeakServer(token=...) as server: ... server.base_url ...``.
 Keys are tuples of the primary-key values as sent (dates as ``YYYY-MM-DD``).
@@ -43,9 +61,17 @@ from typing import Any
 
 import pytest
 
-from stockx_export.export.contract import STOCK_EXTRA, Resource
+from urllib.parse import parse_qs, urlsplit
+
+from stockx_export.export.contract import ATTRIBUTE_TYPES, RESOURCES, STOCK_EXTRA, Column, Resource
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# child object -> (column, parent object, parent column), as Peak enforces them.
+FOREIGN_KEYS = {
+    "STOCK": (("product_id", "PRODUCT", "product_id"), ("location_id", "LOCATION", "location_id")),
+    "STOCK_EXTRA": (("product_id", "PRODUCT", "product_id"), ("location_id", "LOCATION", "location_id")),
+    "PRODUCT": (("lowest_product_category_id", "PRODUCT_CATEGORY", "product_category_id"),),
+}
 TIMESTAMP = {"iso": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"), "sql": re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")}
 
 
@@ -107,6 +133,7 @@ class Logged:
     size: int
     dry_run: bool
     authorization: str | None = field(repr=False, default=None)
+    tenant: tuple[str | None, str | None] = (None, None)  # x-auth-tenant, x-auth-tenantId as received
 
 
 def di_error(code: str, message: str, category: str = "VALIDATION") -> str:
@@ -141,13 +168,25 @@ class PeakServer:
         solution_name: str = "QP_OOTB",
         path: str = "/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB",
         timestamp_format: str = "iso",
+        prefix: str = "QP_",
+        suffix: str = "_OOTB",
     ) -> None:
         self.token = token
         self.resource = resource
         self.solution_name = solution_name
         self.path = path
         self.timestamp_format = timestamp_format
-        self.rows: dict[tuple, dict[str, Any]] = {}
+        self.prefix, self.suffix = prefix, suffix
+        self.objects: dict[str, Resource] = {**RESOURCES, resource.object_name: resource}
+        self.tables: dict[str, dict[tuple, dict[str, Any]]] = {name: {} for name in self.objects}
+        self.rows: dict[tuple, dict[str, Any]] = self.tables[resource.object_name]
+        self.attributes: dict[str, list[Column]] = {name: [] for name in self.objects}
+        self.attribute_requests: list[dict[str, Any]] = []
+        self.schema_reads = 0
+        self.fk_mode: str | None = None
+        self.schema_mode: int | None = None
+        self.schema_changes: dict[str, dict[str, str]] = {}
+        self.order: list[str] = []
         self.log: list[Logged] = []
         self.violations: list[str] = []
         self.flooded: list[int] = []  # bytes each Flood action wrote before the client hung up
@@ -220,13 +259,98 @@ class PeakServer:
         with self._lock:
             self._actions.extend(actions)
 
-    def key_of(self, row: dict[str, Any]) -> tuple:
-        return tuple(row[name] for name in self.resource.key_names)
+    def key_of(self, row: dict[str, Any], resource: Resource | None = None) -> tuple:
+        return tuple(row[name] for name in (resource or self.resource).key_names)
 
-    def held_rows(self) -> list[dict[str, Any]]:
-        """Every stored row, in key order."""
+    def held_rows(self, object_name: str | None = None) -> list[dict[str, Any]]:
+        """Every stored row of the main object (or ``object_name``), in key order."""
         with self._lock:
-            return [self.rows[key] for key in sorted(self.rows)]
+            table = self.tables[object_name or self.resource.object_name]
+            return [table[key] for key in sorted(table)]
+
+    def object_path(self, object_name: str) -> str:
+        """Where ``object_name`` is served: the main path with its name swapped in."""
+        main = f"{self.prefix}{self.resource.object_name}{self.suffix}"
+        return self.path.replace(main, f"{self.prefix}{object_name}{self.suffix}")
+
+    def full_resource(self, object_name: str) -> Resource:
+        """The object with the custom attributes added to it so far."""
+        return self.objects[object_name].with_attributes(tuple(self.attributes[object_name]))
+
+    def _object_at(self, path: str) -> str | None:
+        wanted = _same_path(path)
+        if wanted == _same_path(self.path):
+            return self.resource.object_name
+        return next((name for name in sorted(self.objects) if _same_path(self.object_path(name)) == wanted), None)
+
+    def _orphans(self, object_name: str, rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+        """Rows whose parent this server does not hold, with the message Peak would give."""
+        found = []
+        with self._lock:
+            for row in rows:
+                for column, parent, field_name in FOREIGN_KEYS.get(object_name, ()):
+                    if row.get(column) is not None and (row[column],) not in self.tables[parent]:
+                        found.append((row, f"{column} {row[column]!r} does not exist in {parent}"))
+                        break
+        return found
+
+    def schema(self) -> dict[str, Any]:
+        """The solution's schema, in the shape stockx assumes (see shared/peak-api/README.md)."""
+        objects = []
+        for name in sorted(self.objects):
+            resource = self.full_resource(name)
+            changes = self.schema_changes.get(name, {})
+            columns = [{"name": c.name.upper() if c.attribute else c.name,
+                        "type": changes.get(c.name, "datetime" if c.peak_type == "timestamp" and c.attribute else c.peak_type),
+                        "nullable": c.nullable, "primaryKey": c.primary_key} for c in resource.columns]
+            objects.append({"name": f"{self.prefix}{name}{self.suffix}", "primaryKeys": list(resource.key_names),
+                            "columns": columns})
+        return {"solutionName": self.solution_name, "objects": objects}
+
+    def handle_get(self, path: str, headers: Any) -> tuple[int, dict[str, str], str]:
+        parts = urlsplit(path)
+        if _same_path(parts.path) != "/api/v2/schema":
+            return 404, {}, json.dumps({"message": f"no such path {parts.path}"})
+        if headers.get("Authorization") != self.token:
+            return 401, {}, json.dumps({"message": "invalid or missing personal access token"})
+        with self._lock:
+            self.schema_reads += 1
+        if self.schema_mode is not None:
+            return self.schema_mode, {}, json.dumps({"message": "not found"})
+        if parse_qs(parts.query).get("solutionName") != [self.solution_name]:
+            return 400, {}, di_error("DI_E_00400", "unknown solutionName")
+        return 200, {}, json.dumps(self.schema())
+
+    def add_attribute(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str] | None:
+        """An add-attribute POST, or None when ``path`` is not one."""
+        match = re.fullmatch(r"/api/v2/schema/([^/]+)/add-attribute", _same_path(path))
+        if match is None:
+            return None
+        if headers.get("Authorization") != self.token:
+            return 401, {}, json.dumps({"message": "invalid or missing personal access token"})
+        request = json.loads(body)
+        name = match.group(1)
+        if not (name.startswith(self.prefix) and name.endswith(self.suffix)):
+            return 404, {}, json.dumps({"message": f"no object {name}"})
+        object_name = name[len(self.prefix):len(name) - len(self.suffix) if self.suffix else None]
+        if object_name not in self.objects or request.get("solutionName") != self.solution_name:
+            return 404, {}, json.dumps({"message": f"no object {name} in {request.get('solutionName')}"})
+        column_name = request.get("columnName")
+        if not isinstance(column_name, str) or column_name != column_name.upper():
+            with self._lock:
+                self.violations.append(f"add-attribute columnName {column_name!r} is not upper case")
+            return 400, {}, di_error("DI_E_00400", "columnName must be upper case")
+        if request.get("dataType") not in ATTRIBUTE_TYPES:
+            return 400, {}, di_error("DI_E_00400", f"unknown dataType {request.get('dataType')!r}")
+        with self._lock:
+            self.attribute_requests.append(request)
+            known = {c.name.lower() for c in self.full_resource(object_name).columns}
+            if column_name.lower() in known:
+                return 409, {}, json.dumps({"message": f"attribute {column_name} exists"})
+            peak_type, duckdb_types = ATTRIBUTE_TYPES[request["dataType"]]
+            self.attributes[object_name].append(
+                Column(column_name.lower(), peak_type, True, False, duckdb_types, attribute=True))
+        return 200, {}, json.dumps({"status": "ok"})
 
     # -- serving -------------------------------------------------------------------
     def _next_action(self) -> Any:
@@ -252,8 +376,13 @@ class PeakServer:
 
     def handle(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str, int, bool]:
         """Answer one POST: (status, headers, body, rows in payload, dry run)."""
-        if _same_path(path) != _same_path(self.path):
+        added = self.add_attribute(path, headers, body)
+        if added is not None:
+            return (*added, 0, False)
+        object_name = self._object_at(path)
+        if object_name is None:
             return 404, {}, json.dumps({"message": f"no such object path {path}"}), 0, False
+        resource = self.full_resource(object_name)
         if headers.get("Authorization") != self.token:
             return 401, {}, json.dumps({"message": "invalid or missing personal access token"}), 0, False
         if self._rate_limited():
@@ -261,27 +390,35 @@ class PeakServer:
         if self.max_body_bytes is not None and len(body) > self.max_body_bytes:
             return 413, {}, json.dumps({"message": "payload too large"}), 0, False
         try:
-            payload, rows = self._validate(headers, body)
+            payload, rows = self._validate(headers, body, resource)
         except ValueError as exc:
             with self._lock:
                 self.violations.append(str(exc))
             return 400, {}, di_error("DI_E_00400", str(exc)), 0, False
         dry_run = payload.get("dryRun") is True
-        bad = [row for row in rows if self.key_of(row) in self.reject_keys]
+        bad = [row for row in rows if self.key_of(row, resource) in self.reject_keys]
         if bad:
             message = f"product_id {bad[0]['product_id']!r} does not exist in PRODUCT"
             return 422, {}, di_error("DI_E_10422", message), len(rows), dry_run
-        failed = [row for row in rows if self.key_of(row) in self.fail_keys]
-        taken = [row for row in rows if self.key_of(row) not in self.fail_keys]
+        orphans = self._orphans(object_name, rows) if self.fk_mode else []
+        if orphans and self.fk_mode == "422":
+            return 422, {}, di_error("DI_E_10422", orphans[0][1]), len(rows), dry_run
+        orphan_keys = {self.key_of(row, resource) for row, _ in orphans}
+        refused = self.fail_keys | orphan_keys
+        failed = [row for row in rows if self.key_of(row, resource) in refused]
+        taken = [row for row in rows if self.key_of(row, resource) not in refused]
         if not dry_run:
             with self._lock:
+                table = self.tables[object_name]
                 for row in taken:
-                    self.rows[self.key_of(row)] = row
+                    table[self.key_of(row, resource)] = row
+                if taken:
+                    self.order.append(object_name)
         if self.fail_unmatched:
             entries = [{"errorCode": "DI_E_10023", "message": "foreign key violation"} for _ in failed]
         else:
             entries = [
-                {**{n: row[n] for n in self.resource.key_names}, "errorCode": "DI_E_10023", "message": "foreign key violation"}
+                {**{n: row[n] for n in resource.key_names}, "errorCode": "DI_E_10023", "message": "foreign key violation"}
                 for row in failed
             ]
         answer = {"status": "accepted", "accepted": len(taken), "failed": entries}
@@ -289,7 +426,7 @@ class PeakServer:
             answer["dryRun"] = True
         return 200, {}, json.dumps(answer), len(rows), dry_run
 
-    def _validate(self, headers: Any, body: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    def _validate(self, headers: Any, body: bytes, resource: Resource) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The payload and its rows, or ValueError naming the first contract breach."""
         if headers.get("Content-Type") != "application/json":
             raise ValueError(f"Content-Type must be application/json, got {headers.get('Content-Type')!r}")
@@ -313,14 +450,15 @@ class PeakServer:
         if not isinstance(data, list) or not data:
             raise ValueError("data must be a non-empty array")
         for index, row in enumerate(data):
-            self._validate_row(index, row)
+            self._validate_row(index, row, resource)
         return payload, data
 
-    def _validate_row(self, index: int, row: Any) -> None:
+    def _validate_row(self, index: int, row: Any, resource: Resource) -> None:
         where = f"data[{index}]"
-        if not isinstance(row, dict) or list(row) != list(self.resource.names):
+        if not isinstance(row, dict) or [k.lower() for k in row] != list(resource.names):
             raise ValueError(f"{where}: keys {list(row) if isinstance(row, dict) else row!r} are not the contract's, in order")
-        for column in self.resource.columns:
+        row = {k.lower(): v for k, v in row.items()}
+        for column in resource.columns:
             value = row[column.name]
             if value is None:
                 if not column.nullable:
@@ -328,6 +466,10 @@ class PeakServer:
                 continue
             if column.peak_type == "integer":
                 ok = isinstance(value, int) and not isinstance(value, bool)
+            elif column.peak_type == "float":
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            elif column.peak_type == "boolean":
+                ok = isinstance(value, bool)
             elif column.peak_type == "date":
                 ok = isinstance(value, str) and DATE.fullmatch(value) is not None
             elif column.peak_type == "timestamp":
@@ -379,6 +521,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read server.log
         pass
+
+    def do_GET(self) -> None:
+        status, headers, text = self.peak.handle_get(self.path, self.headers)
+        self._log(status, 0, 0, False, self.headers.get("Authorization"))
+        encoded = text.encode("utf-8")
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(encoded)))
+        self.end_headers()
+        self.wfile.write(encoded)
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -455,8 +609,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.peak.flooded.append(sent)
 
     def _log(self, status: int, rows: int, size: int, dry_run: bool, authorization: str | None) -> None:
+        tenant = (self.headers.get("x-auth-tenant"), self.headers.get("x-auth-tenantId"))
         with self.peak._lock:
-            self.peak.log.append(Logged(self.path, status, rows, size, dry_run, authorization))
+            self.peak.log.append(Logged(self.path, status, rows, size, dry_run, authorization, tenant))
 
 
 # -- fixture tables -----------------------------------------------------------------

@@ -61,6 +61,11 @@ EDGE_LINES = [
     ("C8", "2026-11-22T08:00:00Z", "WH-A", "MUG-2", "a:b", None, None, "B1", "3"),
     ("C9", "2026-11-22T08:00:00Z", "WH-A", "MUG-2", None, "x|y", None, "B1", "3"),
     ("C10", "2026-11-22T08:00:00Z", "WH-A", "MUG-2", None, None, "6 | 12", "B1", "3"),
+    # variant-less lines: Peak's stock (a copy is a duplicate), unless the product, location and day have variant lines
+    ("V1", "2026-11-26T08:00:00Z", "WH-A", "TEE-1", None, " ", None, "B1", "6"),
+    ("V1", "2026-11-26T08:00:00Z", "WH-A", "TEE-1", None, " ", None, "B1", "6"),
+    ("V2", "2026-11-26T08:00:00Z", "WH-A", "MUG-2", None, None, None, "B1", "2"),
+    ("V3", "2026-11-26T08:00:00Z", "WH-A", "MUG-2", "M", None, None, "B1", "1"),
     # duplicates: exact, equal once normalised, three copies, a copy of an invalid line, a NULL bin
     ("D1", "2026-11-23T08:00:00Z", "WH-A", "TEE-1", "M", "red", None, "B1", "4"),
     ("D1", "2026-11-23T08:00:00Z", "WH-A", "TEE-1", "M", "red", None, "B1", "4"),

@@ -131,11 +131,14 @@ class RecordingPeak(PeakServer):
             if self.delay:
                 time.sleep(self.delay)
             answer = super().handle(path, headers, body)
-            if answer[0] == 200:
+            object_name = self._object_at(path)
+            if answer[0] == 200 and object_name is not None:
+                resource = self.full_resource(object_name)
                 rows = json.loads(body)["data"]
                 failed = set(self.fail_keys)
                 with self._lock:
-                    self.stored.append([self.key_of(r) for r in rows if self.key_of(r) not in failed])
+                    self.stored.append([self.key_of(r, resource) for r in rows
+                                        if self.key_of(r, resource) not in failed])
             return answer
         finally:
             with self.arrival:

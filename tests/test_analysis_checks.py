@@ -203,7 +203,7 @@ def test_the_sample_project_passes_every_check(tmp_path):
     from conftest import Invoker
 
     result = Invoker(copy_sample(tmp_path / "sample"))("check")
-    assert result.output == "All checks passed: 8 models.\n"
+    assert result.output == "All checks passed: 10 models.\n"
 
 
 def test_sql_duckdb_accepts_but_sqlglot_cannot_read_is_only_a_warning():

@@ -95,7 +95,7 @@ def test_transpiled_sample_project_gives_duckdb_tables_on_postgres(tmp_path, pos
             assert _rows(actual) == _rows(expected), relation
             compared.append(relation)
     duck.close()
-    assert len(compared) == 8
+    assert len(compared) == 10
 
 
 def test_without_postgres_the_skip_reason_says_what_to_install(monkeypatch):

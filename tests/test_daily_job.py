@@ -13,6 +13,10 @@ push is killed with SIGKILL and run again. After every day:
 - Peak holds exactly the table, plus the gone keys: as last sent under ``keep``,
   with 0 units under ``zero``.
 
+Each push ships the whole inventory family (categories, then products and
+locations, then stock and stock_extra) to a Peak that refuses rows whose
+product or location it does not hold; nothing may be refused or held.
+
 Both gone-keys policies ride on the same builds: every day is pushed to two
 Peaks, one with ``keep`` and one with ``zero`` (the policy set just before
 each push; the state tells the two destinations apart by URL).
@@ -34,6 +38,7 @@ from test_sync_crash import killed_at
 from conftest import node_results
 
 KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")
+FAMILY = ["locations", "product_categories", "products", "stock", "stock_extra"]  # the push order
 
 
 def key_of(row: dict) -> tuple:
@@ -64,6 +69,8 @@ def zero_row(key: tuple) -> dict:
 @pytest.fixture
 def servers():
     with RecordingPeak() as keep, RecordingPeak() as zero:
+        for peak in (keep, zero):
+            peak.fk_mode = "failed"  # Peak refuses a row whose product or location it does not hold
         yield {"keep": keep, "zero": zero}
 
 
@@ -119,7 +126,8 @@ def test_five_days_unattended(tmp_path, servers, monkeypatch):
         late = {"warn_lines_older_than_the_window": "warn"} if day == 5 else {}
         assert {name: s for name, s in verdicts.items() if s not in ("pass", "success")} == late, day
         assert verdicts["assert_stock_extra_covers_accepted_lines"] == "pass"
-        [(start,)] = query(database, "select window_start from stockx_incremental_windows")
+        [(start,)] = query(database, "select window_start from stockx_incremental_windows "
+                                     "where relation_name like '%stock_extra'")
         # lookback_days 1: each build replaces from the day before its newest built day
         assert start == (None if day == 1 else feed.date_of(day - 2)), day
         since = f"stock_date_at >= date '{start}'" if start else "true"
@@ -149,7 +157,8 @@ def test_five_days_unattended(tmp_path, servers, monkeypatch):
             gone = sorted(set(on_peak[policy]) - set(table))
             planned = invoke(project, "export", "--plan", env=env)
             assert planned.exit_code == 0, planned.output
-            gone_line = next(line for line in planned.stdout.splitlines() if line.startswith("  gone "))
+            stock_extra_plan = planned.stdout[planned.stdout.index("plan for stock_extra "):]
+            gone_line = next(line for line in stock_extra_plan.splitlines() if line.startswith("  gone "))
             assert int(gone_line.split()[1]) == len(gone), (day, policy)
             assert f"gone-keys {policy}:" in gone_line
             if day == 3 and policy == "keep":  # killed_at's pause file serves one kill per test
@@ -172,5 +181,13 @@ def test_five_days_unattended(tmp_path, servers, monkeypatch):
             assert bool(gone) == (day >= 4), (day, policy)  # SKU-07's keys in the window
         yesterday = table
 
-    runs = query(project / ".stockx" / "state.duckdb", "select status, count(*) from runs group by 1 order by 1")
-    assert runs == [("aborted", 1), ("success", 2 * DAYS)]  # the killed push, closed by the next one
+    # Five objects per push, parents first. The killed push (closed by the next one) is one object's; the
+    # objects before it in that push finished.
+    state = project / ".stockx" / "state.duckdb"
+    [(killed,)] = query(state, "select model from runs where status = 'aborted'")
+    before = FAMILY.index(killed)
+    runs = query(state, "select status, count(*) from runs group by 1 order by 1")
+    assert runs == [("aborted", 1), ("success", 2 * DAYS * len(FAMILY) + before)]
+    for model in FAMILY:  # every object of the family went to each Peak every day
+        assert query(state, f"select count(*) from runs where model = '{model}' and status = 'success'") == [
+            (2 * DAYS + (1 if FAMILY.index(model) < before else 0),)]

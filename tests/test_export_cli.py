@@ -256,7 +256,7 @@ def test_unknown_setting_in_pyproject(project):
 def test_help():
     result = CliRunner().invoke(cli, ["export", "--help"])
     assert result.exit_code == 0
-    assert "Export MODEL (default stock_extra) as Peak ingest payloads." in result.output
+    assert "Export MODELS (default: every model with meta.peak, else stock_extra) as Peak" in result.output
 
 
 def test_end_to_end_after_a_real_build(tmp_path, monkeypatch, peak_server):

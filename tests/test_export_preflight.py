@@ -194,14 +194,18 @@ def test_the_export_judges_the_build_of_the_database_it_reads(tmp_path):
     assert failed.exit_code == 1 and "assert_product_variant_canonical" in failed.output
     refused = run_stockx(project, a, "export", "--out", str(tmp_path / "out"))
     assert refused.exit_code == 2
-    assert refused.stderr.startswith("Error: tests on model stock_extra did not pass in the last run: "
-                                     "assert_product_variant_canonical (fail")
+    # stock comes first in the family's order: the tests it shares with stock_extra were skipped
+    assert refused.stderr.startswith("Error: tests on model stock did not pass in the last run: "
+                                     "assert_stock_and_stock_extra_are_disjoint (skipped)")
+    alone = run_stockx(project, a, "export", "stock_extra", "--out", str(tmp_path / "out"))
+    assert alone.exit_code == 2 and alone.stderr.startswith(
+        "Error: tests on model stock_extra did not pass in the last run: assert_product_variant_canonical (fail")
     assert run_stockx(project, b, "build").exit_code == 0
     still = run_stockx(project, a, "export", "--out", str(tmp_path / "out"))
     assert (still.exit_code, still.stderr) == (refused.exit_code, refused.stderr)
     assert not (tmp_path / "out").exists()
     assert run_stockx(project, b, "export", "--out", str(tmp_path / "out-b")).exit_code == 0
     never = run_stockx(project, tmp_path / "C.duckdb", "export", "--out", str(tmp_path / "out-c"))
-    assert never.stderr == (
-        f"Error: the last run did not build model stock_extra in the database {tmp_path / 'C.duckdb'}; run `stockx "
-        "build --select +stock_extra` (with the same --database) before exporting\n")
+    assert never.stderr == (  # the family's first model in push order
+        f"Error: the last run did not build model locations in the database {tmp_path / 'C.duckdb'}; run `stockx "
+        "build --select +locations` (with the same --database) before exporting\n")

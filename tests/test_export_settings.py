@@ -94,3 +94,32 @@ def test_memory_limit_must_be_a_size_not_sql():
         "[tool.stockx.export] in pyproject.toml: memory_limit must be a size such as 256MB or 2GB, "
         "got '1GB'; SET threads = 1; --'"
     )
+
+
+@pytest.mark.parametrize("attributes, message", [
+    ({"season": {"type": "text"}}, "attribute 'season': type must be one of string, integer, float, boolean, "
+                                    "datetime, date, got 'text'"),
+    ({"season": {"type": "string", "size": 3}}, "attribute 'season': unknown key size (known: default, type, validations)"),
+    ({"season": {"type": "string", "validations": {"maxLength": "20"}}},
+     "attribute 'season': validation maxLength: '20' is not one of nonNull (true/false), minLength, maxLength"),
+    ({"1st": "string"}, "attribute '1st': a column name is letters, digits and '_' (not starting with a digit)"),
+    (["season"], "attributes must be a mapping of column names"),
+])
+def test_custom_attributes_are_checked_and_named(attributes, message):
+    with pytest.raises(ExportError) as caught:
+        resolve_settings(meta={"peak": {"object": "PRODUCT", "attributes": attributes}})
+    assert str(caught.value).startswith(f"the model's meta.peak: {message}")
+
+
+def test_a_custom_attribute_reaches_the_resource_after_the_standard_columns():
+    from stockx_export.export.run import resource_for
+
+    settings = resolve_settings(meta={"peak": {"object": "PRODUCT", "attributes": {
+        "season": {"type": "datetime", "default": "x"}, "launched": "boolean"}}})
+    assert [(c.name, c.peak_type) for c in resource_for(settings).columns][-2:] == [
+        ("launched", "boolean"), ("season", "timestamp")]
+    assert settings.attributes[1].request("QP_OOTB") == {"solutionName": "QP_OOTB", "columnName": "SEASON",
+                                                          "dataType": "datetime", "defaultValue": "x"}
+    clash = resolve_settings(meta={"peak": {"object": "PRODUCT", "attributes": {"Name": "string"}}})
+    with pytest.raises(ExportError, match="attribute Name of object PRODUCT is one of Peak's standard columns"):
+        resource_for(clash)

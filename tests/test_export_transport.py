@@ -158,7 +158,8 @@ def test_a_path_must_not_run_into_the_host():
     with pytest.raises(ExportError) as caught:
         resolve_settings(project={"base_url": "https://ingestion.peak.ai", "path": "@evil.example/{object}"})
     assert str(caught.value) == (
-        "[tool.stockx.export] in pyproject.toml: path template '@evil.example/{object}' must start with '/'")
+        "[tool.stockx.export] in pyproject.toml: path '@evil.example/{object}' must be 'ingest/object' or 'objects' "
+        "or a template starting with '/'")
 
 
 @pytest.mark.parametrize("spelling", [

@@ -153,7 +153,8 @@ def test_a_build_with_every_reject_kind_exports(project, rejects_build, tmp_path
     _, database, raw = rejects_build
     result = run_stockx(project, database, "export", "--out", str(tmp_path / "out"), vars_=raw)
     assert result.exit_code == 0, result.output
-    rows = json.loads((tmp_path / "out" / "page-000001.json").read_text())["data"]
+    # the sample's family: a folder per model
+    rows = json.loads((tmp_path / "out" / "stock_extra" / "page-000001.json").read_text())["data"]
     assert sorted(row["stock_units"] for row in rows) == [3, 4, 5, 2147483647]
 
 

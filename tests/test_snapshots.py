@@ -222,7 +222,7 @@ def test_the_sample_project_keeps_the_history_of_its_products(tmp_path):
     assert first.exit_code == 0, first.output
     db = project / "target" / "stockx.duckdb"
     history = "select product_id, product_name, dbt_valid_to is null from snapshots.products_history order by all"
-    products = query(db, "select product_id, product_name from main.products order by all")
+    products = query(db, "select product_id, name from main.products order by all")
     assert query(db, history) == [(p, n, True) for p, n in products]
 
     # P-1003 is renamed and P-1009 leaves the product feed.

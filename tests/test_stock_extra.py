@@ -80,10 +80,10 @@ C-1,2026-11-20T10:00:00.5Z,WH-A,TEE-1,M,Navy Blue,,B1,1
 
 EXPECTED_REJECTS = [
     (1, "bad_timestamp"),  # also a bad quantity and an unknown warehouse: the first reason wins
-    (2, "bad_quantity"),  # also unknown warehouse, unknown sku, no variant
-    (3, "unknown_warehouse"),  # also unknown sku, no variant
-    (4, "unknown_sku"),  # also no variant
-    (5, "no_variant"),  # dimensions only whitespace
+    (2, "bad_quantity"),  # also unknown warehouse, unknown sku
+    (3, "unknown_warehouse"),  # also unknown sku
+    (4, "unknown_sku"),
+    (5, "mixed_variants"),  # dimensions only whitespace (stock), but TEE-1 at WH-A that day has variant lines
     (6, "unknown_warehouse"),  # the warehouse row has no location_id
     (7, "unknown_sku"),  # the product row has no product_id
     (8, "bad_timestamp"),  # offset without a colon
@@ -188,7 +188,7 @@ def test_rejects_name_the_first_reason_in_order(rules_db):
 
 def test_rejects_keep_the_raw_columns_as_read(rules_db):
     assert query(rules_db, "select * from stock_extra_rejects where line_number in (5, 10, 18) order by 1") == [
-        (5, "X5", "2026-11-20T08:00:00Z", "WH-A", "TEE-1", " ", "  ", None, "B1", "1", "no_variant"),
+        (5, "X5", "2026-11-20T08:00:00Z", "WH-A", "TEE-1", " ", "  ", None, "B1", "1", "mixed_variants"),
         (10, "X10", " 2026-11-20T08:00:00Z", "WH-A", "TEE-1", "M", None, None, "B1", "1", "bad_timestamp"),
         (18, "S-12", "2026-11-20 08:30:00", "WH-A", "tee-1", "M", "navy blue", None, "BIN-1", "004", "duplicate_line"),
     ]
@@ -255,15 +255,49 @@ def test_dimension_values_keep_their_case(rules_db):
     )
 
 
-def test_foreign_key_targets_have_one_row_per_id(rules_db):
+def test_foreign_key_targets_have_one_row_per_id_in_peaks_columns(rules_db):
+    # product: the name is the description too (the feed has none); no timestamps in the feed
     assert query(rules_db, "select * from products order by all") == [
-        ("P-1", "Tee", "Apparel"),
-        ("P-2", "Mug", "Home"),
+        ("P-1", None, "Tee", "Apparel", "Tee", None),
+        ("P-2", None, "Mug", "Home", "Mug", None),
     ]
     assert query(rules_db, "select * from locations order by all") == [
-        ("LOC-A", "Site A", "GB"),
-        ("LOC-B", "Site B", "NL"),
+        ("LOC-A", "GB", None, None, "Site A", None, None),
+        ("LOC-B", "NL", None, None, "Site B", None, None),
     ]
+    assert query(rules_db, "select * from product_categories order by all") == [
+        ("Apparel", None, None, "Apparel", None, None),
+        ("Home", None, None, "Home", None, None),
+    ]
+
+
+def test_variant_less_lines_are_stock_unless_their_day_has_variant_lines(project, tmp_path):
+    inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
+        "V1,2026-11-20T08:00:00Z,WH-A,TEE-1,,,,B1,5",     # no variant: stock
+        "V2,2026-11-20T09:00:00Z,WH-A,TEE-1,,,,B2,7",     # its later instant: counts alone
+        "V3,2026-11-20T08:00:00Z,WH-B,MUG-2,,,,B1,4",     # MUG-2 at WH-B has a variant line that day
+        "V4,2026-11-20T08:00:00Z,WH-B,MUG-2,,,6,B1,1",
+    ]) + "\n"
+    raw = write_raw(tmp_path / "raw", inventory)
+    database = tmp_path / "stock.duckdb"
+    statuses = build(project, database, raw)
+    assert statuses["assert_stock_and_stock_extra_are_disjoint"] == "pass"
+    assert query(database, "select product_id, location_id, stock_date_at::varchar, stock_id, stock_units "
+                           "from stock order by all") == [("P-1", "LOC-A", "2026-11-20", "V2", 7)]
+    assert query(database, "select line_number, reject_reason from stock_extra_rejects") == [(3, "mixed_variants")]
+    assert query(database, "select product_id, product_variant from stock_extra") == [("P-2", "pack:6")]
+
+
+def test_a_day_in_both_stock_and_stock_extra_fails_the_disjointness_test(project, raw_files, tmp_path):
+    database = tmp_path / "both.duckdb"
+    build(project, database, raw_files)
+    with duckdb.connect(str(database)) as con:
+        con.execute("insert into stock select product_id, location_id, stock_date_at, created_at, stock_id, "
+                    "stock_units, updated_at from stock_extra limit 1")
+    result = run_stockx(project, database, "test", "-s", "assert_stock_and_stock_extra_are_disjoint",
+                        vars_=raw_files)
+    assert result.exit_code == 1
+    assert "in stock and stock_extra" in result.output or "FAIL" in result.output
 
 
 # --- rule 3: the variant vars -------------------------------------------------------------
@@ -296,7 +330,7 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})
     assert (result.exit_code, result.output) == (
         2,
-        "Error: models/intermediate/int_inventory_lines.sql:16: var('variant_dimensions'): 'Colour' is not a "
+        "Error: models/intermediate/int_inventory_lines.sql:20: var('variant_dimensions'): 'Colour' is not a "
         "lower-case column name (letters, digits, _) (in macros/product_variant.sql:37)\n",
     )
 
@@ -478,7 +512,7 @@ def test_every_shipped_test_passes_on_the_sample(sample_build):
 
 def test_sample_has_every_kind_of_bad_line(sample_db):
     reasons = {reason for (reason,) in query(sample_db, "select distinct reject_reason from stock_extra_rejects")}
-    assert reasons == {"bad_timestamp", "bad_quantity", "unknown_warehouse", "unknown_sku", "no_variant",
+    assert reasons == {"bad_timestamp", "bad_quantity", "unknown_warehouse", "unknown_sku", "mixed_variants",
                        "ambiguous_variant", "duplicate_line", "quantity_overflow"}
 
 

@@ -184,13 +184,14 @@ def test_runs_lists_every_run(project, server):
     assert header[:3] == ["run", "started", "(UTC)"] and header[-1] == "destination"
     second = lines[1].split()
     url = f"{server.base_url}/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB"
-    # run, date, time, seconds, mode, status (3 words), table, planned, sent, acknowledged, rejected, pages, retries
+    # run, date, time, seconds, mode, status (3 words), table, planned, sent, acknowledged, rejected, held, pages,
+    # retries
     assert second[0] == "2" and second[4:8] == ["changes", "completed", "with", "errors"]
-    assert second[8:] == [str(ROWS), str(changed_rows), str(changed_rows), str(changed_rows - 1), "1",
+    assert second[8:] == [str(ROWS), str(changed_rows), str(changed_rows), str(changed_rows - 1), "1", "0",
                           str(-(-changed_rows // PAGE)), "0", url]
     first = lines[2].split()
     assert first[0] == "1" and first[4:] == ["changes", "success", str(ROWS), str(ROWS), str(ROWS), str(ROWS), "0",
-                                             str(ROWS // PAGE), "0", url]
+                                             "0", str(ROWS // PAGE), "0", url]
     assert invoke(project, "runs", "-n", "1").stdout.splitlines()[1:] == [lines[1]]
 
 
@@ -313,7 +314,7 @@ def test_state_db_option_and_help(project, server, tmp_path):
     assert no_token.exit_code == 0, no_token.output  # planning needs no token
     assert f"  to send         {ROWS}  of {ROWS} rows (full)" in no_token.stdout.splitlines()
     misuse = invoke(project, "export", "--out", "x", "--full")
-    assert (misuse.exit_code, misuse.stderr) == (2, "Error: --full, --force and --state-db go with --push or --plan\n")
+    assert (misuse.exit_code, misuse.stderr) == (2, "Error: --full, --force, --check-schema and --state-db go with --push or --plan\n")
     for command in ("runs", "rejected"):
         assert invoke(project, command, "--help").exit_code == 0
 

@@ -121,7 +121,8 @@ def test_build_and_export_the_sample_project_with_the_installed_script(installed
     export = run([installed.stockx, "export", "--out", "target/export"], cwd=project)
     assert export.returncode == 0, export.stdout + export.stderr
 
-    manifest = json.loads((project / "target" / "export" / "manifest.json").read_text(encoding="utf-8"))
+    # the sample's family: a folder per model
+    manifest = json.loads((project / "target" / "export" / "stock_extra" / "manifest.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(project / "target" / "stockx.duckdb"), read_only=True)
     try:
         (rows,) = con.execute("select count(*) from main.stock_extra").fetchone()

@@ -3,15 +3,19 @@
 {#-
   Every raw line with its verdict: reject_reason is NULL for a line that feeds
   stock_extra, else the first reason that applies, in this order:
-    bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku, no_variant,
+    bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku,
     ambiguous_variant (a dimension value holding ':' or the separator),
     then duplicate_line for a valid line equal to an earlier valid line (all
     columns, codes and dimension values normalised, quantity as a number),
+    then mixed_variants for a variant-less line (every dimension blank: Peak's
+    stock) whose product, location and day also have valid variant lines
+    (stock_extra's): counting it in stock too would count that stock twice,
     then quantity_overflow for every line of a key whose sum over bins at its
     latest snapshot instant (the sum stock_extra computes) leaves stock_units'
     range, a signed 32-bit integer (stock_units_min() .. stock_units_max()).
-  A table, so line numbers and verdicts are computed once and stock_extra,
-  stock_extra_rejects and the accounting test all see the same ones.
+  A valid line with no variant feeds stock, one with a variant stock_extra.
+  A table, so line numbers and verdicts are computed once and stock,
+  stock_extra, stock_extra_rejects and the accounting tests all see the same ones.
 -#}
 {%- set dims = variant_dimensions() %}
 {#-
@@ -57,7 +61,6 @@ checked as (
             when lines.quantity is null then 'bad_quantity'
             when warehouses.location_id is null then 'unknown_warehouse'
             when products.product_id is null then 'unknown_sku'
-            when lines.product_variant is null then 'no_variant'
             when
                 {%- for dim in dims %}
                 {{ variant_value_is_ambiguous('lines."' ~ dim ~ '_value"') }}{% if not loop.last %} or{% endif %}
@@ -100,6 +103,30 @@ duplicates as (
 
 ),
 
+-- Products, locations and days with valid variant lines: stock_extra's.
+variant_days as (
+
+    select distinct product_id, location_id, stock_date_at
+    from checked
+    where invalid_reason is null
+      and product_variant is not null
+
+),
+
+-- Valid variant-less lines of such a product, location and day.
+mixed as (
+
+    select checked.line_number
+    from checked
+    inner join variant_days
+        on variant_days.product_id = checked.product_id
+        and variant_days.location_id = checked.location_id
+        and variant_days.stock_date_at = checked.stock_date_at
+    where checked.invalid_reason is null
+      and checked.product_variant is null
+
+),
+
 -- Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key
 -- lies in one location and day, and |a sum over some of the lines| <= the sum of their
 -- |quantity|, so no key elsewhere can overflow.
@@ -113,8 +140,8 @@ crowded as (
 
 ),
 
--- The valid lines of crowded locations and days, each once (later copies left out),
--- with what stock_extra sums them by.
+-- The valid lines of crowded locations and days, each once (later copies and mixed
+-- variant-less lines left out), with what stock and stock_extra sum them by.
 counted as (
 
     select
@@ -130,12 +157,16 @@ counted as (
         and crowded.stock_date_at = checked.stock_date_at
     left join duplicates
         on duplicates.line_number = checked.line_number
+    left join mixed
+        on mixed.line_number = checked.line_number
     where checked.invalid_reason is null
       and duplicates.line_number is null
+      and mixed.line_number is null
 
 ),
 
--- Per key and snapshot instant, the sum over bins stock_extra takes.
+-- Per key and snapshot instant, the sum over bins stock and stock_extra take (a
+-- variant-less key's product_variant is NULL).
 instants as (
 
     select
@@ -165,13 +196,16 @@ select
     case
         when checked.invalid_reason is not null then checked.invalid_reason
         when duplicates.line_number is not null then 'duplicate_line'
+        when mixed.line_number is not null then 'mixed_variants'
         when overflowing.product_id is not null then 'quantity_overflow'
     end as reject_reason
 from checked
 left join duplicates
     on duplicates.line_number = checked.line_number
+left join mixed
+    on mixed.line_number = checked.line_number
 left join overflowing
     on overflowing.product_id = checked.product_id
     and overflowing.location_id = checked.location_id
-    and overflowing.product_variant = checked.product_variant
+    and {{ null_safe_equal('overflowing.product_variant', 'checked.product_variant') }}
     and overflowing.stock_date_at = checked.stock_date_at

@@ -40,6 +40,7 @@ with accepted as (
         quantity
     from {{ ref('int_inventory_lines') }}
     where reject_reason is null
+      and product_variant is not null
       and {{ in_window('stock_date_at') }}
 
 ),

@@ -72,6 +72,7 @@ class Watch:
         self.state = None
 
     def __call__(self, sending: Sending) -> Listeners:
+        self.close()  # a family push calls it once per model
         self.state = sending.state
         verb = "validated" if sending.dry_run else "pushed"
         self.progress = Progress(sending.rows, tty=sys.stderr.isatty(), verb=verb)

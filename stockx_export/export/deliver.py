@@ -126,6 +126,7 @@ class Delivery:
     envelope: Envelope
     token: str = field(repr=False)
     payload_proven: bool = False
+    tenant_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ class _PageSender:
                  stop: threading.Event, on_retry: Callable[[RetryEvent], None] | None) -> None:
         self.client = client
         self.delivery = delivery
-        self.endpoint = http.Endpoint.of(delivery.settings, delivery.token)
+        self.endpoint = http.Endpoint.of(delivery.settings, delivery.token, delivery.tenant_headers)
         self.policy = RetryPolicy.of(delivery.settings)
         self.clock = clock
         self.pause = clock.sleep or stop.wait  # an abort wakes workers out of their backoff

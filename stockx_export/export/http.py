@@ -49,15 +49,19 @@ class Endpoint:
     token: str = field(repr=False)
     timeout: float
     response_bytes: int
+    tenant_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @classmethod
-    def of(cls, settings: ExportSettings, token: str) -> "Endpoint":
-        return cls(settings.url, token, settings.timeout, settings.response_bytes)
+    def of(cls, settings: ExportSettings, token: str, tenant_headers: tuple[tuple[str, str], ...] = (),
+           url: str | None = None) -> "Endpoint":
+        """The settings' ingest URL (or ``url``: the schema endpoints) as ``token``."""
+        return cls(url or settings.url, token, settings.timeout, settings.response_bytes, tenant_headers)
 
     @property
     def headers(self) -> dict[str, str]:
         # Only the encodings CappedBody decodes under its cap.
-        return {"Authorization": self.token, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"}
+        return {"Authorization": self.token, "Content-Type": "application/json", "Accept-Encoding": "gzip, deflate",
+                **dict(self.tenant_headers)}
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,14 @@ def answer_text(body: bytes, content_type: str | None, truncated: bool, limit: i
     return redactor.scrub(text) + f"\n[stockx: the answer was longer than {limit:,} bytes; the rest was not read]"
 
 
-def post(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[[], float],
-         redactor: Redactor) -> Answer | NoAnswer:
+def get(client: httpx.Client, endpoint: Endpoint, params: dict[str, str], clock: Callable[[], float],
+        redactor: Redactor) -> Answer | NoAnswer:
+    """One GET of ``endpoint.url`` with ``params``, read as :func:`post` reads its answer."""
+    return post(client, endpoint, None, clock, redactor, method="GET", params=params)
+
+
+def post(client: httpx.Client, endpoint: Endpoint, body: bytes | None, clock: Callable[[], float],
+         redactor: Redactor, method: str = "POST", params: dict[str, str] | None = None) -> Answer | NoAnswer:
     """One POST whose whole answer must arrive within ``endpoint.timeout`` seconds by
     ``clock``, read up to ``endpoint.response_bytes`` (decompressed), the rest left unread.
 
@@ -216,7 +226,7 @@ def post(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[
     connection errors and undecodable bodies are a :class:`NoAnswer`.
     """
     try:
-        return _whole_answer(client, endpoint, body, clock, redactor)
+        return _whole_answer(client, endpoint, body, clock, redactor, method, params)
     except httpx.TimeoutException as exc:
         return NoAnswer(f"timeout ({type(exc).__name__})")
     except httpx.TransportError as exc:
@@ -227,11 +237,11 @@ def post(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[
         return NoAnswer(f"unreadable answer ({type(exc).__name__})")
 
 
-def _whole_answer(client: httpx.Client, endpoint: Endpoint, body: bytes, clock: Callable[[], float],
-                  redactor: Redactor) -> Answer:
+def _whole_answer(client: httpx.Client, endpoint: Endpoint, body: bytes | None, clock: Callable[[], float],
+                  redactor: Redactor, method: str = "POST", params: dict[str, str] | None = None) -> Answer:
     deadline = clock() + endpoint.timeout
     limit = endpoint.response_bytes
-    with client.stream("POST", endpoint.url, content=body, headers=endpoint.headers,
+    with client.stream(method, endpoint.url, content=body, headers=endpoint.headers, params=params,
                        timeout=endpoint.timeout) as response:
         try:
             if response.is_stream_consumed:

@@ -82,10 +82,13 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
         )
     nodes = manifest.nodes
     names = {uid: n.name for uid, n in nodes.items()}
+    # A test attached to another model (a child's relationships test pointing here) is that
+    # model's: it does not judge this one.
     tests = sorted(
         uid
         for uid, n in nodes.items()
-        if n.resource_type == "test" and (n.attached_node == node.unique_id or node.unique_id in n.depends_on)
+        if n.resource_type == "test"
+        and (n.attached_node == node.unique_id or (not n.attached_node and node.unique_id in n.depends_on))
     )
     tests += sorted(
         uid

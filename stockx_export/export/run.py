@@ -8,7 +8,7 @@ push with state) compose them; library users can call them one by one.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -26,6 +26,7 @@ from stockx_export.export.urls import insecure_http_problem
 from stockx_export.redact import Redactor
 
 TOKEN_ENV = "PEAK_AUTH_TOKEN"
+TENANT_HEADERS = ("x-auth-tenant", "x-auth-tenantId")  # Peak's tenant-scoped calls take these
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class ExportJob:
     resource: Resource
     settings: ExportSettings
     dry_run: bool = False
+    # (header, value) pairs for tenant-scoped calls, read from the environment; not
+    # secrets, but not printed either (hence no repr).
+    tenant_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def envelope(self) -> Envelope:
@@ -44,24 +48,56 @@ class ExportJob:
 
 
 def resource_for(settings: ExportSettings) -> Resource:
+    """The object's standard columns, then the custom attributes the settings declare."""
     try:
-        return RESOURCES[settings.object]
+        resource = RESOURCES[settings.object]
     except KeyError:
         known = ", ".join(sorted(RESOURCES))
         raise ExportError(f"no Peak contract for object '{settings.object}' (known: {known})") from None
+    clashes = sorted(a.name for a in settings.attributes if a.name.lower() in {n.lower() for n in resource.names})
+    if clashes:
+        raise ExportError(f"attribute {', '.join(clashes)} of object {settings.object} is one of Peak's standard "
+                          "columns: remove it from meta.peak.attributes")
+    return resource.with_attributes(tuple(a.column() for a in settings.attributes))
 
 
-def preflight(con: Any, job: ExportJob) -> int:
-    """Table checks (see :mod:`.preflight`) under the job's limits; returns the row count.
+def tenant_headers(settings: ExportSettings, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The tenant headers whose environment variable (named by the settings) is set."""
+    pairs = []
+    for header, variable in zip(TENANT_HEADERS, (settings.tenant_env, settings.tenant_id_env)):
+        value = env.get(variable, "").strip()
+        if value:
+            if not (value.isascii() and value.isprintable()):
+                raise ExportError(f"{variable} holds a character an HTTP header cannot carry; set it again")
+            pairs.append((header, value))
+    return tuple(pairs)
 
-    Also caps DuckDB's memory so the key-order sort spills instead of growing.
-    """
-    # Row order relies on projections keeping the order of a sorted subquery.
+
+def configure(con: Any, job: ExportJob) -> None:
+    """Keep the key order of sorted subqueries, and cap DuckDB's memory so the key-order
+    sort spills instead of growing."""
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(f"SET memory_limit = '{job.settings.memory_limit}'")
     except Exception as exc:  # DuckDB's error types load lazily; any failure here is a bad setting
         raise ExportError(f"memory_limit '{job.settings.memory_limit}' was refused by DuckDB: {exc}") from None
+
+
+def preflight_table(database: str, job: ExportJob) -> int:
+    """:func:`preflight` on a read-only connection of its own; returns the row count."""
+    con = connect_read_only(database)
+    try:
+        return preflight(con, job)
+    finally:
+        con.close()
+
+
+def preflight(con: Any, job: ExportJob) -> int:
+    """Table checks (see :mod:`.preflight`) under the job's limits; returns the row count.
+
+    Also configures the connection (:func:`configure`).
+    """
+    configure(con, job)
     max_row = job.settings.page_bytes - job.envelope.overhead
     try:
         return check_table(con, job.relation, job.resource, job.settings.strftime, max_row)
@@ -110,7 +146,7 @@ def send(con: Any, job: ExportJob, client: Any, token: str, rejected_path: Path,
                 listeners.on_page(result)
 
         source = pages_of(con, job) if pages is None else pages
-        delivery = Delivery(job.settings, job.resource, job.envelope, token, payload_proven)
+        delivery = Delivery(job.settings, job.resource, job.envelope, token, payload_proven, job.tenant_headers)
         return deliver(source, client, delivery, replace(listeners, on_page=record), clock)
 
 
@@ -139,7 +175,7 @@ def prepare(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[
     if not isinstance(project, Mapping):
         raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")
     settings = resolve_settings(project, node.meta, env, overrides)
-    return ExportJob(model, node.relation, resource_for(settings), settings, dry_run)
+    return ExportJob(model, node.relation, resource_for(settings), settings, dry_run, tenant_headers(settings, env))
 
 
 def check_transport(settings: ExportSettings) -> None:

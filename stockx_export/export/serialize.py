@@ -35,7 +35,12 @@ def _value_sql(column: Column, timestamp_format: str) -> str:
         value = f"""strftime({ident}, '"{timestamp_format}"')"""
     elif column.peak_type == "integer":
         value = f"CAST({ident} AS VARCHAR)"
-    else:  # pragma: no cover - the contract only holds the four types above
+    elif column.peak_type == "float":
+        # A JSON number; NaN and infinities have none, so they are sent as null.
+        value = f"CASE WHEN isfinite(CAST({ident} AS DOUBLE)) THEN CAST(CAST({ident} AS DOUBLE) AS VARCHAR) END"
+    elif column.peak_type == "boolean":
+        value = f"CASE WHEN {ident} THEN 'true' WHEN NOT {ident} THEN 'false' END"
+    else:  # pragma: no cover - the contract only holds the types above
         raise ValueError(f"no JSON rendering for Peak type {column.peak_type}")
     # Non-nullable columns are checked before export; 'null' keeps the JSON well formed regardless.
     return f"coalesce({value}, 'null')"

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from stockx_export.export import run
 from stockx_export.export.deliver import DeliverySummary, Listeners
+from stockx_export.export.family import read_family
 from stockx_export.export.http import new_client
 from stockx_export.export.retry import Clock
 
@@ -83,6 +84,27 @@ def write_files(config: Any, model: str, out_dir: Path, *, overrides: Mapping[st
         con.close()
     totals = manifest["totals"]
     return FilesResult(Path(out_dir), totals["pages"], totals["rows"], totals["bytes"], manifest)
+
+
+def family_models(config: Any, models: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """``models`` in family order, or every model of the family (those with ``meta.peak``;
+    ``stock_extra`` in a project whose models name no Peak object)."""
+    family = read_family(Path(config.target_dir))
+    return family.select(tuple(models)) if models else family.order
+
+
+def write_family(config: Any, models: tuple[str, ...], out_dir: Path, *,
+                 overrides: Mapping[str, Any] | None = None,
+                 env: Mapping[str, str] | None = None) -> tuple[tuple[str, FilesResult], ...]:
+    """:func:`write_files` for each model (default: the family), in family order: into
+    ``out_dir`` itself for one model, into ``out_dir/<model>/`` for several."""
+    chosen = family_models(config, models)
+    for model in chosen:  # every build check first: a failed test writes no model's pages
+        run.prepare(config, model, dict(overrides or {}), os.environ if env is None else env)
+    if len(chosen) == 1:
+        return ((chosen[0], write_files(config, chosen[0], out_dir, overrides=overrides, env=env)),)
+    return tuple((model, write_files(config, model, Path(out_dir) / model, overrides=overrides, env=env))
+                 for model in chosen)
 
 
 def validate(config: Any, model: str, *, overrides: Mapping[str, Any] | None = None,

@@ -10,7 +10,11 @@ Later layers win, key by key:
 5. command-line options.
 
 Keys are spelled as the fields below; dashes are accepted for underscores
-(``page-rows``). Numbers must be finite and within :data:`LIMITS`, whichever
+(``page-rows``). ``path`` takes a published form by name (:data:`PATH_FORMS`)
+or a template. ``attributes`` (in a model's ``meta.peak``) declares the model's
+custom attributes: ``{column: {type, default, validations}}``. The tenant
+headers' values are read from the environment variables the settings
+``tenant_env`` / ``tenant_id_env`` name, by the delivery code, not stored here. Numbers must be finite and within :data:`LIMITS`, whichever
 layer they come from. The access token is not a setting: it is read from
 ``PEAK_AUTH_TOKEN`` by the delivery code and never stored here, and
 ``base_url`` may not carry credentials, so settings can be written to files
@@ -25,6 +29,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping
 
 from stockx_export.errors import ExportError
+from stockx_export.export.contract import ATTRIBUTE_TYPES, Column
 from stockx_export.export.urls import check_base_url
 
 META_KEY = "peak"  # the model meta key holding its export settings
@@ -45,7 +50,45 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "timeout": (0, 3_600, True),
     "response_bytes": (1_000, 100_000_000, False),
 }
+SCHEMA_PATH = "/api/v2/schema"
+# Peak's guide writes {objectName}; which spelling it takes is not published: the full object name is sent.
+ADD_ATTRIBUTE_PATH = "/api/v2/schema/{object_name}/add-attribute"
+# The two published path forms, by name: the resource page's (the default) and the getting-started guide's.
+PATH_FORMS = {
+    "ingest/object": "/api/v2/ingest/object/{prefix}{object}{suffix}",
+    "objects": "/api/v2/objects/{prefix}{object}{suffix}",
+}
+# Validations add-attribute takes (published: nonNull, minLength, maxLength).
+VALIDATIONS = {"nonNull": bool, "minLength": int, "maxLength": int}
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MEMORY = re.compile(r"\d+(\.\d+)?\s*(%|B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A custom attribute a model declares in ``meta.peak.attributes``: its column, Peak
+    type (string, integer, float, boolean, datetime, date), default and validations."""
+
+    name: str
+    data_type: str
+    default: Any = None
+    validations: tuple[tuple[str, Any], ...] = ()
+
+    def column(self) -> Column:
+        """The attribute as a (nullable) column of the resource, after the standard ones."""
+        peak_type, duckdb_types = ATTRIBUTE_TYPES[self.data_type]
+        return Column(self.name, peak_type, nullable=True, primary_key=False, duckdb_types=duckdb_types,
+                      attribute=True)
+
+    def request(self, solution_name: str) -> dict[str, Any]:
+        """The add-attribute body: column name in upper case, as Peak's guide asks."""
+        body: dict[str, Any] = {"solutionName": solution_name, "columnName": self.name.upper(),
+                                "dataType": self.data_type}
+        if self.default is not None:
+            body["defaultValue"] = self.default
+        if self.validations:
+            body["validations"] = dict(self.validations)
+        return body
 
 
 @dataclass(frozen=True)
@@ -81,6 +124,26 @@ class ExportSettings:
     # DuckDB spills its key-order sort to disk above this, so memory stays
     # flat whatever the table size (bench/export.py measures it).
     memory_limit: str = "256MB"
+    # Names of the environment variables holding the tenant headers' values
+    # (x-auth-tenant, x-auth-tenantId); a header is sent when its variable is set.
+    tenant_env: str = "PEAK_TENANT"
+    tenant_id_env: str = "PEAK_TENANT_ID"
+    attributes: tuple[Attribute, ...] = ()
+
+    @property
+    def object_name(self) -> str:
+        """The object's full name at Peak: ``QP_STOCK_EXTRA_OOTB``."""
+        return f"{self.prefix}{self.object}{self.suffix}"
+
+    @property
+    def schema_url(self) -> str:
+        """Where the solution's schema is read (``GET``, with ``solutionName``)."""
+        return self.base_url.rstrip("/") + SCHEMA_PATH
+
+    @property
+    def add_attribute_url(self) -> str:
+        """Where this object's custom attributes are created (``POST``)."""
+        return self.base_url.rstrip("/") + ADD_ATTRIBUTE_PATH.format(object_name=self.object_name)
 
     @property
     def url(self) -> str:
@@ -93,8 +156,10 @@ class ExportSettings:
         return TIMESTAMP_FORMATS[self.timestamp_format]
 
     def as_dict(self) -> dict[str, Any]:
-        """Every setting plus the resolved URL, for manifests and summaries."""
-        return {**asdict(self), "url": self.url}
+        """Every setting plus the resolved URL, for manifests and summaries (JSON types only)."""
+        attributes = [{"name": a.name, "type": a.data_type, "default": a.default, "validations": dict(a.validations)}
+                      for a in self.attributes]
+        return {**asdict(self), "attributes": attributes, "url": self.url}
 
 
 _FIELDS = {f.name: f for f in fields(ExportSettings)}
@@ -139,6 +204,10 @@ def _apply(settings: ExportSettings, layer: Mapping[str, Any], source: str) -> E
 
 def _coerce(key: str, value: Any, source: str) -> Any:
     kind = _FIELDS[key].type
+    if key == "attributes":
+        return _attributes(value, source)
+    if key == "path" and isinstance(value, str) and value in PATH_FORMS:
+        return PATH_FORMS[value]
     if kind == "int":
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
@@ -175,7 +244,8 @@ def _coerce(key: str, value: Any, source: str) -> Any:
                               "it must be a path only, e.g. /api/v2/ingest/object/{prefix}{object}{suffix}")
         if not value.startswith("/"):
             # Else the path would run into the host name (``https://host`` + ``x@evil``).
-            raise ExportError(f"{source}: path template '{value}' must start with '/'")
+            raise ExportError(f"{source}: path '{value}' must be {' or '.join(repr(f) for f in PATH_FORMS)} "
+                              "or a template starting with '/'")
         try:
             value.format(prefix="", object="", suffix="")
         except (KeyError, IndexError, ValueError):
@@ -185,6 +255,42 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if key == "memory_limit" and not _MEMORY.fullmatch(value.strip()):
         raise ExportError(f"{source}: memory_limit must be a size such as 256MB or 2GB, got '{value}'")
     return value
+
+
+def _attributes(value: Any, source: str) -> tuple[Attribute, ...]:
+    """``{column: {type, default, validations}}`` as attributes, sorted by column."""
+    if not isinstance(value, Mapping):
+        raise ExportError(f"{source}: attributes must be a mapping of column names to {{type: ..., default: ..., "
+                          f"validations: ...}}, got {value!r}")
+    found = []
+    for name in sorted(value):
+        spec = value[name]
+        where = f"{source}: attribute '{name}'"
+        if not isinstance(name, str) or not _COLUMN_NAME.fullmatch(name):
+            raise ExportError(f"{where}: a column name is letters, digits and '_' (not starting with a digit)")
+        if isinstance(spec, str):
+            spec = {"type": spec}
+        if not isinstance(spec, Mapping):
+            raise ExportError(f"{where} must be a mapping with a type, got {spec!r}")
+        unknown = sorted(set(spec) - {"type", "default", "validations"})
+        if unknown:
+            raise ExportError(f"{where}: unknown key {', '.join(map(str, unknown))} (known: default, type, validations)")
+        data_type = spec.get("type")
+        if data_type not in ATTRIBUTE_TYPES:
+            raise ExportError(f"{where}: type must be one of {', '.join(ATTRIBUTE_TYPES)}, got {data_type!r}")
+        validations = spec.get("validations") or {}
+        if not isinstance(validations, Mapping):
+            raise ExportError(f"{where}: validations must be a mapping (nonNull, minLength, maxLength)")
+        for check, setting in validations.items():
+            wanted = VALIDATIONS.get(check)
+            if wanted is None or not isinstance(setting, wanted) or (wanted is int and isinstance(setting, bool)):
+                raise ExportError(f"{where}: validation {check}: {setting!r} is not one of nonNull (true/false), "
+                                  "minLength, maxLength (whole numbers)")
+        default = spec.get("default")
+        if default is not None and not isinstance(default, (str, int, float, bool)):
+            raise ExportError(f"{where}: default must be a string, a number or true/false, got {default!r}")
+        found.append(Attribute(name, data_type, default, tuple(sorted(validations.items()))))
+    return tuple(found)
 
 
 def _within(key: str, number: float) -> bool:

@@ -93,7 +93,7 @@ def guard_base(plan: SyncPlan, history: History) -> Base | None:
         return None
     day = plan.day
     if day is not None and day >= largest[1]:
-        return Base(day, f"one day of the table: {plural(plan.held, 'row')} Peak holds over {plural(plan.dates, 'date')}")
+        return Base(day, f"one day of the table: {plural(plan.on_peak, 'row')} Peak holds over {plural(plan.dates, 'date')}")
     return Base(largest[1], f"the most any of the last {len(history.sends)} pushes sent (run {largest[0]})")
 
 

@@ -7,7 +7,11 @@ Each key of the table is
     unchanged  acknowledged with this very fingerprint: not sent again
     rejected   refused last time it was sent: sent again, whatever its fingerprint
 
-and each key acknowledged earlier but missing from the table is *gone*. Peak has
+and each key acknowledged earlier but missing from the table is *gone*. A new,
+changed or rejected row is *held* instead when one of its foreign keys names a
+parent key Peak does not hold: the parent object's own destination never
+acknowledged it, or refused it last (see :func:`hold_orphans`). Held rows are
+not sent; a later plan sends them once the parent is acknowledged. Peak has
 no delete operation; what a push does with gone keys is the object's gone-keys
 policy:
 
@@ -29,18 +33,32 @@ it through the join made a 10M-row plan four times slower).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from stockx_export.errors import ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import BATCH_ROWS, key_order_sql, quote_identifier, row_json_sql
-from stockx_export.sync.state import T, PlanCounts
+from stockx_export.sync.state import T, PlanCounts, acknowledged_keys_sql
 
 PLAN_TABLE = "stockx_sync_plan"  # a temporary table of the planning connection
-NEW, CHANGED, UNCHANGED, REJECTED, GONE = "new", "changed", "unchanged", "rejected", "gone"
+NEW, CHANGED, UNCHANGED, REJECTED, GONE, HELD = "new", "changed", "unchanged", "rejected", "gone", "held"
 ZERO, ZEROED = "zero", "zeroed"  # gone keys under the zero policy: to send with 0 units, sent so before
 # Peak object -> the column a gone key is sent with as 0 under the zero policy.
-ZERO_COLUMNS = {"STOCK_EXTRA": "stock_units"}
+ZERO_COLUMNS = {"STOCK_EXTRA": "stock_units", "STOCK": "stock_units"}
+
+
+@dataclass(frozen=True)
+class ParentKey:
+    """A foreign key of the planned table: ``column`` names a key of ``parent`` (a Peak
+    object), which Peak holds when ``destination`` (its destination id) acknowledged it."""
+
+    column: str
+    parent: str
+    destination: str
+    # The parent's table, for a plan made before the parent is pushed in the same run:
+    # its keys count as held by Peak (they are about to be sent).
+    planned_from: str | None = None
+    field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,18 +76,19 @@ class SyncPlan:
     zero: int = 0  # gone keys sent now with 0 units
     zeroed: int = 0  # gone keys whose zero row was acknowledged before
     dates: int = 0  # distinct dates of the rows Peak holds already (0: none, or no date key)
+    held: int = 0  # rows not sent: a parent key Peak does not hold
 
     @property
-    def held(self) -> int:
-        """Rows of the table Peak holds already: all but the new ones and those it refused."""
-        return self.table_rows - self.new - self.rejected
+    def on_peak(self) -> int:
+        """Rows of the table Peak holds already: all but the new ones, those it refused, and held ones."""
+        return self.table_rows - self.new - self.rejected - self.held
 
     @property
     def day(self) -> int | None:
-        """One day of the table, as Peak holds it: :attr:`held` rows per date (rounded up);
+        """One day of the table, as Peak holds it: :attr:`on_peak` rows per date (rounded up);
         None without a date key or such rows. New rows do not count, so a table that a
         broken build doubled does not double its own day."""
-        return -(-self.held // self.dates) if self.dates else None
+        return -(-self.on_peak // self.dates) if self.dates else None
 
     @property
     def mode(self) -> str:
@@ -82,7 +101,7 @@ class SyncPlan:
 
     def counts(self) -> PlanCounts:
         return PlanCounts(self.mode, self.table_rows, self.new, self.changed, self.unchanged, self.rejected,
-                          self.gone, self.to_send)
+                          self.gone, self.to_send, self.held)
 
 
 def date_column(resource: Resource) -> str | None:
@@ -119,12 +138,14 @@ def _rows_sql(relation: str, resource: Resource, strftime: str) -> str:
 
 
 def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, destination: str,
-                 table_rows: int, full: bool = False, policy: str = "keep") -> SyncPlan:
-    """Classify every key (see module docstring); keep the keys to send, and the gone
-    ones, in ``stockx_sync_plan``.
+                 table_rows: int, full: bool = False, policy: str = "keep",
+                 parents: Sequence[ParentKey] = ()) -> SyncPlan:
+    """Classify every key (see module docstring); keep the keys to send, the held ones
+    and the gone ones, in ``stockx_sync_plan``.
 
     ``table_rows`` is the table's row count (the preflight counted it), so the
-    unchanged rows never need to be stored or counted.
+    unchanged rows never need to be stored or counted. ``parents``: the table's
+    foreign keys into other objects, whose missing parents hold rows back.
     """
     c_keys = ", ".join(f"c.{quote_identifier(c.name)}" for c in resource.key)
     con.execute(
@@ -139,7 +160,8 @@ def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, des
                             WHEN a.key IS NULL THEN '{NEW}'
                             WHEN a.fingerprint <> c.fingerprint THEN '{CHANGED}'
                             ELSE '{UNCHANGED}' END AS status,
-                       CASE WHEN c.key IS NULL THEN a.fingerprint END AS acked_fingerprint
+                       CASE WHEN c.key IS NULL THEN a.fingerprint END AS acked_fingerprint,
+                       CAST(NULL AS VARCHAR) AS held_reason
                 FROM cur c FULL OUTER JOIN acked a ON a.key = c.key
                 LEFT JOIN refused r ON r.key = c.key)
             SELECT * FROM classified WHERE status <> '{UNCHANGED}'""",
@@ -147,20 +169,70 @@ def compute_plan(con: Any, relation: str, resource: Resource, strftime: str, des
     )
     if policy == "zero":
         _classify_gone(con, resource, strftime)
+    if parents:
+        hold_orphans(con, relation, resource, parents, full)
     counts = dict(con.execute(f"SELECT status, count(*) FROM {PLAN_TABLE} GROUP BY status").fetchall())
     new, changed, rejected = counts.get(NEW, 0), counts.get(CHANGED, 0), counts.get(REJECTED, 0)
-    zero, zeroed = counts.get(ZERO, 0), counts.get(ZEROED, 0)
-    unchanged = table_rows - new - changed - rejected
+    zero, zeroed, held = counts.get(ZERO, 0), counts.get(ZEROED, 0), counts.get(HELD, 0)
+    unchanged = table_rows - new - changed - rejected - held
     day_column = date_column(resource)
     dates = 0
     if day_column is not None:
         on = " AND ".join(f"t.{quote_identifier(c.name)} = p.{quote_identifier(c.name)}" for c in resource.key)
         dates = con.execute(
             f"""SELECT count(DISTINCT t.{quote_identifier(day_column)}) FROM {relation} t
-                WHERE NOT EXISTS (SELECT 1 FROM {PLAN_TABLE} p WHERE {on} AND p.status IN ('{NEW}', '{REJECTED}'))"""
+                WHERE NOT EXISTS (SELECT 1 FROM {PLAN_TABLE} p WHERE {on}
+                                  AND p.status IN ('{NEW}', '{REJECTED}', '{HELD}'))"""
         ).fetchone()[0]
     return SyncPlan(table_rows, new, changed, unchanged, rejected, counts.get(GONE, 0) + zero + zeroed, full,
-                    policy, zero, zeroed, dates)
+                    policy, zero, zeroed, dates, held)
+
+
+def hold_orphans(con: Any, relation: str, resource: Resource, parents: Sequence[ParentKey], full: bool) -> None:
+    """Mark as held, with the reason, each row to send whose foreign key (not null) names a
+    parent key its parent's destination does not hold. With ``full`` every row of the
+    table is to send, so an unchanged row with a missing parent is held too."""
+    keys = [quote_identifier(c.name) for c in resource.key]
+    joins, reasons = [], []
+    for index, parent in enumerate(parents):
+        column = quote_identifier(parent.column)
+        alias = f"a{index}"
+        known = acknowledged_keys_sql(parent.destination)
+        if parent.planned_from is not None and parent.field is not None:
+            known = (f"({known} UNION SELECT concat('[', to_json({quote_identifier(parent.field)}), ']') "
+                     f"FROM {parent.planned_from})")
+        joins.append(f"LEFT JOIN {known} {alias} ON {alias}.key = concat('[', to_json(t.{column}), ']')")
+        name = parent.column.replace("'", "''")
+        what = parent.parent.replace("'", "''")
+        reasons.append(f"CASE WHEN t.{column} IS NOT NULL AND {alias}.key IS NULL THEN "
+                       f"'{name} ' || to_json(t.{column}) || ' is not on Peak: {what} has not acknowledged it' END")
+    statuses = f"'{NEW}', '{CHANGED}', '{REJECTED}'"
+    if full:
+        # Under --full every row is sent: unchanged rows are not in the plan table, so they are added.
+        columns = ", ".join(f"t.{k}" for k in keys)
+        con.execute(
+            f"""INSERT INTO {PLAN_TABLE} (key, {", ".join(keys)}, status)
+                SELECT c.key, {", ".join(f"c.{k}" for k in keys)}, '{UNCHANGED}' FROM (
+                    SELECT {key_text_sql(resource)} AS key, {columns} FROM {relation} t) c
+                WHERE c.key NOT IN (SELECT key FROM {PLAN_TABLE})""")
+        statuses += f", '{UNCHANGED}'"
+    con.execute(
+        f"""UPDATE {PLAN_TABLE} AS p SET status = '{HELD}', held_reason = h.reason
+            FROM (SELECT {", ".join(f"t.{k}" for k in keys)}, concat_ws('; ', {", ".join(reasons)}) AS reason
+                  FROM {relation} t {" ".join(joins)}) AS h
+            WHERE {" AND ".join(f"h.{k} = p.{k}" for k in keys)} AND p.status IN ({statuses}) AND h.reason <> ''""")
+    if full:
+        con.execute(f"DELETE FROM {PLAN_TABLE} WHERE status = '{UNCHANGED}'")
+
+
+def held_rows(con: Any, relation: str, resource: Resource, strftime: str) -> list[tuple[str, str, str]]:
+    """``(key, row JSON, reason)`` of the last plan's held rows, in key order."""
+    keys = [quote_identifier(c.name) for c in resource.key]
+    on = " AND ".join(f"t.{k} = p.{k}" for k in keys)
+    rows = f"SELECT {', '.join(keys)}, {row_json_sql(resource, strftime)} AS row_json FROM {relation}"
+    return con.execute(
+        f"""SELECT p.key, t.row_json, p.held_reason
+            FROM {PLAN_TABLE} p JOIN ({rows}) t ON {on} WHERE p.status = '{HELD}' ORDER BY p.key""").fetchall()
 
 
 def zero_column(resource: Resource) -> str:
@@ -221,7 +293,10 @@ def iter_send_rows(con: Any, relation: str, resource: Resource, strftime: str, f
     ``full`` every row of the table; with ``zero``, then the zero rows of the
     plan's gone keys, in key order too."""
     order = key_order_sql(resource)
-    source = relation
+    on = " AND ".join(f"t.{quote_identifier(c.name)} = p.{quote_identifier(c.name)}" for c in resource.key)
+    # Every row but the held ones (a table without foreign keys has none).
+    source = (f"(SELECT t.* FROM {relation} t WHERE NOT EXISTS "
+              f"(SELECT 1 FROM {PLAN_TABLE} p WHERE {on} AND p.status = '{HELD}'))")
     if not full:
         # The planned rows only, joined on the key columns (a view has no rowid).
         on = " AND ".join(f"t.{quote_identifier(c.name)} = p.{quote_identifier(c.name)}" for c in resource.key)

@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from stockx_export.db import database_error_types, first_line
 from stockx_export.errors import ExportError, StockxError, SyncStateError, VolumeGuardStop
 from stockx_export.export.deliver import DeliverySummary, Listeners, PageResult
 from stockx_export.export.retry import Clock
-from stockx_export.export.run import ExportJob, check_transport, pack_job_pages
+from stockx_export.export.run import ExportJob, check_transport, configure, pack_job_pages
 from stockx_export.export.run import preflight as export_preflight
 from stockx_export.export.run import send
 from stockx_export.redact import Redactor
 from stockx_export.sync.guard import History, guard_basis, read_history, volume_problem
 from stockx_export.sync.lock import PushLock
-from stockx_export.sync.plan import SyncPlan, compute_plan, gone_keys, iter_send_rows
+from stockx_export.sync.plan import ParentKey, SyncPlan, compute_plan, gone_keys, held_rows, iter_send_rows
 from stockx_export.sync.settings import SyncSettings
 from stockx_export.sync.state import (ABORTED, FAILED, SUCCESS, WITH_ERRORS, Destination, Refusal, StateStore,
                                       open_state, utc_now)
@@ -52,8 +52,10 @@ class Sync:
 
     def __init__(self, job: ExportJob, settings: SyncSettings, database: str,
                  clock: Callable[[], Any] = utc_now,
-                 state_writer: Callable[[Any], Any] | None = None, action: str = "push") -> None:
+                 state_writer: Callable[[Any], Any] | None = None, action: str = "push",
+                 parents: Sequence[ParentKey] = ()) -> None:
         self.job = job
+        self.parents = tuple(parents)
         self.settings = settings
         self.database = database
         self.destination = Destination.from_settings(job.settings)
@@ -91,12 +93,17 @@ class Sync:
         self.lock.release()
 
     # -- planning ----------------------------------------------------------------------
-    def plan(self, full: bool = False) -> SyncPlan:
-        """Check the table (the export's preflight), then classify every key."""
+    def plan(self, full: bool = False, table_rows: int | None = None) -> SyncPlan:
+        """Check the table (the export's preflight), then classify every key. ``table_rows``:
+        the table was checked already (by a family push, before its schema check), and has
+        that many rows."""
         job = self.job
-        table_rows = export_preflight(self.con, job)
+        if table_rows is None:
+            table_rows = export_preflight(self.con, job)
+        else:
+            configure(self.con, job)
         return compute_plan(self.con, job.relation, job.resource, job.settings.strftime, self.destination.id,
-                            table_rows, full, self.settings.gone_policy(job.resource.object_name))
+                            table_rows, full, self.settings.gone_policy(job.resource.object_name), self.parents)
 
     def gone_keys(self, limit: int) -> list[str]:
         return gone_keys(self.con, limit)
@@ -140,6 +147,8 @@ class Sync:
         redactor = Redactor.of(token)
         reached = checkpoint or (lambda point, page: None)
         run_id = store.start_run(job.model, job.relation, plan.counts())
+        store.record_held(run_id, held_rows(self.con, job.relation, job.resource, job.settings.strftime)
+                          if plan.held else [])
         reached("planned", 0)
         sent: dict[str, tuple[str, str]] = {}  # row JSON -> (key, fingerprint), for pages not yet recorded
         sent_lock = threading.Lock()  # filled by this thread, emptied by the delivery workers

@@ -6,10 +6,17 @@ import json
 from datetime import datetime
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 from stockx_export.sync.plan import SyncPlan
+from stockx_export.paths import shown
 from stockx_export.sync.service import PlanReport
-from stockx_export.sync.state import RejectedRecord, RunRecord
+from stockx_export.sync.state import HeldRecord, RejectedRecord, RunRecord
 from stockx_export.tables import plural
+
+if TYPE_CHECKING:
+    from stockx_export.export.service import FilesResult
+    from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
 
 
 def plan_text(report: PlanReport) -> str:
@@ -22,6 +29,8 @@ def plan_text(report: PlanReport) -> str:
         ("rejected before", plan.rejected, "(sent again)"),
         ("gone", plan.gone, f"(acknowledged earlier, no longer in the table; {_gone_effect(plan)})"),
     ]
+    if plan.held:
+        rows.insert(4, ("held", plan.held, "(not sent: a parent Peak does not hold yet)"))
     width = max(len(f"{count:,}") for _, count, _ in rows + [("", plan.to_send, "")])
     lines = [f"plan for {report.model} -> {report.destination.describe()}:"]
     for label, count, note in rows:
@@ -38,6 +47,70 @@ def plan_text(report: PlanReport) -> str:
     else:
         lines.append(f"volume guard: {report.guard_basis}")
     return "\n".join(lines)
+
+
+def family_plan_text(family: "FamilyPlan") -> str:
+    """Each model's plan in push order (headed by its object when there are several),
+    then the schema check's notes."""
+    parts = []
+    for report in family.reports:
+        parts.append(plan_text(report))
+    lines = "\n".join(parts).splitlines()
+    lines.extend(family.schema.lines)
+    return "\n".join(lines)
+
+
+def files_text(written: Sequence[tuple[str, "FilesResult"]]) -> str:
+    """What ``--out`` wrote, a line per model."""
+    return "\n".join(f"wrote {plural(files.pages, 'page')} ({plural(files.rows, 'row')}, {files.bytes:,} bytes) "
+                     f"and manifest.json to {files.out_dir}" for _, files in written)
+
+
+def validations_text(checked: "FamilyValidation") -> str:
+    """What ``--validate-only`` did: the schema check's notes, then each model's dry run
+    (headed by the model when there are several)."""
+    from stockx_export.export.report import summary_text
+
+    results = checked.results
+    lines = list(checked.schema.lines)
+    for model, result in results:
+        text = summary_text(result.summary, result.url, shown(result.rejected_path), True)
+        lines.append(f"{model}: {text}" if len(results) > 1 else text)
+    return "\n".join(lines)
+
+
+def family_push_text(pushed: "FamilyResult") -> str:
+    """What a push did: the schema check's notes, then a block per model (headed by its
+    object when there are several): the delivery, the run, gone and held rows; an
+    aborted model's error, a skipped model's reason."""
+    from stockx_export.export.report import summary_text
+    from stockx_export.sync.family import describe_skip
+
+    several = len(pushed.outcomes) > 1
+    lines = list(pushed.schema.lines)
+    for outcome in pushed.outcomes:
+        if several:
+            lines.append(f"{outcome.object} ({outcome.model}):")
+        if outcome.error is not None:
+            block = [f"aborted: {outcome.error}"]
+        elif outcome.result is None:
+            block = [describe_skip(outcome)]
+        else:
+            result = outcome.result
+            block = [summary_text(result.summary, result.url, shown(result.rejected_path), result.dry_run),
+                     run_line(result.run_id, result.plan, shown(result.state))]
+            block += [line for line in (gone_line(result.plan), held_line(result.plan)) if line]
+        text = "\n".join(block)
+        lines.extend("  " + line for line in text.splitlines()) if several else lines.append(text)
+    return "\n".join(lines)
+
+
+def held_line(plan: SyncPlan) -> str | None:
+    """The line after a push about rows held back, or None when there are none."""
+    if not plan.held:
+        return None
+    return (f"{plural(plan.held, 'row')} held back: their parent is not on Peak yet (`stockx rejected --held` "
+            "lists them; the next push sends them once the parent is acknowledged)")
 
 
 def _gone_effect(plan: SyncPlan) -> str:
@@ -62,10 +135,11 @@ def gone_line(plan: SyncPlan) -> str | None:
 def run_line(run_id: int, plan: SyncPlan, state: str) -> str:
     """One line after a push: which run, what the plan held, where the state is."""
     zeros = f", {plan.zero:,} gone at 0" if plan.zero else ""
+    held = f", {plan.held:,} held" if plan.held else ""
     return (
         f"sync run {run_id} ({plan.mode}): {plan.to_send:,} of {plan.table_rows:,} rows sent "
         f"({plan.new:,} new, {plan.changed:,} changed, {plan.rejected:,} rejected before{zeros}); "
-        f"{plan.unchanged:,} unchanged, {plan.gone:,} gone; state {state}"
+        f"{plan.unchanged:,} unchanged{held}, {plan.gone:,} gone; state {state}"
     )
 
 
@@ -84,14 +158,15 @@ def runs_text(runs: Sequence[RunRecord]) -> str:
     if not runs:
         return "no runs recorded yet"
     header = ("run", "started (UTC)", "seconds", "mode", "status", "table", "planned", "sent", "acknowledged",
-              "rejected", "pages", "retries", "destination")
+              "rejected", "held", "pages", "retries", "destination")
     table = [header] + [
         (str(r.run_id), _time(r.started_at), _seconds(r), r.mode, r.status, f"{r.table_rows:,}", f"{r.planned:,}",
-         f"{r.sent:,}", f"{r.acknowledged:,}", f"{r.rejected:,}", f"{r.pages:,}", f"{r.retries:,}", r.url)
+         f"{r.sent:,}", f"{r.acknowledged:,}", f"{r.rejected:,}", f"{r.held:,}", f"{r.pages:,}", f"{r.retries:,}",
+         r.url)
         for r in runs
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    left = {1, 3, 4, 12}  # text columns; numbers align right
+    left = {1, 3, 4, 13}  # text columns; numbers align right
     lines = []
     for index, row in enumerate(table):
         cells = [cell.ljust(w) if i in left else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))]
@@ -115,6 +190,28 @@ def rejected_text(records: Sequence[RejectedRecord]) -> str:
         lines.append(f"  {record.key}  HTTP {record.status}  {record.response}")
         lines.append(f"    row {record.row}")
     return "\n".join(lines)
+
+
+def held_text(records: Sequence[HeldRecord]) -> str:
+    """Held rows grouped by destination: key and why it is held, then the row."""
+    if not records:
+        return "no held rows"
+    lines = []
+    current = None
+    for record in records:
+        if record.url != current:
+            current = record.url
+            lines.append(f"held by run {record.run_id} -> {record.url}:")
+        lines.append(f"  {record.key}  {record.reason}")
+        lines.append(f"    row {record.row}")
+    return "\n".join(lines)
+
+
+def held_jsonl(records: Sequence[HeldRecord]) -> str:
+    """One JSON object per held row: destination, key, reason, the row."""
+    return "\n".join(json.dumps({"run_id": r.run_id, "destination": r.url, "held_at": _time(r.held_at),
+                                 "key": json.loads(r.key), "reason": r.reason, "row": json.loads(r.row)},
+                                ensure_ascii=False) for r in records)
 
 
 def rejected_jsonl(records: Sequence[RejectedRecord]) -> str:

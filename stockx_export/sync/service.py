@@ -24,7 +24,7 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from stockx_export.db import connect
 from stockx_export.errors import PushInterrupted, StateNotWritable
@@ -35,11 +35,11 @@ from stockx_export.export.retry import Clock
 from stockx_export.export.service import Progress, Sending
 from stockx_export.paths import shown
 from stockx_export.redact import Redactor
-from stockx_export.sync.plan import SyncPlan
+from stockx_export.sync.plan import ParentKey, SyncPlan
 from stockx_export.sync.push import Sync
 from stockx_export.sync.settings import SyncSettings, resolve_sync_settings
-from stockx_export.sync.state import (Destination, RejectedRecord, RunRecord, attach_state, current_rejections,
-                                      recent_runs, recover)
+from stockx_export.sync.state import (SUCCESS, WITH_ERRORS, Destination, HeldRecord, RejectedRecord, RunRecord, T,
+                                      attach_state, current_held, current_rejections, recent_runs, recover)
 
 GONE_SHOWN = 10  # gone keys a plan lists
 
@@ -75,9 +75,15 @@ class PushResult:
         return len(self.summary.rejected)
 
     @property
+    def held(self) -> int:
+        """Rows held back: a parent key Peak does not hold (``stockx rejected --held``)."""
+        return self.plan.held
+
+    @property
     def exit_code(self) -> int:
-        """The command line's exit code for this push: 0 every row acknowledged, 1 some refused."""
-        return 1 if self.summary.rejected else 0
+        """The command line's exit code for this push: 0 every row acknowledged, 1 some
+        refused or held back."""
+        return 1 if self.summary.rejected or self.plan.held else 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,16 @@ class RejectedReport:
     rows: tuple[RejectedRecord, ...] = ()
 
 
+@dataclass(frozen=True)
+class HeldReport:
+    """Rows the last run to each destination held back (a parent Peak lacks); ``found`` is
+    False when there is no state yet."""
+
+    state: Path
+    found: bool
+    rows: tuple[HeldRecord, ...] = ()
+
+
 def sync_settings(config: Any, state_db: str | None = None) -> SyncSettings:
     """``[tool.stockx.sync]`` of the project, with ``--state-db`` applied."""
     return resolve_sync_settings(config.root, config.settings.get("sync"), state_db)
@@ -105,12 +121,13 @@ def sync_settings(config: Any, state_db: str | None = None) -> SyncSettings:
 
 def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: bool = False,
          state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
-         env: Mapping[str, str] | None = None) -> PlanReport:
-    """Plan a push without sending anything (no token needed)."""
+         env: Mapping[str, str] | None = None, parents: Sequence[ParentKey] = ()) -> PlanReport:
+    """Plan a push without sending anything (no token needed). ``parents``: the model's
+    foreign keys into other objects (rows whose parent Peak lacks are held)."""
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
     settings = sync_settings(config, state_db)
-    with Sync(job, settings, export_run.export_database(config, job), action="plan") as sync:
+    with Sync(job, settings, export_run.export_database(config, job), action="plan", parents=parents) as sync:
         planned = sync.plan(full)
         return PlanReport(planned, job.model, sync.destination, tuple(sync.gone_keys(GONE_SHOWN)),
                           None if force else sync.guard_problem(planned), sync.guard_basis(planned))
@@ -119,7 +136,8 @@ def plan(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
 def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: bool = False,
          state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
          env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
-         handle_signals: bool = False, clock: Clock = Clock()) -> PushResult:
+         handle_signals: bool = False, clock: Clock = Clock(), parents: Sequence[ParentKey] = (),
+         table_rows: int | None = None) -> PushResult:
     """Send what changed since the last push to the same destination (everything with
     ``full``), recording every page in the sync state.
 
@@ -128,7 +146,9 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     settings); ``progress`` is called once the plan is known and the guard passed
     it. ``handle_signals``: SIGTERM (a CI timeout, a service stop) ends the push
     like Ctrl-C, and either raises :class:`~stockx_export.errors.PushInterrupted`
-    once the run is closed as aborted (the command line's behaviour).
+    once the run is closed as aborted (the command line's behaviour). ``parents``:
+    the model's foreign keys; rows whose parent Peak lacks are held, not sent.
+    ``table_rows``: the table was checked already and holds that many rows.
     """
     env = os.environ if env is None else env
     job = export_run.prepare(config, model, dict(overrides or {}), env)
@@ -137,8 +157,8 @@ def push(config: Any, model: str = "stock_extra", *, full: bool = False, force: 
     token = export_run.token_from(env)
     rejected_path = Path(config.target_dir) / "export" / "rejected.jsonl"
     with _interrupts(settings.state, handle_signals):
-        with Sync(job, settings, export_run.export_database(config, job)) as sync:
-            planned = sync.plan(full)
+        with Sync(job, settings, export_run.export_database(config, job), parents=parents) as sync:
+            planned = sync.plan(full, table_rows)
             sync.check_guard(planned, force)
             listeners = Listeners()
             if progress is not None:
@@ -176,6 +196,34 @@ def rejected(config: Any, run_id: int | None = None, limit: int | None = None, *
         records = current_rejections(con, run_id, limit)
     scrub = _scrubber(env)
     return RejectedReport(state, True, tuple(replace(r, response=scrub(r.response)) for r in records))
+
+
+def held(config: Any, limit: int | None = None, *, state_db: str | None = None) -> HeldReport:
+    """Rows held back by the last run to each destination, at most ``limit``."""
+    state = sync_settings(config, state_db).state
+    with _existing_state(state) as con:
+        if con is None:
+            return HeldReport(state, False)
+        return HeldReport(state, True, tuple(current_held(con, limit)))
+
+
+def pushed_destinations(config: Any, state_db: str | None = None) -> set[str]:
+    """Ids of the destinations a push finished sending to before (an empty set without a state)."""
+    state = sync_settings(config, state_db).state
+    with _existing_state(state) as con:
+        if con is None:
+            return set()
+        return {d for (d,) in con.execute(
+            f"SELECT DISTINCT destination FROM {T}.runs WHERE status IN (?, ?)", [SUCCESS, WITH_ERRORS]).fetchall()}
+
+
+def acknowledged_destinations(config: Any, state_db: str | None = None) -> set[str]:
+    """Ids of the destinations that acknowledged at least one row (an empty set without a state)."""
+    state = sync_settings(config, state_db).state
+    with _existing_state(state) as con:
+        if con is None:
+            return set()
+        return {d for (d,) in con.execute(f"SELECT DISTINCT destination FROM {T}.acknowledged").fetchall()}
 
 
 def _scrubber(env: Mapping[str, str] | None) -> Callable[[str | None], str | None]:

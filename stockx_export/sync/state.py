@@ -8,7 +8,14 @@ Tables (a user can query them with SQL; keys and rows are the JSON Peak received
     runs          run_id, destination, model, relation, mode, started_at, updated_at, ended_at,
                   status, message, table_rows, rows_new, rows_changed, rows_unchanged,
                   rows_retried, keys_gone, rows_planned, rows_sent, rows_acknowledged,
-                  rows_rejected, pages, requests, retries, merged
+                  rows_rejected, pages, requests, retries, merged, rows_held
+    held          destination, key, row, reason, held_at, run_id
+
+``held`` lists the rows the last run to a destination held back because Peak
+does not hold their parent (a foreign key into another object of the family
+that the parent's own destination never acknowledged, or refused last): each
+run replaces its destination's list. A state written before ``held`` existed is
+given the table and ``runs.rows_held`` (0) when first opened for writing.
 
 ``key`` is the JSON array of the primary-key values as sent
 (``["P1","L1","size:S","2025-01-28"]``); ``fingerprint`` is the md5 (hex) of the
@@ -78,7 +85,10 @@ def _ddl(schema: str) -> tuple[str, ...]:
             table_rows BIGINT, rows_new BIGINT, rows_changed BIGINT, rows_unchanged BIGINT, rows_retried BIGINT,
             keys_gone BIGINT, rows_planned BIGINT, rows_sent BIGINT DEFAULT 0, rows_acknowledged BIGINT DEFAULT 0,
             rows_rejected BIGINT DEFAULT 0, pages BIGINT DEFAULT 0, requests BIGINT DEFAULT 0,
-            retries BIGINT DEFAULT 0, merged BOOLEAN DEFAULT false)""",
+            retries BIGINT DEFAULT 0, merged BOOLEAN DEFAULT false, rows_held BIGINT DEFAULT 0)""",
+        f"""CREATE TABLE IF NOT EXISTS {schema}.held (
+            destination VARCHAR NOT NULL, key VARCHAR NOT NULL, row VARCHAR, reason VARCHAR,
+            held_at TIMESTAMP NOT NULL, run_id BIGINT NOT NULL)""",
     )
 
 
@@ -139,6 +149,7 @@ class PlanCounts:
     retried: int
     gone: int
     planned: int
+    held: int = 0
 
 
 def open_state(database: str, state_path: Path, work_dir: Path):
@@ -186,7 +197,9 @@ def attach_state(con: Any, state_path: Path, read_only: bool = False) -> None:
         raise unusable_state(state_path, str(exc)) from None
     try:
         if _columns(con, STATE) or read_only:
-            _check(con, state_path, probe_indexes=not read_only)
+            if not read_only:
+                _add_missing(con)
+            _check(con, state_path, probe_indexes=not read_only, read_only=read_only)
         else:
             _create(con)
     except database_error_types() as exc:
@@ -220,8 +233,33 @@ def _create(con: Any) -> None:
         con.execute(f"INSERT INTO {T}.meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
 
-def _check(con: Any, state_path: Path, probe_indexes: bool = True) -> None:
+def _add_missing(con: Any) -> None:
+    """Give a state of the previous layout (no ``held``, no ``runs.rows_held``) what this
+    version added, in one transaction; anything else missing is left for the check."""
+    found = _columns(con, STATE)
+    expected = _expected()
+    others = {t: c for t, c in expected.items() if t != "held"}
+    if "held" in found or any(t not in found for t in others):
+        return
+    if found.get("runs") != [c for c in expected["runs"] if c[0] != "rows_held"]:
+        return
+    with transaction(con):
+        con.execute(f"ALTER TABLE {T}.runs ADD COLUMN rows_held BIGINT DEFAULT 0")
+        held = next(statement for statement in _ddl(T) if ".held (" in statement)
+        con.execute(held)
+
+
+def has_held(con: Any) -> bool:
+    """Whether the attached state has the ``held`` table (a state of the previous layout
+    opened read-only has not)."""
+    return "held" in _columns(con, STATE)
+
+
+def _check(con: Any, state_path: Path, probe_indexes: bool = True, read_only: bool = False) -> None:
     expected, found = _expected(), _columns(con, STATE)
+    if read_only and "held" not in found and found.get("runs") == [c for c in expected["runs"] if c[0] != "rows_held"]:
+        # The previous layout, read as it is: readers do without held rows.
+        expected = {t: (c if t != "runs" else found["runs"]) for t, c in expected.items() if t != "held"}
     problems = _differences(expected, found)
     if found.get("meta") == expected["meta"]:
         row = con.execute(f"SELECT value FROM {T}.meta WHERE name = 'schema_version'").fetchone()
@@ -244,7 +282,7 @@ def _read_back(con: Any, probe_indexes: bool = True) -> None:
     of the tables' data, and putting each keyed row back (``ON CONFLICT DO
     NOTHING``, rolled back) probes the primary-key indexes for every key (a
     write, so not on a state opened read-only, which is only read)."""
-    for table in sorted(_expected()):
+    for table in sorted(set(_expected()) & set(_columns(con, STATE))):
         con.execute(f"SELECT bit_xor(hash(COLUMNS(*))) FROM {T}.{quote(table)}").fetchall()
     if not probe_indexes:
         return
@@ -420,13 +458,25 @@ class StateStore:
             self.writer.execute(
                 f"""INSERT INTO {T}.runs (run_id, destination, model, relation, mode, started_at, updated_at,
                     ended_at, status, message, table_rows, rows_new, rows_changed, rows_unchanged, rows_retried,
-                    keys_gone, rows_planned, merged)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    keys_gone, rows_planned, merged, rows_held)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [run_id, self.id, model, relation, counts.mode, now, now, ended, status, message, counts.table_rows,
                  counts.new, counts.changed, counts.unchanged, counts.retried, counts.gone, counts.planned,
-                 status != RUNNING],
+                 status != RUNNING, counts.held],
             )
         return run_id
+
+    def record_held(self, run_id: int, held: Sequence[tuple[str, str, str]]) -> None:
+        """The rows ``run_id`` holds back, as ``(key, row JSON, reason)``: they replace the
+        destination's list (a row no longer held was sent, or left the table)."""
+        now = self.clock()
+        with _writes(self.path), transaction(self.writer):
+            self.writer.execute(f"DELETE FROM {T}.held WHERE destination = ?", [self.id])
+            if held:
+                self.writer.execute(
+                    f"INSERT INTO {T}.held SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), "
+                    "unnest(?::VARCHAR[]), ?, ?",
+                    [self.id, [h[0] for h in held], [h[1] for h in held], [h[2] for h in held], now, run_id])
 
     def record_page(self, run_id: int, keys: Sequence[str], fingerprints: Sequence[str],
                     refusals: Sequence[Refusal], sent: int, requests: int, retries: int,
@@ -540,14 +590,16 @@ class RunRecord:
     rejected: int
     pages: int
     retries: int
+    held: int = 0
 
 
 def recent_runs(con: Any, limit: int) -> list[RunRecord]:
     """The last ``limit`` runs, newest first, every destination."""
+    held = "coalesce(r.rows_held, 0)" if has_held(con) else "0"
     rows = con.execute(
         f"""SELECT r.run_id, coalesce(d.url, r.destination), r.model, r.mode, r.started_at, r.ended_at, r.status,
                    r.message, r.table_rows, r.rows_planned, r.rows_sent, r.rows_acknowledged, r.rows_rejected,
-                   r.pages, r.retries
+                   r.pages, r.retries, {held}
             FROM {T}.runs r LEFT JOIN {T}.destinations d USING (destination)
             ORDER BY r.run_id DESC LIMIT ?""",
         [limit],
@@ -582,6 +634,42 @@ def current_rejections(con: Any, run_id: int | None = None, limit: int | None = 
         params,
     ).fetchall()
     return [RejectedRecord(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class HeldRecord:
+    """One row of ``held``, as ``stockx rejected --held`` shows it."""
+
+    run_id: int
+    url: str
+    held_at: datetime
+    key: str
+    reason: str
+    row: str
+
+
+def current_held(con: Any, limit: int | None = None) -> list[HeldRecord]:
+    """Rows held back by the last run to each destination, by destination then key."""
+    if not has_held(con):
+        return []
+    params: list[Any] = []
+    tail = ""
+    if limit is not None:
+        tail, params = "LIMIT ?", [limit]
+    rows = con.execute(
+        f"""SELECT h.run_id, coalesce(d.url, h.destination), h.held_at, h.key, h.reason, h.row
+            FROM {T}.held h LEFT JOIN {T}.destinations d USING (destination)
+            ORDER BY coalesce(d.url, h.destination), h.key {tail}""", params).fetchall()
+    return [HeldRecord(*row) for row in rows]
+
+
+def acknowledged_keys_sql(destination: str) -> str:
+    """The keys Peak holds at ``destination`` (a destination id): acknowledged, and not
+    refused since (a refusal after an acknowledgement is merged away only by a later
+    acknowledgement)."""
+    d = destination.replace("'", "''")
+    return (f"(SELECT key FROM {T}.acknowledged WHERE destination = '{d}' "
+            f"EXCEPT SELECT key FROM {T}.rejected WHERE destination = '{d}')")
 
 
 def adopt_spellings(w: Any) -> list[str]:

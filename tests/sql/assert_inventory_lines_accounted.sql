@@ -1,5 +1,5 @@
 -- Accounting: every raw inventory line is counted exactly once, either among
--- the lines that feed stock_extra or in stock_extra_rejects. Returns one row
+-- the lines that feed stock or stock_extra or in stock_extra_rejects. Returns one row
 -- (the three counts) when raw lines != accepted lines + rejected lines.
 
 with counts as (

@@ -2,7 +2,7 @@
 {%- set since = window_start('stock_extra') %}
 
 -- Accepted lines dated before the window the last build of stock_extra
--- replaced, which stock_extra does not reflect: their key has no row, or a line
+-- replaced, which stock_extra (or stock, for a line without a variant) does not reflect: their key has no row, or a line
 -- was snapshot outside the row's created_at..updated_at. They arrived after
 -- their day left the window (a late file); incremental builds keep those rows
 -- as they were, by design. To take them in: `stockx build --full-refresh`, or
@@ -24,14 +24,24 @@ with late as (
       and stock_date_at < {{ since }}
     group by product_id, location_id, product_variant, stock_date_at
 
+),
+
+built as (
+
+    select product_id, location_id, product_variant, stock_date_at, created_at, updated_at
+    from {{ ref('stock_extra') }}
+    union all
+    select product_id, location_id, cast(null as varchar), stock_date_at, created_at, updated_at
+    from {{ ref('stock') }}
+
 )
 
 select late.*, built.created_at, built.updated_at
 from late
-left join {{ ref('stock_extra') }} as built
+left join built
     on built.product_id = late.product_id
    and built.location_id = late.location_id
-   and built.product_variant = late.product_variant
+   and built.product_variant is not distinct from late.product_variant
    and built.stock_date_at = late.stock_date_at
 where built.product_id is null
    or late.first_line_at < built.created_at

@@ -26,8 +26,6 @@ WITH lines AS MATERIALIZED (
       THEN 'unknown_warehouse'
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
-      WHEN lines.product_variant IS NULL
-      THEN 'no_variant'
       WHEN (
         POSITION(':' IN lines."size_value") > 0
         OR POSITION('|' IN lines."size_value") > 0
@@ -90,6 +88,24 @@ WITH lines AS MATERIALIZED (
     AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
   WHERE
     checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
+), variant_days /* Products, locations and days with valid variant lines: stock_extra's. */ AS MATERIALIZED (
+  SELECT DISTINCT
+    product_id,
+    location_id,
+    stock_date_at
+  FROM checked
+  WHERE
+    invalid_reason IS NULL AND NOT product_variant IS NULL
+), mixed /* Valid variant-less lines of such a product, location and day. */ AS MATERIALIZED (
+  SELECT
+    checked.line_number
+  FROM checked
+  INNER JOIN variant_days
+    ON variant_days.product_id = checked.product_id
+    AND variant_days.location_id = checked.location_id
+    AND variant_days.stock_date_at = checked.stock_date_at
+  WHERE
+    checked.invalid_reason IS NULL AND checked.product_variant IS NULL
 ), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS MATERIALIZED (
   SELECT
     location_id,
@@ -102,7 +118,7 @@ WITH lines AS MATERIALIZED (
     stock_date_at
   HAVING
     SUM(ABS(quantity)) > 2147483647
-), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS MATERIALIZED (
+), counted /* The valid lines of crowded locations and days, each once (later copies and mixed */ /* variant-less lines left out), with what stock and stock_extra sum them by. */ AS MATERIALIZED (
   SELECT
     checked.product_id,
     checked.location_id,
@@ -116,9 +132,13 @@ WITH lines AS MATERIALIZED (
     AND crowded.stock_date_at = checked.stock_date_at
   LEFT JOIN duplicates
     ON duplicates.line_number = checked.line_number
+  LEFT JOIN mixed
+    ON mixed.line_number = checked.line_number
   WHERE
-    checked.invalid_reason IS NULL AND duplicates.line_number IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS MATERIALIZED (
+    checked.invalid_reason IS NULL
+    AND duplicates.line_number IS NULL
+    AND mixed.line_number IS NULL
+), instants /* Per key and snapshot instant, the sum over bins stock and stock_extra take (a */ /* variant-less key's product_variant is NULL). */ AS MATERIALIZED (
   SELECT
     product_id,
     location_id,
@@ -158,14 +178,18 @@ SELECT
     THEN checked.invalid_reason
     WHEN NOT duplicates.line_number IS NULL
     THEN 'duplicate_line'
+    WHEN NOT mixed.line_number IS NULL
+    THEN 'mixed_variants'
     WHEN NOT overflowing.product_id IS NULL
     THEN 'quantity_overflow'
   END AS reject_reason
 FROM checked
 LEFT JOIN duplicates
   ON duplicates.line_number = checked.line_number
+LEFT JOIN mixed
+  ON mixed.line_number = checked.line_number
 LEFT JOIN overflowing
   ON overflowing.product_id = checked.product_id
   AND overflowing.location_id = checked.location_id
-  AND overflowing.product_variant = checked.product_variant
+  AND overflowing.product_variant IS NOT DISTINCT FROM checked.product_variant
   AND overflowing.stock_date_at = checked.stock_date_at

@@ -26,8 +26,6 @@ WITH lines AS (
       THEN 'unknown_warehouse'
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
-      WHEN lines.product_variant IS NULL
-      THEN 'no_variant'
       WHEN (
         CHARINDEX(':', lines."size_value") > 0 OR CHARINDEX('|', lines."size_value") > 0
       )
@@ -88,6 +86,24 @@ WITH lines AS (
     AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
   WHERE
     checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
+), variant_days /* Products, locations and days with valid variant lines: stock_extra's. */ AS (
+  SELECT DISTINCT
+    product_id,
+    location_id,
+    stock_date_at
+  FROM checked
+  WHERE
+    invalid_reason IS NULL AND NOT product_variant IS NULL
+), mixed /* Valid variant-less lines of such a product, location and day. */ AS (
+  SELECT
+    checked.line_number
+  FROM checked
+  INNER JOIN variant_days
+    ON variant_days.product_id = checked.product_id
+    AND variant_days.location_id = checked.location_id
+    AND variant_days.stock_date_at = checked.stock_date_at
+  WHERE
+    checked.invalid_reason IS NULL AND checked.product_variant IS NULL
 ), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS (
   SELECT
     location_id,
@@ -100,7 +116,7 @@ WITH lines AS (
     stock_date_at
   HAVING
     SUM(ABS(quantity)) > 2147483647
-), counted /* The valid lines of crowded locations and days, each once (later copies left out), */ /* with what stock_extra sums them by. */ AS (
+), counted /* The valid lines of crowded locations and days, each once (later copies and mixed */ /* variant-less lines left out), with what stock and stock_extra sum them by. */ AS (
   SELECT
     checked.product_id,
     checked.location_id,
@@ -114,9 +130,13 @@ WITH lines AS (
     AND crowded.stock_date_at = checked.stock_date_at
   LEFT JOIN duplicates
     ON duplicates.line_number = checked.line_number
+  LEFT JOIN mixed
+    ON mixed.line_number = checked.line_number
   WHERE
-    checked.invalid_reason IS NULL AND duplicates.line_number IS NULL
-), instants /* Per key and snapshot instant, the sum over bins stock_extra takes. */ AS (
+    checked.invalid_reason IS NULL
+    AND duplicates.line_number IS NULL
+    AND mixed.line_number IS NULL
+), instants /* Per key and snapshot instant, the sum over bins stock and stock_extra take (a */ /* variant-less key's product_variant is NULL). */ AS (
   SELECT
     product_id,
     location_id,
@@ -153,14 +173,18 @@ SELECT
     THEN checked.invalid_reason
     WHEN NOT duplicates.line_number IS NULL
     THEN 'duplicate_line'
+    WHEN NOT mixed.line_number IS NULL
+    THEN 'mixed_variants'
     WHEN NOT overflowing.product_id IS NULL
     THEN 'quantity_overflow'
   END AS reject_reason
 FROM checked
 LEFT JOIN duplicates
   ON duplicates.line_number = checked.line_number
+LEFT JOIN mixed
+  ON mixed.line_number = checked.line_number
 LEFT JOIN overflowing
   ON overflowing.product_id = checked.product_id
   AND overflowing.location_id = checked.location_id
-  AND overflowing.product_variant = checked.product_variant
+  AND overflowing.product_variant IS NOT DISTINCT FROM checked.product_variant
   AND overflowing.stock_date_at = checked.stock_date_at

@@ -1,9 +1,14 @@
-/* Peak's location resource keys: one row per location_id that any warehouse */
-/* code maps to (several codes may name one site). */
+/* Peak's location resource: one row per location_id that any warehouse code */
+/* maps to (several codes may name one site). The feed has no currency, region */
+/* or timestamps: those are null. */
 SELECT
   location_id,
-  MIN(location_name) AS location_name,
-  MIN(country) AS country
+  MIN(country) AS country,
+  CAST(NULL AS TIMESTAMP_NTZ) AS created_at,
+  CAST(NULL AS STRING) AS currency,
+  MIN(location_name) AS name,
+  CAST(NULL AS STRING) AS region,
+  CAST(NULL AS TIMESTAMP_NTZ) AS updated_at
 FROM stockx.main.stg_warehouse__warehouses
 GROUP BY
   location_id

@@ -1,10 +1,16 @@
-/* Peak's product resource keys: one row per product_id that any SKU maps to. */
+/* Peak's product resource: one row per product_id that any SKU maps to. */
 /* Several SKUs may share a product; their names and categories can disagree, */
-/* so the smallest is kept to stay deterministic. */
+/* so the smallest is kept to stay deterministic. Peak requires a name, a */
+/* description and a category: the feed has no description, so it is the */
+/* product's name; a product without a name is named by its id, and one without */
+/* a category is in default_product_category(). The feed has no timestamps. */
 SELECT
   product_id,
-  MIN(product_name) AS product_name,
-  MIN(category) AS category
+  CAST(NULL AS TIMESTAMP_NTZ) AS created_at,
+  COALESCE(MIN(product_name), product_id) AS description,
+  COALESCE(MIN(category), 'UNCATEGORISED') AS lowest_product_category_id,
+  COALESCE(MIN(product_name), product_id) AS name,
+  CAST(NULL AS TIMESTAMP_NTZ) AS updated_at
 FROM stockx.main.stg_warehouse__products
 GROUP BY
   product_id

@@ -9,7 +9,7 @@ WITH accepted AS (
     quantity
   FROM stockx.main.int_inventory_lines
   WHERE
-    reject_reason IS NULL AND TRUE
+    reject_reason IS NULL AND NOT product_variant IS NULL AND TRUE
 ), per_instant AS (
   SELECT
     product_id,

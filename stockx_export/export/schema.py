@@ -1,0 +1,182 @@
+"""Peak's schema endpoints: read a solution's objects, compare them with what the models
+send, and create the custom attributes a model declares.
+
+::
+
+    read = read_schema(client, settings, token, tenant_headers)      # GET {base}/api/v2/schema?solutionName=...
+    check = compare(resource, settings, read)                         # differences, attributes to add
+    add_attribute(client, settings, token, tenant_headers, attribute) # POST .../{object}/add-attribute
+
+The schema answer's shape is not published: it is parsed defensively
+(``columnName``/``dataType`` are aliases of ``name``/``type``; an object is
+found by its full name, ``QP_STOCK_EXTRA_OOTB``, or its bare one,
+``STOCK_EXTRA``; column names compare in any letter case, since Peak takes
+custom attributes' names in upper case). An endpoint that answers 404 or 405 is
+"not readable": the caller reports it and goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from stockx_export.errors import ExportError, TokenRefused
+from stockx_export.export import http
+from stockx_export.export.contract import Resource
+from stockx_export.export.retry import Clock
+from stockx_export.export.settings import Attribute, ExportSettings
+from stockx_export.redact import Redactor
+
+NOT_READABLE = frozenset({404, 405})
+ALREADY_THERE = 409  # adding an attribute that exists (unpublished; assumed)
+# Peak's type words that mean the same thing to stockx.
+SAME_TYPE = {"datetime": "timestamp"}
+
+
+@dataclass(frozen=True)
+class PeakColumn:
+    """A column of an object in Peak's schema."""
+
+    name: str
+    type: str
+    nullable: bool | None  # None: the answer did not say
+
+
+@dataclass(frozen=True)
+class SchemaRead:
+    """A solution's schema as read: ``objects`` by upper-case name, or why it could not be read."""
+
+    url: str
+    readable: bool
+    objects: tuple[tuple[str, tuple[PeakColumn, ...]], ...] = ()
+    note: str = ""
+
+    def object(self, settings: ExportSettings) -> tuple[PeakColumn, ...] | None:
+        found = dict(self.objects)
+        for name in (settings.object_name, settings.object):
+            if name.upper() in found:
+                return found[name.upper()]
+        return None
+
+
+@dataclass(frozen=True)
+class SchemaCheck:
+    """One object compared: the differences (nothing may be sent while there are any), and
+    the declared custom attributes Peak's schema lacks (to add before sending)."""
+
+    object_name: str
+    differences: tuple[str, ...] = ()
+    missing_attributes: tuple[Attribute, ...] = ()
+
+
+def read_schema(client: Any, settings: ExportSettings, token: str, tenant_headers: tuple[tuple[str, str], ...] = (),
+                clock: Clock = Clock()) -> SchemaRead:
+    """``GET {base_url}/api/v2/schema?solutionName=...``: the solution's objects, or a
+    :class:`SchemaRead` that is not ``readable`` (404 or 405). A refused token raises
+    :class:`TokenRefused`; anything else unexpected an :class:`ExportError`."""
+    url = settings.schema_url
+    endpoint = http.Endpoint.of(settings, token, tenant_headers, url=url)
+    redactor = Redactor.of(token)
+    answer = http.get(client, endpoint, {"solutionName": settings.solution_name}, clock.monotonic, redactor)
+    if isinstance(answer, http.NoAnswer):
+        raise ExportError(f"could not read Peak's schema at {url}: {answer.reason}; nothing was sent: "
+                          "run the push again (or check base_url)")
+    if answer.status in NOT_READABLE:
+        return SchemaRead(url, False, note=f"schema not readable (HTTP {answer.status} from GET {url})")
+    if answer.status in http.AUTH_STATUSES:
+        raise TokenRefused(answer.status, url)
+    if not 200 <= answer.status < 300:
+        raise ExportError(f"reading Peak's schema at {url} answered HTTP {answer.status}: {answer.text[:200]!r}; "
+                          "nothing was sent")
+    try:
+        body = json.loads(answer.text)
+    except ValueError:
+        raise ExportError(f"Peak's schema at {url} is not JSON: {answer.text[:200]!r}; nothing was sent") from None
+    return SchemaRead(url, True, _objects(body))
+
+
+def _objects(body: Any) -> tuple[tuple[str, tuple[PeakColumn, ...]], ...]:
+    objects = body.get("objects") if isinstance(body, dict) else body
+    found = []
+    for entry in objects if isinstance(objects, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name") or entry.get("objectName") or entry.get("tableName")
+        if not isinstance(name, str):
+            continue
+        keys = {str(k).lower() for k in entry.get("primaryKeys") or [] if isinstance(k, str)}
+        columns = []
+        for column in entry.get("columns") or []:
+            if not isinstance(column, dict):
+                continue
+            column_name = column.get("name") or column.get("columnName")
+            column_type = column.get("type") or column.get("dataType")
+            if not isinstance(column_name, str) or not isinstance(column_type, str):
+                continue
+            nullable = column.get("nullable")
+            if column.get("primaryKey") or column_name.lower() in keys:
+                nullable = False
+            known = nullable if isinstance(nullable, bool) else None
+            columns.append(PeakColumn(column_name, column_type.lower(), known))
+        found.append((name.upper(), tuple(columns)))
+    return tuple(sorted(found))
+
+
+def _type(word: str) -> str:
+    return SAME_TYPE.get(word, word)
+
+
+def compare(resource: Resource, settings: ExportSettings, read: SchemaRead) -> SchemaCheck:
+    """What differs between the object in Peak's schema and what the model sends
+    (columns, Peak types, nullability), and which declared attributes are missing."""
+    name = settings.object_name
+    columns = read.object(settings)
+    if columns is None:
+        return SchemaCheck(name, (f"{name}: no such object in solution {settings.solution_name}'s schema",))
+    peak = {c.name.lower(): c for c in columns}
+    differences = []
+    missing = []
+    attributes = {a.name.lower(): a for a in settings.attributes}
+    for column in resource.columns:
+        found = peak.get(column.name.lower())
+        if found is None:
+            if column.attribute:
+                missing.append(attributes[column.name.lower()])
+            else:
+                differences.append(f"{name}.{column.name}: not in Peak's schema")
+            continue
+        if _type(found.type) != _type(column.peak_type):
+            differences.append(f"{name}.{column.name}: Peak's type is {found.type}, the model sends {column.peak_type}")
+        if found.nullable is not None and not column.attribute and found.nullable != column.nullable:
+            peak_side = "nullable" if found.nullable else "not null"
+            model_side = "nullable" if column.nullable else "not null"
+            differences.append(f"{name}.{column.name}: {peak_side} in Peak's schema, {model_side} in the contract")
+    sent = {c.name.lower() for c in resource.columns}
+    for column in columns:
+        if column.name.lower() not in sent:
+            differences.append(f"{name}.{column.name}: in Peak's schema ({column.type}) but not sent by the model "
+                               "(every row must carry every key): add it to the model, declared in "
+                               "meta.peak.attributes if it is a custom attribute")
+    return SchemaCheck(name, tuple(differences), tuple(missing))
+
+
+def add_attribute(client: Any, settings: ExportSettings, token: str, attribute: Attribute,
+                  tenant_headers: tuple[tuple[str, str], ...] = (), clock: Clock = Clock()) -> bool:
+    """``POST {base_url}/api/v2/schema/{object}/add-attribute``; True when Peak added it,
+    False when it answered that the attribute exists (409)."""
+    url = settings.add_attribute_url
+    endpoint = http.Endpoint.of(settings, token, tenant_headers, url=url)
+    body = json.dumps(attribute.request(settings.solution_name), ensure_ascii=False).encode("utf-8")
+    answer = http.post(client, endpoint, body, clock.monotonic, Redactor.of(token))
+    if isinstance(answer, http.NoAnswer):
+        raise ExportError(f"adding attribute {attribute.name} at {url}: {answer.reason}; nothing was sent: "
+                          "run the push again")
+    if answer.status in http.AUTH_STATUSES:
+        raise TokenRefused(answer.status, url)
+    if answer.status == ALREADY_THERE:
+        return False
+    if not 200 <= answer.status < 300:
+        raise ExportError(f"Peak refused to add attribute {attribute.name} to {settings.object_name} "
+                          f"(HTTP {answer.status} from POST {url}): {answer.text[:200]!r}; nothing was sent")
+    return True

@@ -1,0 +1,308 @@
+"""One sync job for Peak's whole inventory family: the sample project built for real,
+pushed with ``stockx export --push`` to the multi-object loopback Peak, which
+enforces product and location foreign keys the way Peak does."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from peak_server import PeakServer, Reply, table_rows
+from test_stock_extra import copy_project
+
+from stockx_export.cli import cli
+from stockx_export.errors import ExportError
+from stockx_export.export.contract import RESOURCES
+from stockx_export.export.family import family_of
+from stockx_export.export.settings import resolve_settings
+
+TOKEN = "pat-family-91c2e7"
+FAMILY = {"product_categories": "PRODUCT_CATEGORY", "locations": "LOCATION", "products": "PRODUCT",
+          "stock": "STOCK", "stock_extra": "STOCK_EXTRA"}
+PARENTS = {"PRODUCT": {"PRODUCT_CATEGORY"}, "STOCK": {"PRODUCT", "LOCATION"}, "STOCK_EXTRA": {"PRODUCT", "LOCATION"}}
+
+
+def stockx(project, *args, env=None):
+    return CliRunner().invoke(cli, [*args, "--project-dir", str(project)], env=env or {}, catch_exceptions=False)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """The sample project, built (its database in target/)."""
+    project = copy_project(tmp_path / "project")
+    text = (project / "pyproject.toml").read_text()
+    text = text.replace('name = "stockx"\n', 'name = "stockx"\ndatabase = "target/stockx.duckdb"\n', 1)
+    (project / "pyproject.toml").write_text(text + "\n[tool.stockx.export]\npage_rows = 40\nrequests_per_second = 1000\n"
+                                                   "backoff_base = 0.01\n")
+    result = stockx(project, "build")
+    assert result.exit_code == 0, result.output
+    return project
+
+
+@pytest.fixture
+def server():
+    with PeakServer(token=TOKEN) as peak:
+        peak.fk_mode = "failed"
+        yield peak
+
+
+def env_for(server, **extra):
+    return {"PEAK_AUTH_TOKEN": TOKEN, "PEAK_BASE_URL": server.base_url, **extra}
+
+
+def tables(project) -> dict[str, list[dict]]:
+    con = duckdb.connect(str(project / "target" / "stockx.duckdb"), read_only=True)
+    try:
+        return {obj: table_rows(con, RESOURCES[obj], f"main.{model}") for model, obj in FAMILY.items()}
+    finally:
+        con.close()
+
+
+def sql(project, statement: str) -> None:
+    con = duckdb.connect(str(project / "target" / "stockx.duckdb"))
+    try:
+        con.execute(statement)
+    finally:
+        con.close()
+
+
+def test_the_family_goes_parents_first_and_peak_ends_up_equal_to_every_table(project, server):
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 0, result.output
+    assert server.violations == []
+    for obj, rows in tables(project).items():
+        assert rows, obj
+        assert server.held_rows(obj) == rows, obj
+    # parents first: every request of a child came after every request of its parents
+    order = server.order
+    for child, parents in PARENTS.items():
+        for parent in parents:
+            assert max(i for i, o in enumerate(order) if o == parent) < min(i for i, o in enumerate(order) if o == child)
+    # one block per object in the summary, and nothing refused or held
+    for model, obj in FAMILY.items():
+        assert f"{obj} ({model}):" in result.stdout
+    assert "Error" not in result.stderr and ", 0 rejected;" in result.stdout
+    runs = stockx(project, "runs", env=env_for(server))
+    assert runs.output.count("success") == 5
+    again = stockx(project, "export", "--push", env=env_for(server))
+    assert again.exit_code == 0 and again.stdout.count("0 of ") == 5, again.output
+
+
+def test_a_product_peak_lacks_holds_its_rows_until_it_is_back(project, server):
+    sql(project, "create table main.products_kept as select * from main.products where product_id = 'P-1001'; "
+                 "delete from main.products where product_id = 'P-1001'")
+    env = env_for(server)
+    planned = stockx(project, "export", "--plan", env=env)
+    assert planned.exit_code == 0, planned.stdout
+    held_counts = [line for line in planned.stdout.splitlines() if line.strip().startswith("held ")]
+    expected_held = sum(1 for r in tables(project)["STOCK_EXTRA"] if r["product_id"] == "P-1001")
+    assert expected_held > 0
+    assert [int(line.split()[1]) for line in held_counts] == [expected_held]  # stock_extra's plan alone
+
+    first = stockx(project, "export", "--push", env=env)
+    assert first.exit_code == 1, first.output
+    assert f"Error: {expected_held} rows held back: Peak does not hold their parent yet" in first.stderr
+    assert not [r for r in server.held_rows("STOCK_EXTRA") if r["product_id"] == "P-1001"]
+    assert stockx(project, "rejected", env=env).output == "no rejected rows\n"  # held, not refused
+    held = stockx(project, "rejected", "--held", env=env).output
+    assert held.count('product_id "P-1001" is not on Peak: PRODUCT (products) has not acknowledged it') == expected_held
+    as_json = [json.loads(line) for line in stockx(project, "rejected", "--held", "--format", "jsonl",
+                                                    env=env).stdout.splitlines()]
+    assert len(as_json) == expected_held and {entry["row"]["product_id"] for entry in as_json} == {"P-1001"}
+    runs = stockx(project, "runs", env=env).stdout.splitlines()
+    assert runs[0].split()[10:13] == ["rejected", "held", "pages"]
+    newest = runs[1].split()  # stock_extra's run: status success, its held count beside rejected
+    assert newest[-1].endswith("QP_STOCK_EXTRA_OOTB") and newest[10:12] == ["0", str(expected_held)]
+
+    sql(project, "insert into main.products select * from main.products_kept")
+    second = stockx(project, "export", "--push", env=env)
+    assert second.exit_code == 0, second.output
+    for obj, rows in tables(project).items():
+        assert server.held_rows(obj) == rows, obj
+    assert stockx(project, "rejected", "--held", env=env).output == "no held rows\n"
+
+
+@pytest.mark.parametrize("mode", ["failed", "422"])
+def test_rows_peak_still_refuses_for_a_missing_parent_are_rejected(project, server, mode):
+    env = env_for(server)
+    assert stockx(project, "export", "--push", env=env).exit_code == 0
+    server.fk_mode = mode
+    del server.tables["PRODUCT"][("P-1001",)]  # Peak lost the product; the state still says acknowledged
+    sql(project, "update main.stock_extra set stock_units = stock_units + 1 where product_id = 'P-1001'")
+    changed = sum(1 for r in tables(project)["STOCK_EXTRA"] if r["product_id"] == "P-1001")
+    result = stockx(project, "export", "--push", env=env)
+    assert result.exit_code == 1, result.output
+    refused = stockx(project, "rejected", "--format", "jsonl", env=env).output.splitlines()
+    assert len(refused) == changed
+    assert all(json.loads(line)["row"]["product_id"] == "P-1001" for line in refused)
+
+
+def test_a_schema_difference_stops_the_family_before_any_row(project, server):
+    server.schema_changes = {"PRODUCT": {"name": "integer"}}
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 2
+    assert "Error: Peak's schema differs from the exported models in 1 way; nothing was sent:\n" \
+           "  QP_PRODUCT_OOTB.name: Peak's type is integer, the model sends string\n" in result.stderr
+    assert server.order == [] and all(entry.path.startswith("/api/v2/schema") for entry in server.log)
+    checked = stockx(project, "export", "--validate-only", env=env_for(server))  # a dry run checks it too
+    assert checked.exit_code == 2 and "QP_PRODUCT_OOTB.name: Peak's type is integer" in checked.stderr
+    assert all(entry.path.startswith("/api/v2/schema") for entry in server.log)
+
+
+def test_a_schema_endpoint_that_is_not_there_is_reported_and_the_push_goes_on(project, server):
+    server.schema_mode = 404
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"schema not readable (HTTP 404 from GET {server.base_url}/api/v2/schema): "
+                                    "columns not checked; the push goes on\n")
+    assert server.held_rows("STOCK_EXTRA") == tables(project)["STOCK_EXTRA"]
+    # the schema is read before the first push to a destination only, unless asked
+    reads = server.schema_reads
+    assert stockx(project, "export", "--push", env=env_for(server)).exit_code == 0
+    assert server.schema_reads == reads
+    assert stockx(project, "export", "--push", "--check-schema", env=env_for(server)).exit_code == 0
+    assert server.schema_reads == reads + 1
+
+
+def test_a_declared_custom_attribute_is_added_once_and_its_values_arrive(project, server):
+    products = project / "models" / "marts" / "products.sql"
+    products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",
+                                                     "    cast(null as timestamp) as updated_at,\n"
+                                                     "    'all-year' as season\nfrom"))
+    yml = project / "models" / "marts" / "_marts__models.yml"
+    yml.write_text(yml.read_text().replace(
+        "      peak: {object: PRODUCT}\n",
+        "      peak:\n        object: PRODUCT\n        attributes:\n"
+        "          season: {type: string, default: all-year, validations: {maxLength: 20}}\n").replace(
+        "      - {name: updated_at, data_type: timestamp}\n\n  - name: product_categories",
+        "      - {name: updated_at, data_type: timestamp}\n      - {name: season, data_type: varchar}\n\n"
+        "  - name: product_categories"))
+    assert stockx(project, "build").exit_code == 0
+    env = env_for(server)
+    planned = stockx(project, "export", "--plan", env=env)
+    assert "QP_PRODUCT_OOTB: would add attribute SEASON (string)" in planned.stdout
+    assert server.attribute_requests == []
+
+    result = stockx(project, "export", "--push", env=env)
+    assert result.exit_code == 0, result.output
+    assert "QP_PRODUCT_OOTB: added attribute SEASON (string)\n" in result.stdout
+    assert server.attribute_requests == [{"solutionName": "QP_OOTB", "columnName": "SEASON", "dataType": "string",
+                                          "defaultValue": "all-year", "validations": {"maxLength": 20}}]
+    assert {r["season"] for r in server.held_rows("PRODUCT")} == {"all-year"}
+    again = stockx(project, "export", "--push", "--check-schema", env=env)
+    assert again.exit_code == 0, again.output
+    assert len(server.attribute_requests) == 1 and "attribute" not in again.stdout
+
+
+def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
+    products = project / "models" / "marts" / "products.sql"
+    products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",
+                                                     "    cast(null as timestamp) as updated_at,\n    1 as extra\nfrom"))
+    yml = project / "models" / "marts" / "_marts__models.yml"
+    yml.write_text(yml.read_text().replace(
+        "      - {name: updated_at, data_type: timestamp}\n\n  - name: product_categories",
+        "      - {name: updated_at, data_type: timestamp}\n      - {name: extra, data_type: integer}\n\n"
+        "  - name: product_categories"))
+    assert stockx(project, "build").exit_code == 0
+    result = stockx(project, "export", "--push", "products", env=env_for(server))
+    assert result.exit_code == 2
+    assert "column 7: unexpected column extra INTEGER" in result.stderr
+    assert server.order == []
+
+
+def test_an_aborted_parent_skips_its_children_and_the_others_go_on(project, server):
+    # The first object in the order (locations) meets an answer no retry fixes.
+    server.script(Reply(404, body='{"message": "no such object"}'))
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 2
+    assert "skipped stock (STOCK): its parent locations did not finish its push; nothing of it was sent" in result.stdout
+    assert "skipped stock_extra (STOCK_EXTRA): its parent locations did not finish its push" in result.stdout
+    assert result.stderr.endswith("Error: the family push did not finish (aborted: locations; skipped (a parent did not "
+                                  "finish): stock, stock_extra); fix the cause reported above and push again: what "
+                                  "was acknowledged is not sent again\n")
+    assert set(server.order) == {"PRODUCT_CATEGORY", "PRODUCT"}
+
+
+def test_one_model_asked_warns_about_a_parent_never_pushed_and_holds_its_rows(project, server):
+    result = stockx(project, "export", "--push", "stock", env=env_for(server))
+    assert result.exit_code == 1
+    assert "Warning: stock: its parent locations (LOCATION) is not in this push and was never pushed" in result.stderr
+    assert "Warning: stock: its parent products (PRODUCT) is not in this push" in result.stderr
+    stock_rows = len(tables(project)["STOCK"])
+    assert f"Error: {stock_rows} rows held back" in result.stderr  # held, not sent to certain refusal
+    assert server.order == [] and [entry for entry in server.log if "STOCK" in entry.path] == []
+    both = stockx(project, "export", "--push", "products", "locations", "product_categories", env=env_for(server))
+    assert both.exit_code == 0, both.output
+    assert server.order[:1] in (["LOCATION"], ["PRODUCT_CATEGORY"])
+    last = stockx(project, "export", "--push", "stock", env=env_for(server))
+    assert last.exit_code == 0 and "Warning" not in last.stderr
+    assert server.held_rows("STOCK") == tables(project)["STOCK"]
+
+
+def test_out_writes_a_folder_per_model_in_family_order(project, tmp_path):
+    out = tmp_path / "pages"
+    result = stockx(project, "export", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()] == [
+        "locations", "product_categories", "products", "stock", "stock_extra"]
+    manifest = json.loads((out / "products" / "manifest.json").read_text())
+    assert manifest["settings"]["object"] == "PRODUCT"
+
+
+def test_tenant_headers_come_from_the_environment_and_are_not_printed(project, server):
+    env = env_for(server, PEAK_TENANT="acme-retail", PEAK_TENANT_ID="t-4711")
+    result = stockx(project, "export", "--push", "--check-schema", env=env)
+    assert result.exit_code == 0, result.output
+    assert {entry.tenant for entry in server.log} == {("acme-retail", "t-4711")}
+    assert "acme-retail" not in result.stdout + result.stderr and "t-4711" not in result.stdout + result.stderr
+    names = project / "pyproject.toml"
+    names.write_text(names.read_text() + 'tenant_env = "MY_TENANT"\ntenant_id_env = "MY_TENANT_ID"\n')
+    server.log.clear()
+    sql(project, "update main.stock set stock_units = stock_units + 1")
+    assert stockx(project, "export", "--push", "stock", env={**env, "MY_TENANT": "other"}).exit_code == 0
+    assert {entry.tenant for entry in server.log} == {("other", None)}
+
+
+def test_path_forms_by_name_and_regional_base_urls():
+    assert resolve_settings({"path": "objects"}).url == "https://ingestion.peak.ai/api/v2/objects/QP_STOCK_EXTRA_OOTB"
+    assert resolve_settings({"path": "ingest/object", "base_url": "https://ingestion.eu-west-1.peak.ai"},
+                            {"peak": {"object": "PRODUCT"}}).url == (
+        "https://ingestion.eu-west-1.peak.ai/api/v2/ingest/object/QP_PRODUCT_OOTB")
+    with pytest.raises(ExportError, match="path 'object' must be 'ingest/object' or 'objects' or a template"):
+        resolve_settings({"path": "object"})
+
+
+def test_objects_path_form_pushes_the_family(project, server):
+    server.path = "/api/v2/objects/QP_STOCK_EXTRA_OOTB"
+    result = stockx(project, "export", "--push", "--path", "objects", env=env_for(server))
+    assert result.exit_code == 0, result.output
+    assert server.held_rows("LOCATION") == tables(project)["LOCATION"]
+
+
+def _model(name, peak=True, depends=()):
+    return {f"model.p.{name}": {"resource_type": "model", "name": name, "meta": {"peak": {"object": name.upper()}}
+                                if peak else {}, "depends_on": {"nodes": [f"model.p.{d}" for d in depends]}}}
+
+
+def _relationship(child, column, parent, field):
+    return {f"test.p.rel_{child}_{column}": {
+        "resource_type": "test", "attached_node": f"model.p.{child}", "column_name": column,
+        "test_metadata": {"name": "relationships", "kwargs": {"to": f"ref('{parent}')", "field": field}},
+        "depends_on": {"nodes": [f"model.p.{child}", f"model.p.{parent}"]}}}
+
+
+def test_a_foreign_key_cycle_is_an_error_naming_it():
+    nodes = {**_model("a"), **_model("b"), **_relationship("a", "b_id", "b", "id"),
+             **_relationship("b", "a_id", "a", "id")}
+    with pytest.raises(ExportError) as info:
+        family_of(nodes)
+    assert str(info.value).startswith("the exported models' foreign keys form a cycle: a -> b -> a;")
+
+
+def test_the_dag_orders_models_without_a_relationships_test():
+    nodes = {**_model("z_parent"), **_model("middle", peak=False, depends=["z_parent"]),
+             **_model("a_child", depends=["middle"])}
+    assert family_of(nodes).order == ("z_parent", "a_child")
+    assert family_of({**_model("x", peak=False)}).order == ("stock_extra",)

@@ -89,6 +89,13 @@ def literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def limited(expression: str, limit: int) -> str:
+    """A subquery of at most ``limit`` rows of ``expression`` (a relation or a table function), as dbt's
+    ``--empty`` renders a ref or source: no rows at all for 0, so the query still runs and keeps its columns."""
+    where = " where false" if limit == 0 else ""
+    return f"(select * from {expression}{where} limit {limit})"
+
+
 @dataclass(frozen=True)
 class Relation(Mapping):
     """A schema-qualified relation name as it appears in compiled SQL.
@@ -105,12 +112,15 @@ class Relation(Mapping):
     database: str | None = None
     type: str | None = field(default=None, compare=False)  # "table" | "view" | "cte" when known
     quote_all: bool = field(default=False, compare=False)  # every part quoted, as dbt renders relations
+    limit: int | None = field(default=None, compare=False)  # 0: read as no rows (dbt's --empty)
 
     def render(self) -> str:
         parts = [p for p in (self.database, self.schema, self.identifier) if p]
         if self.quote_all or not all(_is_plain(p) for p in parts):
-            return ".".join(quote(p) for p in parts)
-        return ".".join(parts)
+            name = ".".join(quote(p) for p in parts)
+        else:
+            name = ".".join(parts)
+        return name if self.limit is None else limited(name, self.limit)
 
     def __str__(self) -> str:
         return self.render()

@@ -10,6 +10,7 @@
     │   └── DriverMissing        a target's Python driver is not installed (``package``, ``extra``)
     ├── TargetUnreachable        a target's server cannot be reached (``host``, ``port``; never a password)
     ├── SelectionError           a --select / --exclude expression is malformed
+    ├── ArtifactError            a manifest.json / run_results.json / sources.json cannot be read (``path``, ``missing``)
     ├── DocsError                the docs site cannot be written or served (``path``)
     ├── ExecutionError           DuckDB rejected a statement (exit code 1 when raised for a node)
     │   └── ContractError        a model's output differs from its enforced contract
@@ -147,6 +148,15 @@ class TargetUnreachable(StockxError):
 
 class SelectionError(StockxError):
     """A selection expression is malformed or names nothing."""
+
+
+class ArtifactError(StockxError):
+    """An artifact (manifest.json, run_results.json, sources.json) is missing (``missing``) or unreadable."""
+
+    def __init__(self, message: str, *, path: Any = None, missing: bool = False) -> None:
+        self.path = path
+        self.missing = missing
+        super().__init__(message)
 
 
 class DocsError(StockxError):

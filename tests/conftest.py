@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
 from pathlib import Path
 
@@ -31,12 +32,17 @@ class Invoker:
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
 
-    def __call__(self, *args: str, env: dict[str, str] | None = None):
+    def __call__(self, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
         runner = CliRunner()
         argv = list(args)
         if "--project-dir" not in argv and argv and argv[0] not in ("--help", "--version"):
             argv[1:1] = ["--project-dir", str(self.project_dir)]
-        return runner.invoke(cli, argv, env=env, catch_exceptions=False)
+        # A dbt project runs from its own folder, as dbt users run it: profiles.yml and a relative
+        # DuckDB path are found from the working directory.
+        if cwd is None and (self.project_dir / "dbt_project.yml").is_file():
+            cwd = self.project_dir
+        with contextlib.chdir(cwd or Path.cwd()):
+            return runner.invoke(cli, argv, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -70,6 +76,27 @@ def query(database: Path, sql: str):
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def node_results(root: Path, target: str = "target") -> list[dict]:
+    """The last run's results (run_results.json, named from manifest.json), as dicts, read by the artifact reader."""
+    import dataclasses
+
+    from stockx_export.core.artifacts import read_last_run
+
+    return [dataclasses.asdict(r) for r in read_last_run(root / target).results]
+
+
+def artifact_schemas(target: Path) -> dict[str, str]:
+    """Each dbt artifact in ``target`` -> the class dbt-artifacts-parser reads it as (dbt's published
+    schemas, which refuse unknown fields); a file that does not fit raises pydantic's ValidationError."""
+    import json
+
+    from dbt_artifacts_parser.parser import parse_manifest, parse_run_results, parse_sources
+
+    parsers = {"manifest.json": parse_manifest, "run_results.json": parse_run_results, "sources.json": parse_sources}
+    return {name: type(parse(json.loads((target / name).read_text()))).__name__
+            for name, parse in parsers.items() if (target / name).exists()}
 
 
 @pytest.fixture(scope="session")

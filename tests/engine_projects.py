@@ -9,13 +9,12 @@ compares what it got with the DuckDB build of the same project.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import REPO, Invoker
+from conftest import REPO, Invoker, node_results
 
 # Every table the export sends (Peak's inventory family) and the rejects.
 COMPARED = ("product_categories", "products", "locations", "stock", "stock_extra", "stock_extra_rejects")
@@ -72,8 +71,7 @@ def build_and_export(project: Path, target: str | None) -> Built:
     chosen = ["--target", target] if target else []
     built = stockx("build", *chosen)
     assert built.exit_code == 0, built.output[-3000:]
-    results = json.loads((project / "target" / "run_results.json").read_text())
-    verdicts = {r["unique_id"]: r["status"] for r in results["results"]}
+    verdicts = {r["unique_id"]: r["status"] for r in node_results(project)}
     out = project / "target" / f"pages-{target or 'duckdb'}"
     exported = stockx("export", *chosen, "--out", str(out))
     assert exported.exit_code == 0, exported.output[-3000:]

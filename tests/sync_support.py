@@ -36,7 +36,7 @@ def make_project(root: Path, rows: int, page_rows: int = 50, sync: str = "") -> 
     con.close()
     model = "model.proj.stock_extra"
     nodes = {model: {"unique_id": model, "name": "stock_extra", "resource_type": "model",
-                     "relation": "main.stock_extra", "meta": {}, "depends_on": {"nodes": []}}}
+                     "relation_name": "main.stock_extra", "meta": {}, "depends_on": {"nodes": []}}}
     results = [{"unique_id": model, "resource_type": "model", "status": "success", "attached_node": None}]
     (root / "target" / "manifest.json").write_text(json.dumps({"nodes": nodes}))
     (root / "target" / "run_results.json").write_text(json.dumps({"metadata": {}, "results": results}))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import query
+from conftest import node_results, query
 from stockx_export.adapters.duckdb import DuckDBAdapter
 from stockx_export.core.config import TargetConfig
 from stockx_export.core.nodes import Column, Node
@@ -42,7 +42,7 @@ PROJECT = {
 
 
 def model_message(root) -> str:
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     return next(r["message"] for r in results if r["name"] == "facts")
 
 

@@ -35,6 +35,7 @@ from peak_server import Reply, Reset, table_rows
 from sync_support import RecordingPeak, invoke, push_env, state_query
 from test_stock_extra import copy_project
 from test_sync_crash import killed_at
+from conftest import node_results
 
 KEYS = ("product_id", "location_id", "product_variant", "stock_date_at")
 FAMILY = ["locations", "product_categories", "products", "stock", "stock_extra"]  # the push order
@@ -97,7 +98,7 @@ def setup_project(tmp_path, feed: Feed):
 
 
 def statuses(project) -> dict[str, str]:
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = node_results(project)
     return {r["name"]: r["status"] for r in results}
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import Invoker, query, write_project
+from conftest import Invoker, node_results, query, write_project
 from stockx_export.core.testdefs import naming
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -39,7 +39,7 @@ def node_lines(output: str) -> list[str]:
 
 
 def statuses(root: Path) -> dict[str, str]:
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     return {r["name"]: r["status"] for r in results}
 
 
@@ -232,7 +232,7 @@ def test_column_tests(make_project, test, status, failures):
     """
     root, stockx, result, found = _build_with(make_project, yml)
     [(name, got)] = [(n, s) for n, s in found.items() if n not in ("orders", "stg_orders")]
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     assert (got, [r["failures"] for r in results if r["name"] == name]) == (status, [failures])
     assert result.exit_code == (1 if status == "fail" else 0)
 
@@ -285,7 +285,7 @@ THRESHOLDS = """
 )
 def test_warn_if_and_error_if_thresholds(make_project, warn_if, error_if, status, message):
     root, stockx, result, found = _build_with(make_project, THRESHOLDS.format(warn_if=warn_if, error_if=error_if))
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     [test] = [r for r in results if r["resource_type"] == "test"]
     assert (test["status"], test["message"], test["failures"]) == (status, message, 3)
     assert result.exit_code == (1 if status == "fail" else 0)
@@ -294,7 +294,7 @@ def test_warn_if_and_error_if_thresholds(make_project, warn_if, error_if, status
 def test_a_malformed_threshold_is_reported(make_project):
     root, stockx, result, found = _build_with(make_project, THRESHOLDS.format(warn_if="lots", error_if=">1"))
     assert result.exit_code == 1
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     [test] = [r for r in results if r["resource_type"] == "test"]
     assert test["message"] == (
         "models/_models.yml: test accepted_range_stg_orders_amount__6: warn_if 'lots' is not a comparison "
@@ -318,7 +318,7 @@ def test_where_and_limit(make_project):
                       config: {limit: 2}
     """
     root, stockx, result, found = _build_with(make_project, yml)
-    results = {r["name"]: r for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    results = {r["name"]: r for r in node_results(root)}
     assert results["accepted_range_stg_orders_amount__6"]["failures"] == 1  # only id 1 among the 'new' orders
     assert results["expression_is_true_stg_orders_amount___100"]["failures"] == 2
     compiled = (root / "target/compiled/models/_models.yml/accepted_range_stg_orders_amount__6.sql").read_text()
@@ -581,7 +581,7 @@ def test_tests_of_an_unbuilt_project_error_cleanly(tmp_path):
     )
     result = Invoker(root)("test")
     assert result.exit_code == 1
-    [test] = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    [test] = node_results(root)
     assert test["status"] == "error"
     assert test["message"].startswith("unique_stg_orders_id: Catalog Error: Table with name stg_orders does not exist")
     assert "  compiled SQL: target/compiled/models/_models.yml/unique_stg_orders_id.sql\n" in result.output
@@ -680,7 +680,7 @@ def test_a_test_of_a_model_not_built_yet_says_to_build_it(make_project):
     )
     result = stockx("test")
     assert result.exit_code == 1
-    message = json.loads((root / "target/run_results.json").read_text())["results"][0]["message"]
+    message = node_results(root)[0]["message"]
     assert message == (
         "unique_items_id: Catalog Error: Table with name items does not exist! "
         "(main.items not built yet: run `stockx build -s items`)"

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, query
+from conftest import REPO, Invoker, artifact_schemas, node_results, query
+from stockx_export.core.artifacts import read_manifest
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_classic"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_classic_golden"
@@ -26,12 +27,12 @@ def snapshot(project: Path) -> dict:
     """What the goldens hold, read from stockx's build the way record.py reads dbt's."""
     import duckdb
 
-    manifest = json.loads((project / "target" / "manifest.json").read_text())
-    run_results = json.loads((project / "target" / "run_results.json").read_text())
+    manifest = read_manifest(project / "target" / "manifest.json")
+    run_results = node_results(project)
     built = {
-        (n["schema"], n["alias"]): (uid, n["config"]["materialized"])
-        for uid, n in manifest["nodes"].items()
-        if n["resource_type"] in ("seed", "model") and n["schema"]
+        (n.schema, n.alias): (uid, n.config["materialized"])
+        for uid, n in manifest.nodes.items()
+        if n.resource_type in ("seed", "model") and n.schema
     }
     con = duckdb.connect(str(project / DATABASE), read_only=True)
     relations, contents = [], {}
@@ -69,10 +70,10 @@ def snapshot(project: Path) -> dict:
             "attached_node": r["attached_node"],
             "message": r["message"] or None,
         }
-        for r in run_results["results"]
+        for r in run_results
         if r["resource_type"] == "test"
     }
-    nodes = {r["unique_id"]: r["status"] for r in run_results["results"] if r["resource_type"] in ("seed", "model")}
+    nodes = {r["unique_id"]: r["status"] for r in run_results if r["resource_type"] in ("seed", "model")}
     return {"relations": relations, "contents": contents, "tests": tests, "nodes": nodes}
 
 
@@ -84,7 +85,8 @@ def builds(tmp_path_factory):
     stockx = Invoker(project)
     first = stockx("build")
     first_snapshot = snapshot(project)
-    first_snapshot["manifest"] = json.loads((project / "target" / "manifest.json").read_text())
+    first_snapshot["manifest"] = read_manifest(project / "target" / "manifest.json")
+    first_snapshot["schemas"] = artifact_schemas(project / "target")
     second = stockx("build")
     return (first, first_snapshot), (second, snapshot(project))
 
@@ -97,6 +99,11 @@ def test_every_relation_has_dbts_columns_types_and_materialization(builds):
     (_, first), _ = builds
     expected = [{k: v for k, v in r.items() if k != "created_by"} for r in golden("relations.json")]
     assert first["relations"] == expected
+
+
+def test_the_artifacts_are_in_dbts_schemas(builds):
+    (_, first), _ = builds
+    assert first["schemas"] == {"manifest.json": "ManifestV12", "run_results.json": "RunResultsV6"}
 
 
 def test_every_relation_has_dbts_content(builds):
@@ -148,13 +155,13 @@ def test_a_second_build_changes_only_what_dbts_second_build_changed(builds):
 
 def test_descriptions_render_doc_blocks_vars_and_target(builds):
     (_, first), _ = builds
-    nodes = first["manifest"]["nodes"]
+    nodes = first["manifest"].nodes
     stg_orders = nodes["model.classic_shop.stg_orders"]
-    assert stg_orders["description"] == "Orders placed on or after 2018-01-01, one row per order."
+    assert stg_orders.description == "Orders placed on or after 2018-01-01, one row per order."
     docs = (FIXTURE / "models" / "docs.md").read_text()
     status_doc = docs.split("{% docs order_status %}")[1].split("{% enddocs %}")[0].strip()
-    assert stg_orders["columns"]["status"]["description"] == status_doc
-    assert nodes["model.classic_shop.stg_payments"]["description"].startswith("Payments in dollars as built for the dev target")
+    assert stg_orders.columns["status"]["description"] == status_doc
+    assert nodes["model.classic_shop.stg_payments"].description.startswith("Payments in dollars as built for the dev target")
 
 
 # -- profiles.yml --------------------------------------------------------------------------------
@@ -179,7 +186,15 @@ PROJECT_YML = """
 """
 
 
-def dbt_project(make_project, profiles: str | None, extra: dict[str, str] | None = None):
+# What a missing profile meant before issue 15; now a profile must say it.
+DEFAULT_PROFILES = "".join(
+    f"{name}:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: target/shop.duckdb}}\n" for name in ("shop_profile", "shop")
+)
+
+
+def dbt_project(make_project, profiles: str | None | bool, extra: dict[str, str] | None = None):
+    """A dbt project; ``profiles`` is its profiles.yml (None: DEFAULT_PROFILES; False: none)."""
+    profiles = DEFAULT_PROFILES if profiles is None else (None if profiles is False else profiles)
     files = {
         "pyproject.toml": "[project]\nname = 'not-stockx'\n",
         "dbt_project.yml": PROJECT_YML,
@@ -245,17 +260,57 @@ def test_the_profile_path_schema_and_target_name_are_used(make_project):
     assert kinds == [("VIEW",)]
 
 
-def test_without_profiles_the_database_is_named_after_the_project(make_project):
-    root, stockx = dbt_project(make_project, None)
-    assert stockx("run").exit_code == 0
-    assert query(root / "target" / "shop.duckdb", "select rate, target_name from main_marts.totals") == [(2, "dev")]
+def test_without_a_profile_the_build_stops_naming_where_it_looked(make_project, tmp_path):
+    # Issue 15: it went silently to target/<project>.duckdb; dbt stops ("Could not find profile").
+    root, stockx = dbt_project(make_project, False)
+    home = tmp_path / "home"
+    result = stockx("run", env={"HOME": str(home)})
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: {root}/dbt_project.yml: could not find profile 'shop_profile': there is no profiles.yml in the "
+        f"working directory ({root}) nor in {home}/.dbt; run stockx from the folder that holds profiles.yml, "
+        "or pass --profiles-dir (or set DBT_PROFILES_DIR), or name the database with --database\n"
+    )
+    assert not (root / "target" / "shop.duckdb").exists()
+    # --database names the database: no profile is needed.
+    assert stockx("run", "--database", str(root / "given.duckdb"), env={"HOME": str(home)}).exit_code == 0
+    assert query(root / "given.duckdb", "select rate, target_name from main_marts.totals") == [(2, "dev")]
+
+
+def test_profiles_are_found_in_dbts_order(make_project, tmp_path):
+    # --profiles-dir, then DBT_PROFILES_DIR, then the working directory, then ~/.dbt (dbt-core's
+    # default_profiles_dir); the project folder is not looked in when stockx runs from elsewhere.
+    root, stockx = dbt_project(make_project, False)
+    home = tmp_path / "home"
+    (home / ".dbt").mkdir(parents=True)
+    (home / ".dbt" / "profiles.yml").write_text(
+        f"shop_profile:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: {root / 'home.duckdb'}}}\n")
+    (root / "profiles.yml").write_text(
+        f"shop_profile:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: {root / 'cwd.duckdb'}}}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert stockx("run", env={"HOME": str(home)}, cwd=elsewhere).exit_code == 0
+    assert (root / "home.duckdb").exists() and not (root / "cwd.duckdb").exists()
+    assert stockx("run", env={"HOME": str(home)}, cwd=root).exit_code == 0
+    assert (root / "cwd.duckdb").exists()
+
+
+def test_a_relative_duckdb_path_is_read_from_the_working_directory(make_project, tmp_path):
+    # As dbt-duckdb opens it; before issue 15 stockx read it from the project folder.
+    root, stockx = dbt_project(make_project, "shop_profile:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: rel.duckdb}\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert stockx("run", "--profiles-dir", str(root), cwd=elsewhere).exit_code == 0
+    assert query(elsewhere / "rel.duckdb", "select rate from main_marts.totals") == [(2,)]
+    assert not (root / "rel.duckdb").exists()
 
 
 def test_profiles_dir_option_and_environment_variable(make_project, tmp_path):
-    root, stockx = dbt_project(make_project, None)
+    root, stockx = dbt_project(make_project, False)
     elsewhere = tmp_path / "profiles"
     elsewhere.mkdir()
-    (elsewhere / "profiles.yml").write_text("shop_profile:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: elsewhere.duckdb}\n")
+    (elsewhere / "profiles.yml").write_text(
+        f"shop_profile:\n  target: dev\n  outputs:\n    dev: {{type: duckdb, path: {root / 'elsewhere.duckdb'}}}\n")
     assert stockx("run", "--profiles-dir", str(elsewhere)).exit_code == 0
     assert query(root / "elsewhere.duckdb", "select rate from main_marts.totals") == [(2,)]
     (root / "elsewhere.duckdb").unlink()
@@ -263,6 +318,8 @@ def test_profiles_dir_option_and_environment_variable(make_project, tmp_path):
     assert (root / "elsewhere.duckdb").exists()
     result = stockx("run", "--profiles-dir", str(tmp_path / "nowhere"))
     assert result.output == f"Error: --profiles-dir {tmp_path / 'nowhere'}: no profiles.yml there\n"
+    result = stockx("run", env={"DBT_PROFILES_DIR": str(tmp_path / "nowhere")})
+    assert result.output == f"Error: DBT_PROFILES_DIR={tmp_path / 'nowhere'}: no profiles.yml there\n"
 
 
 # -- what stockx does not run ---------------------------------------------------------------------
@@ -392,7 +449,7 @@ def test_a_seed_that_does_not_parse_names_its_line(make_project, text, message):
     root, stockx = dbt_project(make_project, None, {"seeds/rows.csv": text})
     result = stockx("seed")
     assert result.exit_code == 1
-    assert json.loads((root / "target/run_results.json").read_text())["results"][0]["message"] == message
+    assert node_results(root)[0]["message"] == message
 
 
 def test_a_seed_that_is_not_utf8_names_its_line(make_project):
@@ -400,7 +457,7 @@ def test_a_seed_that_is_not_utf8_names_its_line(make_project):
     (root / "seeds/rows.csv").write_bytes(b"a,b\n1,caf\xe9\n")
     result = stockx("seed")
     assert result.exit_code == 1
-    message = json.loads((root / "target/run_results.json").read_text())["results"][0]["message"]
+    message = node_results(root)[0]["message"]
     assert message == "rows.csv:2: byte 0xe9 is not UTF-8; save the file as UTF-8"
 
 

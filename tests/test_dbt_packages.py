@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, query
+from conftest import REPO, Invoker, artifact_schemas, node_results, query
+from stockx_export.core.artifacts import read_manifest
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_utils"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_utils_golden"
@@ -62,8 +63,9 @@ def read_build(project: Path) -> dict:
             contents[f"{schema}.{name}.csv"] = out.read_text()
     finally:
         con.close()
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
-    return {"relations": relations, "contents": contents, "results": results}
+    results = node_results(project)
+    return {"relations": relations, "contents": contents, "results": results,
+            "schemas": artifact_schemas(project / "target")}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,11 @@ def built(tmp_path_factory):
     # After the read: the two relations are views, so their clock is read when they are queried.
     after = clock.execute("select now()").fetchone()[0]
     return deps, build, found, (before, after)
+
+
+def test_the_artifacts_are_in_dbts_schemas(built):
+    _, _, ours, _ = built
+    assert ours["schemas"] == {"manifest.json": "ManifestV12", "run_results.json": "RunResultsV6"}
 
 
 def test_deps_links_the_local_package_into_dbt_packages(built, tmp_path):
@@ -255,7 +262,7 @@ def test_a_local_packages_models_seeds_tests_and_vars_build_as_dbt_builds_them(s
     ]
     assert query(db, "select * from main_pkg.pkg_items order by id") == [(1, "a", "5", "root", 6), (2, "b", "5", "root", 6)]
     assert query(db, "select * from main.uses_pkg order by id") == [(1, "5", "root", 6, 2026), (2, "5", "root", 6, 2026)]
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     assert [(r["unique_id"], r["status"]) for r in results] == [
         ("seed.inventory_pkg.pkg_seed", "success"),
         ("model.inventory_pkg.pkg_items", "success"),
@@ -264,8 +271,8 @@ def test_a_local_packages_models_seeds_tests_and_vars_build_as_dbt_builds_them(s
         ("model.shop.uses_pkg", "success"),
         ("test.shop.inventory_pkg_is_positive_uses_pkg_id.e598d2241b", "pass"),
     ]
-    manifest = json.loads((root / "target" / "manifest.json").read_text())
-    assert manifest["nodes"]["model.inventory_pkg.pkg_items"]["description"] == "Items of the inventory package."
+    manifest = read_manifest(root / "target" / "manifest.json")
+    assert manifest.nodes["model.inventory_pkg.pkg_items"].description == "Items of the inventory package."
     listed = stockx("ls", "-s", "package:inventory_pkg", "--output", "name")
     # The test on uses_pkg is the root project's, though its macro is the package's (as in dbt).
     assert listed.stdout.split() == ["pkg_seed", "pkg_items", "is_positive_pkg_items_id", "not_null_pkg_items_id"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import query
+from conftest import node_results, query
 
 SHOP = {
     "pyproject.toml": """
@@ -125,8 +125,7 @@ def test_sql_error_names_model_and_compiled_file_and_skips_descendants(make_proj
     assert "LINE 2:   customer_idd from main.orders" in out  # the line of the compiled file
     assert "compiled SQL: target/compiled/models/staging/stg_orders.sql" in out
     assert "Done. PASS=3 WARN=0 ERROR=1 SKIP=2 TOTAL=6" in out
-    results = json.loads((root / "target/run_results.json").read_text())
-    status = {r["name"]: r["status"] for r in results["results"]}
+    status = {r["name"]: r["status"] for r in node_results(root)}
     assert status["stg_orders"] == "error" and status["revenue"] == "skipped" and status["other"] == "success"
 
 

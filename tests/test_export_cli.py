@@ -38,7 +38,7 @@ def write_build(root, model_status, test_status, meta=None):
     model = "model.proj.stock_extra"
     test = "test.proj.unique_stock_extra_key"
     nodes = {
-        model: {"unique_id": model, "name": "stock_extra", "resource_type": "model", "relation": "main.stock_extra",
+        model: {"unique_id": model, "name": "stock_extra", "resource_type": "model", "relation_name": "main.stock_extra",
                 "meta": meta or {}, "depends_on": {"nodes": []}},
         test: {"unique_id": test, "name": "unique_stock_extra_key", "resource_type": "test",
                "depends_on": {"nodes": [model]}},

@@ -124,7 +124,7 @@ def write_target(target, results, tests=()):
     target.mkdir(parents=True, exist_ok=True)
     nodes = {
         "model.p.stock_extra": {"unique_id": "model.p.stock_extra", "name": "stock_extra", "resource_type": "model",
-                                "relation": "main.stock_extra", "meta": {"peak": {"page_rows": 100}},
+                                "relation_name": "main.stock_extra", "meta": {"peak": {"page_rows": 100}},
                                 "depends_on": {"nodes": []}},
     }
     for name in tests:

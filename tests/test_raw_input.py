@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from stockx_export.cli import cli
+from conftest import node_results
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "snapshot_id,snapshot_at,warehouse_code,sku,size,colour,pack,bin_code,qty_on_hand"
@@ -63,7 +64,7 @@ def query(database: Path, sql: str) -> list[tuple]:
 
 
 def statuses(project: Path) -> dict[str, str]:
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = node_results(project)
     return {r["name"]: r["status"] for r in results}
 
 

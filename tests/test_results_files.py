@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -10,48 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoker
+from conftest import Invoker, node_results
+from stockx_export.core.artifacts import read_last_run, read_manifest
 from stockx_export.run import artifacts
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tested_project"
 
-RESULT_FIELDS = {
-    "unique_id",
-    "resource_type",
-    "name",
-    "status",
-    "timing",
-    "execution_time",
-    "message",
-    "failures",
-    "rows",
-    "relation",
-    "compiled_path",
-    "attached_node",
-    "severity",
-    "store_failures_relation",
-}
-NODE_FIELDS = {
-    "unique_id",
-    "name",
-    "resource_type",
-    "original_file_path",
-    "patch_path",
-    "relation",
-    "schema",
-    "alias",
-    "fqn",
-    "config",
-    "meta",
-    "tags",
-    "description",
-    "columns",
-    "depends_on",
-    "compiled_path",
-    "attached_node",
-    "fingerprint",
-}
-DATA_TEST_FIELDS = {"test_kind", "test_name", "column_name", "test_metadata"}
+RESULT_FIELDS = {"status", "timing", "thread_id", "execution_time", "adapter_response", "message", "failures",
+                 "unique_id", "compiled", "relation_name"}
+NODE_FIELDS = {"database", "schema", "name", "resource_type", "package_name", "path", "original_file_path", "unique_id",
+               "fqn", "description", "meta", "depends_on", "alias", "checksum", "config", "tags", "columns",
+               "patch_path", "relation_name", "raw_code", "language", "refs", "sources", "compiled_path"}
+SEED_FIELDS = NODE_FIELDS - {"raw_code", "language", "refs", "sources", "compiled_path"}
+DATA_TEST_FIELDS = {"column_name", "attached_node", "test_metadata"}
 UNIT_TEST_FIELDS = {"model", "given", "expect", "overrides"}
 
 
@@ -78,25 +50,28 @@ def documented(name: str) -> str:
     return sections[sections.index(name) + 1]
 
 
-def test_run_results_have_the_documented_fields_for_every_node(run):
+def test_run_results_are_in_dbts_schema_with_the_documented_fields(run):
+    from dbt_artifacts_parser.parser import parse_run_results
+
     root, _ = run
     data = load(root, "run_results.json")
-    assert set(data) == {"metadata", "elapsed_time", "success", "results"}
-    assert set(data["metadata"]) == {"stockx_version", "generated_at", "invocation_id", "command", "database"}
-    assert data["metadata"]["database"] == str((root / "target" / "tested.duckdb").resolve())
-    assert data["metadata"]["command"] == "build" and data["success"] is False
+    assert type(parse_run_results(data)).__name__ == "RunResultsV6"  # dbt's published schema, extra fields refused
+    assert set(data) == {"metadata", "results", "elapsed_time", "args"}
+    assert data["metadata"]["dbt_schema_version"] == "https://schemas.getdbt.com/dbt/run-results/v6.json"
+    assert data["metadata"]["env"]["stockx_database"] == str((root / "target" / "tested.duckdb").resolve())
+    assert data["args"]["which"] == "build" and data["args"]["select"] == []
     text = documented("run_results.json")
-    for field in RESULT_FIELDS | set(data["metadata"]) | {"started_at", "completed_at"}:
+    for field in RESULT_FIELDS | set(data["metadata"]) | set(data["metadata"]["env"]) | {"started_at", "completed_at"}:
         assert re.search(rf"\b{field}\b", text), f"{field} is written but not documented"
     for result in data["results"]:
         assert set(result) == RESULT_FIELDS
-        assert set(result["timing"]) == {"started_at", "completed_at", "execution_time"}
         assert result["status"] in ("success", "error", "skipped", "pass", "fail", "warn")
+        assert [t["name"] for t in result["timing"]] == ([] if result["status"] == "skipped" else ["execute"])
 
 
 def test_run_results_statuses_failures_and_timing(run):
     root, _ = run
-    results = {r["name"]: r for r in load(root, "run_results.json")["results"]}
+    results = {r["name"]: r for r in node_results(root)}
     assert {r["status"] for r in results.values()} == {"success", "error", "skipped", "pass", "fail", "warn"}
     unique = results["unique_stg_orders_order_id"]
     assert (unique["status"], unique["failures"], unique["severity"]) == ("fail", 1, "error")
@@ -108,55 +83,68 @@ def test_run_results_statuses_failures_and_timing(run):
     assert results["customer_totals"]["status"] == "skipped"
     # the first failure upstream is named: the singular test ran before the unique test
     assert results["customer_totals"]["message"] == "skipped: upstream test assert_amounts_not_negative failed"
-    assert results["customer_totals"]["timing"]["started_at"] is None
+    assert results["customer_totals"]["started_at"] is None
     assert results["broken"]["status"] == "error"
-    assert results["stg_customers"]["timing"]["started_at"].endswith("Z")
+    assert results["stg_customers"]["started_at"].endswith("Z")
     unit = results["countries_are_distinct_and_known"]
     assert (unit["resource_type"], unit["status"], unit["failures"]) == ("unit_test", "pass", 0)
 
 
-def test_manifest_has_the_documented_fields_for_every_node(run):
+def test_manifest_is_in_dbts_schema_with_the_documented_fields(run):
+    from dbt_artifacts_parser.parser import parse_manifest
+
     root, _ = run
     manifest = load(root, "manifest.json")
+    assert type(parse_manifest(manifest)).__name__ == "ManifestV12"
+    assert manifest["metadata"]["dbt_schema_version"] == "https://schemas.getdbt.com/dbt/manifest/v12.json"
     text = documented("manifest.json")
-    for field in NODE_FIELDS | DATA_TEST_FIELDS | UNIT_TEST_FIELDS:
+    for field in NODE_FIELDS | DATA_TEST_FIELDS | UNIT_TEST_FIELDS | {"parent_map", "child_map", "unit_tests"}:
         assert re.search(rf"\b{field}\b", text), f"{field} is written but not documented"
     kinds = set()
     for uid, node in manifest["nodes"].items():
         kind = node["resource_type"]
         kinds.add(kind)
-        extra = DATA_TEST_FIELDS if kind == "test" else UNIT_TEST_FIELDS if kind == "unit_test" else set()
-        assert set(node) == NODE_FIELDS | extra, uid
+        expected = SEED_FIELDS if kind == "seed" else NODE_FIELDS | (DATA_TEST_FIELDS if kind == "test" else set())
+        assert set(node) == expected, uid
         assert node["unique_id"] == uid
-    assert kinds == {"seed", "model", "test", "unit_test"}
+        assert len(node["meta"]["stockx"]["fingerprint"]) == 64  # stockx's own field, under meta
+    assert kinds == {"seed", "model", "test"}
+    assert list(manifest["unit_tests"]) == ["unit_test.tested.countries.countries_are_distinct_and_known"]
+    assert manifest["parent_map"]["model.tested.stg_orders"] == ["seed.tested.raw_orders"]
+    assert "model.tested.stg_orders" in manifest["child_map"]["seed.tested.raw_orders"]
 
 
 def test_manifest_describes_tests_and_their_models(run):
     root, _ = run
-    nodes = load(root, "manifest.json")["nodes"]
-    [unique] = [n for n in nodes.values() if n["name"] == "unique_stg_orders_order_id"]
-    assert unique["unique_id"].startswith("test.tested.unique_stg_orders_order_id.")
-    assert unique["original_file_path"] == "models/staging/_staging.yml"
-    assert unique["depends_on"] == {"nodes": ["model.tested.stg_orders"]}
-    assert unique["test_metadata"] == {"name": "unique", "namespace": None, "kwargs": {"column_name": "order_id"}}
-    assert (unique["test_kind"], unique["column_name"], unique["config"]["severity"]) == ("generic", "order_id", "ERROR")
-    relationships = next(n for n in nodes.values() if n["name"].startswith("relationships_"))
-    assert relationships["depends_on"] == {"nodes": ["model.tested.stg_orders", "model.tested.stg_customers"]}
+    manifest = read_manifest(root / "target" / "manifest.json")
+    nodes = manifest.nodes
+    [unique] = [n for n in nodes.values() if n.name == "unique_stg_orders_order_id"]
+    assert unique.unique_id.startswith("test.tested.unique_stg_orders_order_id.")
+    assert unique.original_file_path == "models/staging/_staging.yml"
+    assert unique.depends_on == ("model.tested.stg_orders",)
+    assert unique.test_metadata == {"name": "unique", "namespace": None, "kwargs": {"column_name": "order_id"}}
+    assert (unique.column_name, unique.config["severity"], unique.checksum) == ("order_id", "ERROR", "")
+    relationships = next(n for n in nodes.values() if n.name.startswith("relationships_"))
+    assert relationships.depends_on == ("model.tested.stg_orders", "model.tested.stg_customers")
     singular = nodes["test.tested.assert_amounts_not_negative"]
-    assert (singular["test_kind"], singular["attached_node"], singular["test_metadata"]) == ("singular", None, None)
-    assert singular["compiled_path"] == "target/compiled/tests/sql/assert_amounts_not_negative.sql"
+    assert (singular.attached_node, singular.test_metadata) == (None, None)
+    assert singular.compiled_path == "target/compiled/tests/sql/assert_amounts_not_negative.sql"
     unit = nodes["unit_test.tested.countries.countries_are_distinct_and_known"]
-    assert unit["model"] == "countries" and unit["depends_on"] == {"nodes": ["model.tested.countries"]}
-    assert unit["expect"] == {"rows": [{"country": "GB"}]}
+    assert unit.raw["model"] == "countries" and unit.depends_on == ("model.tested.countries",)
+    assert unit.raw["expect"] == {"rows": [{"country": "GB"}]}
     model = nodes["model.tested.stg_orders"]
-    assert model["columns"]["order_id"] == {"name": "order_id", "data_type": "bigint", "description": "", "constraints": []}
-    assert model["depends_on"] == {"nodes": ["seed.tested.raw_orders"]}
-    assert model["compiled_path"] == "target/compiled/models/staging/stg_orders.sql"
+    assert model.columns["order_id"] == {"name": "order_id", "data_type": "bigint", "description": "", "constraints": [],
+                                         "meta": {}, "quote": None, "tags": []}
+    assert model.depends_on == ("seed.tested.raw_orders",)
+    assert model.compiled_path == "target/compiled/models/staging/stg_orders.sql"
+    # dbt's checksum: sha256 of the file's text, stripped, so a manifest dbt wrote compares with stockx's.
+    text = (root / "models/staging/stg_orders.sql").read_text().strip()
+    assert model.checksum == hashlib.sha256(text.encode()).hexdigest()
 
 
 def test_junit_has_one_case_per_node_with_failures_and_sample_rows(run):
     root, _ = run
-    results = load(root, "run_results.json")["results"]
+    results = node_results(root)
     suites = ET.parse(root / "reports" / "junit.xml").getroot()
     [suite] = suites.findall("testsuite")
     cases = {c.get("name"): c for c in suite.findall("testcase")}
@@ -221,7 +209,7 @@ def test_an_unwritable_junit_path_is_an_error_once_the_run_is_recorded(make_proj
         f"Error: cannot write JUnit XML to {tmp_path / 'file' / 'junit.xml'}: File exists; the run itself finished "
         "and its results are in target/run_results.json: give --junit a path that can be written\n"))
     assert "Done. PASS=1" in result.stdout
-    assert json.loads((root / "target" / "run_results.json").read_text())["success"] is True
+    assert read_last_run(root / "target").success is True
 
 
 def test_junit_stays_well_formed_when_failing_rows_hold_control_characters(make_project, tmp_path):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Invoker, query
+from conftest import REPO, Invoker, artifact_schemas, node_results, query
 
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_snapshots"
 GOLDEN = REPO / "tests" / "fixtures" / "dbt_snapshots_golden"
@@ -56,8 +56,9 @@ def read_state(project: Path) -> dict:
             contents[f"{schema}.{name}.csv"] = out.read_text()
     finally:
         con.close()
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
-    return {"relations": relations, "contents": contents, "statuses": {r["unique_id"]: r["status"] for r in results}}
+    results = node_results(project)
+    return {"relations": relations, "contents": contents, "statuses": {r["unique_id"]: r["status"] for r in results},
+            "schemas": artifact_schemas(project / "target")}
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,11 @@ def states(tmp_path_factory):
         result = stockx("build", "--full-refresh", "--vars", f"{{snapshot_time: '{moment}'}}")
         built[state] = (result, read_state(project))
     return built
+
+
+def test_the_artifacts_are_in_dbts_schemas(states):
+    for state, (_, built) in states.items():
+        assert built["schemas"] == {"manifest.json": "ManifestV12", "run_results.json": "RunResultsV6"}, state
 
 
 @pytest.mark.parametrize("state", sorted(STATES))

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from stockx_export.cli import cli
+from conftest import node_results
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,7 +107,7 @@ def build(project: Path, database: Path, vars_: dict | None = None) -> dict[str,
     """Build, and return the status of every data test and unit test by name."""
     result = run_stockx(project, database, "build", vars_=vars_)
     assert result.exit_code == 0, result.output
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = node_results(project)
     return {r["name"]: r["status"] for r in results if r["resource_type"] in ("test", "unit_test")}
 
 

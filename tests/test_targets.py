@@ -165,7 +165,8 @@ def test_a_dispatch_macro_for_the_target_is_rendered_before_translation(make_pro
         assert con.execute("select * from dispatched.via_macro").fetchall() == [([2, 1], "postgres")]
 
 
-def test_a_dbt_profile_output_of_type_postgres_is_a_target_whose_password_comes_from_env_var(tmp_path):
+def test_a_dbt_profile_output_of_type_postgres_is_a_target_whose_password_comes_from_env_var(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # profiles.yml is found in the working directory, as dbt finds it
     (tmp_path / "dbt_project.yml").write_text("name: shop\nprofile: shop\n")
     (tmp_path / "profiles.yml").write_text(
         "shop:\n  target: dev\n  outputs:\n"

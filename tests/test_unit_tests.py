@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import query
+from conftest import node_results, query
 
 PROJECT = {
     "pyproject.toml": '[tool.stockx]\nname = "ut"\ndatabase = "target/ut.duckdb"\n[tool.stockx.vars]\nmin_amount = 0\n',
@@ -48,7 +48,7 @@ def unit_yml(body: str) -> str:
 
 
 def result_of(root, name: str) -> dict:
-    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    results = node_results(root)
     return next(r for r in results if r["name"] == name)
 
 

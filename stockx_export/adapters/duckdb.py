@@ -105,10 +105,13 @@ class DuckDBAdapter(SqlAdapter):
     # -- the catalog ----------------------------------------------------------------------------------
 
     def _list_relations(self) -> dict[tuple[str, str], str]:
+        # The database's own relations: one attached beside it (--defer's state) is not this database.
         rows = self.con.execute(
-            "select schema_name, table_name, 'table' from duckdb_tables() where not temporary "
+            "select schema_name, table_name, 'table' from duckdb_tables() "
+            "where not temporary and database_name = current_database() "
             "union all "
-            "select schema_name, view_name, 'view' from duckdb_views() where not temporary and not internal"
+            "select schema_name, view_name, 'view' from duckdb_views() "
+            "where not temporary and not internal and database_name = current_database()"
         ).fetchall()
         return {(schema, name): kind for schema, name, kind in rows}
 

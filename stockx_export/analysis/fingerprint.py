@@ -139,12 +139,3 @@ def fingerprints(project, parses: SqlParses | None = None) -> dict[str, str]:
         )
     cache.save()
     return found
-
-
-def add_to_manifest(project, manifest: dict, parses: SqlParses | None = None) -> None:
-    """A ``fingerprint`` on each node and source of ``manifest.json`` (stockx_export.run.artifacts)."""
-    prints = fingerprints(project, parses)
-    for section in ("nodes", "sources"):
-        for uid, entry in manifest.get(section, {}).items():
-            if uid in prints:
-                entry["fingerprint"] = prints[uid]

@@ -8,7 +8,7 @@ import sys
 import click
 
 from stockx_export.cli import project_options
-from stockx_export.commands.options import selection_options
+from stockx_export.commands.options import DbtArgsCommand, selection_options
 from stockx_export.commands.project_args import run_options
 from stockx_export.run.reporting import TextReporter
 from stockx_export.tables import plural
@@ -16,7 +16,7 @@ from stockx_export.tables import plural
 # The library is imported inside each command: cli.py imports every command module to list them in --help.
 
 
-@click.command()
+@click.command(cls=DbtArgsCommand)
 @project_options
 @selection_options
 def check(**params) -> None:

@@ -8,7 +8,7 @@ import click
 
 from stockx_export.analysis.transpile import DIALECTS
 from stockx_export.cli import project_options
-from stockx_export.commands.options import output_options, selection_options
+from stockx_export.commands.options import DbtArgsCommand, output_options, run_flags, selection_options
 from stockx_export.commands.project_args import run_options, shown
 from stockx_export.run.reporting import TextReporter, make_reporter
 from stockx_export.tables import plural
@@ -35,22 +35,26 @@ def _node_command(name: str, doc: str, *extra):
     command.__doc__ = doc
     for option in reversed((project_options, selection_options, output_options, *extra)):
         command = option(command)
-    return click.command(name)(command)
+    return click.command(name, cls=DbtArgsCommand)(command)
 
 
 seed = _node_command(
     "seed", "Load seeds/*.csv into DuckDB tables.",
     click.option("--full-refresh", is_flag=True, help="Accepted as in dbt; seeds are always reloaded whole."),
+    run_flags("threads"),
 )
-run = _node_command("run", "Build models in DAG order.", full_refresh, fail_fast)
-snapshot = _node_command("snapshot", "Record snapshots (history tables of their query's rows), in DAG order.", fail_fast)
-build = _node_command("build", "Load seeds, build models and run their tests, in DAG order.", full_refresh, fail_fast, junit)
-test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit)
+run = _node_command("run", "Build models in DAG order.", full_refresh, fail_fast, run_flags("threads", "empty", "defer"))
+snapshot = _node_command("snapshot", "Record snapshots (history tables of their query's rows), in DAG order.", fail_fast,
+                         run_flags("threads"))
+build = _node_command("build", "Load seeds, build models and run their tests, in DAG order.", full_refresh, fail_fast,
+                      junit, run_flags("threads", "empty", "defer", "resource_types"))
+test = _node_command("test", "Run data tests and unit tests.", fail_fast, junit, run_flags("threads", "defer"))
 
 
-@click.command("compile")
+@click.command("compile", cls=DbtArgsCommand)
 @project_options
 @selection_options
+@run_flags("threads", "defer")
 @click.option("--dialect", type=click.Choice(list(DIALECTS)), default=None,
               help="Also transpile each model into target/compiled/<dialect>/.")
 def compile_(dialect, **params) -> None:

@@ -8,7 +8,7 @@ import sys
 import click
 
 from stockx_export.cli import project_options
-from stockx_export.commands.options import selection_options
+from stockx_export.commands.options import DbtArgsCommand, run_flags, selection_options
 from stockx_export.commands.project_args import run_options
 from stockx_export.errors import ProjectError
 from stockx_export.run.reporting import TextReporter
@@ -33,7 +33,7 @@ def _line(node, output: str) -> str:
     return ".".join(node.fqn) if node.fqn else node.name
 
 
-@click.command()
+@click.command(cls=DbtArgsCommand)
 @project_options
 @selection_options
 @click.option("--resource-type", "resource_type", type=click.Choice(RESOURCE_CHOICES), multiple=True, help="Only these kinds of node.")
@@ -47,9 +47,10 @@ def ls(resource_type, output, **params) -> None:
         click.echo(_line(node, output))
 
 
-@click.command()
+@click.command(cls=DbtArgsCommand)
 @project_options
 @selection_options
+@run_flags("defer")
 @click.option("--inline", default=None, help="SQL to run instead of a model (Jinja and ref() allowed).")
 @click.option("--limit", default=10, show_default=True, type=int, help="Rows to show.")
 @click.option("--output", "-o", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -68,6 +69,7 @@ def show(inline, limit, output, **params) -> None:
 
 @click.command()
 @project_options
+@click.option("--target-path", default=None, help="The folder to delete, instead of target/.")
 def clean(**params) -> None:
     """Delete target/ (compiled SQL, artifacts, and the default database file)."""
     from stockx_export.run.engine import clean as clean_target

@@ -9,20 +9,75 @@ import click
 from stockx_export.cli import LOG_FORMAT
 
 
+# Options that take several values after one flag, as dbt's do (``-s a b c``).
+GREEDY = ("-s", "--select", "-m", "--models", "--exclude", "--resource-type")
+
+
+class DbtArgsCommand(click.Command):
+    """A command whose selection flags take several values each, as dbt's: ``-s a b --exclude c d``
+    is read as ``-s a -s b --exclude c --exclude d`` (for commands without positional arguments)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, spread_values(args))
+
+
+def spread_values(args: list[str]) -> list[str]:
+    """``args`` with each word after a greedy flag's value given its own copy of the flag."""
+    out: list[str] = []
+    flag = None  # the greedy flag whose values are being read
+    for position, arg in enumerate(args):
+        if arg == "--":
+            return out + args[position:]
+        name = arg.split("=", 1)[0]
+        if arg.startswith("-"):
+            flag = name if name in GREEDY else None
+            out.append(arg)
+            continue
+        if flag is not None and out and out[-1] != flag:
+            out.append(flag)
+        out.append(arg)
+    return out
+
+
 def selection_options(func):
-    @click.option("-s", "--select", "select", multiple=True, help="Nodes to include (dbt syntax: name, +name, tag:x, path:...).")
+    @click.option("-s", "--select", "-m", "--models", "select", multiple=True,
+                  help="Nodes to include (dbt syntax: name, +name, tag:x, path:...; several after one -s). "
+                       "-m/--models: dbt's older name.")
     @click.option("--exclude", multiple=True, help="Nodes to leave out (same syntax).")
     @click.option(
         "--state",
         type=click.Path(path_type=str),
         default=None,
-        help="Previous manifest.json (or its folder) for state:modified; default target/manifest.json.",
+        help="The manifest.json of an earlier run (stockx's or dbt's), or its folder: for state:modified and --defer.",
     )
+    @click.option("--target-path", default=None, help="Folder for compiled SQL and artifacts, instead of target/.")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)
 
     return wrapper
+
+
+def run_flags(*names: str):
+    """dbt's run flags among ``threads``, ``empty``, ``defer``, ``resource_types``, as click options."""
+    flags = {
+        "threads": click.option("--threads", type=click.IntRange(min=1), default=None,
+                                help="Accepted as in dbt and recorded in run_results.json; stockx runs nodes one "
+                                     "at a time for now (parallel execution is planned)."),
+        "empty": click.option("--empty", is_flag=True, help="Build with refs and sources read as zero rows (dbt's --empty)."),
+        "defer": click.option("--defer", is_flag=True,
+                              help="Refs to unselected nodes missing here read the relations of the --state manifest."),
+        "resource_types": click.option("--resource-type", "resource_types", multiple=True,
+                                       type=click.Choice(["model", "seed", "snapshot", "test", "unit_test"]),
+                                       help="Only these kinds of node (several after one flag)."),
+    }
+
+    def decorate(func):
+        for name in reversed(names):
+            func = flags[name](func)
+        return func
+
+    return decorate
 
 
 def output_options(func):

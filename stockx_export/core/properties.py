@@ -154,6 +154,28 @@ def read_properties(files: list[tuple[Path, str]], project_name: str, default_sc
     return props
 
 
+def _freshness(source: dict, source_config: dict, table: dict, table_config: dict) -> dict[str, Any]:
+    """dbt's ``freshness`` and ``loaded_at_field`` of a source table: the table's (top level or in
+    ``config:``) over its source's, key by key; ``freshness: null`` on the table turns it off."""
+    found: dict[str, Any] = {}
+    field = (table.get("loaded_at_field") or table_config.get("loaded_at_field") or source.get("loaded_at_field")
+             or source_config.get("loaded_at_field"))
+    if field:
+        found["loaded_at_field"] = str(field)
+    levels = []
+    for entry, config in ((source, source_config), (table, table_config)):
+        if "freshness" in entry or "freshness" in config:
+            levels.append(entry["freshness"] if "freshness" in entry else config["freshness"])
+    if levels and levels[-1] is None:
+        found["freshness"] = None
+    elif levels:
+        merged: dict[str, Any] = {}
+        for level in levels:
+            merged.update({k: v for k, v in (level or {}).items() if v is not None})
+        found["freshness"] = merged
+    return found
+
+
 def _read_source(source: Any, display: str, project: str, default_schema: str, props: Properties) -> None:
     if not isinstance(source, dict) or "name" not in source:
         raise ProjectError(f"{display}: every source needs a name")
@@ -169,7 +191,8 @@ def _read_source(source: Any, display: str, project: str, default_schema: str, p
                 f"source '{source_name}.{name}' is declared twice: in {props.sources[key].path} and {display}"
             )
         meta = {**(source.get("meta") or {}), **(table.get("meta") or {})}
-        config = {**source_config, **_mapping(table.get("config"), f"the config of source table '{source_name}.{name}'", display)}
+        table_config = _mapping(table.get("config"), f"the config of source table '{source_name}.{name}'", display)
+        config = {**source_config, **table_config, **_freshness(source, source_config, table, table_config)}
         external = (
             table.get("external_location")
             or config.get("external_location")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from stockx_export.core.jinja.context import QueryResult, Target
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.window import Window, plan_window, window_config
-from stockx_export.db import Relation
+from stockx_export.db import Relation, limited
 from stockx_export.errors import CompilationError
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ class Resolver:
         self.project = project
         self.database: Any = None  # an adapter, once attached
         self._source_exprs: dict[tuple[str, str], str] = {}
+        self.empty = False  # --empty: refs and sources read as zero rows when a node is compiled
+        # --defer: unique id -> the relation to read instead (an unselected node's, from the --state manifest)
+        self.deferred: dict[str, Relation] = {}
 
     # -- the database -------------------------------------------------------------------------
 
@@ -124,7 +127,7 @@ class Resolver:
         if node is None:  # a model not parsed yet: parsing only needs a stand-in
             return Relation(project.config.target_schema, name)
         if node.materialized != "ephemeral":
-            return node.relation
+            return self._read(self.deferred.get(node.unique_id, node.relation), frame)
         if frame.mode == "parse":
             return cte_relation(name)
         _, ctes = project.compiler.ephemeral(node)
@@ -142,7 +145,16 @@ class Resolver:
             entry = self.project.sources[key]
             expression = self.project.renderer.render_string(entry.external_location, entry.path).strip()
             self._source_exprs[key] = expression.replace("{name}", entry.name) if expression else ""
-        return self._source_exprs[key] or self.project.sources[key].relation
+        expression = self._source_exprs[key]
+        if not expression:
+            return self._read(self.project.sources[key].relation, frame)
+        return limited(expression, 0) if self.empty and frame is not None and frame.mode == "compile" else expression
+
+    def _read(self, relation: Relation, frame: Frame | None) -> Relation:
+        """``relation`` as a compiled node reads it: with no rows under --empty."""
+        if self.empty and frame is not None and frame.mode == "compile" and isinstance(relation, Relation):
+            return replace(relation, limit=0)
+        return relation
 
     def this(self, frame: Frame) -> Relation:
         redirected = frame.extra.get("relations", {})

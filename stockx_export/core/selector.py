@@ -124,3 +124,14 @@ def select(
         if project.nodes[u].resource_type in types and (ephemeral or project.nodes[u].materialized != "ephemeral")
     }
     return project.dag.sorted(chosen)
+
+
+def select_sources(
+    project: "Project", select: Iterable[str] = (), exclude: Iterable[str] = (), *, state: StateComparison | None = None
+) -> list[str]:
+    """The unique ids of the sources ``select`` minus ``exclude`` chosen (every source without ``select``), sorted."""
+    select = [s for s in select if s and s.strip()]
+    every = {s.unique_id for s in project.sources.values()}
+    chosen = _expression(project, select, state) & every if select else every
+    excluded = _expression(project, exclude, state) if exclude else set()
+    return sorted(chosen - excluded)

@@ -35,6 +35,7 @@ class MethodName(str, Enum):
     PACKAGE = "package"
     STATE = "state"
     CONFIG = "config"  # config.<key>:value
+    UNIQUE_ID = "unique_id"
 
 
 class SelectorMethod:
@@ -158,6 +159,12 @@ class ConfigMethod(SelectorMethod):
         return {n.unique_id for n in self.nodes() if key in n.config and matches(n.config[key])}
 
 
+class UniqueIdMethod(SelectorMethod):
+    def search(self, value: str) -> set[str]:
+        return {uid for uid in (*self.project.nodes, *(s.unique_id for s in self.project.sources.values()))
+                if fnmatch.fnmatchcase(uid, value)}
+
+
 METHODS: dict[MethodName, type[SelectorMethod]] = {
     MethodName.FQN: FqnMethod,
     MethodName.NAME: NameMethod,
@@ -171,4 +178,5 @@ METHODS: dict[MethodName, type[SelectorMethod]] = {
     MethodName.PACKAGE: PackageMethod,
     MethodName.STATE: StateMethod,
     MethodName.CONFIG: ConfigMethod,
+    MethodName.UNIQUE_ID: UniqueIdMethod,
 }

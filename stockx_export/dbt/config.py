@@ -7,20 +7,21 @@ unmodified. What is read:
   (top level and scoped under the project name), ``on-run-start`` / ``on-run-end``,
   and the ``models:`` / ``seeds:`` / ``snapshots:`` / ``data_tests:`` blocks as written
   (keyed by the project name, then folders; ``+`` prefixes optional).
-- ``profiles.yml`` from the profiles directory (``--profiles-dir``, else the
-  ``DBT_PROFILES_DIR`` environment variable, else the project directory): the
-  profile named by ``profile:``, its ``target`` (or ``DBT_TARGET``), and that
-  output's ``path`` and ``schema`` (``type: duckdb``), or a postgres or spark
-  output, read as a target of that type (``--target`` or ``STOCKX_TARGET`` names
-  the output before ``DBT_TARGET`` does). Without a profiles.yml the database is
-  ``target/<project name>.duckdb``.
+- ``profiles.yml`` where dbt finds it: ``--profiles-dir``, else the
+  ``DBT_PROFILES_DIR`` environment variable, else the working directory when it
+  holds a profiles.yml, else ``~/.dbt``: the profile named by ``profile:``, its
+  ``target`` (or ``DBT_TARGET``), and that output's ``path`` and ``schema``
+  (``type: duckdb``), or a postgres or spark output, read as a target of that
+  type (``--target`` or ``STOCKX_TARGET`` names the output before ``DBT_TARGET``
+  does). No profile found is an error, as in dbt (unless ``--database`` names
+  the database).
 
 - the packages installed in ``dbt_packages/`` (stockx_export.dbt.packages), each read
   as a project of its own, and ``dispatch:``'s search orders.
 
-A relative ``path`` is resolved against the project directory. dbt-duckdb resolves it
-against the working directory, which is the same place when dbt is run from the
-project root, the way dbt projects are normally run.
+A relative ``path`` is resolved against the working directory, as dbt-duckdb does
+(the same place as the project when it is run from the project root, as dbt
+projects normally are).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def read_dbt_config(
     if not isinstance(raw, dict) or not raw.get("name"):
         raise ProjectError(f"{root / PROJECT_FILE}: a dbt project needs a 'name:'")
     name = str(raw["name"])
-    output = read_profile(root, raw, name, profiles_dir, target_name)
+    output = read_profile(root, raw, name, profiles_dir, target_name, required=database is None)
     target_context = {
         "name": output["name"] if output else "dev",
         "schema": (output.get("schema") if output else None) or DEFAULT_SCHEMA,
@@ -100,9 +101,10 @@ def read_dbt_config(
 
 
 def _duckdb_target(root: Path, name: str, output: dict[str, Any] | None, database: str | None) -> TargetConfig:
-    """A duckdb output (or stockx's default database when there is no profiles.yml)."""
+    """A duckdb output (or the ``--database`` given when there is no profiles.yml)."""
     if database is None:
-        database = str(output["path"]) if output else f"target/{name}.duckdb"
+        # dbt-duckdb opens a relative path from the working directory.
+        database = resolve_database(Path.cwd(), str(output["path"]))
     return TargetConfig(
         database=resolve_database(root, database),
         name=str(output["name"]) if output else "dev",
@@ -168,25 +170,38 @@ def _render_text(text: str, where: str, context: dict[str, Any] | None = None) -
         raise ProjectError(f"{where}: cannot render {text!r}: {exc}") from None
 
 
-def profiles_path(root: Path, profiles_dir: str | os.PathLike | None) -> Path:
-    """Where profiles.yml is looked for: the option, then DBT_PROFILES_DIR, then the project."""
-    folder = profiles_dir or os.environ.get("DBT_PROFILES_DIR") or root
+def profiles_path(profiles_dir: str | os.PathLike | None) -> Path:
+    """Where profiles.yml is looked for, in dbt's order: ``--profiles-dir``, then DBT_PROFILES_DIR,
+    then the working directory when it holds one, then ``~/.dbt`` (dbt-core's default_profiles_dir)."""
+    folder = profiles_dir or os.environ.get("DBT_PROFILES_DIR")
+    if not folder:
+        folder = Path.cwd() if (Path.cwd() / PROFILES_FILE).is_file() else Path.home() / ".dbt"
     return Path(os.path.expanduser(str(folder))) / PROFILES_FILE
 
 
 def read_profile(
-    root: Path, data: dict[str, Any], name: str, profiles_dir: str | os.PathLike | None, chosen: str | None = None
+    root: Path, data: dict[str, Any], name: str, profiles_dir: str | os.PathLike | None, chosen: str | None = None,
+    required: bool = True,
 ) -> dict[str, Any] | None:
     """The chosen output of the project's profile (``chosen``, else DBT_TARGET, else the profile's
     ``target``), with ``name`` set to the target's name.
 
-    None when there is no profiles.yml at all (stockx then uses its own default database).
+    No profiles.yml found is an error when ``required`` (else None: ``--database`` names the database).
     """
-    path = profiles_path(root, profiles_dir)
+    path = profiles_path(profiles_dir)
     if not path.is_file():
         if profiles_dir:
             raise ProjectError(f"--profiles-dir {profiles_dir}: no {PROFILES_FILE} there")
-        return None
+        if os.environ.get("DBT_PROFILES_DIR"):
+            raise ProjectError(f"DBT_PROFILES_DIR={os.environ['DBT_PROFILES_DIR']}: no {PROFILES_FILE} there")
+        if not required:
+            return None
+        profile_name = str(data.get("profile") or name)
+        raise ProjectError(
+            f"{root / PROJECT_FILE}: could not find profile '{profile_name}': there is no {PROFILES_FILE} in the "
+            f"working directory ({Path.cwd()}) nor in {path.parent}; run stockx from the folder that holds "
+            f"{PROFILES_FILE}, or pass --profiles-dir (or set DBT_PROFILES_DIR), or name the database with --database"
+        )
     shown = str(path)
     profiles = load_yaml(path, shown) or {}
     profile_name = str(data.get("profile") or name)

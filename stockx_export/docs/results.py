@@ -1,21 +1,20 @@
 """What the last runs said: ``target/run_results.json`` (the last command) and
 ``target/last_results.json`` (every node's newest verdict over all runs).
 
-Only the fields dbt's run_results and stockx's share are read (unique_id, status,
-execution_time, message, failures, and the start of the timing), so either shape
-reads the same; a missing or unreadable file is no results.
+Both are read by stockx_export.core.artifacts (run_results.json in dbt's schema,
+whoever wrote it); a missing or unreadable file is no results.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
-
-RUN_RESULTS = "run_results.json"
+from stockx_export.core.artifacts import (
+    LAST_RESULTS, RUN_RESULTS, ResultEntry, database_key, read_last_results, read_run_results,
+)
+from stockx_export.errors import ArtifactError
 
 
 @dataclass(frozen=True)
@@ -48,17 +47,17 @@ class LastRun:
 
 def read_last_run(target_dir: Path) -> LastRun | None:
     """``run_results.json``, or None when there is none (nothing was run yet)."""
-    data = _read_json(target_dir / RUN_RESULTS)
-    if not isinstance(data, dict) or not isinstance(data.get("results"), list):
+    try:
+        run = read_run_results(target_dir / RUN_RESULTS)
+    except ArtifactError:
         return None
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    args = data.get("args") if isinstance(data.get("args"), dict) else {}
-    results = tuple(v for v in (_verdict(entry) for entry in data["results"]) if v is not None)
-    elapsed = data.get("elapsed_time")
-    database = metadata.get("database")
-    return LastRun(metadata.get("command") or args.get("which"), metadata.get("generated_at"),
-                   float(elapsed) if isinstance(elapsed, (int, float)) else None, results,
-                   database if isinstance(database, str) else None)
+    return LastRun(run.command, run.generated_at, run.elapsed_time, tuple(_from_entry(r) for r in run.results),
+                   run.database)
+
+
+def _from_entry(entry: ResultEntry) -> Verdict:
+    return Verdict(entry.unique_id, entry.status, entry.execution_time, entry.message, entry.failures,
+                   entry.started_at)
 
 
 def ran_elsewhere(run: LastRun, database: str) -> bool:
@@ -75,13 +74,6 @@ def read_verdicts(target_dir: Path, database: str) -> dict[str, Verdict]:
         if verdict is not None:
             found[uid] = verdict
     return found
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _verdict(entry: Any) -> Verdict | None:

@@ -19,13 +19,13 @@ is the family of ``stock_extra`` alone, as before families existed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from stockx_export.core.artifacts import MANIFEST, read_manifest
 from stockx_export.core.dag import DAG
-from stockx_export.errors import CycleError, ExportError
+from stockx_export.errors import ArtifactError, CycleError, ExportError
 from stockx_export.export.settings import META_KEY
 
 DEFAULT_MODEL = "stock_extra"  # the family of a project whose models name no Peak object
@@ -93,14 +93,14 @@ class Family:
 
 def read_family(target_dir: Path) -> Family:
     """The family in ``target_dir/manifest.json`` (see the module docstring)."""
-    path = Path(target_dir) / "manifest.json"
-    if not path.is_file():
-        raise ExportError(f"{path} not found: no build recorded; run `stockx build` first")
+    path = Path(target_dir) / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        manifest = read_manifest(path)
+    except ArtifactError as exc:
+        if exc.missing:
+            raise ExportError(f"{path} not found: no build recorded; run `stockx build` first") from None
         raise ExportError(f"{path} cannot be read ({exc}); run `stockx build` again") from None
-    return family_of(manifest.get("nodes") or {})
+    return family_of({uid: node.raw for uid, node in manifest.nodes.items()})
 
 
 def family_of(nodes: dict[str, Any]) -> Family:

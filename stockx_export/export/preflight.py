@@ -8,15 +8,16 @@ offending rows. Every message says what to run next.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stockx_export.errors import ExportError
+from stockx_export.core.artifacts import (
+    LAST_RESULTS, MANIFEST, RUN_RESULTS, Manifest, database_key, read_last_results, read_manifest, read_run_results,
+)
+from stockx_export.errors import ArtifactError, ExportError
 from stockx_export.export.contract import Resource
 from stockx_export.export.serialize import quote_identifier, row_json_sql
-from stockx_export.run.artifacts import LAST_RESULTS, database_key, read_last_results
 
 SAMPLE = 5  # offending rows shown in a message
 SHOWN_CHARS = 60  # characters of a value quoted in a message
@@ -38,23 +39,24 @@ def _build_hint(model: str) -> str:
     return f"run `stockx build --select +{model}`"
 
 
-def _read_json(path: Path, model: str) -> dict[str, Any]:
-    if not path.is_file():
-        raise ExportError(f"{path} not found: no build recorded; {_build_hint(model)} first")
+def _read(reader, path: Path, model: str):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        return reader(path)
+    except ArtifactError as exc:
+        if exc.missing:
+            raise ExportError(f"{path} not found: no build recorded; {_build_hint(model)} first") from None
         raise ExportError(f"{path} cannot be read ({exc}); {_build_hint(model)} again") from None
+
+
+def _manifest(target_dir: Path, model: str) -> Manifest:
+    return _read(read_manifest, target_dir / MANIFEST, model)
 
 
 def find_model(target_dir: Path, model: str) -> ModelNode:
     """The model named ``model`` in ``target/manifest.json``."""
-    manifest = _read_json(target_dir / "manifest.json", model)
-    for unique_id in sorted(manifest.get("nodes", {})):
-        node = manifest["nodes"][unique_id]
-        if node.get("resource_type") == "model" and node.get("name") == model:
-            relation = node.get("relation") or f"main.{model}"
-            return ModelNode(unique_id, model, relation, dict(node.get("meta") or {}))
+    node = _manifest(target_dir, model).model(model)
+    if node is not None:
+        return ModelNode(node.unique_id, model, node.relation or f"main.{model}", dict(node.meta))
     raise ExportError(
         f"no model named '{model}' in {target_dir / 'manifest.json'}; check the name "
         "(`stockx ls --resource-type model`), or build it first"
@@ -65,7 +67,7 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
     """The last run that built ``node`` in ``database`` succeeded, and every test attached
     to it passed (or warned) since, in that database: a build of another database of the
     project says nothing about this one."""
-    manifest = _read_json(target_dir / "manifest.json", node.name)
+    manifest = _manifest(target_dir, node.name)
     results = _latest_results(target_dir, node.name, database)
     hint = _build_hint(node.name)
     model_result = results.get(node.unique_id)
@@ -78,15 +80,15 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
             f"the last build of model {node.name} ended with status '{model_result.get('status')}'; "
             f"fix it and {hint} before exporting"
         )
-    nodes = manifest.get("nodes", {})
+    nodes = manifest.nodes
+    names = {uid: n.name for uid, n in nodes.items()}
     # A test attached to another model (a child's relationships test pointing here) is that
     # model's: it does not judge this one.
     tests = sorted(
         uid
         for uid, n in nodes.items()
-        if n.get("resource_type") == "test"
-        and (n.get("attached_node") == node.unique_id
-             or (not n.get("attached_node") and node.unique_id in n.get("depends_on", {}).get("nodes", [])))
+        if n.resource_type == "test"
+        and (n.attached_node == node.unique_id or (not n.attached_node and node.unique_id in n.depends_on))
     )
     tests += sorted(
         uid
@@ -95,11 +97,11 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
     )
     missing = [uid for uid in tests if uid not in results]
     if missing:
-        names = ", ".join(nodes.get(uid, {}).get("name", uid) for uid in missing)
+        names = ", ".join(names.get(uid, uid) for uid in missing)
         raise ExportError(f"tests on model {node.name} did not run in the last run: {names}; {hint}")
     stale = [uid for uid in tests if _ran_before(results[uid], model_result)]
     if stale:
-        names = ", ".join(nodes.get(uid, {}).get("name", uid) for uid in stale)
+        names = ", ".join(names.get(uid, uid) for uid in stale)
         raise ExportError(
             f"tests on model {node.name} have not run since its last build: {names}; "
             f"run `stockx test --select {node.name}`"
@@ -107,7 +109,7 @@ def check_build(target_dir: Path, node: ModelNode, database: str) -> None:
     failed = [uid for uid in tests if results[uid].get("status") not in TEST_OK]
     if failed:
         described = ", ".join(
-            f"{nodes.get(uid, {}).get('name', uid)} ({results[uid].get('status')}"
+            f"{names.get(uid, uid)} ({results[uid].get('status')}"
             + (f", {results[uid]['failures']} failing rows" if results[uid].get("failures") else "")
             + ")"
             for uid in failed
@@ -121,11 +123,10 @@ def _latest_results(target_dir: Path, model: str, database: str) -> dict[str, di
     merged = read_last_results(target_dir / LAST_RESULTS, database)
     if merged is not None:
         return merged
-    run_results = _read_json(target_dir / "run_results.json", model)
-    built_in = (run_results.get("metadata") or {}).get("database")
-    if built_in is not None and built_in != database_key(database):
+    run_results = _read(read_run_results, target_dir / RUN_RESULTS, model)
+    if run_results.database is not None and run_results.database != database_key(database):
         return {}
-    return {r.get("unique_id"): r for r in run_results.get("results", [])}
+    return {r.unique_id: {"status": r.status, "failures": r.failures} for r in run_results.results}
 
 
 def _ran_before(test: dict[str, Any], model: dict[str, Any]) -> bool:

@@ -22,10 +22,11 @@ from stockx_export.core.selector import select, unmatched
 from stockx_export.db import first_line
 from stockx_export.errors import ProjectError
 from stockx_export.run import artifacts
+from stockx_export.run.deferral import prepare_refs
 from stockx_export.run.executors import EXECUTORS
 from stockx_export.run.hooks import run_end_hooks, run_start_hooks
 from stockx_export.run.options import RunOptions
-from stockx_export.run.projects import load_config, open_project
+from stockx_export.run.projects import open_project, options_config
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
 from stockx_export.run.targets import attach
@@ -76,18 +77,20 @@ def ensure_target_dir(project: Project) -> None:
 def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     """Run ``seed``, ``run``, ``snapshot``, ``build`` or ``test``: select, check, execute in DAG order, write artifacts."""
     project = open_project(options, reporter)
-    order = selected(project, options, RESOURCE_TYPES[command], reporter=reporter)
+    types = tuple(t for t in RESOURCE_TYPES[command] if not options.resource_types or t in options.resource_types)
+    order = selected(project, options, types, reporter=reporter)
     ensure_target_dir(project)
     adapter = adapters.connect(project.config.target)
     try:
         adapter.apply_target_settings()
         attach(project, adapter)  # is_incremental() renders in the checks as it will at run time
+        prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
                         fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
         run = runner.run(order)
         artifacts.write_manifest(project, analyzer.parses)
-        artifacts.write_run_results(project, run)
+        artifacts.write_run_results(project, run, options.args())
     finally:
         adapter.close()
     if options.junit:
@@ -103,6 +106,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
     written = []
     with adapters.for_reading(project.config.target) as adapter:
         attach(project, adapter)
+        prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, [u for u in order if project.nodes[u].relation is not None], reporter.warn)
         for uid in order:
             node = project.nodes[uid]
@@ -135,6 +139,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple
         sql = f"select * from {node.relation}" if node.resource_type == "seed" else None
     with adapters.for_reading(project.config.target) as adapter:
         attach(project, adapter)
+        prepare_refs(project, options, [node.unique_id] if node is not None else [], adapter)
         if sql is None:
             sql = project.compiler.compile(node)
         try:
@@ -146,8 +151,7 @@ def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple
 
 def clean(options: RunOptions) -> list[Path]:
     """Delete the target directory (compiled SQL, artifacts and, when it lives there, the database)."""
-    config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir,
-                         target=options.target)
+    config = options_config(options)
     removed = []
     target = config.target_dir
     if target.exists():

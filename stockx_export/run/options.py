@@ -21,3 +21,24 @@ class RunOptions:
     full_refresh: bool = False
     fail_fast: bool = False
     junit: str | None = None  # write JUnit XML of the run here
+    threads: int | None = None  # --threads: recorded in run_results.json's args; nodes still run one at a time
+    empty: bool = False  # --empty: refs and sources read as zero rows
+    target_path: str | None = None  # --target-path: instead of the project's target folder
+    resource_types: tuple[str, ...] = ()  # --resource-type: only these kinds of node (build, ls)
+    defer: bool = False  # --defer: refs to unselected nodes read the --state manifest's relations
+
+    def args(self) -> dict[str, Any]:
+        """The options as run_results.json's ``args`` record them (dbt's names), so a run can be repeated."""
+        return {
+            "select": list(self.select),
+            "exclude": list(self.exclude),
+            "resource_types": list(self.resource_types),
+            "state": self.state,
+            "defer": self.defer,
+            "full_refresh": self.full_refresh,
+            "fail_fast": self.fail_fast,
+            "threads": self.threads,
+            "empty": self.empty,
+            "target_path": self.target_path,
+            "vars": self.vars if isinstance(self.vars, dict) else (self.vars or {}),
+        }

@@ -7,6 +7,7 @@ in its own package, such as stockx_export.dbt).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,16 @@ def load_config(project_dir: str | os.PathLike = ".", vars: Any = None, database
     return load_config_of(project_dir, vars, database, profiles_dir=profiles_dir, target=target, kinds=KINDS)
 
 
-def open_project(options: RunOptions, reporter) -> Project:
-    """Load and parse the project ``options`` name; its load warnings go to ``reporter``."""
+def options_config(options: RunOptions) -> ProjectConfig:
+    """The configuration of the project ``options`` name, with its command-line overrides (``--target-path``)."""
     config = load_config(options.project_dir, options.vars, options.database, profiles_dir=options.profiles_dir,
                          target=options.target)
+    return dataclasses.replace(config, target_path=options.target_path) if options.target_path else config
+
+
+def open_project(options: RunOptions, reporter) -> Project:
+    """Load and parse the project ``options`` name; its load warnings go to ``reporter``."""
+    config = options_config(options)
     project = load_project(config, full_refresh=options.full_refresh, warn=reporter.warn, log=reporter.log)
     for warning in project.warnings:
         reporter.warn(warning)

@@ -851,7 +851,24 @@
       });
       box.appendChild(t);
     }
+    if (d.held) box.appendChild(heldRows(d.held, s));
     return box;
+  }
+  // Rows the last push held back because Peak lacks their parent (a family export's foreign
+  // keys); absent when the state predates held rows.
+  function heldRows(held, s) {
+    var part = el("div", { class: "held-rows" }, el("h3", null, "Rows held back"));
+    if (!held.length) { part.appendChild(el("p", { class: "empty" }, "None: the last push held no row back for a parent.")); return part; }
+    part.appendChild(el("p", { class: "subtitle" }, plural(held.length, "row") + " held back by the last push: Peak does not hold " + (held.length === 1 ? "its" : "their") +
+      " parent yet; the next push sends " + (held.length === 1 ? "it" : "them") + " once it does." +
+      (s.held_cut ? " Only the first " + fmt(s.held_shown) + " are listed: `stockx rejected --held` lists them all." : "")));
+    var t = el("table", { class: "grid held" }, el("tr", null, el("th", null, "Run"), el("th", null, "Key"), el("th", null, "Why"), el("th", null, "Row")));
+    held.forEach(function (r) {
+      t.appendChild(el("tr", null, el("td", { class: "num" }, r.run), el("td", { class: "mono" }, Array.isArray(r.key) ? r.key.join(" · ") : String(r.key)),
+        el("td", { class: "answer" }, r.reason), el("td", { class: "row" }, el("pre", null, pretty(r.row)))));
+    });
+    part.appendChild(t);
+    return part;
   }
   function pretty(value) {
     if (typeof value === "string") {

@@ -153,3 +153,29 @@ def write_family_state(path: Path) -> None:
                     "TIMESTAMP '2026-01-09 06:00:05', 4)")
     finally:
         con.close()
+
+
+def hold_rows(path: Path, held: int, rows: list[tuple[int, str, str]]) -> None:
+    """Every run of the state at ``path`` held ``held`` rows back; the ``held`` table lists
+    ``rows`` (run, key, reason) of destination d1, as a family export records them."""
+    con = duckdb.connect()
+    try:
+        attach_state(con, path)
+        s = "stockx_state.main"
+        con.execute(f"UPDATE {s}.runs SET rows_held = ?", [held])
+        for run_id, key, reason in rows:
+            con.execute(f"INSERT INTO {s}.held VALUES ('d1', ?, '{{\"stock_units\": 1}}', ?, "
+                        "TIMESTAMP '2026-01-05 06:00:05', ?)", [key, reason, run_id])
+    finally:
+        con.close()
+
+
+def drop_held(path: Path) -> None:
+    """Turn the state at ``path`` into the layout before held rows existed: no ``held`` table,
+    no ``runs.rows_held``."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("DROP TABLE held")
+        con.execute("ALTER TABLE runs DROP COLUMN rows_held")
+    finally:
+        con.close()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from browser import browser, visit  # noqa: F401
-from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history,
-                          stockx, write_family_state, write_state)
+from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, drop_held, generate, hold_rows,
+                          push_history, stockx, write_family_state, write_state)
 
 from conftest import write_project
 
@@ -99,7 +99,7 @@ def test_the_snapshot_page_shows_its_strategy_and_draws_a_columns_lineage(site, 
     graph = page.locator("#column-lineage svg")
     graph.locator("g.gnode").first.wait_for()
     edges = graph.locator("path.gedge").evaluate_all("paths => paths.map(p => [p.dataset.from, p.dataset.to])")
-    assert reaches(edges, "model:products.category", "snapshot:products_history.category")
+    assert reaches(edges, "model:products.lowest_product_category_id", "snapshot:products_history.category")
     assert "dbt_valid_to" in page.locator("table.columns").inner_text()
 
 
@@ -152,19 +152,44 @@ def test_the_sync_view_charts_each_push_and_lists_the_refused_row_without_the_to
     _, index, key = site
     shown = visit(index + "#/sync")
     page = shown.page
-    bars = page.locator(".chart g.run-bar")
-    assert bars.evaluate_all("bars => bars.map(b => b.dataset.run)") == ["1", "2", "3"]
+    # One section per Peak object of the family, each with its three pushes.
+    sections = page.locator("section.destination")
+    assert sections.evaluate_all("s => s.map(e => e.dataset.url.split('/').pop())") == [
+        "QP_LOCATION_OOTB", "QP_PRODUCT_CATEGORY_OOTB", "QP_PRODUCT_OOTB", "QP_STOCK_EXTRA_OOTB", "QP_STOCK_OOTB"]
+    products = page.locator("section.destination[data-url$='/QP_PRODUCT_OOTB']")
+    assert products.locator("g.run-bar").evaluate_all("b => b.map(e => e.dataset.run)") == ["3", "8", "13"]
+    assert products.locator("table.rejected").count() == 0
+    assert products.locator(".held-rows").inner_text().endswith("None: the last push held no row back for a parent.")
+    stock_extra = page.locator("section.destination[data-url$='/QP_STOCK_EXTRA_OOTB']")
+    bars = stock_extra.locator(".chart g.run-bar")
+    assert bars.evaluate_all("bars => bars.map(b => b.dataset.run)") == ["5", "10", "15"]
     first = bars.first.locator("title").text_content()
-    assert first.startswith("Run 1 (changes, completed with errors)") and "rejected 1" in first
+    assert first.startswith("Run 5 (changes, completed with errors)") and "rejected 1" in first
     assert bars.first.locator("rect.acknowledged").count() == 1 and bars.first.locator("rect.rejected").count() == 2
-    cards = dict(zip(page.locator(".last-run .label").all_inner_texts(), page.locator(".last-run .value").all_inner_texts()))
-    assert (cards["run"], cards["rejected"]) == ("3 · changes", "1")
-    [row] = page.locator("table.rejected tr").all()[1:]
+    cards = dict(zip(stock_extra.locator(".last-run .label").all_inner_texts(),
+                     stock_extra.locator(".last-run .value").all_inner_texts()))
+    assert (cards["run"], cards["rejected"], cards["held"]) == ("15 · changes", "1", "0")
+    [row] = stock_extra.locator("table.rejected tr").all()[1:]
     cells = row.locator("td").all_inner_texts()
-    assert cells[:3] == ["3", " · ".join(key), "422"]
+    assert cells[:3] == ["15", " · ".join(key), "422"]
     assert "does not exist in PRODUCT (request authorised by ***)" in cells[3]
     assert TOKEN not in page.content()
+    # The family at a glance: a row per object with its last push, leading to its section.
+    table = page.locator("table.destinations")
+    rows = [r.locator("td").all_inner_texts() for r in table.locator("tr.link").all()]
+    assert [r[:5] for r in rows] == [["QP_LOCATION_OOTB", "locations", "3", "11", "success"],
+                                     ["QP_PRODUCT_CATEGORY_OOTB", "product_categories", "3", "12", "success"],
+                                     ["QP_PRODUCT_OOTB", "products", "3", "13", "success"],
+                                     ["QP_STOCK_EXTRA_OOTB", "stock_extra", "3", "15", "completed with errors"],
+                                     ["QP_STOCK_OOTB", "stock", "3", "14", "success"]]
+    assert rows[3][5:] == [cards["sent"], cards["acknowledged"], "1", "0"]
     shown.screenshot("docs-sync", full_page=True)
+    top = page.evaluate("document.querySelector('table.destinations').getBoundingClientRect().bottom + scrollY")
+    shown.screenshot("docs-sync-destinations", full_page=True, clip={"x": 0, "y": 0, "width": 1400, "height": top + 24})
+    box = stock_extra.evaluate("e => { const r = e.getBoundingClientRect(); "
+                               "return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height}; }")
+    shown.screenshot("docs-sync-stock-extra", full_page=True,
+                     clip={"x": box["x"] - 16, "y": box["y"] - 16, "width": box["width"] + 32, "height": box["height"] + 32})
 
 
 def test_markup_in_the_project_shows_as_text(tmp_path, visit):
@@ -196,7 +221,7 @@ def test_the_site_opens_from_docs_serve(site, visit):
     try:
         url = server.stdout.readline().split()[4]
         shown = visit(url + "#/sync")
-        assert shown.page.locator(".chart g.run-bar").count() == 3
+        assert shown.page.locator(".chart g.run-bar").count() == 15  # five objects, three pushes each
         assert all(u.startswith(url) for u in shown.requests), shown.requests
     finally:
         server.send_signal(2)
@@ -221,24 +246,33 @@ def test_each_destination_of_a_family_export_has_its_own_chart_and_refused_rows(
     assert row.locator("td").all_inner_texts()[:4] == ["4", "SKU-1", "422", "no such product"]
 
 
-def test_held_rows_are_charted_once_the_state_records_them(tmp_path, visit):
-    """Rows held back for a parent come with the family export: its runs carry ``held``. Until the
-    state records them the sync view leaves them out; then the chart, the summary and the table show them."""
+def test_held_rows_are_charted_and_listed_once_the_state_records_them(tmp_path, visit):
+    """Rows held back for a parent come with the family export. A state of the layout before them
+    shows no held count; a state that records them shows it in the chart, the summary and the list
+    of pushes, and lists the held rows with why."""
     root = write_project(tmp_path / "p", {})
-    write_state(root / ".stockx" / "state.duckdb", runs=[(1, "success", None), (2, "success", None)], rejected=[])
-    assert generate(root).exit_code == 0
-    data_js = root / "target" / "docs" / "data.js"
+    state = root / ".stockx" / "state.duckdb"
     index = (root / "target" / "docs" / "index.html").as_uri() + "#/sync"
+    write_state(state, runs=[(1, "success", None), (2, "success", None)], rejected=[])
+    drop_held(state)
+    assert generate(root).exit_code == 0
     page = visit(index).page
     assert page.locator(".chart rect.held").count() == 0 and "held" not in page.locator(".chart-legend").inner_text()
+    assert page.locator(".held-rows").count() == 0
     page.close()
-    data_js.write_text(data_js.read_text().replace('"rejected":1,', '"rejected":1,"held":4,'))
+    state.unlink()
+    write_state(state, runs=[(1, "success", None), (2, "success", None)], rejected=[])
+    hold_rows(state, 4, [(2, '["SKU-9", "LOC-1"]', 'product_id "SKU-9" is not on Peak: PRODUCT (products) has not acknowledged it')])
+    assert generate(root).exit_code == 0
     page = visit(index).page
     assert page.locator(".chart rect.held").count() == 4  # per run: in the main bar and in the strip below
     assert "held" in page.locator(".chart-legend").inner_text()
     cards = dict(zip(page.locator(".last-run .label").all_inner_texts(), page.locator(".last-run .value").all_inner_texts()))
     assert cards["held"] == "4"
     assert "Held" in page.locator("table.runs tr").first.text_content()  # in the folded list of every push
+    [row] = page.locator("table.held tr").all()[1:]
+    assert row.locator("td").all_inner_texts()[:3] == [
+        "2", "SKU-9 · LOC-1", 'product_id "SKU-9" is not on Peak: PRODUCT (products) has not acknowledged it']
 
 
 def test_the_sidebar_groups_by_tag_and_search_finds_a_column_and_a_description(tmp_path, visit):

@@ -13,20 +13,16 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 from dbt_artifacts_parser.parser import parse_catalog
-from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, generate, push_history, site_data,
-                          stockx, write_family_state, write_state)
+from docs_support import (STOCK_EXTRA_COLUMNS, TOKEN, EchoingPeak, built_sample, drop_held, first_key, generate, push,
+                          push_history, site_data, stockx, write_family_state, write_state)
 
 from conftest import write_project
-from stockx_export.docs.pushes import run_entry
 from stockx_export.docs.results import read_last_run
-from stockx_export.sync.state import RunRecord
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +54,9 @@ def test_the_catalog_is_in_dbts_shape_with_every_relations_columns_and_types(pus
     parsed = parse_catalog(catalog)  # dbt-artifacts-parser's model of dbt's catalog v1 (extra keys forbidden)
     assert parsed.metadata.dbt_schema_version == "https://schemas.getdbt.com/dbt/catalog/v1.json"
     assert sorted(catalog["nodes"]) == sorted(
-        [f"model.stockx.{m}" for m in ("int_inventory_lines", "locations", "products", "stock_extra",
-                                       "stock_extra_rejects", "stg_warehouse__inventory", "stg_warehouse__products",
-                                       "stg_warehouse__warehouses")]
+        [f"model.stockx.{m}" for m in ("int_inventory_lines", "locations", "product_categories", "products", "stock",
+                                       "stock_extra", "stock_extra_rejects", "stg_warehouse__inventory",
+                                       "stg_warehouse__products", "stg_warehouse__warehouses")]
         + [f"seed.stockx.{s}" for s in ("raw_inventory", "raw_products", "raw_warehouses")]
         + ["snapshot.stockx.products_history"])
     assert sorted(catalog["sources"]) == ["source.stockx.warehouse.inventory", "source.stockx.warehouse.products",
@@ -116,23 +112,37 @@ def test_a_snapshot_has_its_page_columns_compiled_sql_verdict_and_lineage(pushed
     assert "dbt_valid_to" in [c["name"] for c in snapshot["columns"]]
     assert "{{" not in snapshot["compiled"] and "from main.products" in snapshot["compiled"]
     assert data["verdicts"]["snapshot.stockx.products_history"]["status"] == "success"
-    assert data["lineage"]["edges"]["snapshot:products_history.category"] == ["model:products.category"]
+    # (the snapshot's category is products' lowest_product_category_id, renamed)
+    assert data["lineage"]["edges"]["snapshot:products_history.category"] == [
+        "model:products.lowest_product_category_id"]
 
 
 def test_the_sync_view_holds_each_push_and_the_refused_row_with_peaks_answer(pushed):
     root, key = pushed
     sync = site_data(root)["sync"]
     assert (sync["found"], sync["problem"], sync["state"]) == (True, None, ".stockx/state.duckdb")
-    [destination] = sync["destinations"]
-    assert destination["url"].endswith("/api/v2/ingest/object/QP_STOCK_EXTRA_OOTB")
+    # Each push sends the family, parents first, one destination (and one run) per Peak object.
+    family = [("locations", "LOCATION"), ("product_categories", "PRODUCT_CATEGORY"), ("products", "PRODUCT"),
+              ("stock", "STOCK"), ("stock_extra", "STOCK_EXTRA")]
+    by_object = {d["url"].rsplit("/", 1)[1]: d for d in sync["destinations"]}
+    assert sorted(by_object) == sorted(f"QP_{obj}_OOTB" for _, obj in family)
+    for order, (model, obj) in enumerate(family, start=1):
+        parent = by_object[f"QP_{obj}_OOTB"]
+        assert parent["models"] == [model]
+        assert [r["run"] for r in parent["runs"]] == [order, order + 5, order + 10]
+        assert [r["held"] for r in parent["runs"]] == [0, 0, 0]  # every parent was acknowledged first
+        assert parent["held"] == []
+    for obj in ("LOCATION", "PRODUCT_CATEGORY", "PRODUCT", "STOCK"):
+        parent = by_object[f"QP_{obj}_OOTB"]
+        assert parent["rejected"] == [] and [r["status"] for r in parent["runs"]] == ["success"] * 3
+    destination = by_object["QP_STOCK_EXTRA_OOTB"]
     runs = destination["runs"]
     assert [(r["run"], r["mode"], r["status"], r["rejected"]) for r in runs] == [
-        (1, "changes", "completed with errors", 1), (2, "changes", "completed with errors", 1),
-        (3, "changes", "completed with errors", 1)]
+        (5, "changes", "completed with errors", 1), (10, "changes", "completed with errors", 1),
+        (15, "changes", "completed with errors", 1)]
     assert runs[0]["sent"] == runs[0]["table_rows"] == runs[0]["acknowledged"] + 1
-    assert all("held" not in r for r in runs)  # this state does not record held rows
     [refused] = destination["rejected"]
-    assert (refused["run"], refused["key"], refused["status"]) == (3, list(key), 422)
+    assert (refused["run"], refused["key"], refused["status"]) == (15, list(key), 422)
     assert refused["response"].startswith('{"errorCode": "DI_E_10422"')
     assert "(request authorised by ***)" in refused["response"]
 
@@ -219,7 +229,8 @@ def test_a_state_a_push_holds_leaves_the_sync_view_saying_why(tmp_path):
               "or give this destination its own state with --state-db")
     assert f"Warning: the sync view is empty: {reason}\n" in done.stderr
     assert site_data(root)["sync"] == {"state": ".stockx/state.duckdb", "found": True, "destinations": [],
-                                       "problem": reason, "rejected_cut": False, "rejected_shown": 2000}
+                                       "problem": reason, "rejected_cut": False, "rejected_shown": 2000,
+                                       "held_cut": False, "held_shown": 2000}
 
 
 def test_each_destination_of_a_family_export_has_its_models_runs_and_refused_rows(tmp_path):
@@ -236,20 +247,38 @@ def test_each_destination_of_a_family_export_has_its_models_runs_and_refused_row
     assert [(r["run"], r["key"], r["response"]) for r in stock_extra["rejected"]] == [(4, ["SKU-1"], "no such product")]
 
 
-def test_held_rows_are_shown_when_the_state_records_them():
-    """Rows held back for a parent arrive with the family export; until then a run has no ``held``."""
-    started, ended = datetime(2026, 1, 5, 6, 0, 0), datetime(2026, 1, 5, 6, 0, 30)
-    record = RunRecord(7, "https://peak.test/x", "stock_extra", "changes", started, ended, "success", None,
-                       100, 12, 12, 10, 2, 1, 0)
-    assert "held" not in run_entry(record)
+def test_a_state_of_the_layout_before_held_rows_shows_no_held_count(tmp_path):
+    """A state written before held rows existed reads 0 for every run: that says nothing, so the
+    site leaves held out rather than show a count the state never kept."""
+    root = write_project(tmp_path / "p", {})
+    state = root / ".stockx" / "state.duckdb"
+    write_state(state, runs=[(1, "success", None), (2, "success", None)], rejected=[])
+    drop_held(state)
+    assert generate(root).exit_code == 0
+    [destination] = site_data(root)["sync"]["destinations"]
+    assert [r["run"] for r in destination["runs"]] == [1, 2]
+    assert all("held" not in r for r in destination["runs"]) and "held" not in destination
 
-    @dataclass(frozen=True)
-    class WithHeld(RunRecord):
-        held: int = 0
 
-    entry = run_entry(WithHeld(*[getattr(record, f) for f in RunRecord.__dataclass_fields__], held=5))
-    assert (entry["held"], entry["sent"], entry["seconds"], entry["started_at"]) == (5, 12, 30.0,
-                                                                                     "2026-01-05T06:00:00Z")
+def test_rows_held_back_for_a_parent_are_counted_per_run_and_listed_with_the_reason(tmp_path):
+    """stock_extra pushed alone, before Peak holds any product or location: every row is held back,
+    the run says how many, and the held rows are listed by key with why (as `stockx rejected --held`)."""
+    root = built_sample(tmp_path / "sample")
+    with EchoingPeak() as server:
+        server.token = TOKEN
+        done = push(root, server, "stock_extra")
+    assert done.exit_code == 1 and "196 rows held back" in done.output, done.output
+    assert generate(root).exit_code == 0
+    [destination] = site_data(root)["sync"]["destinations"]
+    [run] = destination["runs"]
+    assert (run["run"], run["sent"], run["held"], run["table_rows"]) == (1, 0, 196, 196)
+    held = destination["held"]
+    assert len({json.dumps(h["key"]) for h in held}) == 196 and {h["run"] for h in held} == {1}
+    [first] = [h for h in held if h["key"] == list(first_key(root))]
+    assert first["reason"] == (f'location_id "{first["key"][1]}" is not on Peak: LOCATION (locations) has not acknowledged '
+                               f'it; product_id "{first["key"][0]}" is not on Peak: PRODUCT (products) has not '
+                               "acknowledged it")
+    assert first["row"]["product_id"] == first["key"][0] and list(first["row"]) == STOCK_EXTRA_COLUMNS
 
 
 # -- what generate reads, and what it says -----------------------------------------------------------

@@ -1,11 +1,13 @@
-"""The sync as the page shows it: for each Peak destination, its pushes over time, the
-last one's summary, and the rows Peak refused with its answers.
+"""The sync as the page shows it: for each Peak destination (a family export has one per
+object), its pushes over time, the last one's summary, the rows Peak refused with its
+answers, and the rows the last push held back for a parent Peak lacks.
 
 The sync state is read through a read-only connection with the read functions
 ``stockx runs`` and ``stockx rejected`` use (:func:`stockx_export.sync.history.read_history`),
 so generating the site never changes it; the token in the environment is scrubbed
-from every message and answer, in any encoding, as those commands do. Rows held back
-for a parent (a family export's ``held``) are shown when the state records them.
+from every message and answer, in any encoding, as those commands do. Held rows (a
+run's ``held`` count and the ``held`` table) are shown when the state records them: a
+state of the layout before them has neither, and its runs carry no ``held``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from stockx_export.sync.settings import resolve_sync_settings
 
 RUNS_SHOWN = 1000  # pushes per state, newest first: years of a daily job
 REJECTED_SHOWN = 2000  # refused rows listed; `stockx rejected` lists them all
+HELD_SHOWN = 2000  # held rows listed; `stockx rejected --held` lists them all
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,12 @@ class SyncView:
     destinations: tuple[dict[str, Any], ...] = ()
     problem: str | None = None
     rejected_cut: bool = False  # more refused rows than REJECTED_SHOWN
+    held_cut: bool = False  # more held rows than HELD_SHOWN
 
     def as_dict(self) -> dict[str, Any]:
         return {"state": self.state, "found": self.found, "destinations": list(self.destinations),
                 "problem": self.problem, "rejected_cut": self.rejected_cut,
-                "rejected_shown": REJECTED_SHOWN}
+                "rejected_shown": REJECTED_SHOWN, "held_cut": self.held_cut, "held_shown": HELD_SHOWN}
 
 
 def read_sync(config: Any, *, state_db: str | None = None, env: Mapping[str, str] | None = None) -> SyncView:
@@ -45,30 +49,41 @@ def read_sync(config: Any, *, state_db: str | None = None, env: Mapping[str, str
     cannot be read (a push holds it, it is damaged); the token in ``env`` scrubbed from it."""
     state = resolve_sync_settings(config.root, config.settings.get("sync"), state_db).state
     try:
-        found = read_history(state, RUNS_SHOWN, REJECTED_SHOWN + 1, env)
+        found = read_history(state, RUNS_SHOWN, REJECTED_SHOWN + 1, env, HELD_SHOWN + 1)
     except SyncStateError as exc:
         return SyncView(_shown(state, config.root), True, problem=str(exc))
     if not found.found:
         return SyncView(_shown(found.state, config.root), False)
     refused = found.rejected[:REJECTED_SHOWN]
-    return SyncView(_shown(found.state, config.root), True, destinations(found.runs, refused),
-                    rejected_cut=len(found.rejected) > REJECTED_SHOWN)
+    held = found.held[:HELD_SHOWN] if found.held_recorded else None
+    return SyncView(_shown(found.state, config.root), True, destinations(found.runs, refused, held),
+                    rejected_cut=len(found.rejected) > REJECTED_SHOWN, held_cut=len(found.held) > HELD_SHOWN)
 
 
-def destinations(runs: Sequence[Any], refused: Sequence[Any]) -> tuple[dict[str, Any], ...]:
+def destinations(runs: Sequence[Any], refused: Sequence[Any],
+                 held: Sequence[Any] | None = None) -> tuple[dict[str, Any], ...]:
     """One entry per destination URL (sorted; a family export has one per Peak object): the models
-    pushed there, runs oldest first, refused rows by run and key."""
-    urls = sorted({r.url for r in runs} | {r.url for r in refused})
-    return tuple({
-        "url": url,
-        "models": sorted({r.model for r in runs if r.url == url}),
-        "runs": [run_entry(r) for r in sorted((r for r in runs if r.url == url), key=lambda r: r.run_id)],
-        "rejected": [rejected_entry(r) for r in refused if r.url == url],
-    } for url in urls)
+    pushed there, runs oldest first, refused rows by run and key, and, when the state records
+    held rows (``held`` is not None), each run's count and the rows held back by key."""
+    urls = sorted({r.url for r in runs} | {r.url for r in refused} | {r.url for r in held or ()})
+    entries = []
+    for url in urls:
+        entry = {
+            "url": url,
+            "models": sorted({r.model for r in runs if r.url == url}),
+            "runs": [run_entry(r, held is not None)
+                     for r in sorted((r for r in runs if r.url == url), key=lambda r: r.run_id)],
+            "rejected": [rejected_entry(r) for r in refused if r.url == url],
+        }
+        if held is not None:
+            entry["held"] = [held_entry(r) for r in held if r.url == url]
+        entries.append(entry)
+    return tuple(entries)
 
 
-def run_entry(run: Any) -> dict[str, Any]:
-    """A run as the chart and the summary read it; ``held`` only when the state records it."""
+def run_entry(run: Any, held_recorded: bool) -> dict[str, Any]:
+    """A run as the chart and the summary read it; ``held`` only when the state records it
+    (``held_recorded``: a state of the earlier layout reads 0 for every run)."""
     entry = {
         "run": run.run_id, "model": run.model, "mode": run.mode, "status": run.status, "message": run.message,
         "started_at": _time(run.started_at), "ended_at": _time(run.ended_at),
@@ -76,15 +91,19 @@ def run_entry(run: Any) -> dict[str, Any]:
         "table_rows": run.table_rows, "planned": run.planned, "sent": run.sent, "acknowledged": run.acknowledged,
         "rejected": run.rejected, "pages": run.pages, "retries": run.retries,
     }
-    held = getattr(run, "held", None)
-    if held is not None:
-        entry["held"] = held
+    if held_recorded:
+        entry["held"] = run.held
     return entry
 
 
 def rejected_entry(record: Any) -> dict[str, Any]:
     return {"run": record.run_id, "rejected_at": _time(record.rejected_at), "key": _parsed(record.key),
             "status": record.status, "response": record.response, "row": _parsed(record.row)}
+
+
+def held_entry(record: Any) -> dict[str, Any]:
+    return {"run": record.run_id, "held_at": _time(record.held_at), "key": _parsed(record.key),
+            "reason": record.reason, "row": _parsed(record.row)}
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -219,7 +219,7 @@ def attach_state_read_only(con: Any, state_path: Path) -> bool:
     try:
         if not _columns(con, STATE):
             return False
-        _check(con, state_path, probe_indexes=False)
+        _check(con, state_path, probe_indexes=False, read_only=True)
     except database_error_types() as exc:
         raise unusable_state(state_path, str(exc)) from None
     return True

@@ -797,7 +797,7 @@
       box.appendChild(el("a", { class: "card", href: "#/sync" }, el("div", { class: "label url" }, d.url),
         el("div", { class: "label" }, d.models.join(", ")),
         el("div", { class: "value small" }, last ? "run " + last.run + ": " + last.status : "no runs"),
-        el("div", { class: "label" }, last ? fmt(last.acknowledged) + " acknowledged, " + fmt(last.rejected) + " rejected · " + when(last.started_at) : "")));
+        el("div", { class: "label" }, last ? fmt(last.acknowledged) + " acknowledged, " + fmt(last.rejected) + " rejected" + (last.held ? ", " + fmt(last.held) + " held" : "") + " · " + when(last.started_at) : "")));
     });
     if (!s.destinations.length) return el("p", { class: "empty" }, "The sync state at " + s.state + " holds no push yet.");
     return box;
@@ -809,7 +809,25 @@
     if (s.problem) { main.appendChild(el("pre", { class: "message" }, s.problem)); return; }
     if (!s.found) { main.appendChild(el("p", { class: "empty" }, "No sync state yet: `stockx export --push` creates it.")); return; }
     if (!s.destinations.length) { main.appendChild(el("p", { class: "empty" }, "No push recorded yet.")); return; }
+    if (s.destinations.length > 1) main.appendChild(destinationsTable(s.destinations));
     s.destinations.forEach(function (d) { main.appendChild(destinationSection(d, s)); });
+  }
+  // A family export pushes to one destination per Peak object: each one's last push at a
+  // glance, a row leading to its section below.
+  function destinationsTable(destinations) {
+    var hasHeld = destinations.some(function (d) { return !!d.held; });
+    var head = ["Destination", "Models", "Pushes", "Last run", "Status", "Sent", "Acknowledged", "Rejected"].concat(hasHeld ? ["Held"] : []);
+    var t = el("table", { class: "grid destinations" }, el("tr", null, head.map(function (h, i) { return el("th", { class: i > 4 || i === 2 ? "num" : null }, h); })));
+    destinations.forEach(function (d, n) {
+      var last = d.runs[d.runs.length - 1] || {};
+      var cells = [el("span", { class: "mono" }, d.url.split("/").pop()), d.models.join(", "), fmt(d.runs.length), last.run === undefined ? "–" : last.run,
+        last.status ? el("span", { class: "status-" + last.status.replace(/ /g, "-") }, last.status) : "–",
+        fmt(last.sent), fmt(last.acknowledged), fmt(last.rejected)].concat(hasHeld ? [d.held ? fmt(last.held) : "–"] : []);
+      var row = el("tr", { class: "link", "data-url": d.url, title: d.url }, cells.map(function (c, i) { return el("td", { class: i > 4 || i === 2 ? "num" : null }, c); }));
+      row.addEventListener("click", function () { main.querySelectorAll("section.destination")[n].scrollIntoView({ block: "start" }); });
+      t.appendChild(row);
+    });
+    return el("div", { class: "destinations-overview" }, el("h2", null, "Destinations"), t);
   }
   function destinationSection(d, s) {
     var box = el("section", { class: "destination", "data-url": d.url }, el("h2", null, d.url));
@@ -851,7 +869,24 @@
       });
       box.appendChild(t);
     }
+    if (d.held) box.appendChild(heldRows(d.held, s));
     return box;
+  }
+  // Rows the last push held back because Peak lacks their parent (a family export's foreign
+  // keys); absent when the state predates held rows.
+  function heldRows(held, s) {
+    var part = el("div", { class: "held-rows" }, el("h3", null, "Rows held back"));
+    if (!held.length) { part.appendChild(el("p", { class: "empty" }, "None: the last push held no row back for a parent.")); return part; }
+    part.appendChild(el("p", { class: "subtitle" }, plural(held.length, "row") + " held back by the last push: Peak does not hold " + (held.length === 1 ? "its" : "their") +
+      " parent yet; the next push sends " + (held.length === 1 ? "it" : "them") + " once it does." +
+      (s.held_cut ? " Only the first " + fmt(s.held_shown) + " are listed: `stockx rejected --held` lists them all." : "")));
+    var t = el("table", { class: "grid held" }, el("tr", null, el("th", null, "Run"), el("th", null, "Key"), el("th", null, "Why"), el("th", null, "Row")));
+    held.forEach(function (r) {
+      t.appendChild(el("tr", null, el("td", { class: "num" }, r.run), el("td", { class: "mono" }, Array.isArray(r.key) ? r.key.join(" · ") : String(r.key)),
+        el("td", { class: "answer" }, r.reason), el("td", { class: "row" }, el("pre", null, pretty(r.row)))));
+    });
+    part.appendChild(t);
+    return part;
   }
   function pretty(value) {
     if (typeof value === "string") {

@@ -487,6 +487,31 @@ def test_a_late_file_beyond_the_window_warns_until_a_wider_lookback_takes_it_in(
     assert stock_extra(database) == stock_extra(full)
 
 
+
+def test_a_remapped_warehouse_is_no_late_file_but_a_later_snapshot_still_is(project, raw_files, tmp_path):
+    # The 19th has only a variant-less line (stock's), the 20th both kinds. After the window
+    # moves on, WH-A is remapped to LOC-B: its lines of the 19th and 20th have no row under their
+    # new key, yet they were taken in when their day was built, so they are no late file.
+    # (stock's window, like stock_extra's, starts on the 21st: its newest day is the 24th.)
+    days = {"2026-11-19": ["D0,2026-11-19T08:00:00Z,WH-A,MUG-2,,,,C1,4"], **DAY_LINES}
+    days["2026-11-24"] = [*days["2026-11-24"], "D5,2026-11-24T08:00:00Z,WH-B,MUG-2,,,,C1,3"]
+    deliver, vars_ = _daily_folder(tmp_path, raw_files, days)
+    database = tmp_path / "incremental.duckdb"
+    build(project, database, vars_)
+    assert build(project, database, vars_)["warn_lines_older_than_the_window"] == "pass"
+    warehouses = Path(vars_["warehouses_path"])
+    # LOC-A stays a location (another code names it), so the rows kept under it keep their parent.
+    warehouses.write_text(WAREHOUSES.replace('" wh-a ",LOC-A', '" wh-a ",LOC-B') + "WH-A-OLD,LOC-A,Site A,gb\n")
+    for _ in range(2):  # the remap's build and the next one
+        statuses = build(project, database, vars_)
+        assert _failed(statuses) == {}
+        assert statuses["warn_lines_older_than_the_window"] == "pass"
+    assert query(database, "select location_id from stock where stock_date_at = date '2026-11-19'") == [("LOC-A",)]
+    # A later snapshot of the 19th (variant-less: stock's day) arrives: a late file.
+    deliver("2026-11-19-late", ["L0,2026-11-19T20:00:00Z,WH-A,MUG-2,,,,C1,6"])
+    assert build(project, database, vars_)["warn_lines_older_than_the_window"] == "warn"
+
+
 # --- the bundled sample --------------------------------------------------------------------------
 
 

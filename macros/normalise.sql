@@ -56,3 +56,11 @@ case
         then try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint)
 end
 {%- endmacro %}
+
+{#-
+  The longest text value a line may send to Peak (product_variant, stock_id,
+  product_id, location_id). Peak takes 1,000,000 bytes per payload, so a longer
+  value (a malformed export: a quote never closed) would stop the whole export
+  and every daily job after it; such a line is a value_too_long reject instead.
+-#}
+{% macro max_value_chars() %}1000{% endmacro %}

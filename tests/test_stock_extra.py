@@ -270,6 +270,28 @@ def test_foreign_key_targets_have_one_row_per_id_in_peaks_columns(rules_db):
     ]
 
 
+def test_a_value_too_long_for_a_peak_payload_is_rejected_and_the_rest_exported(project, tmp_path):
+    # A quote never closed in a WMS export: a 1.5 MB colour. Peak takes 1,000,000 bytes per
+    # payload, so the line is a value_too_long reject, and the good line is still exported.
+    inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
+        "T1,2026-11-20T08:00:00Z,WH-A,TEE-1,M," + "r" * 1_500_000 + ",,B1,5",
+        "T2,2026-11-20T08:00:00Z,WH-A,TEE-1,L,red,,B1,3",
+        "T" + "9" * 1000 + ",2026-11-20T08:00:00Z,WH-A,TEE-1,S,red,,B1,2",  # a snapshot_id of 1,001 characters
+    ]) + "\n"
+    raw = write_raw(tmp_path / "raw", inventory)
+    database = tmp_path / "long.duckdb"
+    statuses = build(project, database, raw)
+    assert _failed(statuses) == {}
+    assert statuses["warn_reject_rate"] == "warn"
+    assert query(database, "select line_number, reject_reason, length(colour) from stock_extra_rejects order by 1") == [
+        (1, "value_too_long", 1_500_000), (3, "value_too_long", 3)]
+    assert query(database, "select product_variant, stock_units from stock_extra") == [("size:L|colour:red", 3)]
+    exported = run_stockx(project, database, "export", "--out", str(tmp_path / "out"))
+    assert exported.exit_code == 0, exported.output
+    page = json.loads((tmp_path / "out" / "stock_extra" / "page-000001.json").read_text())
+    assert [row["product_variant"] for row in page["data"]] == ["size:L|colour:red"]
+
+
 def test_variant_less_lines_are_stock_unless_their_day_has_variant_lines(project, tmp_path):
     inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
         "V1,2026-11-20T08:00:00Z,WH-A,TEE-1,,,,B1,5",     # no variant: stock
@@ -329,7 +351,7 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})
     assert (result.exit_code, result.output) == (
         2,
-        "Error: models/intermediate/int_inventory_lines.sql:20: var('variant_dimensions'): 'Colour' is not a "
+        "Error: models/intermediate/int_inventory_lines.sql:22: var('variant_dimensions'): 'Colour' is not a "
         "lower-case column name (letters, digits, _) (in macros/product_variant.sql:37)\n",
     )
 

@@ -36,6 +36,13 @@ WITH lines AS (
         INSTR(lines.`pack_value`, ':') > 0 OR INSTR(lines.`pack_value`, '|') > 0
       )
       THEN 'ambiguous_variant'
+      WHEN GREATEST(
+        COALESCE(LENGTH(lines.product_variant), 0),
+        COALESCE(LENGTH(lines.snapshot_key), 0),
+        LENGTH(products.product_id),
+        LENGTH(warehouses.location_id)
+      ) > 1000
+      THEN 'value_too_long'
     END AS invalid_reason
   FROM lines
   LEFT JOIN warehouses

@@ -534,6 +534,22 @@ def test_a_remapped_warehouse_is_no_late_file_but_a_later_snapshot_still_is(proj
     assert build(project, database, vars_)["warn_lines_older_than_the_window"] == "warn"
 
 
+
+def test_a_separator_changed_without_full_refresh_says_to_run_one(project, raw_files, tmp_path):
+    # The window (the 21st on) is rebuilt with ' / '; the 20th keeps its '|' variants.
+    days = {**DAY_LINES, "2026-11-20": ["D1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,red,,B1,5"]}
+    _, vars_ = _daily_folder(tmp_path, raw_files, days)
+    database = tmp_path / "incremental.duckdb"
+    build(project, database, vars_)
+    result = run_stockx(project, database, "build", vars_={**vars_, "variant_separator": " / "})
+    assert result.exit_code == 1
+    assert "FAIL assert_product_variant_canonical" in result.output
+    assert ("| size:M\\|colour:red | not canonical, built before the window | variant_separator/_dimensions changed? "
+            "| stockx build --full-refresh (once) |") in result.output
+    fixed = run_stockx(project, database, "build", "--full-refresh", vars_={**vars_, "variant_separator": " / "})
+    assert fixed.exit_code == 0, fixed.output
+
+
 # --- the bundled sample --------------------------------------------------------------------------
 
 

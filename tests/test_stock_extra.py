@@ -292,6 +292,26 @@ def test_a_value_too_long_for_a_peak_payload_is_rejected_and_the_rest_exported(p
     assert [row["product_variant"] for row in page["data"]] == ["size:L|colour:red"]
 
 
+def test_invisible_characters_go_and_control_characters_reject_the_line(project, tmp_path):
+    # `\u200bM` (a zero-width space) and `M\u00ad` (a soft hyphen) print as `M`: they are size M.
+    # `M\x00` and `M\x1b` would also print as `M` but are not text a WMS means: ambiguous_variant.
+    inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,,,B1,5",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,\u200bM,,,B2,3",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M\u00ad,\ufeffnavy\u200d,,B3,2",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M\x00,,,B4,7",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,navy\x1b,,B5,1",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,\u200b,,,B6,4",  # nothing left: no variant (stock), mixed that day
+    ]) + "\n"
+    raw = write_raw(tmp_path / "raw", inventory)
+    database = tmp_path / "invisible.duckdb"
+    assert _failed(build(project, database, raw)) == {}
+    assert query(database, "select product_variant, stock_units from stock_extra order by 1") == [
+        ("size:M", 8), ("size:M|colour:navy", 2)]
+    assert query(database, "select line_number, reject_reason from stock_extra_rejects order by 1") == [
+        (4, "ambiguous_variant"), (5, "ambiguous_variant"), (6, "mixed_variants")]
+
+
 def test_variant_less_lines_are_stock_unless_their_day_has_variant_lines(project, tmp_path):
     inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
         "V1,2026-11-20T08:00:00Z,WH-A,TEE-1,,,,B1,5",     # no variant: stock

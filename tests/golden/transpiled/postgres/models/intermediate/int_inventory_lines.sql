@@ -29,14 +29,17 @@ WITH lines AS MATERIALIZED (
       WHEN (
         POSITION(':' IN lines."size_value") > 0
         OR POSITION('|' IN lines."size_value") > 0
+        OR lines."size_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       OR (
         POSITION(':' IN lines."colour_value") > 0
         OR POSITION('|' IN lines."colour_value") > 0
+        OR lines."colour_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       OR (
         POSITION(':' IN lines."pack_value") > 0
         OR POSITION('|' IN lines."pack_value") > 0
+        OR lines."pack_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       THEN 'ambiguous_variant'
       WHEN GREATEST(

@@ -27,14 +27,19 @@ WITH lines AS (
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
       WHEN (
-        CHARINDEX(':', lines."size_value") > 0 OR CHARINDEX('|', lines."size_value") > 0
+        CHARINDEX(':', lines."size_value") > 0
+        OR CHARINDEX('|', lines."size_value") > 0
+        OR REGEXP_LIKE(lines."size_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       OR (
         CHARINDEX(':', lines."colour_value") > 0
         OR CHARINDEX('|', lines."colour_value") > 0
+        OR REGEXP_LIKE(lines."colour_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       OR (
-        CHARINDEX(':', lines."pack_value") > 0 OR CHARINDEX('|', lines."pack_value") > 0
+        CHARINDEX(':', lines."pack_value") > 0
+        OR CHARINDEX('|', lines."pack_value") > 0
+        OR REGEXP_LIKE(lines."pack_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       THEN 'ambiguous_variant'
       WHEN GREATEST_IGNORE_NULLS(

@@ -27,13 +27,19 @@ WITH lines AS (
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
       WHEN (
-        LOCATE(':', lines.`size_value`) > 0 OR LOCATE('|', lines.`size_value`) > 0
+        LOCATE(':', lines.`size_value`) > 0
+        OR LOCATE('|', lines.`size_value`) > 0
+        OR lines.`size_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       OR (
-        LOCATE(':', lines.`colour_value`) > 0 OR LOCATE('|', lines.`colour_value`) > 0
+        LOCATE(':', lines.`colour_value`) > 0
+        OR LOCATE('|', lines.`colour_value`) > 0
+        OR lines.`colour_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       OR (
-        LOCATE(':', lines.`pack_value`) > 0 OR LOCATE('|', lines.`pack_value`) > 0
+        LOCATE(':', lines.`pack_value`) > 0
+        OR LOCATE('|', lines.`pack_value`) > 0
+        OR lines.`pack_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       THEN 'ambiguous_variant'
       WHEN GREATEST(

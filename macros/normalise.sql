@@ -22,12 +22,43 @@ nullif(upper({{ trim_whitespace(expr) }}), '')
 {%- endmacro %}
 
 {#-
-  Dimension values keep their case: trimmed, inner whitespace runs become one space; blank is NULL (absent).
+  Unicode format characters (category Cf) that print as nothing: soft hyphen,
+  zero-width space and joiners, direction marks and embeddings, word joiner and
+  invisible operators, byte order mark. `size:​M` and `size:M` would be two
+  Peak variants that print the same. Written as the characters themselves, as
+  whitespace_class() is.
+-#}
+{% macro format_character_class() -%}
+{{ "[­​-‏‪-‮⁠-⁤﻿]" }}
+{%- endmacro %}
+
+{#-
+  Text values keep their case: trimmed, inner whitespace runs become one space; blank is NULL (absent).
   One regex: every run (leading and trailing ones too) becomes one space, and
   trim() then drops the single space left at either end.
 -#}
 {% macro normalise_value(expr) -%}
 nullif(trim(regexp_replace({{ expr }}, '{{ whitespace_class() }}+', ' ', 'g')), '')
+{%- endmacro %}
+
+{#-
+  Dimension values (the parts of product_variant): as normalise_value(), with the
+  format characters removed first, since a variant is a key Peak joins on, not
+  text to read. Names (product_name, location_name) keep them: a zero-width
+  non-joiner is part of how Persian is spelled.
+-#}
+{% macro normalise_dimension_value(expr) -%}
+{{ normalise_value("regexp_replace(" ~ expr ~ ", '" ~ format_character_class() ~ "', '', 'g')") }}
+{%- endmacro %}
+
+{#-
+  A C0 or C1 control character (NUL to U+001F, DEL to U+009F), as regex escapes
+  (a NUL cannot be written into SQL text). Those that are whitespace (tab, line
+  breaks, U+0085) are spaces once normalised; any other left in a normalised
+  value prints as nothing or garbles the line (`M\x00`).
+-#}
+{% macro control_character_class() -%}
+[\x00-\x1f\x7f-\x9f]
 {%- endmacro %}
 
 {#- Identifiers sent to Peak (product_id, location_id, snapshot_id): trimmed, case kept; blank is NULL. -#}
@@ -56,3 +87,11 @@ case
         then try_cast(cast({{ trim_whitespace(expr) }} as varchar) as bigint)
 end
 {%- endmacro %}
+
+{#-
+  The longest text value a line may send to Peak (product_variant, stock_id,
+  product_id, location_id). Peak takes 1,000,000 bytes per payload, so a longer
+  value (a malformed export: a quote never closed) would stop the whole export
+  and every daily job after it; such a line is a value_too_long reject instead.
+-#}
+{% macro max_value_chars() %}1000{% endmacro %}

@@ -8,7 +8,7 @@
 
       {{ product_variant() }}                      -- columns size, colour, pack
       {{ product_variant(relation_alias='s') }}    -- s.size, s.colour, s.pack
-  Values are normalised here (normalise_value), so raw or already-normalised
+  Values are normalised here (normalise_dimension_value), so raw or already-normalised
   columns give the same string. Each present pair is written with the separator
   in front and the first separator is cut off (see variant_pair below).
 -#}
@@ -67,12 +67,14 @@ nullif(substr(
 {#-
   True when a normalised dimension value would make its variant ambiguous: it
   holds ':' or the separator, so `size` = `M|colour:red` would read as size M and
-  colour red. Such lines are rejected (ambiguous_variant), never guessed. For
-  sale_extra: apply it to normalise_value(column), as product_variant() does.
+  colour red; or a control character, so `M\x00` would print as `M`. Such lines
+  are rejected (ambiguous_variant), never guessed. For sale_extra: apply it to
+  normalise_dimension_value(column), as product_variant() does.
 -#}
 {% macro variant_value_is_ambiguous(value, separator=none) -%}
 {%- set sep = variant_separator(separator) -%}
-(strpos({{ value }}, ':') > 0 or strpos({{ value }}, '{{ sep | replace("'", "''") }}') > 0)
+(strpos({{ value }}, ':') > 0 or strpos({{ value }}, '{{ sep | replace("'", "''") }}') > 0
+ or regexp_matches({{ value }}, '{{ control_character_class() }}'))
 {%- endmacro %}
 
 {% macro variant_column(dim, relation_alias=none) -%}
@@ -86,5 +88,5 @@ nullif(substr(
   Postgres but not in Snowflake or BigQuery.
 -#}
 {% macro variant_pair(dim, sep, relation_alias=none) -%}
-coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ normalise_value(variant_column(dim, relation_alias)) }}, '')
+coalesce('{{ sep | replace("'", "''") }}' || '{{ dim }}:' || {{ normalise_dimension_value(variant_column(dim, relation_alias)) }}, '')
 {%- endmacro %}

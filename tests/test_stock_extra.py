@@ -271,6 +271,48 @@ def test_foreign_key_targets_have_one_row_per_id_in_peaks_columns(rules_db):
     ]
 
 
+def test_a_value_too_long_for_a_peak_payload_is_rejected_and_the_rest_exported(project, tmp_path):
+    # A quote never closed in a WMS export: a 1.5 MB colour. Peak takes 1,000,000 bytes per
+    # payload, so the line is a value_too_long reject, and the good line is still exported.
+    inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
+        "T1,2026-11-20T08:00:00Z,WH-A,TEE-1,M," + "r" * 1_500_000 + ",,B1,5",
+        "T2,2026-11-20T08:00:00Z,WH-A,TEE-1,L,red,,B1,3",
+        "T" + "9" * 1000 + ",2026-11-20T08:00:00Z,WH-A,TEE-1,S,red,,B1,2",  # a snapshot_id of 1,001 characters
+    ]) + "\n"
+    raw = write_raw(tmp_path / "raw", inventory)
+    database = tmp_path / "long.duckdb"
+    statuses = build(project, database, raw)
+    assert _failed(statuses) == {}
+    assert statuses["warn_reject_rate"] == "warn"
+    assert query(database, "select line_number, reject_reason, length(colour) from stock_extra_rejects order by 1") == [
+        (1, "value_too_long", 1_500_000), (3, "value_too_long", 3)]
+    assert query(database, "select product_variant, stock_units from stock_extra") == [("size:L|colour:red", 3)]
+    exported = run_stockx(project, database, "export", "--out", str(tmp_path / "out"))
+    assert exported.exit_code == 0, exported.output
+    page = json.loads((tmp_path / "out" / "stock_extra" / "page-000001.json").read_text())
+    assert [row["product_variant"] for row in page["data"]] == ["size:L|colour:red"]
+
+
+def test_invisible_characters_go_and_control_characters_reject_the_line(project, tmp_path):
+    # `\u200bM` (a zero-width space) and `M\u00ad` (a soft hyphen) print as `M`: they are size M.
+    # `M\x00` and `M\x1b` would also print as `M` but are not text a WMS means: ambiguous_variant.
+    inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,,,B1,5",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,\u200bM,,,B2,3",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M\u00ad,\ufeffnavy\u200d,,B3,2",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M\x00,,,B4,7",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,navy\x1b,,B5,1",
+        "Z1,2026-11-20T08:00:00Z,WH-A,TEE-1,\u200b,,,B6,4",  # nothing left: no variant (stock), mixed that day
+    ]) + "\n"
+    raw = write_raw(tmp_path / "raw", inventory)
+    database = tmp_path / "invisible.duckdb"
+    assert _failed(build(project, database, raw)) == {}
+    assert query(database, "select product_variant, stock_units from stock_extra order by 1") == [
+        ("size:M", 8), ("size:M|colour:navy", 2)]
+    assert query(database, "select line_number, reject_reason from stock_extra_rejects order by 1") == [
+        (4, "ambiguous_variant"), (5, "ambiguous_variant"), (6, "mixed_variants")]
+
+
 def test_variant_less_lines_are_stock_unless_their_day_has_variant_lines(project, tmp_path):
     inventory = INVENTORY.splitlines()[0] + "\n" + "\n".join([
         "V1,2026-11-20T08:00:00Z,WH-A,TEE-1,,,,B1,5",     # no variant: stock
@@ -330,7 +372,7 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
                         vars_={**raw_files, "variant_dimensions": ["size", "Colour"]})
     assert (result.exit_code, result.output) == (
         2,
-        "Error: models/intermediate/int_inventory_lines.sql:20: var('variant_dimensions'): 'Colour' is not a "
+        "Error: models/intermediate/int_inventory_lines.sql:22: var('variant_dimensions'): 'Colour' is not a "
         "lower-case column name (letters, digits, _) (in macros/product_variant.sql:37)\n",
     )
 
@@ -486,6 +528,47 @@ def test_a_late_file_beyond_the_window_warns_until_a_wider_lookback_takes_it_in(
     full = tmp_path / "full.duckdb"
     build(project, full, vars_)
     assert stock_extra(database) == stock_extra(full)
+
+
+
+def test_a_remapped_warehouse_is_no_late_file_but_a_later_snapshot_still_is(project, raw_files, tmp_path):
+    # The 19th has only a variant-less line (stock's), the 20th both kinds. After the window
+    # moves on, WH-A is remapped to LOC-B: its lines of the 19th and 20th have no row under their
+    # new key, yet they were taken in when their day was built, so they are no late file.
+    # (stock's window, like stock_extra's, starts on the 21st: its newest day is the 24th.)
+    days = {"2026-11-19": ["D0,2026-11-19T08:00:00Z,WH-A,MUG-2,,,,C1,4"], **DAY_LINES}
+    days["2026-11-24"] = [*days["2026-11-24"], "D5,2026-11-24T08:00:00Z,WH-B,MUG-2,,,,C1,3"]
+    deliver, vars_ = _daily_folder(tmp_path, raw_files, days)
+    database = tmp_path / "incremental.duckdb"
+    build(project, database, vars_)
+    assert build(project, database, vars_)["warn_lines_older_than_the_window"] == "pass"
+    warehouses = Path(vars_["warehouses_path"])
+    # LOC-A stays a location (another code names it), so the rows kept under it keep their parent.
+    warehouses.write_text(WAREHOUSES.replace('" wh-a ",LOC-A', '" wh-a ",LOC-B') + "WH-A-OLD,LOC-A,Site A,gb\n")
+    for _ in range(2):  # the remap's build and the next one
+        statuses = build(project, database, vars_)
+        assert _failed(statuses) == {}
+        assert statuses["warn_lines_older_than_the_window"] == "pass"
+    assert query(database, "select location_id from stock where stock_date_at = date '2026-11-19'") == [("LOC-A",)]
+    # A later snapshot of the 19th (variant-less: stock's day) arrives: a late file.
+    deliver("2026-11-19-late", ["L0,2026-11-19T20:00:00Z,WH-A,MUG-2,,,,C1,6"])
+    assert build(project, database, vars_)["warn_lines_older_than_the_window"] == "warn"
+
+
+
+def test_a_separator_changed_without_full_refresh_says_to_run_one(project, raw_files, tmp_path):
+    # The window (the 21st on) is rebuilt with ' / '; the 20th keeps its '|' variants.
+    days = {**DAY_LINES, "2026-11-20": ["D1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,red,,B1,5"]}
+    _, vars_ = _daily_folder(tmp_path, raw_files, days)
+    database = tmp_path / "incremental.duckdb"
+    build(project, database, vars_)
+    result = run_stockx(project, database, "build", vars_={**vars_, "variant_separator": " / "})
+    assert result.exit_code == 1
+    assert "FAIL assert_product_variant_canonical" in result.output
+    assert ("| size:M\\|colour:red | not canonical, built before the window | variant_separator/_dimensions changed? "
+            "| stockx build --full-refresh (once) |") in result.output
+    fixed = run_stockx(project, database, "build", "--full-refresh", vars_={**vars_, "variant_separator": " / "})
+    assert fixed.exit_code == 0, fixed.output
 
 
 # --- the bundled sample --------------------------------------------------------------------------

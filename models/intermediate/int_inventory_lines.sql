@@ -5,6 +5,8 @@
   stock_extra, else the first reason that applies, in this order:
     bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku,
     ambiguous_variant (a dimension value holding ':' or the separator),
+    value_too_long (a product_variant, snapshot_id, product_id or location_id
+    longer than max_value_chars(): its row could not fit a Peak payload),
     then duplicate_line for a valid line equal to an earlier valid line (all
     columns, codes and dimension values normalised, quantity as a number),
     then mixed_variants for a variant-less line (every dimension blank: Peak's
@@ -66,6 +68,10 @@ checked as (
                 {{ variant_value_is_ambiguous('lines."' ~ dim ~ '_value"') }}{% if not loop.last %} or{% endif %}
                 {%- endfor %}
                 then 'ambiguous_variant'
+            -- coalesce: greatest() is NULL when any argument is, in Snowflake and BigQuery.
+            when greatest(coalesce(length(lines.product_variant), 0), coalesce(length(lines.snapshot_key), 0),
+                          length(products.product_id), length(warehouses.location_id)) > {{ max_value_chars() }}
+                then 'value_too_long'
         end as invalid_reason
     from lines
     left join warehouses on warehouses.warehouse_key = lines.warehouse_key

@@ -15,8 +15,13 @@ with variants as (
 
     select
         product_variant,
+        first_day,
         (length(product_variant) - length(replace(product_variant, '{{ sep }}', ''))) / length('{{ sep }}') + 1 as parts
-    from (select distinct product_variant from {{ ref('stock_extra') }}) as distinct_variants
+    from (
+        select product_variant, min(stock_date_at) as first_day
+        from {{ ref('stock_extra') }}
+        group by product_variant
+    ) as distinct_variants
 
 ),
 
@@ -24,6 +29,7 @@ checked as (
 
     select
         product_variant,
+        first_day,
         parts,
         {%- for i in range(1, dims | length + 1) %}
         regexp_matches(split_part(product_variant, '{{ sep }}', {{ i }}), '^[a-z_][a-z0-9_]*:[^:\s]+( [^:\s]+)*$') as pair_ok_{{ i }},
@@ -54,7 +60,21 @@ collisions as (
 
 )
 
-select product_variant, 'not canonical' as problem
+-- A variant built before the window kept its form when the vars changed since (an
+-- incremental build rebuilds the window only), so its row says why and how to rebuild
+-- it, in columns short enough to print whole in the build's log.
+select
+    product_variant,
+    case
+        when first_day < {{ window_start('stock_extra') }} then 'not canonical, built before the window'
+        else 'not canonical'
+    end as problem,
+    case
+        when first_day < {{ window_start('stock_extra') }} then 'variant_separator/_dimensions changed?'
+    end as likely_cause,
+    case
+        when first_day < {{ window_start('stock_extra') }} then 'stockx build --full-refresh (once)'
+    end as to_fix
 from checked
 where product_variant is null
    or parts > {{ dims | length }}
@@ -63,5 +83,9 @@ where product_variant is null
         {%- if i > 1 %} and position_{{ i }} > position_{{ i - 1 }}{% endif %}))
    {%- endfor %}
 union all
-select product_variant, 'stands for ' || tuples || ' sets of values' as problem
+select
+    product_variant,
+    'stands for ' || tuples || ' sets of values' as problem,
+    cast(null as varchar) as likely_cause,
+    cast(null as varchar) as to_fix
 from collisions

@@ -62,7 +62,7 @@ variants as (
     select
         {%- for dim in dims %}
         "{{ dim }}",
-        {{ normalise_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+        {{ normalise_dimension_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
         {%- endfor %}
         {{ product_variant() }} as product_variant
     from (select distinct {% for dim in dims %}"{{ dim }}"{% if not loop.last %}, {% endif %}{% endfor %} from raw) as distinct_values

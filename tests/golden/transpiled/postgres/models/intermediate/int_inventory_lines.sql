@@ -29,16 +29,26 @@ WITH lines AS MATERIALIZED (
       WHEN (
         POSITION(':' IN lines."size_value") > 0
         OR POSITION('|' IN lines."size_value") > 0
+        OR lines."size_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       OR (
         POSITION(':' IN lines."colour_value") > 0
         OR POSITION('|' IN lines."colour_value") > 0
+        OR lines."colour_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       OR (
         POSITION(':' IN lines."pack_value") > 0
         OR POSITION('|' IN lines."pack_value") > 0
+        OR lines."pack_value" ~ '[\x00-\x1f\x7f-\x9f]'
       )
       THEN 'ambiguous_variant'
+      WHEN GREATEST(
+        COALESCE(LENGTH(lines.product_variant), 0),
+        COALESCE(LENGTH(lines.snapshot_key), 0),
+        LENGTH(products.product_id),
+        LENGTH(warehouses.location_id)
+      ) > 1000
+      THEN 'value_too_long'
     END AS invalid_reason
   FROM lines
   LEFT JOIN warehouses

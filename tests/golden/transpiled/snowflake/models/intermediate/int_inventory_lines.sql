@@ -27,16 +27,28 @@ WITH lines AS (
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
       WHEN (
-        CHARINDEX(':', lines."size_value") > 0 OR CHARINDEX('|', lines."size_value") > 0
+        CHARINDEX(':', lines."size_value") > 0
+        OR CHARINDEX('|', lines."size_value") > 0
+        OR REGEXP_LIKE(lines."size_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       OR (
         CHARINDEX(':', lines."colour_value") > 0
         OR CHARINDEX('|', lines."colour_value") > 0
+        OR REGEXP_LIKE(lines."colour_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       OR (
-        CHARINDEX(':', lines."pack_value") > 0 OR CHARINDEX('|', lines."pack_value") > 0
+        CHARINDEX(':', lines."pack_value") > 0
+        OR CHARINDEX('|', lines."pack_value") > 0
+        OR REGEXP_LIKE(lines."pack_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       )
       THEN 'ambiguous_variant'
+      WHEN GREATEST_IGNORE_NULLS(
+        COALESCE(LENGTH(lines.product_variant), 0),
+        COALESCE(LENGTH(lines.snapshot_key), 0),
+        LENGTH(products.product_id),
+        LENGTH(warehouses.location_id)
+      ) > 1000
+      THEN 'value_too_long'
     END AS invalid_reason
   FROM lines
   LEFT JOIN warehouses

@@ -27,15 +27,28 @@ WITH lines AS (
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
       WHEN (
-        LOCATE(':', lines.`size_value`) > 0 OR LOCATE('|', lines.`size_value`) > 0
+        LOCATE(':', lines.`size_value`) > 0
+        OR LOCATE('|', lines.`size_value`) > 0
+        OR lines.`size_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       OR (
-        LOCATE(':', lines.`colour_value`) > 0 OR LOCATE('|', lines.`colour_value`) > 0
+        LOCATE(':', lines.`colour_value`) > 0
+        OR LOCATE('|', lines.`colour_value`) > 0
+        OR lines.`colour_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       OR (
-        LOCATE(':', lines.`pack_value`) > 0 OR LOCATE('|', lines.`pack_value`) > 0
+        LOCATE(':', lines.`pack_value`) > 0
+        OR LOCATE('|', lines.`pack_value`) > 0
+        OR lines.`pack_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       )
       THEN 'ambiguous_variant'
+      WHEN GREATEST(
+        COALESCE(LENGTH(lines.product_variant), 0),
+        COALESCE(LENGTH(lines.snapshot_key), 0),
+        LENGTH(products.product_id),
+        LENGTH(warehouses.location_id)
+      ) > 1000
+      THEN 'value_too_long'
     END AS invalid_reason
   FROM lines
   LEFT JOIN warehouses

@@ -63,21 +63,51 @@ WITH raw AS (
 ), variants AS (
   SELECT
     `size`,
-    NULLIF(TRIM(REGEXP_REPLACE(`size`, '[\\s\v   -     　]+', ' ')), '') AS `size_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+      ),
+      ''
+    ) AS `size_value`,
     `colour`,
-    NULLIF(TRIM(REGEXP_REPLACE(`colour`, '[\\s\v   -     　]+', ' ')), '') AS `colour_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+      ),
+      ''
+    ) AS `colour_value`,
     `pack`,
-    NULLIF(TRIM(REGEXP_REPLACE(`pack`, '[\\s\v   -     　]+', ' ')), '') AS `pack_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+      ),
+      ''
+    ) AS `pack_value`,
     NULLIF(
       SUBSTRING(
         COALESCE(
-          '|' || 'size:' || NULLIF(TRIM(REGEXP_REPLACE(`size`, '[\\s\v   -     　]+', ' ')), ''),
+          '|' || 'size:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'colour:' || NULLIF(TRIM(REGEXP_REPLACE(`colour`, '[\\s\v   -     　]+', ' ')), ''),
+          '|' || 'colour:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'pack:' || NULLIF(TRIM(REGEXP_REPLACE(`pack`, '[\\s\v   -     　]+', ' ')), ''),
+          '|' || 'pack:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\v   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ),
         2

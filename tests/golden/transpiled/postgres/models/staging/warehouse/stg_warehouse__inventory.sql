@@ -66,20 +66,50 @@ WITH raw AS MATERIALIZED (
 ), variants AS MATERIALIZED (
   SELECT
     "size",
-    NULLIF(TRIM(REGEXP_REPLACE("size", '[\s   -     　]+', ' ', 'g')), '') AS "size_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+      ),
+      ''
+    ) AS "size_value",
     "colour",
-    NULLIF(TRIM(REGEXP_REPLACE("colour", '[\s   -     　]+', ' ', 'g')), '') AS "colour_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+      ),
+      ''
+    ) AS "colour_value",
     "pack",
-    NULLIF(TRIM(REGEXP_REPLACE("pack", '[\s   -     　]+', ' ', 'g')), '') AS "pack_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+      ),
+      ''
+    ) AS "pack_value",
     NULLIF(
       SUBSTRING(COALESCE(
-        '|' || 'size:' || NULLIF(TRIM(REGEXP_REPLACE("size", '[\s   -     　]+', ' ', 'g')), ''),
+        '|' || 'size:' || NULLIF(
+          TRIM(
+            REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+          ),
+          ''
+        ),
         ''
       ) || COALESCE(
-        '|' || 'colour:' || NULLIF(TRIM(REGEXP_REPLACE("colour", '[\s   -     　]+', ' ', 'g')), ''),
+        '|' || 'colour:' || NULLIF(
+          TRIM(
+            REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+          ),
+          ''
+        ),
         ''
       ) || COALESCE(
-        '|' || 'pack:' || NULLIF(TRIM(REGEXP_REPLACE("pack", '[\s   -     　]+', ' ', 'g')), ''),
+        '|' || 'pack:' || NULLIF(
+          TRIM(
+            REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+          ),
+          ''
+        ),
         ''
       ) FROM 2),
       ''

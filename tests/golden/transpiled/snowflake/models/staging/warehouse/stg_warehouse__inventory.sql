@@ -71,21 +71,51 @@ WITH raw AS (
 ), variants AS (
   SELECT
     "size",
-    NULLIF(TRIM(REGEXP_REPLACE("size", '[\\s\x0b   -     　]+', ' ')), '') AS "size_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+      ),
+      ''
+    ) AS "size_value",
     "colour",
-    NULLIF(TRIM(REGEXP_REPLACE("colour", '[\\s\x0b   -     　]+', ' ')), '') AS "colour_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+      ),
+      ''
+    ) AS "colour_value",
     "pack",
-    NULLIF(TRIM(REGEXP_REPLACE("pack", '[\\s\x0b   -     　]+', ' ')), '') AS "pack_value",
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+      ),
+      ''
+    ) AS "pack_value",
     NULLIF(
       SUBSTRING(
         COALESCE(
-          '|' || 'size:' || NULLIF(TRIM(REGEXP_REPLACE("size", '[\\s\x0b   -     　]+', ' ')), ''),
+          '|' || 'size:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'colour:' || NULLIF(TRIM(REGEXP_REPLACE("colour", '[\\s\x0b   -     　]+', ' ')), ''),
+          '|' || 'colour:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'pack:' || NULLIF(TRIM(REGEXP_REPLACE("pack", '[\\s\x0b   -     　]+', ' ')), ''),
+          '|' || 'pack:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ),
         2

@@ -68,21 +68,51 @@ WITH raw AS (
 ), variants AS (
   SELECT
     `size`,
-    NULLIF(TRIM(REGEXP_REPLACE(`size`, '[\\s\013   -     　]+', ' ')), '') AS `size_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+      ),
+      ''
+    ) AS `size_value`,
     `colour`,
-    NULLIF(TRIM(REGEXP_REPLACE(`colour`, '[\\s\013   -     　]+', ' ')), '') AS `colour_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+      ),
+      ''
+    ) AS `colour_value`,
     `pack`,
-    NULLIF(TRIM(REGEXP_REPLACE(`pack`, '[\\s\013   -     　]+', ' ')), '') AS `pack_value`,
+    NULLIF(
+      TRIM(
+        REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+      ),
+      ''
+    ) AS `pack_value`,
     NULLIF(
       SUBSTRING(
         COALESCE(
-          '|' || 'size:' || NULLIF(TRIM(REGEXP_REPLACE(`size`, '[\\s\013   -     　]+', ' ')), ''),
+          '|' || 'size:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'colour:' || NULLIF(TRIM(REGEXP_REPLACE(`colour`, '[\\s\013   -     　]+', ' ')), ''),
+          '|' || 'colour:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ) || COALESCE(
-          '|' || 'pack:' || NULLIF(TRIM(REGEXP_REPLACE(`pack`, '[\\s\013   -     　]+', ' ')), ''),
+          '|' || 'pack:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+            ),
+            ''
+          ),
           ''
         ),
         2

@@ -21,6 +21,8 @@ from stockx_export.export.settings import resolve_settings
 TOKEN = "pat-family-91c2e7"
 FAMILY = {"product_categories": "PRODUCT_CATEGORY", "locations": "LOCATION", "products": "PRODUCT",
           "stock": "STOCK", "stock_extra": "STOCK_EXTRA"}
+# Peak's three levels, as the issue orders them: categories, then products and locations, then stock.
+LEVELS = {"PRODUCT_CATEGORY": 0, "LOCATION": 1, "PRODUCT": 1, "STOCK": 2, "STOCK_EXTRA": 2}
 PARENTS = {"PRODUCT": {"PRODUCT_CATEGORY"}, "STOCK": {"PRODUCT", "LOCATION"}, "STOCK_EXTRA": {"PRODUCT", "LOCATION"}}
 
 
@@ -80,6 +82,9 @@ def test_the_family_goes_parents_first_and_peak_ends_up_equal_to_every_table(pro
     for child, parents in PARENTS.items():
         for parent in parents:
             assert max(i for i, o in enumerate(order) if o == parent) < min(i for i, o in enumerate(order) if o == child)
+    # level by level: every request of a level before any of the next
+    levels = [LEVELS[o] for o in order]
+    assert levels == sorted(levels) and set(levels) == {0, 1, 2}
     # one block per object in the summary, and nothing refused or held
     for model, obj in FAMILY.items():
         assert f"{obj} ({model}):" in result.stdout
@@ -213,16 +218,18 @@ def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
 
 
 def test_an_aborted_parent_skips_its_children_and_the_others_go_on(project, server):
-    # The first object in the order (locations) meets an answer no retry fixes.
+    # The first object in the order (product_categories) meets an answer no retry fixes.
     server.script(Reply(404, body='{"message": "no such object"}'))
     result = stockx(project, "export", "--push", env=env_for(server))
     assert result.exit_code == 2
-    assert "skipped stock (STOCK): its parent locations did not finish its push; nothing of it was sent" in result.stdout
-    assert "skipped stock_extra (STOCK_EXTRA): its parent locations did not finish its push" in result.stdout
-    assert result.stderr.endswith("Error: the family push did not finish (aborted: locations; skipped (a parent did not "
-                                  "finish): stock, stock_extra); fix the cause reported above and push again: what "
-                                  "was acknowledged is not sent again\n")
-    assert set(server.order) == {"PRODUCT_CATEGORY", "PRODUCT"}
+    assert "skipped products (PRODUCT): its parent product_categories did not finish its push; nothing of it was " \
+           "sent" in result.stdout
+    for child in ("stock (STOCK)", "stock_extra (STOCK_EXTRA)"):
+        assert f"skipped {child}: its parent product_categories, products did not finish its push" in result.stdout
+    assert result.stderr.endswith("Error: the family push did not finish (aborted: product_categories; skipped (a "
+                                  "parent did not finish): products, stock, stock_extra); fix the cause reported "
+                                  "above and push again: what was acknowledged is not sent again\n")
+    assert set(server.order) == {"LOCATION"}
 
 
 def test_one_model_asked_warns_about_a_parent_never_pushed_and_holds_its_rows(project, server):
@@ -246,7 +253,7 @@ def test_out_writes_a_folder_per_model_in_family_order(project, tmp_path):
     result = stockx(project, "export", "--out", str(out))
     assert result.exit_code == 0, result.output
     assert [line.rsplit("/", 1)[-1] for line in result.stdout.splitlines()] == [
-        "locations", "product_categories", "products", "stock", "stock_extra"]
+        "product_categories", "locations", "products", "stock", "stock_extra"]
     manifest = json.loads((out / "products" / "manifest.json").read_text())
     assert manifest["settings"]["object"] == "PRODUCT"
 

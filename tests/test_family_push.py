@@ -171,7 +171,8 @@ def test_a_schema_endpoint_that_is_not_there_is_reported_and_the_push_goes_on(pr
     assert server.schema_reads == reads + 1
 
 
-def test_a_declared_custom_attribute_is_added_once_and_its_values_arrive(project, server):
+def declare_season(project, settings: str = "") -> None:
+    """products gets a custom attribute, season (declared in its meta.peak), and is built again."""
     products = project / "models" / "marts" / "products.sql"
     products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",
                                                      "    cast(null as timestamp) as updated_at,\n"
@@ -184,7 +185,14 @@ def test_a_declared_custom_attribute_is_added_once_and_its_values_arrive(project
         "      - {name: updated_at, data_type: timestamp}\n\n  - name: product_categories",
         "      - {name: updated_at, data_type: timestamp}\n      - {name: season, data_type: varchar}\n\n"
         "  - name: product_categories"))
+    if settings:
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text() + settings)
     assert stockx(project, "build").exit_code == 0
+
+
+def test_a_declared_custom_attribute_is_added_once_and_its_values_arrive(project, server):
+    declare_season(project)
     env = env_for(server)
     planned = stockx(project, "export", "--plan", env=env)
     assert "QP_PRODUCT_OOTB: would add attribute SEASON (string)" in planned.stdout
@@ -199,6 +207,57 @@ def test_a_declared_custom_attribute_is_added_once_and_its_values_arrive(project
     again = stockx(project, "export", "--push", "--check-schema", env=env)
     assert again.exit_code == 0, again.output
     assert len(server.attribute_requests) == 1 and "attribute" not in again.stdout
+
+
+def test_the_older_add_attribute_form_is_a_setting(project, server):
+    declare_season(project, 'attribute_form = "ingestion-api"\n')
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 0, result.output
+    assert "QP_PRODUCT_OOTB: added attribute SEASON (string)\n" in result.stdout
+    assert server.attribute_requests == [{"solutionName": "QP_OOTB", "attributeName": "SEASON", "dataType": "string",
+                                          "defaultValue": "all-year", "validations": {"maxLength": 20}}]
+    assert [e.path for e in server.log if e.path.endswith("add-attribute")] == [
+        "/ingestion-api/api/v2/QP_PRODUCT_OOTB/add-attribute"]
+    assert {r["season"] for r in server.held_rows("PRODUCT")} == {"all-year"}
+    assert server.violations == []
+
+
+def test_schema_calls_are_retried_like_pages_and_give_up_naming_the_endpoint(project, server):
+    declare_season(project, "max_attempts = 3\n")
+    env = env_for(server)
+    server.script_get(Reply(503), Reply(429, {"Retry-After": "0"}))
+    server.script(Reply(500), Reply(502))  # the first POSTs: add-attribute
+    result = stockx(project, "export", "--push", env=env)
+    assert result.exit_code == 0, result.output
+    assert [e.status for e in server.log if e.path.startswith("/api/v2/schema?")] == [503, 429, 200]
+    assert [e.status for e in server.log if e.path.endswith("add-attribute")] == [500, 502, 200]
+    assert "QP_PRODUCT_OOTB: added attribute SEASON (string)\n" in result.stdout
+
+    server.log.clear()
+    sent = list(server.order)
+    server.script_get(Reply(503, body=f'{{"echo": "{TOKEN}"}}'), Reply(504), Reply(503))
+    failed = stockx(project, "export", "--push", "--check-schema", env=env)
+    assert failed.exit_code == 2
+    assert failed.stderr.startswith(f"Error: could not read Peak's schema (GET {server.base_url}/api/v2/schema): gave "
+                                    "up after 3 attempts in ")
+    assert "s (last: HTTP 503); nothing was sent: run the push again later" in failed.stderr
+    assert TOKEN not in failed.output and server.order == sent
+    assert [e.path for e in server.log if not e.path.startswith("/api/v2/schema?")] == []
+
+
+@pytest.mark.parametrize("reply, said", [
+    (Reply(200, body='{"success": false, "errorCode": "DI_E_40010", "message": "invalid dataType"}'),
+     'answered HTTP 200, but "errorCode": "DI_E_40010"'),
+    (Reply(200, body="<html>gateway</html>"), "answered HTTP 200, but its body is not JSON"),
+    (Reply(400, body='{"message": "bad"}'), "Peak refused to add attribute SEASON to QP_PRODUCT_OOTB (HTTP 400 from POST"),
+])
+def test_an_add_attribute_answer_that_says_it_failed_stops_before_any_row(project, server, reply, said):
+    declare_season(project)
+    server.script(reply)
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 2, result.output
+    assert said in result.stderr and "nothing was sent" in result.stderr and "Traceback" not in result.output
+    assert server.order == []
 
 
 def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
@@ -279,6 +338,14 @@ def test_path_forms_by_name_and_regional_base_urls():
         "https://ingestion.eu-west-1.peak.ai/api/v2/ingest/object/QP_PRODUCT_OOTB")
     with pytest.raises(ExportError, match="path 'object' must be 'ingest/object' or 'objects' or a template"):
         resolve_settings({"path": "object"})
+    older = resolve_settings({"attribute_form": "ingestion-api"}, {"peak": {"object": "PRODUCT"}})
+    assert older.add_attribute_url == "https://ingestion.peak.ai/ingestion-api/api/v2/QP_PRODUCT_OOTB/add-attribute"
+    assert resolve_settings().add_attribute_url == "https://ingestion.peak.ai/api/v2/schema/QP_STOCK_EXTRA_OOTB/add-attribute"
+    with pytest.raises(ExportError) as info:
+        resolve_settings({"attribute_form": "older"})
+    assert str(info.value) == ("[tool.stockx.export] in pyproject.toml: attribute_form must be 'schema' or "
+                               "'ingestion-api' (POST /api/v2/schema/{object}/add-attribute, or the older "
+                               "/ingestion-api/api/v2/{object}/add-attribute), got 'older'")
 
 
 def test_objects_path_form_pushes_the_family(project, server):

@@ -289,6 +289,10 @@ def test_an_aborted_parent_skips_its_children_and_the_others_go_on(project, serv
                                   "parent did not finish): products, stock, stock_extra); fix the cause reported "
                                   "above and push again: what was acknowledged is not sent again\n")
     assert set(server.order) == {"LOCATION"}
+    # the object that aborted says how far it got, as a single model's push does
+    assert ("PRODUCT_CATEGORY (product_categories): aborted after 0 pages (0 rows) were answered; 0 rows rejected so "
+            "far\ntheir outcome is recorded in ") in result.stderr
+    assert result.stderr.count("aborted after") == 1
 
 
 def test_one_model_asked_warns_about_a_parent_never_pushed_and_holds_its_rows(project, server):

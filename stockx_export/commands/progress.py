@@ -82,13 +82,15 @@ class Watch:
         if self.progress is not None:
             self.progress.close()
 
-    def aborted(self) -> None:
-        """After an abort, on stderr: how far the delivery got (and, with a state, that it is recorded)."""
+    def aborted(self, label: str = "") -> None:
+        """After an abort, on stderr: how far the delivery got (and, with a state, that it is
+        recorded); ``label`` names the object in a family push."""
         self.close()
         done = self.progress
         if done is None:
             return
-        line = (f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
+        self.progress = None  # said once: a later abort of another object has its own
+        line = (f"{label}: " if label else "") + (f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
                 f"{plural(done.rejected, 'row')} rejected so far")
         if self.state is not None:
             line += f"\ntheir outcome is recorded in {shown(self.state)}: the next push sends only the rest"

@@ -105,6 +105,8 @@ def test_a_product_peak_lacks_holds_its_rows_until_it_is_back(project, server):
     expected_held = sum(1 for r in tables(project)["STOCK_EXTRA"] if r["product_id"] == "P-1001")
     assert expected_held > 0
     assert [int(line.split()[1]) for line in held_counts] == [expected_held]  # stock_extra's plan alone
+    assert planned.stdout.count("note: held counts assume the parents' rows are accepted: a parent key in a "
+                                "parent's table, pushed before its children in this run, counts as on Peak\n") == 1
 
     first = stockx(project, "export", "--push", env=env)
     assert first.exit_code == 1, first.output

@@ -99,6 +99,9 @@ class FamilyPlan:
     reports: tuple[PlanReport, ...]
     warnings: tuple[str, ...] = ()
     schema: SchemaNotes = SchemaNotes()
+    # A child's parent is planned before it in this run: its keys in the parent's table count
+    # as acknowledged-to-be (the plan cannot know which rows Peak will refuse).
+    assumes_parents: bool = False
 
 
 def _jobs(config: Any, family: Family, models: Sequence[str], overrides: Mapping[str, Any],
@@ -285,11 +288,13 @@ def plan_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
             if own:
                 client.close()
     reports = []
+    assumes = False
     for index, model in enumerate(selected):
         parents = parent_keys(family, model, jobs, planned=selected[:index])
+        assumes = assumes or any(p.planned_from is not None for p in parents)
         reports.append(service.plan(config, model, full=full, force=force, state_db=state_db, overrides=overrides,
                                     env=env, parents=parents))
-    return FamilyPlan(tuple(reports), warnings, notes)
+    return FamilyPlan(tuple(reports), warnings, notes, assumes)
 
 
 @dataclass(frozen=True)

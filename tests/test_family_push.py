@@ -5,11 +5,18 @@ enforces product and location foreign keys the way Peak does."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 from click.testing import CliRunner
-from peak_server import PeakServer, Reply, table_rows
+from peak_server import Delay, PeakServer, Reply, Stall, table_rows
+from sync_support import TOKEN as RECORDING_TOKEN
+from sync_support import RecordingPeak
 from test_stock_extra import copy_project
 
 from stockx_export.cli import cli
@@ -386,3 +393,35 @@ def test_the_dag_orders_models_without_a_relationships_test():
              **_model("a_child", depends=["middle"])}
     assert family_of(nodes).order == ("z_parent", "a_child")
     assert family_of({**_model("x", peak=False)}).order == ("stock_extra",)
+
+
+def test_a_family_push_killed_mid_way_is_finished_without_resending_earlier_objects(project):
+    """kill -9 while stock_extra's second page is in flight (one page at a time): the next
+    run sends nothing of the four objects before it, and of stock_extra only the rest."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "in_flight = 1\n")
+    rows = {obj: len(found) for obj, found in tables(project).items()}
+    earlier = sum(-(-rows[obj] // 40) for obj in ("PRODUCT_CATEGORY", "LOCATION", "PRODUCT", "STOCK"))
+    assert rows["STOCK_EXTRA"] > 80
+    with RecordingPeak() as server:
+        server.fk_mode = "failed"
+        server.script(*[Delay(0)] * (earlier + 1), Stall())
+        env = {**os.environ, "PEAK_AUTH_TOKEN": RECORDING_TOKEN, "PEAK_BASE_URL": server.base_url}
+        script = Path(sys.executable).parent / "stockx"
+        process = subprocess.Popen([str(script), "export", "--push", "--project-dir", str(project)], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert server.wait_for_arrivals(earlier + 2, timeout=120)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+        assert process.returncode == -signal.SIGKILL
+        assert server.wait_idle()
+        server.log.clear()
+        again = stockx(project, "export", "--push", env={"PEAK_AUTH_TOKEN": RECORDING_TOKEN,
+                                                         "PEAK_BASE_URL": server.base_url})
+        assert again.exit_code == 0, again.output
+        sent = {obj: sum(e.rows for e in server.log if e.path.endswith(f"/QP_{obj}_OOTB")) for obj in FAMILY.values()}
+        assert sent == {**{obj: 0 for obj in FAMILY.values()}, "STOCK_EXTRA": rows["STOCK_EXTRA"] - 40}
+        for obj, found in tables(project).items():
+            assert server.held_rows(obj) == found, obj

@@ -269,6 +269,46 @@ def test_an_add_attribute_answer_that_says_it_failed_stops_before_any_row(projec
     assert server.order == []
 
 
+SQL_WORDS = {"string": "VARCHAR(255)", "integer": "BIGINT", "timestamp": "TIMESTAMP(6)", "date": "Date"}
+
+
+def test_a_schema_answer_in_other_words_is_read_and_the_push_goes_on(project, server):
+    # objects named without prefix and suffix, in lower case; columnName/dataType; SQL type words
+    answer = server.schema()
+    for entry in answer["objects"]:
+        entry["name"] = entry["name"].removeprefix("QP_").removesuffix("_OOTB").lower()
+        for column in entry["columns"]:
+            column["columnName"], column["dataType"] = column.pop("name").upper(), SQL_WORDS[column.pop("type")]
+    server.script_get(Reply(200, body=json.dumps(answer)))
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 0, result.output
+    assert server.held_rows("STOCK") == tables(project)["STOCK"]
+    # a word that could be integer or float is not guessed: it is listed
+    answer["objects"][0]["columns"][0]["dataType"] = "NUMBER"
+    server.script_get(Reply(200, body=json.dumps(answer)))
+    checked = stockx(project, "export", "--push", "--check-schema", env=env_for(server))
+    assert checked.exit_code == 2
+    assert "  QP_LOCATION_OOTB.location_id: Peak's type is number, the model sends string\n" in checked.stderr
+
+
+def test_a_token_echoed_in_a_schema_answer_is_never_shown(project, server):
+    answer = server.schema()
+    answer["objects"][0]["columns"].append({"name": TOKEN, "type": "string"})
+    answer["objects"][1]["columns"].append({"name": "x_" + TOKEN.upper(), "type": TOKEN})
+    body = json.dumps(answer).replace(TOKEN, "\\u0070" + TOKEN[1:], 1)  # a JSON escape in the first echo
+    server.script_get(Reply(200, body=body), Reply(400, body=json.dumps({"message": f"who is {TOKEN}?"})))
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert result.exit_code == 2
+    assert "  QP_LOCATION_OOTB.***: in Peak's schema (string) but not sent by the model" in result.stderr
+    assert "  QP_PRODUCT_OOTB.x_***: in Peak's schema (***) but not sent" in result.stderr
+    again = stockx(project, "export", "--push", env=env_for(server))
+    assert again.exit_code == 2 and "answered HTTP 400: '{\"message\": \"who is ***?\"}'" in again.stderr
+    shown = result.output + again.output
+    assert TOKEN not in shown and TOKEN.upper() not in shown and TOKEN[1:] not in shown
+    for path in (project / ".stockx").rglob("*"):  # nothing of the answer is kept, in any file
+        assert not path.is_file() or TOKEN.encode() not in path.read_bytes()
+
+
 def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
     products = project / "models" / "marts" / "products.sql"
     products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",

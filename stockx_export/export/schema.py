@@ -19,6 +19,7 @@ all is retried as an ingest page is (:mod:`stockx_export.export.retry`).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -33,8 +34,18 @@ from stockx_export.tables import plural
 
 NOT_READABLE = frozenset({404, 405})
 ALREADY_THERE = 409  # adding an attribute that exists (unpublished; assumed)
-# Peak's type words that mean the same thing to stockx.
-SAME_TYPE = {"datetime": "timestamp"}
+# Type words that mean one of Peak's types to stockx: Peak's own datetime, and the SQL words a
+# schema answer may give instead (its shape and words are not published). Words that could be
+# either integer or float (number, numeric, decimal) are left as they are: they are listed as a
+# difference for the user to judge, never guessed.
+SAME_TYPE = {
+    "datetime": "timestamp", "timestamp_ntz": "timestamp", "timestamp without time zone": "timestamp",
+    "varchar": "string", "text": "string", "char": "string", "character varying": "string", "str": "string",
+    "int": "integer", "bigint": "integer", "smallint": "integer", "long": "integer", "int64": "integer",
+    "double": "float", "double precision": "float", "real": "float", "float64": "float",
+    "bool": "boolean",
+}
+_TYPE_ARGUMENTS = re.compile(r"\s*\(.*\)\s*$")  # VARCHAR(255), TIMESTAMP(6)
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,7 @@ def _list(value: Any) -> list:
 
 
 def _type(word: str) -> str:
+    word = _TYPE_ARGUMENTS.sub("", word.strip().lower())
     return SAME_TYPE.get(word, word)
 
 

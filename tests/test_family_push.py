@@ -309,6 +309,29 @@ def test_a_token_echoed_in_a_schema_answer_is_never_shown(project, server):
         assert not path.is_file() or TOKEN.encode() not in path.read_bytes()
 
 
+@pytest.mark.parametrize("peak, message", [
+    ("{object: PRODUCT, attributes: {season: {type: varchar}}}",
+     "attribute 'season': type must be one of string, integer, float, boolean, datetime, date, got 'varchar'"),
+    ("{object: PRODUCT, attributes: {'my season': string}}",
+     "attribute 'my season': a column name is letters, digits and '_' (not starting with a digit)"),
+    ("{object: PRODUCT, attributes: {NAME: string}}",
+     "attribute NAME of object PRODUCT is one of Peak's standard columns: remove it from meta.peak.attributes"),
+    ("{object: PRODUCT, attributes: {season: {type: integer, default: [1]}}}",
+     "attribute 'season': default must be a string, a number or true/false, got [1]"),
+    ("{object: PRODUCTS}", "no Peak contract for object 'PRODUCTS' (known: LOCATION, PRODUCT, PRODUCT_CATEGORY, "
+                           "STOCK, STOCK_EXTRA)"),
+])
+def test_a_mistake_in_meta_peak_names_the_model_and_its_file(project, server, peak, message):
+    yml = project / "models" / "marts" / "_marts__models.yml"
+    yml.write_text(yml.read_text().replace("      peak: {object: PRODUCT}\n", f"      peak: {peak}\n"))
+    assert stockx(project, "build").exit_code == 0
+    for command in ("--plan", "--push"):
+        result = stockx(project, "export", command, env=env_for(server))
+        assert (result.exit_code, result.stderr) == (
+            2, f"Error: meta.peak of model products (models/marts/_marts__models.yml): {message}\n")
+    assert server.order == []
+
+
 def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
     products = project / "models" / "marts" / "products.sql"
     products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",

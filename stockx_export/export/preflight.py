@@ -31,6 +31,7 @@ class ModelNode:
     name: str
     relation: str
     meta: dict[str, Any] = field(default_factory=dict)
+    patch_path: str | None = None  # the property file declaring it (its meta among the rest)
 
 
 def _build_hint(model: str) -> str:
@@ -54,7 +55,7 @@ def find_model(target_dir: Path, model: str) -> ModelNode:
         node = manifest["nodes"][unique_id]
         if node.get("resource_type") == "model" and node.get("name") == model:
             relation = node.get("relation") or f"main.{model}"
-            return ModelNode(unique_id, model, relation, dict(node.get("meta") or {}))
+            return ModelNode(unique_id, model, relation, dict(node.get("meta") or {}), node.get("patch_path") or None)
     raise ExportError(
         f"no model named '{model}' in {target_dir / 'manifest.json'}; check the name "
         "(`stockx ls --resource-type model`), or build it first"

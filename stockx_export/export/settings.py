@@ -179,19 +179,21 @@ def resolve_settings(
     meta: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    meta_source: str = f"the model's meta.{META_KEY}",
 ) -> ExportSettings:
     """Merge the layers (see module docstring) into validated settings.
 
     ``project`` is ``[tool.stockx.export]``, ``meta`` the model's ``meta``
     (its ``peak`` key is used), ``env`` the process environment, and
-    ``overrides`` command-line values (``None`` values are ignored).
+    ``overrides`` command-line values (``None`` values are ignored). Errors in the meta
+    layer name ``meta_source`` (the model and its property file, when known).
     """
     settings = ExportSettings()
     settings = _apply(settings, project or {}, "[tool.stockx.export] in pyproject.toml")
     model_meta = (meta or {}).get(META_KEY) or {}
     if not isinstance(model_meta, Mapping):
-        raise ExportError(f"model meta '{META_KEY}' must be a mapping of export settings, got {model_meta!r}")
-    settings = _apply(settings, model_meta, f"the model's meta.{META_KEY}")
+        raise ExportError(f"{meta_source} must be a mapping of export settings, got {model_meta!r}")
+    settings = _apply(settings, model_meta, meta_source)
     base_url = (env or {}).get("PEAK_BASE_URL")
     if base_url:
         settings = _apply(settings, {"base_url": base_url}, "PEAK_BASE_URL")

@@ -332,6 +332,17 @@ def test_a_mistake_in_meta_peak_names_the_model_and_its_file(project, server, pe
     assert server.order == []
 
 
+def test_two_models_for_one_peak_object_is_an_error_naming_both(project, server):
+    yml = project / "models" / "marts" / "_marts__models.yml"
+    yml.write_text(yml.read_text().replace("      peak: {object: PRODUCT}\n", "      peak: {object: LOCATION}\n"))
+    assert stockx(project, "build").exit_code == 0
+    result = stockx(project, "export", "--push", env=env_for(server))
+    assert (result.exit_code, result.stderr) == (2, (
+        f"Error: models locations and products both push to {server.base_url}/api/v2/ingest/object/QP_LOCATION_OOTB "
+        "(solution QP_OOTB): give each its own Peak object in meta.peak (object: ...)\n"))
+    assert server.log == []
+
+
 def test_an_undeclared_extra_column_stops_the_export_naming_it(project, server):
     products = project / "models" / "marts" / "products.sql"
     products.write_text(products.read_text().replace("    cast(null as timestamp) as updated_at\nfrom",
@@ -456,6 +467,17 @@ def test_the_dag_orders_models_without_a_relationships_test():
              **_model("a_child", depends=["middle"])}
     assert family_of(nodes).order == ("z_parent", "a_child")
     assert family_of({**_model("x", peak=False)}).order == ("stock_extra",)
+
+
+def test_a_family_model_that_names_no_object_is_an_error_naming_it():
+    nodes = {**_model("locations"), **_model("products")}
+    nodes["model.p.products"].update(meta={"peak": {"page_rows": 10}}, patch_path="models/_models.yml")
+    with pytest.raises(ExportError) as info:
+        family_of(nodes)
+    assert str(info.value) == ("meta.peak of model products (models/_models.yml) names no Peak object, and other "
+                               "models of the family do (locations): add object: <the Peak object it fills, e.g. "
+                               "PRODUCT> to its meta.peak (without it, it would go to STOCK_EXTRA)")
+    assert family_of({**_model("x", peak=False), "model.p.y": {**nodes["model.p.products"], "name": "y"}}).order == ("y",)
 
 
 def test_a_family_push_killed_mid_way_is_finished_without_resending_earlier_objects(project):

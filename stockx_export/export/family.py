@@ -134,6 +134,14 @@ def family_of(nodes: dict[str, Any]) -> Family:
         raise ExportError(f"the exported models' foreign keys form a cycle: {cycle}"
                           "; a Peak object cannot be pushed before its own parent: remove a relationships test "
                           "or a ref() of the cycle") from None
+    unnamed = sorted(uid for uid in exported if not exported[uid]["meta"][META_KEY].get("object"))
+    if unnamed and len(exported) > 1:
+        where = exported[unnamed[0]].get("patch_path")
+        raise ExportError(
+            f"meta.{META_KEY} of model {names[unnamed[0]]}{f' ({where})' if where else ''} names no Peak object, "
+            f"and other models of the family do ({', '.join(sorted(n for u, n in names.items() if u not in unnamed))}): "
+            f"add object: <the Peak object it fills, e.g. PRODUCT> to its meta.{META_KEY} (without it, it would go "
+            f"to {DEFAULT_MODEL.upper()})")
     members = []
     for uid in _by_level(order, after, names):
         meta = exported[uid]["meta"][META_KEY]

@@ -114,6 +114,16 @@ def _jobs(config: Any, family: Family, models: Sequence[str], overrides: Mapping
     wanted = list(models) + sorted({p for m in models for p in family.ancestors(m)} - set(models))
     for model in wanted:
         jobs[model] = export_run.prepare(config, model, dict(overrides), env, check_last_build=model in models)
+    by_destination: dict[str, list[str]] = {}
+    for model in sorted(jobs):
+        by_destination.setdefault(Destination.from_settings(jobs[model].settings).id, []).append(model)
+    for shared in by_destination.values():
+        if len(shared) > 1:
+            # One destination keeps one table's acknowledgements: each push would count the
+            # other's rows as gone and send them again.
+            destination = Destination.from_settings(jobs[shared[0]].settings).describe()
+            raise ExportError(f"models {' and '.join(shared)} both push to {destination}: give each its own Peak "
+                              "object in meta.peak (object: ...)")
     return jobs
 
 

@@ -90,8 +90,9 @@ class Watch:
         if done is None:
             return
         self.progress = None  # said once: a later abort of another object has its own
-        line = (f"{label}: " if label else "") + (f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
-                f"{plural(done.rejected, 'row')} rejected so far")
+        line = (f"{label}: " if label else "") + (
+            f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
+            f"{plural(done.rejected, 'row')} rejected so far")
         if self.state is not None:
             line += f"\ntheir outcome is recorded in {shown(self.state)}: the next push sends only the rest"
         click.echo(line, err=True)

@@ -137,9 +137,10 @@ def family_of(nodes: dict[str, Any]) -> Family:
     unnamed = sorted(uid for uid in exported if not exported[uid]["meta"][META_KEY].get("object"))
     if unnamed and len(exported) > 1:
         where = exported[unnamed[0]].get("patch_path")
+        others = ", ".join(sorted(n for u, n in names.items() if u not in unnamed))
         raise ExportError(
             f"meta.{META_KEY} of model {names[unnamed[0]]}{f' ({where})' if where else ''} names no Peak object, "
-            f"and other models of the family do ({', '.join(sorted(n for u, n in names.items() if u not in unnamed))}): "
+            f"and other models of the family do ({others}): "
             f"add object: <the Peak object it fills, e.g. PRODUCT> to its meta.{META_KEY} (without it, it would go "
             f"to {DEFAULT_MODEL.upper()})")
     members = []

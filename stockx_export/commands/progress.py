@@ -82,6 +82,11 @@ class Watch:
         if self.progress is not None:
             self.progress.close()
 
+    def object_aborted(self, outcome: Any, started: bool) -> None:
+        """A family push's object aborted: the abort line, named by the object, once its delivery had started."""
+        if started:
+            self.aborted(f"{outcome.object} ({outcome.model})")
+
     def aborted(self, label: str = "") -> None:
         """After an abort, on stderr: how far the delivery got (and, with a state, that it is
         recorded); ``label`` names the object in a family push."""

@@ -41,7 +41,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, TextIO
+from typing import Any, Callable, Mapping, TextIO
 
 from stockx_export.run.projects import load_config
 from stockx_export.errors import BuildFailed
@@ -51,7 +51,7 @@ from stockx_export.run.engine import RunOptions, run_command
 from stockx_export.run.reporting import JsonReporter, TextReporter
 from stockx_export.sync import family as sync_family
 from stockx_export.sync import service as sync_service
-from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation
+from stockx_export.sync.family import FamilyPlan, FamilyResult, FamilyValidation, Outcome
 from stockx_export.sync.service import HeldReport, PlanReport, PushResult, RejectedReport, RunsReport
 
 __all__ = ["BuildResult", "FamilyPlan", "FamilyResult", "FamilyValidation", "FilesResult", "HeldReport", "PlanReport",
@@ -207,14 +207,15 @@ def push_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: V
                 database: str | None = None, profiles_dir: str | None = None, target: str | None = None, full: bool = False,
                 force: bool = False, state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
                 env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
-                handle_signals: bool = False, check_schema: bool = False) -> FamilyResult:
+                handle_signals: bool = False, check_schema: bool = False,
+                on_aborted: Callable[[Outcome, bool], None] | None = None) -> FamilyResult:
     """``stockx export --push [MODEL...]``: every model with meta.peak (or ``models``), parents
     first; children of an aborted parent are skipped; rows whose parent Peak lacks are held.
     ``FamilyResult.exit_code`` is the command's (2 when a model was aborted or skipped)."""
     return sync_family.push_family(_config(project_dir, vars, database, profiles_dir, target), tuple(models), full=full,
                                    force=force, state_db=state_db, overrides=overrides, env=env, client=client,
                                    progress=progress, handle_signals=handle_signals,
-                                   check_schema_always=check_schema)
+                                   check_schema_always=check_schema, on_aborted=on_aborted)
 
 
 def plan_family(project_dir: str = ".", models: tuple[str, ...] = (), *, vars: Vars = None,

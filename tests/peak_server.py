@@ -34,9 +34,11 @@ asked (stock and stock_extra -> product, location; product -> product_category):
     server.fk_mode = "422"            ... or a 422 DI_E_ body for the page holding one
     server.schema_mode = 404          GET /api/v2/schema answers 404 (or 405)
     server.schema_changes = {...}     object -> {column: type}: the schema says these columns differ
+    server.script_get(Reply(503), ...) one reply per coming GET (schema read), in order
 
 ``GET /api/v2/schema?solutionName=`` lists every object with its columns, and
-``POST /api/v2/schema/{object}/add-attribute`` adds a custom attribute (409 when
+``POST /api/v2/schema/{object}/add-attribute`` (or the older form,
+``/ingestion-api/api/v2/{object}/add-attribute`` with ``attributeName``) adds a custom attribute (409 when
 it exists; ``server.attribute_requests`` keeps the bodies), which rows may then
 carry after the standard columns. ``server.order`` lists the object of every
 request that stored rows, in arrival order.
@@ -199,6 +201,7 @@ class PeakServer:
         self.clock = time.monotonic
         self.sleep = time.sleep
         self._actions: list[Any] = []
+        self._get_replies: list[Reply] = []
         self._lock = threading.Lock()
         self._bucket: tuple[float, float] | None = None  # tokens, last refill time
         self._httpd: ThreadingHTTPServer | None = None
@@ -307,7 +310,16 @@ class PeakServer:
                             "columns": columns})
         return {"solutionName": self.solution_name, "objects": objects}
 
+    def script_get(self, *replies: "Reply") -> None:
+        """Queue replies for the coming GETs (schema reads), one each, in order."""
+        with self._lock:
+            self._get_replies.extend(replies)
+
     def handle_get(self, path: str, headers: Any) -> tuple[int, dict[str, str], str]:
+        with self._lock:
+            reply = self._get_replies.pop(0) if self._get_replies else None
+        if reply is not None:
+            return reply.status, reply.headers, reply.body
         parts = urlsplit(path)
         if _same_path(parts.path) != "/api/v2/schema":
             return 404, {}, json.dumps({"message": f"no such path {parts.path}"})
@@ -323,7 +335,12 @@ class PeakServer:
 
     def add_attribute(self, path: str, headers: Any, body: bytes) -> tuple[int, dict[str, str], str] | None:
         """An add-attribute POST, or None when ``path`` is not one."""
+        # The newer form (/api/v2/schema/{object}, columnName) or the older one
+        # (/ingestion-api/api/v2/{object}, attributeName).
         match = re.fullmatch(r"/api/v2/schema/([^/]+)/add-attribute", _same_path(path))
+        older = match is None
+        if older:
+            match = re.fullmatch(r"/ingestion-api/api/v2/([^/]+)/add-attribute", _same_path(path))
         if match is None:
             return None
         if headers.get("Authorization") != self.token:
@@ -335,11 +352,12 @@ class PeakServer:
         object_name = name[len(self.prefix):len(name) - len(self.suffix) if self.suffix else None]
         if object_name not in self.objects or request.get("solutionName") != self.solution_name:
             return 404, {}, json.dumps({"message": f"no object {name} in {request.get('solutionName')}"})
-        column_name = request.get("columnName")
+        field_name = "attributeName" if older else "columnName"
+        column_name = request.get(field_name)
         if not isinstance(column_name, str) or column_name != column_name.upper():
             with self._lock:
-                self.violations.append(f"add-attribute columnName {column_name!r} is not upper case")
-            return 400, {}, di_error("DI_E_00400", "columnName must be upper case")
+                self.violations.append(f"add-attribute {field_name} {column_name!r} is not upper case")
+            return 400, {}, di_error("DI_E_00400", f"{field_name} must be upper case")
         if request.get("dataType") not in ATTRIBUTE_TYPES:
             return 400, {}, di_error("DI_E_00400", f"unknown dataType {request.get('dataType')!r}")
         with self._lock:

@@ -346,8 +346,8 @@ def test_export_follows_the_model_and_its_tests_across_runs(make_project, tmp_pa
     (["--in-flight", "100000"], "", None, "the command line: export setting 'in_flight' must be a whole number from 1 to 64, got 100000"),
     ([], "timeout = inf\n", None, "[tool.stockx.export] in pyproject.toml: export setting 'timeout' must be a number above 0 and at most 3,600, got inf"),
     ([], "requests_per_second = nan\n", None, "[tool.stockx.export] in pyproject.toml: export setting 'requests_per_second' must be a number from 0.01 to 100,000, got nan"),
-    ([], "", {"peak": {"page_bytes": 10**12}}, "the model's meta.peak: export setting 'page_bytes' must be a whole number from 1,000 to 100,000,000, got 1000000000000"),
-    ([], "", {"peak": {"backoff_cap": float("inf")}}, "the model's meta.peak: export setting 'backoff_cap' must be a number above 0 and at most 3,600, got inf"),
+    ([], "", {"peak": {"page_bytes": 10**12}}, "meta.peak of model stock_extra: export setting 'page_bytes' must be a whole number from 1,000 to 100,000,000, got 1000000000000"),
+    ([], "", {"peak": {"backoff_cap": float("inf")}}, "meta.peak of model stock_extra: export setting 'backoff_cap' must be a number above 0 and at most 3,600, got inf"),
 ])
 def test_numbers_out_of_range_stop_with_the_option_and_its_range(project, args, toml, meta, message):
     if toml:

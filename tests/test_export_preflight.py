@@ -207,5 +207,5 @@ def test_the_export_judges_the_build_of_the_database_it_reads(tmp_path):
     assert run_stockx(project, b, "export", "--out", str(tmp_path / "out-b")).exit_code == 0
     never = run_stockx(project, tmp_path / "C.duckdb", "export", "--out", str(tmp_path / "out-c"))
     assert never.stderr == (  # the family's first model in push order
-        f"Error: the last run did not build model locations in the database {tmp_path / 'C.duckdb'}; run `stockx "
-        "build --select +locations` (with the same --database) before exporting\n")
+        f"Error: the last run did not build model product_categories in the database {tmp_path / 'C.duckdb'}; "
+        "run `stockx build --select +product_categories` (with the same --database) before exporting\n")

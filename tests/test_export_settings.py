@@ -37,7 +37,7 @@ def test_layers_apply_in_order_key_by_key():
     ({"project": {"timestamp_format": "unix"}}, "[tool.stockx.export] in pyproject.toml: timestamp_format must be 'iso' or 'sql', got 'unix'"),
     ({"env": {"PEAK_BASE_URL": "ingestion.peak.ai"}}, "PEAK_BASE_URL: base_url must start with http:// or https://, got 'ingestion.peak.ai'"),
     ({"project": {"path": "/x/{tenant}"}}, "[tool.stockx.export] in pyproject.toml: path template '/x/{tenant}' may only use {prefix}, {object} and {suffix}"),
-    ({"meta": {"peak": "STOCK_EXTRA"}}, "model meta 'peak' must be a mapping of export settings, got 'STOCK_EXTRA'"),
+    ({"meta": {"peak": "STOCK_EXTRA"}}, "the model's meta.peak must be a mapping of export settings, got 'STOCK_EXTRA'"),
     ({"project": {"prefix": 1}}, "[tool.stockx.export] in pyproject.toml: export setting 'prefix' must be a string, got 1"),
 ])
 def test_bad_settings_are_named_with_their_source(kwargs, message):

@@ -62,8 +62,8 @@ def export(models, out_dir, push, validate_only, overrides, full, plan_only, for
         if validate_only:
             checked = api.validate_family(project_dir, models, progress=watch, **project)
         else:
-            pushed = api.push_family(project_dir, models, full=full, force=force, state_db=state_db, progress=watch,
-                                     handle_signals=True, check_schema=check_schema, **project)
+            pushed = api.push_family(project_dir, models, full=full, force=force, state_db=state_db, check_schema=check_schema,
+                                     progress=watch, on_aborted=watch.object_aborted, handle_signals=True, **project)
     except DeliveryAborted:
         watch.aborted()
         raise

@@ -82,14 +82,22 @@ class Watch:
         if self.progress is not None:
             self.progress.close()
 
-    def aborted(self) -> None:
-        """After an abort, on stderr: how far the delivery got (and, with a state, that it is recorded)."""
+    def object_aborted(self, outcome: Any, started: bool) -> None:
+        """A family push's object aborted: the abort line, named by the object, once its delivery had started."""
+        if started:
+            self.aborted(f"{outcome.object} ({outcome.model})")
+
+    def aborted(self, label: str = "") -> None:
+        """After an abort, on stderr: how far the delivery got (and, with a state, that it is
+        recorded); ``label`` names the object in a family push."""
         self.close()
         done = self.progress
         if done is None:
             return
-        line = (f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
-                f"{plural(done.rejected, 'row')} rejected so far")
+        self.progress = None  # said once: a later abort of another object has its own
+        line = (f"{label}: " if label else "") + (
+            f"aborted after {plural(done.pages, 'page')} ({plural(done.rows, 'row')}) were answered; "
+            f"{plural(done.rejected, 'row')} rejected so far")
         if self.state is not None:
             line += f"\ntheir outcome is recorded in {shown(self.state)}: the next push sends only the rest"
         click.echo(line, err=True)

@@ -58,6 +58,7 @@ class ManifestNode:
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     compiled_path: str | None = None
     test_metadata: dict[str, Any] | None = None
+    patch_path: str | None = None  # the property file declaring it, without dbt's "<package>://"
     column_name: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # the entry as written
 
@@ -197,6 +198,7 @@ def _node(uid: str, entry: dict[str, Any]) -> ManifestNode:
         checksum=str(checksum.get("checksum") or "") if isinstance(checksum, dict) else str(checksum or ""),
         fingerprint=(own.get("fingerprint") if isinstance(own, dict) else None) or entry.get("fingerprint"),
         meta=meta,
+        patch_path=str(entry["patch_path"]).split("://", 1)[-1] if entry.get("patch_path") else None,
         config=dict(entry.get("config") or {}),
         description=str(entry.get("description") or ""),
         columns=dict(entry.get("columns") or {}),

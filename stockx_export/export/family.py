@@ -12,7 +12,10 @@ A model is in the family when its ``meta`` has ``peak`` (``meta: {peak: {object:
 ...}}``). A child's foreign keys are its ``relationships`` tests whose ``to`` is
 another model of the family; besides those, a family model that depends on
 another one in the DAG (through any chain of models) is pushed after it. The
-order is topological, ties by model name; a cycle is an error naming it
+order goes by level, then by model name within a level: a model's level is as late
+as its children allow (the longest chain of parents fills every level; a parent
+is one level before its earliest child), so categories go first, then products and
+locations, then stock and stock_extra; a cycle is an error naming it
 (``products -> stock -> products``). A project where no model has ``meta.peak``
 is the family of ``stock_extra`` alone, as before families existed.
 """
@@ -131,12 +134,38 @@ def family_of(nodes: dict[str, Any]) -> Family:
         raise ExportError(f"the exported models' foreign keys form a cycle: {cycle}"
                           "; a Peak object cannot be pushed before its own parent: remove a relationships test "
                           "or a ref() of the cycle") from None
+    unnamed = sorted(uid for uid in exported if not exported[uid]["meta"][META_KEY].get("object"))
+    if unnamed and len(exported) > 1:
+        where = str(exported[unnamed[0]].get("patch_path") or "").split("://", 1)[-1]  # dbt's "<package>://"
+        others = ", ".join(sorted(n for u, n in names.items() if u not in unnamed))
+        raise ExportError(
+            f"meta.{META_KEY} of model {names[unnamed[0]]}{f' ({where})' if where else ''} names no Peak object, "
+            f"and other models of the family do ({others}): "
+            f"add object: <the Peak object it fills, e.g. PRODUCT> to its meta.{META_KEY} (without it, it would go "
+            f"to {DEFAULT_MODEL.upper()})")
     members = []
-    for uid in order:
+    for uid in _by_level(order, after, names):
         meta = exported[uid]["meta"][META_KEY]
         fks = tuple(sorted(set(keys[uid]), key=lambda k: (k.column, k.parent, k.field)))
         members.append(Member(names[uid], meta.get("object"), fks, tuple(sorted(names[p] for p in after[uid]))))
     return Family(tuple(members), declared=any(m.object for m in members))
+
+
+def _by_level(order: list[str], after: dict[str, set[str]], names: dict[str, str]) -> list[str]:
+    """``order`` (topological) regrouped by level, then by name within a level. A model's
+    level is as late as its children allow: the models at the end of the longest chain
+    are the last level, and a parent is one level before its earliest child. So the
+    sample family goes in Peak's three levels (product_categories; then locations and
+    products; then stock and stock_extra) rather than with a childless root first."""
+    children: dict[str, set[str]] = {uid: set() for uid in order}
+    for uid in order:
+        for parent in after[uid]:
+            children[parent].add(uid)
+    height: dict[str, int] = {}
+    for uid in reversed(order):
+        height[uid] = 1 + max((height[c] for c in children[uid]), default=-1)
+    top = max(height.values(), default=0)
+    return sorted(order, key=lambda uid: (top - height[uid], names[uid]))
 
 
 def _foreign_key(node: dict[str, Any], exported: dict[str, Any]) -> tuple[str, ForeignKey] | None:

@@ -32,6 +32,7 @@ class ModelNode:
     name: str
     relation: str
     meta: dict[str, Any] = field(default_factory=dict)
+    patch_path: str | None = None  # the property file declaring it (its meta among the rest)
 
 
 def _build_hint(model: str) -> str:
@@ -56,7 +57,7 @@ def find_model(target_dir: Path, model: str) -> ModelNode:
     """The model named ``model`` in ``target/manifest.json``."""
     node = _manifest(target_dir, model).model(model)
     if node is not None:
-        return ModelNode(node.unique_id, model, node.relation or f"main.{model}", dict(node.meta))
+        return ModelNode(node.unique_id, model, node.relation or f"main.{model}", dict(node.meta), node.patch_path)
     raise ExportError(
         f"no model named '{model}' in {target_dir / 'manifest.json'}; check the name "
         "(`stockx ls --resource-type model`), or build it first"

@@ -21,7 +21,7 @@ from stockx_export.export.pages import Envelope, Page, pack_pages
 from stockx_export.export.preflight import check_build, check_table, find_model
 from stockx_export.export.retry import Clock
 from stockx_export.export.serialize import iter_row_batches
-from stockx_export.export.settings import ExportSettings, resolve_settings
+from stockx_export.export.settings import META_KEY, ExportSettings, resolve_settings
 from stockx_export.export.urls import insecure_http_problem
 from stockx_export.redact import Redactor
 
@@ -47,17 +47,18 @@ class ExportJob:
         return Envelope(self.settings.solution_name, self.settings.operation, self.dry_run)
 
 
-def resource_for(settings: ExportSettings) -> Resource:
-    """The object's standard columns, then the custom attributes the settings declare."""
+def resource_for(settings: ExportSettings, source: str = f"meta.{META_KEY}") -> Resource:
+    """The object's standard columns, then the custom attributes the settings declare
+    (errors name ``source``: where the model's meta.peak is written)."""
     try:
         resource = RESOURCES[settings.object]
     except KeyError:
         known = ", ".join(sorted(RESOURCES))
-        raise ExportError(f"no Peak contract for object '{settings.object}' (known: {known})") from None
+        raise ExportError(f"{source}: no Peak contract for object '{settings.object}' (known: {known})") from None
     clashes = sorted(a.name for a in settings.attributes if a.name.lower() in {n.lower() for n in resource.names})
     if clashes:
-        raise ExportError(f"attribute {', '.join(clashes)} of object {settings.object} is one of Peak's standard "
-                          "columns: remove it from meta.peak.attributes")
+        raise ExportError(f"{source}: attribute {', '.join(clashes)} of object {settings.object} is one of Peak's "
+                          "standard columns: remove it from meta.peak.attributes")
     return resource.with_attributes(tuple(a.column() for a in settings.attributes))
 
 
@@ -174,8 +175,10 @@ def prepare(config: Any, model: str, overrides: Mapping[str, Any], env: Mapping[
     project = config.settings.get("export", {})
     if not isinstance(project, Mapping):
         raise ExportError("[tool.stockx.export] in pyproject.toml must be a table")
-    settings = resolve_settings(project, node.meta, env, overrides)
-    return ExportJob(model, node.relation, resource_for(settings), settings, dry_run, tenant_headers(settings, env))
+    source = f"meta.{META_KEY} of model {model}" + (f" ({node.patch_path})" if node.patch_path else "")
+    settings = resolve_settings(project, node.meta, env, overrides, meta_source=source)
+    return ExportJob(model, node.relation, resource_for(settings, source), settings, dry_run,
+                     tenant_headers(settings, env))
 
 
 def check_transport(settings: ExportSettings) -> None:

@@ -12,26 +12,40 @@ The schema answer's shape is not published: it is parsed defensively
 found by its full name, ``QP_STOCK_EXTRA_OOTB``, or its bare one,
 ``STOCK_EXTRA``; column names compare in any letter case, since Peak takes
 custom attributes' names in upper case). An endpoint that answers 404 or 405 is
-"not readable": the caller reports it and goes on.
+"not readable": the caller reports it and goes on. A 429, a 5xx or no answer at
+all is retried as an ingest page is (:mod:`stockx_export.export.retry`).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from stockx_export.errors import ExportError, TokenRefused
 from stockx_export.export import http
 from stockx_export.export.contract import Resource
-from stockx_export.export.retry import Clock
+from stockx_export.export.retry import Clock, RetryPolicy, retry_after
 from stockx_export.export.settings import Attribute, ExportSettings
 from stockx_export.redact import Redactor
+from stockx_export.tables import plural
 
 NOT_READABLE = frozenset({404, 405})
 ALREADY_THERE = 409  # adding an attribute that exists (unpublished; assumed)
-# Peak's type words that mean the same thing to stockx.
-SAME_TYPE = {"datetime": "timestamp"}
+# Type words that mean one of Peak's types to stockx: Peak's own datetime, and the SQL words a
+# schema answer may give instead (its shape and words are not published). Words that could be
+# either integer or float (number, numeric, decimal) are left as they are: they are listed as a
+# difference for the user to judge, never guessed.
+SAME_TYPE = {
+    "datetime": "timestamp", "timestamp_ntz": "timestamp", "timestamp without time zone": "timestamp",
+    "varchar": "string", "text": "string", "char": "string", "character varying": "string", "str": "string",
+    "int": "integer", "bigint": "integer", "smallint": "integer", "long": "integer", "int64": "integer",
+    "double": "float", "double precision": "float", "real": "float", "float64": "float",
+    "bool": "boolean",
+}
+_TYPE_ARGUMENTS = re.compile(r"\s*\(.*\)\s*$")  # VARCHAR(255), TIMESTAMP(6)
 
 
 @dataclass(frozen=True)
@@ -73,15 +87,15 @@ class SchemaCheck:
 def read_schema(client: Any, settings: ExportSettings, token: str, tenant_headers: tuple[tuple[str, str], ...] = (),
                 clock: Clock = Clock()) -> SchemaRead:
     """``GET {base_url}/api/v2/schema?solutionName=...``: the solution's objects, or a
-    :class:`SchemaRead` that is not ``readable`` (404 or 405). A refused token raises
-    :class:`TokenRefused`; anything else unexpected an :class:`ExportError`."""
+    :class:`SchemaRead` that is not ``readable`` (404 or 405). A 429, 5xx or no answer is
+    retried as an ingest page is (backoff, ``Retry-After``, ``max_attempts``,
+    ``retry_seconds``). A refused token raises :class:`TokenRefused`; anything else
+    unexpected (retries exhausted included) an :class:`ExportError` naming the endpoint."""
     url = settings.schema_url
     endpoint = http.Endpoint.of(settings, token, tenant_headers, url=url)
     redactor = Redactor.of(token)
-    answer = http.get(client, endpoint, {"solutionName": settings.solution_name}, clock.monotonic, redactor)
-    if isinstance(answer, http.NoAnswer):
-        raise ExportError(f"could not read Peak's schema at {url}: {answer.reason}; nothing was sent: "
-                          "run the push again (or check base_url)")
+    answer = _retried(lambda: http.get(client, endpoint, {"solutionName": settings.solution_name}, clock.monotonic,
+                                       redactor), settings, clock, f"could not read Peak's schema (GET {url})")
     if answer.status in NOT_READABLE:
         return SchemaRead(url, False, note=f"schema not readable (HTTP {answer.status} from GET {url})")
     if answer.status in http.AUTH_STATUSES:
@@ -89,11 +103,50 @@ def read_schema(client: Any, settings: ExportSettings, token: str, tenant_header
     if not 200 <= answer.status < 300:
         raise ExportError(f"reading Peak's schema at {url} answered HTTP {answer.status}: {answer.text[:200]!r}; "
                           "nothing was sent")
+    if answer.truncated:
+        raise ExportError(f"Peak's schema at {url} is longer than response_bytes ({settings.response_bytes:,} bytes), "
+                          "so it was not read whole; nothing was sent: raise response_bytes under "
+                          "[tool.stockx.export] if the solution's schema is that large")
     try:
-        body = json.loads(answer.text)
+        body = answer.json()
     except ValueError:
         raise ExportError(f"Peak's schema at {url} is not JSON: {answer.text[:200]!r}; nothing was sent") from None
+    if not isinstance(body, list) and not (isinstance(body, dict) and isinstance(body.get("objects"), list)):
+        raise ExportError(f"Peak's schema at {url} is not a list of objects (expected {{\"objects\": [{{\"name\": ..., "
+                          f"\"columns\": [...]}}]}}): {answer.text[:200]!r}; nothing was sent")
     return SchemaRead(url, True, _objects(body))
+
+
+def _retried(call: Callable[[], http.Answer | http.NoAnswer], settings: ExportSettings, clock: Clock,
+             failing: str) -> http.Answer:
+    """``call``'s first answer that is not 429 or 5xx, after retries as an ingest page gets
+    them; an :class:`ExportError` starting with ``failing`` once they run out."""
+    policy = RetryPolicy.of(settings)
+    pause = clock.sleep or time.sleep
+    first = clock.monotonic()
+    attempt = 0
+    while True:
+        attempt += 1
+        answer = call()
+        delay = None
+        if isinstance(answer, http.NoAnswer):
+            reason = answer.reason
+        elif answer.status in http.RETRY_STATUSES:
+            reason = f"HTTP {answer.status}"
+            delay = retry_after(answer.retry_after, clock.wall())
+        else:
+            return answer
+        asked = delay is not None
+        if delay is None:
+            delay = policy.backoff(attempt, clock.random())
+        elapsed = clock.monotonic() - first
+        if policy.gives_up(attempt, elapsed, delay):
+            if asked and elapsed + delay > policy.retry_seconds:
+                reason += (f", and Peak asked to wait {delay:,.0f}s (Retry-After), more than retry_seconds "
+                           f"({policy.retry_seconds:,g}s) allows")
+            raise ExportError(f"{failing}: gave up after {plural(attempt, 'attempt')} in {elapsed:.1f}s (last: "
+                              f"{reason}); nothing was sent: run the push again later")
+        pause(delay)
 
 
 def _objects(body: Any) -> tuple[tuple[str, tuple[PeakColumn, ...]], ...]:
@@ -105,9 +158,9 @@ def _objects(body: Any) -> tuple[tuple[str, tuple[PeakColumn, ...]], ...]:
         name = entry.get("name") or entry.get("objectName") or entry.get("tableName")
         if not isinstance(name, str):
             continue
-        keys = {str(k).lower() for k in entry.get("primaryKeys") or [] if isinstance(k, str)}
+        keys = {k.lower() for k in _list(entry.get("primaryKeys")) if isinstance(k, str)}
         columns = []
-        for column in entry.get("columns") or []:
+        for column in _list(entry.get("columns")):
             if not isinstance(column, dict):
                 continue
             column_name = column.get("name") or column.get("columnName")
@@ -115,15 +168,21 @@ def _objects(body: Any) -> tuple[tuple[str, tuple[PeakColumn, ...]], ...]:
             if not isinstance(column_name, str) or not isinstance(column_type, str):
                 continue
             nullable = column.get("nullable")
-            if column.get("primaryKey") or column_name.lower() in keys:
+            if column.get("primaryKey") is True or column_name.lower() in keys:
                 nullable = False
             known = nullable if isinstance(nullable, bool) else None
-            columns.append(PeakColumn(column_name, column_type.lower(), known))
+            columns.append(PeakColumn(column_name, column_type.strip().lower(), known))
         found.append((name.upper(), tuple(columns)))
     return tuple(sorted(found))
 
 
+def _list(value: Any) -> list:
+    """``value`` when the answer gave a list there, else nothing (the shape is not published)."""
+    return value if isinstance(value, list) else []
+
+
 def _type(word: str) -> str:
+    word = _TYPE_ARGUMENTS.sub("", word.strip().lower())
     return SAME_TYPE.get(word, word)
 
 
@@ -163,20 +222,30 @@ def compare(resource: Resource, settings: ExportSettings, read: SchemaRead) -> S
 
 def add_attribute(client: Any, settings: ExportSettings, token: str, attribute: Attribute,
                   tenant_headers: tuple[tuple[str, str], ...] = (), clock: Clock = Clock()) -> bool:
-    """``POST {base_url}/api/v2/schema/{object}/add-attribute``; True when Peak added it,
-    False when it answered that the attribute exists (409)."""
+    """``POST`` to the add-attribute endpoint of ``settings.attribute_form``; True when Peak
+    added it, False when it answered that the attribute exists (409). Retried as
+    :func:`read_schema` is; a 2xx whose body says it failed is an :class:`ExportError`."""
     url = settings.add_attribute_url
     endpoint = http.Endpoint.of(settings, token, tenant_headers, url=url)
-    body = json.dumps(attribute.request(settings.solution_name), ensure_ascii=False).encode("utf-8")
-    answer = http.post(client, endpoint, body, clock.monotonic, Redactor.of(token))
-    if isinstance(answer, http.NoAnswer):
-        raise ExportError(f"adding attribute {attribute.name} at {url}: {answer.reason}; nothing was sent: "
-                          "run the push again")
+    body = json.dumps(attribute.request(settings.solution_name, settings.attribute_form),
+                      ensure_ascii=False).encode("utf-8")
+    redactor = Redactor.of(token)
+    failing = f"could not add attribute {attribute.name.upper()} to {settings.object_name} (POST {url})"
+    answer = _retried(lambda: http.post(client, endpoint, body, clock.monotonic, redactor), settings, clock, failing)
     if answer.status in http.AUTH_STATUSES:
         raise TokenRefused(answer.status, url)
     if answer.status == ALREADY_THERE:
         return False
     if not 200 <= answer.status < 300:
-        raise ExportError(f"Peak refused to add attribute {attribute.name} to {settings.object_name} "
+        raise ExportError(f"Peak refused to add attribute {attribute.name.upper()} to {settings.object_name} "
                           f"(HTTP {answer.status} from POST {url}): {answer.text[:200]!r}; nothing was sent")
+    problem = "its body is longer than response_bytes" if answer.truncated else None
+    if problem is None:
+        try:
+            problem = http.failure_report(answer.json() if answer.text.strip() else {})
+        except ValueError:
+            problem = "its body is not JSON"
+    if problem is not None:
+        raise ExportError(f"{failing} answered HTTP {answer.status}, but {problem}: {answer.text[:200]!r}; "
+                          "nothing was sent: check the attribute in Peak and push again")
     return True

@@ -12,7 +12,8 @@ Later layers win, key by key:
 Keys are spelled as the fields below; dashes are accepted for underscores
 (``page-rows``). ``path`` takes a published form by name (:data:`PATH_FORMS`)
 or a template. ``attributes`` (in a model's ``meta.peak``) declares the model's
-custom attributes: ``{column: {type, default, validations}}``. The tenant
+custom attributes: ``{column: {type, default, validations}}``, created through the
+add-attribute form ``attribute_form`` names (:data:`ATTRIBUTE_FORMS`). The tenant
 headers' values are read from the environment variables the settings
 ``tenant_env`` / ``tenant_id_env`` name, by the delivery code, not stored here. Numbers must be finite and within :data:`LIMITS`, whichever
 layer they come from. The access token is not a setting: it is read from
@@ -51,8 +52,13 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "response_bytes": (1_000, 100_000_000, False),
 }
 SCHEMA_PATH = "/api/v2/schema"
-# Peak's guide writes {objectName}; which spelling it takes is not published: the full object name is sent.
-ADD_ATTRIBUTE_PATH = "/api/v2/schema/{object_name}/add-attribute"
+# The two published add-attribute forms, by name: the newer guide's (the default) and the older one's
+# (its own path, ``attributeName`` in place of ``columnName``). Peak's guides write {objectName} and
+# PRODUCTS; which spelling either takes is not published: the full object name is sent.
+ATTRIBUTE_FORMS = {
+    "schema": ("/api/v2/schema/{object_name}/add-attribute", "columnName"),
+    "ingestion-api": ("/ingestion-api/api/v2/{object_name}/add-attribute", "attributeName"),
+}
 # The two published path forms, by name: the resource page's (the default) and the getting-started guide's.
 PATH_FORMS = {
     "ingest/object": "/api/v2/ingest/object/{prefix}{object}{suffix}",
@@ -80,9 +86,10 @@ class Attribute:
         return Column(self.name, peak_type, nullable=True, primary_key=False, duckdb_types=duckdb_types,
                       attribute=True)
 
-    def request(self, solution_name: str) -> dict[str, Any]:
-        """The add-attribute body: column name in upper case, as Peak's guide asks."""
-        body: dict[str, Any] = {"solutionName": solution_name, "columnName": self.name.upper(),
+    def request(self, solution_name: str, form: str = "schema") -> dict[str, Any]:
+        """The add-attribute body of ``form`` (:data:`ATTRIBUTE_FORMS`): column name in upper
+        case, as Peak's guide asks, under ``columnName`` (or the older ``attributeName``)."""
+        body: dict[str, Any] = {"solutionName": solution_name, ATTRIBUTE_FORMS[form][1]: self.name.upper(),
                                 "dataType": self.data_type}
         if self.default is not None:
             body["defaultValue"] = self.default
@@ -129,6 +136,8 @@ class ExportSettings:
     tenant_env: str = "PEAK_TENANT"
     tenant_id_env: str = "PEAK_TENANT_ID"
     attributes: tuple[Attribute, ...] = ()
+    # Which published add-attribute endpoint creates custom attributes (ATTRIBUTE_FORMS).
+    attribute_form: str = "schema"
 
     @property
     def object_name(self) -> str:
@@ -143,7 +152,7 @@ class ExportSettings:
     @property
     def add_attribute_url(self) -> str:
         """Where this object's custom attributes are created (``POST``)."""
-        return self.base_url.rstrip("/") + ADD_ATTRIBUTE_PATH.format(object_name=self.object_name)
+        return self.base_url.rstrip("/") + ATTRIBUTE_FORMS[self.attribute_form][0].format(object_name=self.object_name)
 
     @property
     def url(self) -> str:
@@ -170,19 +179,21 @@ def resolve_settings(
     meta: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    meta_source: str = f"the model's meta.{META_KEY}",
 ) -> ExportSettings:
     """Merge the layers (see module docstring) into validated settings.
 
     ``project`` is ``[tool.stockx.export]``, ``meta`` the model's ``meta``
     (its ``peak`` key is used), ``env`` the process environment, and
-    ``overrides`` command-line values (``None`` values are ignored).
+    ``overrides`` command-line values (``None`` values are ignored). Errors in the meta
+    layer name ``meta_source`` (the model and its property file, when known).
     """
     settings = ExportSettings()
     settings = _apply(settings, project or {}, "[tool.stockx.export] in pyproject.toml")
     model_meta = (meta or {}).get(META_KEY) or {}
     if not isinstance(model_meta, Mapping):
-        raise ExportError(f"model meta '{META_KEY}' must be a mapping of export settings, got {model_meta!r}")
-    settings = _apply(settings, model_meta, f"the model's meta.{META_KEY}")
+        raise ExportError(f"{meta_source} must be a mapping of export settings, got {model_meta!r}")
+    settings = _apply(settings, model_meta, meta_source)
     base_url = (env or {}).get("PEAK_BASE_URL")
     if base_url:
         settings = _apply(settings, {"base_url": base_url}, "PEAK_BASE_URL")
@@ -232,6 +243,10 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         value = value.upper()
         if value not in OPERATIONS:
             raise ExportError(f"{source}: operation must be UPSERT or APPEND, got '{value}'")
+    if key == "attribute_form" and value not in ATTRIBUTE_FORMS:
+        raise ExportError(f"{source}: attribute_form must be {' or '.join(repr(f) for f in ATTRIBUTE_FORMS)} "
+                          f"(POST /api/v2/schema/{{object}}/add-attribute, or the older "
+                          f"/ingestion-api/api/v2/{{object}}/add-attribute), got {value!r}")
     if key == "timestamp_format" and value not in TIMESTAMP_FORMATS:
         raise ExportError(f"{source}: timestamp_format must be 'iso' or 'sql', got '{value}'")
     if key == "base_url":

@@ -30,7 +30,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from stockx_export.errors import ExportError, FamilyAborted, PushInterrupted, SchemaMismatch, StockxError
 from stockx_export.export import run as export_run
@@ -40,7 +40,7 @@ from stockx_export.export.http import new_client
 from stockx_export.export.retry import Clock
 from stockx_export.export.run import ExportJob
 from stockx_export.export import service as export_service
-from stockx_export.export.service import Progress, SendResult
+from stockx_export.export.service import Progress, SendResult, Sending
 from stockx_export.sync import service
 from stockx_export.sync.plan import ParentKey
 from stockx_export.sync.service import PlanReport, PushResult
@@ -99,6 +99,9 @@ class FamilyPlan:
     reports: tuple[PlanReport, ...]
     warnings: tuple[str, ...] = ()
     schema: SchemaNotes = SchemaNotes()
+    # A child's parent is planned before it in this run: its keys in the parent's table count
+    # as acknowledged-to-be (the plan cannot know which rows Peak will refuse).
+    assumes_parents: bool = False
 
 
 def _jobs(config: Any, family: Family, models: Sequence[str], overrides: Mapping[str, Any],
@@ -111,6 +114,16 @@ def _jobs(config: Any, family: Family, models: Sequence[str], overrides: Mapping
     wanted = list(models) + sorted({p for m in models for p in family.ancestors(m)} - set(models))
     for model in wanted:
         jobs[model] = export_run.prepare(config, model, dict(overrides), env, check_last_build=model in models)
+    by_destination: dict[str, list[str]] = {}
+    for model in sorted(jobs):
+        by_destination.setdefault(Destination.from_settings(jobs[model].settings).id, []).append(model)
+    for shared in by_destination.values():
+        if len(shared) > 1:
+            # One destination keeps one table's acknowledgements: each push would count the
+            # other's rows as gone and send them again.
+            destination = Destination.from_settings(jobs[shared[0]].settings).describe()
+            raise ExportError(f"models {' and '.join(shared)} both push to {destination}: give each its own Peak "
+                              "object in meta.peak (object: ...)")
     return jobs
 
 
@@ -200,8 +213,10 @@ def push_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
                 state_db: str | None = None, overrides: Mapping[str, Any] | None = None,
                 env: Mapping[str, str] | None = None, client: Any = None, progress: Progress | None = None,
                 handle_signals: bool = False, check_schema_always: bool = False,
-                clock: Clock = Clock()) -> FamilyResult:
-    """Push ``models`` (default: the whole family) parents first; see the module docstring."""
+                clock: Clock = Clock(), on_aborted: Callable[[Outcome, bool], None] | None = None) -> FamilyResult:
+    """Push ``models`` (default: the whole family) parents first; see the module docstring.
+    ``on_aborted`` hears of each model that aborts, at once (before the next model starts),
+    with whether its delivery had started (``progress`` had been called for it)."""
     env = os.environ if env is None else env
     overrides = dict(overrides or {})
     family = read_family(Path(config.target_dir))
@@ -230,9 +245,16 @@ def push_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
                 outcomes.append(Outcome(model, job.settings.object, SKIPPED,
                                         reason=f"its parent {', '.join(blocked)} did not finish its push"))
                 continue
+            started: list[Sending] = []
+
+            def watched(sending: Sending) -> Any:
+                started.append(sending)
+                return progress(sending)
+
             try:
                 result = service.push(config, model, full=full, force=force, state_db=state_db, overrides=overrides,
-                                      env=env, client=client, progress=progress, handle_signals=handle_signals,
+                                      env=env, client=client, progress=watched if progress else None,
+                                      handle_signals=handle_signals,
                                       clock=clock, parents=parent_keys(family, model, jobs),
                                       table_rows=rows[model])
             except (KeyboardInterrupt, PushInterrupted):
@@ -242,6 +264,8 @@ def push_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
                     raise
                 failed.add(model)
                 outcomes.append(Outcome(model, job.settings.object, ABORTED, error=exc))
+                if on_aborted is not None:
+                    on_aborted(outcomes[-1], bool(started))
                 continue
             outcomes.append(Outcome(model, job.settings.object, PUSHED, result))
     finally:
@@ -274,11 +298,13 @@ def plan_family(config: Any, models: Sequence[str] = (), *, full: bool = False, 
             if own:
                 client.close()
     reports = []
+    assumes = False
     for index, model in enumerate(selected):
         parents = parent_keys(family, model, jobs, planned=selected[:index])
+        assumes = assumes or any(p.planned_from is not None for p in parents)
         reports.append(service.plan(config, model, full=full, force=force, state_db=state_db, overrides=overrides,
                                     env=env, parents=parents))
-    return FamilyPlan(tuple(reports), warnings, notes)
+    return FamilyPlan(tuple(reports), warnings, notes, assumes)
 
 
 @dataclass(frozen=True)

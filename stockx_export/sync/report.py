@@ -56,6 +56,9 @@ def family_plan_text(family: "FamilyPlan") -> str:
     for report in family.reports:
         parts.append(plan_text(report))
     lines = "\n".join(parts).splitlines()
+    if family.assumes_parents:
+        lines.append("note: held counts assume the parents' rows are accepted: a parent key in a parent's table, pushed "
+                     "before its children in this run, counts as on Peak")
     lines.extend(family.schema.lines)
     return "\n".join(lines)
 

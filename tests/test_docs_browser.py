@@ -177,8 +177,8 @@ def test_the_sync_view_charts_each_push_and_lists_the_refused_row_without_the_to
     # The family at a glance: a row per object with its last push, leading to its section.
     table = page.locator("table.destinations")
     rows = [r.locator("td").all_inner_texts() for r in table.locator("tr.link").all()]
-    assert [r[:5] for r in rows] == [["QP_LOCATION_OOTB", "locations", "3", "11", "success"],
-                                     ["QP_PRODUCT_CATEGORY_OOTB", "product_categories", "3", "12", "success"],
+    assert [r[:5] for r in rows] == [["QP_LOCATION_OOTB", "locations", "3", "12", "success"],
+                                     ["QP_PRODUCT_CATEGORY_OOTB", "product_categories", "3", "11", "success"],
                                      ["QP_PRODUCT_OOTB", "products", "3", "13", "success"],
                                      ["QP_STOCK_EXTRA_OOTB", "stock_extra", "3", "15", "completed with errors"],
                                      ["QP_STOCK_OOTB", "stock", "3", "14", "success"]]

@@ -121,8 +121,8 @@ def test_the_sync_view_holds_each_push_and_the_refused_row_with_peaks_answer(pus
     root, key = pushed
     sync = site_data(root)["sync"]
     assert (sync["found"], sync["problem"], sync["state"]) == (True, None, ".stockx/state.duckdb")
-    # Each push sends the family, parents first, one destination (and one run) per Peak object.
-    family = [("locations", "LOCATION"), ("product_categories", "PRODUCT_CATEGORY"), ("products", "PRODUCT"),
+    # Each push sends the family, parents first (level by level), one destination (and one run) per Peak object.
+    family = [("product_categories", "PRODUCT_CATEGORY"), ("locations", "LOCATION"), ("products", "PRODUCT"),
               ("stock", "STOCK"), ("stock_extra", "STOCK_EXTRA")]
     by_object = {d["url"].rsplit("/", 1)[1]: d for d in sync["destinations"]}
     assert sorted(by_object) == sorted(f"QP_{obj}_OOTB" for _, obj in family)

@@ -56,15 +56,17 @@ def make_project(tmp_path):
     return make
 
 
-# Under pytest-xdist, every test that needs a program outside Python (the PostgreSQL cluster, the
-# local Spark, the browser) runs in one worker, so each of them starts once per run, not per worker.
-EXTERNAL = {"postgres_dsn", "spark_session", "browser"}
+# Under pytest-xdist, the tests that need one program outside Python (the PostgreSQL cluster, the local
+# Spark, the browser) run together in one worker, so each program starts once per run, not once per
+# worker; the three groups can run side by side. (No test needs two of them.)
+EXTERNAL = ("spark_session", "postgres_dsn", "browser")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if EXTERNAL & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("external"))
+        needed = [name for name in EXTERNAL if name in getattr(item, "fixturenames", ())]
+        if needed:
+            item.add_marker(pytest.mark.xdist_group(needed[0]))
 
 
 def query(database: Path, sql: str):

@@ -35,6 +35,11 @@ class DuckDBAdapter(SqlAdapter):
         self._types: dict[str, str] = {}
         self._types_con = None  # an in-memory database for type names, outside any build transaction
 
+    @classmethod
+    def in_memory(cls) -> DuckDBAdapter:
+        """A new in-memory DuckDB: what other targets use for DuckDB's CSV reader and parser."""
+        return cls(TargetConfig(database=MEMORY), db.connect(MEMORY))
+
     # -- opening and closing --------------------------------------------------------------------
 
     @classmethod

@@ -36,7 +36,7 @@ from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
 from stockx_export.adapters.sql import SqlAdapter
-from stockx_export.core.config import MEMORY, TargetConfig
+from stockx_export.core.config import TargetConfig
 from stockx_export.core.csv_files import Dialect
 from stockx_export.core.window import WINDOWS_TABLE
 from stockx_export.db import Relation, first_line, literal, quote
@@ -274,9 +274,8 @@ class PostgresAdapter(SqlAdapter):
         """An in-memory DuckDB adapter: DuckDB's CSV reader and parser, for what is read as DuckDB reads it."""
         if self._local is None:
             from stockx_export.adapters.duckdb import DuckDBAdapter
-            from stockx_export import db
 
-            self._local = DuckDBAdapter(TargetConfig(database=MEMORY), db.connect(MEMORY))
+            self._local = DuckDBAdapter.in_memory()
         return self._local
 
     # -- SQL text and errors --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
 from stockx_export.adapters.base import INCREMENTAL_STRATEGIES, SCHEMA_CHANGE_MODES, WINDOW_STRATEGY, Adapter, Outcome, Rows
-from stockx_export.core.config import MEMORY, TargetConfig
+from stockx_export.core.config import TargetConfig
 from stockx_export.core.csv_files import Dialect
 from stockx_export.core.snapshots import SnapshotSpec
 from stockx_export.core.window import WINDOWS_TABLE, Window
@@ -215,10 +215,9 @@ class SparkAdapter(Adapter):
     def local(self):
         """An in-memory DuckDB adapter: DuckDB's CSV reader and parser."""
         if self._local is None:
-            from stockx_export import db
             from stockx_export.adapters.duckdb import DuckDBAdapter
 
-            self._local = DuckDBAdapter(TargetConfig(database=MEMORY), db.connect(MEMORY))
+            self._local = DuckDBAdapter.in_memory()
         return self._local
 
     # -- SQL text and errors ----------------------------------------------------------------------------

@@ -90,16 +90,18 @@ def run_model(runner, node: Node) -> NodeResult:
                 compiled_path=shown,
             )
     except adapter.error_types as exc:
-        return NodeResult(
-            node,
-            "error",
-            f"{node.path}: {first_line(str(exc))}",
-            detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"),
-            compiled_path=shown,
-        )
+        return _failed(node, exc, shown, from_database=True)
     except StockxError as exc:
-        return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
+        return _failed(node, exc, shown, from_database=False)
     return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows, compiled_path=shown, message=outcome.detail)
+
+
+def _failed(node: Node, exc: BaseException, shown: str, *, from_database: bool) -> NodeResult:
+    """A node's error: the database's first line as the message and the rest as detail, or stockx's own."""
+    if from_database:
+        return NodeResult(node, "error", f"{node.path}: {first_line(str(exc))}",
+                          detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"), compiled_path=shown)
+    return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
 
 
 SNAPSHOT_TIME = "{{ snapshot_get_time() }}"
@@ -120,13 +122,7 @@ def run_snapshot(runner, node: Node) -> NodeResult:
     try:
         outcome = adapter.build_snapshot(node.relation, sql, spec, now)
     except adapter.error_types as exc:
-        return NodeResult(
-            node,
-            "error",
-            f"{node.path}: {first_line(str(exc))}",
-            detail=f"{rest_lines(str(exc))}\ncompiled SQL: {shown}".lstrip("\n"),
-            compiled_path=shown,
-        )
+        return _failed(node, exc, shown, from_database=True)
     except StockxError as exc:
-        return NodeResult(node, "error", f"{node.path}: {exc}", detail=f"compiled SQL: {shown}", compiled_path=shown)
+        return _failed(node, exc, shown, from_database=False)
     return NodeResult(node, "success", verb=outcome.verb, rows=outcome.rows, compiled_path=shown, message=outcome.detail)

@@ -203,6 +203,12 @@ class SparkAdapter(Adapter):
                               options=self.target.options, root=self.target.root)
         return SparkScratch(target, self.spark)
 
+    def worker(self) -> SparkAdapter:
+        """The same session (Spark runs jobs from several threads at once), sharing what is known of the catalog."""
+        worker = SparkAdapter(self.target, self.spark)
+        worker._relations = self._relations
+        return worker
+
     def close(self) -> None:
         # The session is the process's, shared by every adapter: it ends with the process.
         if self._local is not None:
@@ -281,7 +287,7 @@ class SparkAdapter(Adapter):
         return self._listed(relation.schema).get(relation.identifier)
 
     def refresh(self) -> None:
-        self._relations = {}
+        self._relations.clear()  # in place: the run's workers share it
 
     def _built(self, relation: Relation, kind: str | None) -> None:
         listed = self._listed(relation.schema)

@@ -9,6 +9,7 @@ overrides any statement its database writes differently.
 from __future__ import annotations
 
 import datetime
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,14 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+class _Catalog:
+    """The relations an adapter and its workers know of: read once, then kept current by their builds."""
+
+    def __init__(self) -> None:
+        self.relations: dict[tuple[str, str], str] | None = None
+        self.lock = threading.Lock()  # one worker lists the catalog; the others wait for its answer
+
+
 class SqlAdapter(Adapter):
     """An open database reached through one DB-API connection (``con``)."""
 
@@ -50,7 +59,7 @@ class SqlAdapter(Adapter):
     def __init__(self, target: TargetConfig, con) -> None:
         self.target = target
         self.con = con
-        self._relations: dict[tuple[str, str], str] | None = None
+        self._catalog = _Catalog()  # shared with the adapter's workers (see :meth:`Adapter.worker`)
 
     @abstractmethod
     def _list_relations(self) -> dict[tuple[str, str], str]:
@@ -89,15 +98,22 @@ class SqlAdapter(Adapter):
 
     def relations(self) -> dict[tuple[str, str], str]:
         """Every table and view: (schema, name) -> 'table' | 'view' (read once, then kept current)."""
-        if self._relations is None:
-            self._relations = self._list_relations()
-        return self._relations
+        catalog = self._catalog
+        with catalog.lock:
+            if catalog.relations is None:
+                catalog.relations = self._list_relations()
+            return catalog.relations
 
     def relation_kind(self, relation: Relation) -> str | None:
         return self.relations().get((relation.schema, relation.identifier))
 
     def refresh(self) -> None:
-        self._relations = None
+        self._catalog.relations = None
+
+    def _shares_catalog_with(self, other: SqlAdapter) -> SqlAdapter:
+        """This adapter, made to share ``other``'s catalog (a worker of ``other``)."""
+        self._catalog = other._catalog
+        return self
 
     def _built(self, relation: Relation, kind: str) -> None:
         self.relations()[(relation.schema, relation.identifier)] = kind

@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime
 import glob
 import os
+import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,7 @@ class SparkAdapter(Adapter):
         self.spark = spark
         self.settings = SparkSettings.of(target)
         self._relations: dict[str, dict[str, str]] = {}  # schema -> name -> kind, each schema listed once
+        self._windows_lock = threading.Lock()  # the record of windows is rewritten whole: one build at a time
         self._local = None
 
     # -- opening and closing --------------------------------------------------------------------
@@ -206,7 +208,7 @@ class SparkAdapter(Adapter):
     def worker(self) -> SparkAdapter:
         """The same session (Spark runs jobs from several threads at once), sharing what is known of the catalog."""
         worker = SparkAdapter(self.target, self.spark)
-        worker._relations = self._relations
+        worker._relations, worker._windows_lock = self._relations, self._windows_lock
         return worker
 
     def close(self) -> None:
@@ -553,11 +555,12 @@ class SparkAdapter(Adapter):
         row = (f"select {self.literal(relation.identifier)} as relation_name, {self.literal(window.column)} as window_column, "
                f"{start} as window_start, {anchor} as anchor, cast({int(window.lookback_days or 0)} as int) as lookback_days, "
                f"timestamp '{clock().isoformat(sep=' ')}' as built_at")
-        if self.relation_kind(table) == "table":
-            row = (f"select * from {self.name(table)} where relation_name <> {self.literal(relation.identifier)}\n"
-                   f"union all\n{row}")
-        self._write(tmp, row)
-        self._swap(table, tmp)
+        with self._windows_lock:
+            if self.relation_kind(table) == "table":
+                row = (f"select * from {self.name(table)} where relation_name <> {self.literal(relation.identifier)}\n"
+                       f"union all\n{row}")
+            self._write(tmp, row)
+            self._swap(table, tmp)
 
     # -- tests ------------------------------------------------------------------------------------------
 

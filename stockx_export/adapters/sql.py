@@ -47,7 +47,7 @@ class _Catalog:
 
     def __init__(self) -> None:
         self.relations: dict[tuple[str, str], str] | None = None
-        self.lock = threading.Lock()  # one worker lists the catalog; the others wait for its answer
+        self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
 
 
 class SqlAdapter(Adapter):
@@ -126,6 +126,11 @@ class SqlAdapter(Adapter):
 
     def _ensure_schema(self, schema: str) -> None:
         self.con.execute(f"create schema if not exists {self.quote(schema)}")
+
+    def create_schemas(self, schemas: Sequence[str]) -> None:
+        with self.transaction():
+            for schema in schemas:
+                self._ensure_schema(schema)
 
     def _drop(self, relation: Relation, kind: str | None) -> None:
         if kind == "table":
@@ -298,6 +303,7 @@ class SqlAdapter(Adapter):
         a failure leaves the table and the record as they were.
         """
         shown = str(relation)
+        self._ensure_windows_table(relation.schema)
         existing = self.relation_kind(relation)
 
         def with_column(adapter: Adapter, built: str) -> None:
@@ -391,13 +397,24 @@ class SqlAdapter(Adapter):
         self.check_date_column(str(relation), column, str(relation))
         return self.con.execute(f"select cast(max({self.quote(column)}) as date) from {relation}").fetchone()[0]
 
+    def _ensure_windows_table(self, schema: str) -> None:
+        """The record of windows, created before a build's transaction opens: builds of two windowed
+        models at once (a parallel run) would each create it, and one of the two would fail."""
+        table = Relation(schema, WINDOWS_TABLE)
+        with self._catalog.lock:
+            if self.relation_kind(table) == "table":
+                return
+            with self.transaction():
+                self._ensure_schema(schema)
+                self.con.execute(
+                    f"create table if not exists {table} (relation_name varchar primary key, window_column varchar, "
+                    "window_start date, anchor date, lookback_days integer, built_at timestamp)"
+                )
+            self._built(table, "table")
+
     def _record_window(self, relation: Relation, window: Window, clock: Callable[[], datetime.datetime]) -> None:
         """Remember the window this build replaced (inside the build's transaction)."""
         table = Relation(relation.schema, WINDOWS_TABLE)
-        self.con.execute(
-            f"create table if not exists {table} (relation_name varchar primary key, window_column varchar, "
-            "window_start date, anchor date, lookback_days integer, built_at timestamp)"
-        )
         mark = self.placeholder
         self.con.execute(f"delete from {table} where relation_name = {mark}", [relation.identifier])
         self.con.execute(

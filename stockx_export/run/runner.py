@@ -29,6 +29,7 @@ from stockx_export.errors import StockxError
 from stockx_export.run.file_sources import FileSourceChecks
 from stockx_export.run.results import NodeResult, RunResults, rest_lines
 from stockx_export.run.schedule import waits_on
+from stockx_export.run.testing.data_tests import audit_relation
 
 Executor = Callable[["Runner", Node], NodeResult]
 BeforeStep = Callable[["Runner", list[str]], None]  # before the first node: on-run-start hooks
@@ -128,6 +129,7 @@ class Runner:
                 released[parent].append(uid)
         position = {uid: i for i, uid in enumerate(order)}
         ready = [(position[uid], uid) for uid in order if not waiting[uid]]  # a heap: the run's order first
+        self.main_adapter.create_schemas(self._schemas(order))
         # Opened here, before any node runs: a connection the database refuses stops the run cleanly.
         idle = [self._keep(self.main_adapter.worker()) for _ in range(min(self.threads, len(order)))]
         names = {id(adapter): f"Thread-{i}" for i, adapter in enumerate(idle, 1)}
@@ -166,6 +168,17 @@ class Runner:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _schemas(self, order: list[str]) -> list[str]:
+        """The schemas the nodes of ``order`` build in, and keep failing rows in."""
+        found = set()
+        for uid in order:
+            node = self.project.nodes[uid]
+            if node.resource_type in ("model", "seed", "snapshot") and node.relation is not None:
+                found.add(node.relation.schema)
+            elif node.resource_type == "test" and node.config.get("store_failures"):
+                found.add(audit_relation(self.project, node).schema)
+        return sorted(found)
 
     def _start_worker(self, adapter: Adapter, names: dict[int, str]) -> None:
         self._local.adapter = adapter

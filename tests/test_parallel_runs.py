@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -158,20 +159,60 @@ def test_tests_run_once_their_model_is_built_and_a_test_run_fails_nothing_else(t
     assert verdicts(root) == built_tests
 
 
-def test_unit_tests_in_parallel_see_their_own_overrides(tmp_path):
-    """Unit tests override vars and macros in the one Jinja context: run at once, none sees another's."""
+def unit_test_project(extra_pyproject: str = "") -> dict[str, str]:
+    """Eight unit tests of one model, each overriding the var the model multiplies by."""
     files = {"models/scaled.sql": "select {{ var('factor') }} * x as y from {{ ref('base') }}\n",
              "models/base.sql": "select 1 as x\n",
-             "pyproject.toml": '[tool.stockx]\nname = "demo"\n[tool.stockx.vars]\nfactor = 1\n'}
+             "pyproject.toml": '[tool.stockx]\nname = "demo"\n[tool.stockx.vars]\nfactor = 1\n' + extra_pyproject}
     tests = []
     for factor in range(1, 9):
         tests += [f"  - name: scaled_by_{factor}", "    model: scaled", f"    overrides: {{vars: {{factor: {factor}}}}}",
                   "    given: [{input: ref('base'), rows: [{x: 3}]}]", f"    expect: {{rows: [{{y: {3 * factor}}}]}}"]
     files["models/unit.yml"] = "unit_tests:\n" + "\n".join(tests) + "\n"
-    root = write_project(tmp_path / "p", files)
+    return files
+
+
+def test_unit_tests_in_parallel_see_their_own_overrides(tmp_path):
+    """Unit tests override vars and macros in the one Jinja context: run at once, none sees another's."""
+    root = write_project(tmp_path / "p", unit_test_project())
     result = Invoker(root)("test", "--threads", "4")
     assert result.exit_code == 0, result.output
     assert [s for _, s, _ in verdicts(root)] == ["pass"] * 8
+
+
+def _other_engine_run(tmp_path, target_table: str) -> None:
+    """Unit tests and windowed models at once on another engine: each worker its own connection or
+    the shared session, one schema created once, fixture views that do not collide."""
+    files = unit_test_project(target_table)
+    portable = WINDOWED.split("select")[0] + "select id, day from {{ ref('days') }}\n"
+    files.update({f"models/windowed_{i}.sql": portable for i in range(3)})
+    files["seeds/days.csv"] = "id,day\n" + "".join(f"{i},2026-11-{1 + i % 20:02d}\n" for i in range(200))
+    root = write_project(tmp_path / "p", files)
+    stockx = Invoker(root)
+    for _ in range(2):  # a first build, then the windows replaced at once
+        result = stockx("build", "--target", "other", "--threads", "4")
+        assert result.exit_code == 0, result.output
+    statuses = {name: status for name, status, _ in verdicts(root)}
+    assert [statuses[f"scaled_by_{f}"] for f in range(1, 9)] == ["pass"] * 8
+    assert {statuses[f"windowed_{i}"] for i in range(3)} == {"success"}
+    used = {r["thread_id"] for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    assert len(used) > 1
+
+
+def test_a_parallel_build_on_postgres(tmp_path, postgres_dsn):
+    from conftest import dsn_settings
+
+    settings = dsn_settings(postgres_dsn)
+    schema = f"par_{uuid.uuid4().hex[:8]}"
+    _other_engine_run(tmp_path, f'[tool.stockx.targets.other]\ntype = "postgres"\nhost = "{settings["host"]}"\n'
+                                f'port = {settings["port"]}\nuser = "{settings["user"]}"\ndbname = "postgres"\n'
+                                f'schema = "{schema}"\n')
+
+
+def test_a_parallel_build_on_spark(tmp_path, spark_session):
+    schema = f"par_{uuid.uuid4().hex[:8]}"
+    _other_engine_run(tmp_path, f'[tool.stockx.targets.other]\ntype = "spark"\nschema = "{schema}"\n')
+    assert spark_session.sql("show tables in global_temp").collect() == []
 
 
 def test_threads_come_from_the_flag_then_the_target_then_the_cores(tmp_path):

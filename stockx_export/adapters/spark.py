@@ -622,6 +622,9 @@ class SparkAdapter(Adapter):
         return self.local().sniff_csv(file)
 
 
+_GLOBAL_VIEWS = threading.Lock()
+
+
 class SparkScratch(SparkAdapter):
     """A unit test's fixture tables: global temporary views of the session, dropped after each test.
 
@@ -642,10 +645,13 @@ class SparkScratch(SparkAdapter):
 
     @contextmanager
     def rolled_back(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            self.close()
+        # Global temporary views are the session's, and every scratch shares the session: in a parallel
+        # run, one unit test at a time, or two would write each other's fixture and result views.
+        with _GLOBAL_VIEWS:
+            try:
+                yield
+            finally:
+                self.close()
 
     def close(self) -> None:
         for name in self._views:

@@ -155,12 +155,27 @@ def test_test_command_selects_tests_attached_to_a_model(tested):
 
 def test_fail_fast_stops_at_the_first_failure(tested):
     root, stockx = tested
-    result = stockx("build", "--fail-fast")
+    result = stockx("build", "--fail-fast", "--threads", "1")
     assert result.exit_code == 1
     assert statuses(root)["assert_amounts_not_negative"] == "fail"
     after = list(statuses(root).items())
     first = [name for name, _ in after].index("assert_amounts_not_negative")
     assert {status for _, status in after[first + 1 :]} == {"skipped"}
+
+
+def test_fail_fast_in_a_parallel_run_starts_nothing_after_the_failure(tested):
+    """With several threads, what was already running when a node failed finishes; nothing starts after."""
+    root, stockx = tested
+    result = stockx("build", "--fail-fast", "--threads", "4")
+    assert result.exit_code == 1
+    results = json.loads((root / "target" / "run_results.json").read_text())["results"]
+    failed = next(r for r in results if r["unique_id"].endswith("assert_amounts_not_negative"))
+    assert failed["status"] == "fail"
+    failed_at = failed["timing"][0]["completed_at"]
+    started_after = [r for r in results if r["timing"] and r["timing"][0]["started_at"] > failed_at]
+    assert started_after == []
+    skipped = [r for r in results if r["status"] == "skipped"]
+    assert skipped and all(r["message"] == "skipped: --fail-fast stopped the run" for r in skipped)
 
 
 def test_generic_test_names_and_ids_match_dbt():

@@ -463,17 +463,22 @@ def test_incremental_runs_with_late_snapshots_equal_a_full_refresh(project, raw_
 
 
 def _daily_folder(tmp_path: Path, raw_files: dict[str, str], days: dict[str, list[str]]):
-    """A folder of one inventory file per day, and the vars pointing the sources at it."""
+    """A folder of one inventory file per day, and the vars pointing the sources at it (and at copies of
+    the product and warehouse files, which a test may change without changing them for the next test)."""
     header = INVENTORY.splitlines()[0]
     folder = tmp_path / "daily"
     folder.mkdir()
+    copies = {}
+    for key in ("products_path", "warehouses_path"):
+        copies[key] = str(tmp_path / Path(raw_files[key]).name)
+        shutil.copy(raw_files[key], copies[key])
 
     def deliver(name: str, lines: list[str]) -> None:
         (folder / f"{name}.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
 
     for day, lines in days.items():
         deliver(day, lines)
-    return deliver, {**raw_files, "inventory_path": str(folder / "*.csv")}
+    return deliver, {**raw_files, **copies, "inventory_path": str(folder / "*.csv")}
 
 
 def _failed(statuses: dict[str, str]) -> dict[str, str]:

@@ -109,6 +109,22 @@ class Adapter(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    @abstractmethod
+    def worker(self) -> Adapter:
+        """Another connection to the same database, for one worker thread of a parallel run.
+
+        It has the target's settings, and shares this adapter's knowledge of the
+        catalog (a relation one worker builds, the others see); each worker
+        builds in transactions of its own. Closing it leaves this adapter open.
+        """
+
+    def interrupt(self) -> None:
+        """Stop the statement running on this connection, from another thread (Ctrl-C in a parallel run)."""
+
+    def create_schemas(self, schemas: Sequence[str]) -> None:
+        """Create each of ``schemas`` that is missing, before a parallel run's workers build in them
+        (two transactions creating one schema at once conflict). Nothing to do where schemas need no care."""
+
     def __enter__(self) -> Adapter:
         return self
 

@@ -57,6 +57,19 @@ class DuckDBAdapter(SqlAdapter):
     def scratch(self) -> DuckDBAdapter:
         return DuckDBAdapter(TargetConfig(database=MEMORY, schema="main"), db.connect(MEMORY))
 
+    def worker(self) -> DuckDBAdapter:
+        """A cursor: DuckDB's own connection to the same database, with its own transactions."""
+        worker = DuckDBAdapter(self.target, self.con.cursor())._shares_catalog_with(self)
+        try:
+            worker._apply_settings()  # search_path and the like are the connection's own (extensions are not)
+        except ProjectError:
+            worker.close()
+            raise
+        return worker
+
+    def interrupt(self) -> None:
+        self.con.interrupt()
+
     def close(self) -> None:
         if self._types_con is not None:
             self._types_con.close()
@@ -74,10 +87,13 @@ class DuckDBAdapter(SqlAdapter):
                     repo = extension.get("repo") if isinstance(extension, dict) else None
                     self.con.execute(f"install {name}" + (f" from {literal(repo)}" if repo else ""))
                     self.con.execute(f"load {name}")
-            for key, value in self.target.settings.items():
-                self._set(key, value)
         except self.error_types as exc:
             raise ProjectError(f"{self.target.origin}: {first_line(str(exc))}") from None
+        self._apply_settings()
+
+    def _apply_settings(self) -> None:
+        for key, value in self.target.settings.items():
+            self._set(key, value)
 
     def _set(self, key: str, value: Any) -> None:
         if isinstance(value, bool):

@@ -242,6 +242,19 @@ class PostgresAdapter(SqlAdapter):
                               options=self.target.options, root=self.target.root)
         return PostgresAdapter(target, con, owns_schema=True)
 
+    def worker(self) -> PostgresAdapter:
+        """A connection of its own to the same server, with the target's settings and search path."""
+        worker = PostgresAdapter.connect(self.target)._shares_catalog_with(self)
+        try:
+            worker._session_settings()
+        except ProjectError:
+            worker.close()
+            raise
+        return worker
+
+    def interrupt(self) -> None:
+        getattr(self.con, "cancel_safe", self.con.cancel)()  # cancel_safe from psycopg 3.2
+
     def close(self) -> None:
         try:
             if self._owns_schema and not self.con.closed:
@@ -253,16 +266,22 @@ class PostgresAdapter(SqlAdapter):
 
     def apply_target_settings(self) -> None:
         """The target's ``settings`` (SET on the session), its schema, and stockx's helper function."""
+        self._session_settings()
         try:
-            for key, value in self.target.settings.items():
-                shown = str(value).lower() if isinstance(value, bool) else value
-                self.con.execute(f"set {key} = {shown if isinstance(value, (bool, int, float)) else literal(str(value))}")
             self._ensure_schema(self.target.schema)
             exists = self.con.execute(
                 "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
                 "where p.proname = 'stockx_try_cast' and n.nspname = %s", [self.target.schema]).fetchone()[0]
             if exists < 1 + len(TRY_CAST_TYPES):
                 self.con.execute(try_cast_sql(self.target.schema))
+        except self.error_types as exc:
+            raise ProjectError(f"{self.target.origin}: {first_line(str(exc))}") from None
+
+    def _session_settings(self) -> None:
+        try:
+            for key, value in self.target.settings.items():
+                shown = str(value).lower() if isinstance(value, bool) else value
+                self.con.execute(f"set {key} = {shown if isinstance(value, (bool, int, float)) else literal(str(value))}")
         except self.error_types as exc:
             raise ProjectError(f"{self.target.origin}: {first_line(str(exc))}") from None
 

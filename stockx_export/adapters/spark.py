@@ -37,6 +37,7 @@ from __future__ import annotations
 import datetime
 import glob
 import os
+import threading
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,7 @@ class SparkAdapter(Adapter):
         self.spark = spark
         self.settings = SparkSettings.of(target)
         self._relations: dict[str, dict[str, str]] = {}  # schema -> name -> kind, each schema listed once
+        self._windows_lock = threading.Lock()  # the record of windows is rewritten whole: one build at a time
         self._local = None
 
     # -- opening and closing --------------------------------------------------------------------
@@ -202,6 +204,12 @@ class SparkAdapter(Adapter):
         target = TargetConfig(type=self.type, name=self.target.name, schema=GLOBAL_TEMP, origin=self.target.origin,
                               options=self.target.options, root=self.target.root)
         return SparkScratch(target, self.spark)
+
+    def worker(self) -> SparkAdapter:
+        """The same session (Spark runs jobs from several threads at once), sharing what is known of the catalog."""
+        worker = SparkAdapter(self.target, self.spark)
+        worker._relations, worker._windows_lock = self._relations, self._windows_lock
+        return worker
 
     def close(self) -> None:
         # The session is the process's, shared by every adapter: it ends with the process.
@@ -281,7 +289,7 @@ class SparkAdapter(Adapter):
         return self._listed(relation.schema).get(relation.identifier)
 
     def refresh(self) -> None:
-        self._relations = {}
+        self._relations.clear()  # in place: the run's workers share it
 
     def _built(self, relation: Relation, kind: str | None) -> None:
         listed = self._listed(relation.schema)
@@ -547,11 +555,12 @@ class SparkAdapter(Adapter):
         row = (f"select {self.literal(relation.identifier)} as relation_name, {self.literal(window.column)} as window_column, "
                f"{start} as window_start, {anchor} as anchor, cast({int(window.lookback_days or 0)} as int) as lookback_days, "
                f"timestamp '{clock().isoformat(sep=' ')}' as built_at")
-        if self.relation_kind(table) == "table":
-            row = (f"select * from {self.name(table)} where relation_name <> {self.literal(relation.identifier)}\n"
-                   f"union all\n{row}")
-        self._write(tmp, row)
-        self._swap(table, tmp)
+        with self._windows_lock:
+            if self.relation_kind(table) == "table":
+                row = (f"select * from {self.name(table)} where relation_name <> {self.literal(relation.identifier)}\n"
+                       f"union all\n{row}")
+            self._write(tmp, row)
+            self._swap(table, tmp)
 
     # -- tests ------------------------------------------------------------------------------------------
 
@@ -613,6 +622,9 @@ class SparkAdapter(Adapter):
         return self.local().sniff_csv(file)
 
 
+_GLOBAL_VIEWS = threading.Lock()
+
+
 class SparkScratch(SparkAdapter):
     """A unit test's fixture tables: global temporary views of the session, dropped after each test.
 
@@ -633,10 +645,13 @@ class SparkScratch(SparkAdapter):
 
     @contextmanager
     def rolled_back(self) -> Iterator[None]:
-        try:
-            yield
-        finally:
-            self.close()
+        # Global temporary views are the session's, and every scratch shares the session: in a parallel
+        # run, one unit test at a time, or two would write each other's fixture and result views.
+        with _GLOBAL_VIEWS:
+            try:
+                yield
+            finally:
+                self.close()
 
     def close(self) -> None:
         for name in self._views:

@@ -9,6 +9,7 @@ overrides any statement its database writes differently.
 from __future__ import annotations
 
 import datetime
+import threading
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,14 @@ def _utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
+class _Catalog:
+    """The relations an adapter and its workers know of: read once, then kept current by their builds."""
+
+    def __init__(self) -> None:
+        self.relations: dict[tuple[str, str], str] | None = None
+        self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
+
+
 class SqlAdapter(Adapter):
     """An open database reached through one DB-API connection (``con``)."""
 
@@ -50,7 +59,7 @@ class SqlAdapter(Adapter):
     def __init__(self, target: TargetConfig, con) -> None:
         self.target = target
         self.con = con
-        self._relations: dict[tuple[str, str], str] | None = None
+        self._catalog = _Catalog()  # shared with the adapter's workers (see :meth:`Adapter.worker`)
 
     @abstractmethod
     def _list_relations(self) -> dict[tuple[str, str], str]:
@@ -89,15 +98,22 @@ class SqlAdapter(Adapter):
 
     def relations(self) -> dict[tuple[str, str], str]:
         """Every table and view: (schema, name) -> 'table' | 'view' (read once, then kept current)."""
-        if self._relations is None:
-            self._relations = self._list_relations()
-        return self._relations
+        catalog = self._catalog
+        with catalog.lock:
+            if catalog.relations is None:
+                catalog.relations = self._list_relations()
+            return catalog.relations
 
     def relation_kind(self, relation: Relation) -> str | None:
         return self.relations().get((relation.schema, relation.identifier))
 
     def refresh(self) -> None:
-        self._relations = None
+        self._catalog.relations = None
+
+    def _shares_catalog_with(self, other: SqlAdapter) -> SqlAdapter:
+        """This adapter, made to share ``other``'s catalog (a worker of ``other``)."""
+        self._catalog = other._catalog
+        return self
 
     def _built(self, relation: Relation, kind: str) -> None:
         self.relations()[(relation.schema, relation.identifier)] = kind
@@ -110,6 +126,11 @@ class SqlAdapter(Adapter):
 
     def _ensure_schema(self, schema: str) -> None:
         self.con.execute(f"create schema if not exists {self.quote(schema)}")
+
+    def create_schemas(self, schemas: Sequence[str]) -> None:
+        with self.transaction():
+            for schema in schemas:
+                self._ensure_schema(schema)
 
     def _drop(self, relation: Relation, kind: str | None) -> None:
         if kind == "table":
@@ -282,6 +303,7 @@ class SqlAdapter(Adapter):
         a failure leaves the table and the record as they were.
         """
         shown = str(relation)
+        self._ensure_windows_table(relation.schema)
         existing = self.relation_kind(relation)
 
         def with_column(adapter: Adapter, built: str) -> None:
@@ -375,13 +397,24 @@ class SqlAdapter(Adapter):
         self.check_date_column(str(relation), column, str(relation))
         return self.con.execute(f"select cast(max({self.quote(column)}) as date) from {relation}").fetchone()[0]
 
+    def _ensure_windows_table(self, schema: str) -> None:
+        """The record of windows, created before a build's transaction opens: builds of two windowed
+        models at once (a parallel run) would each create it, and one of the two would fail."""
+        table = Relation(schema, WINDOWS_TABLE)
+        with self._catalog.lock:
+            if self.relation_kind(table) == "table":
+                return
+            with self.transaction():
+                self._ensure_schema(schema)
+                self.con.execute(
+                    f"create table if not exists {table} (relation_name varchar primary key, window_column varchar, "
+                    "window_start date, anchor date, lookback_days integer, built_at timestamp)"
+                )
+            self._built(table, "table")
+
     def _record_window(self, relation: Relation, window: Window, clock: Callable[[], datetime.datetime]) -> None:
         """Remember the window this build replaced (inside the build's transaction)."""
         table = Relation(relation.schema, WINDOWS_TABLE)
-        self.con.execute(
-            f"create table if not exists {table} (relation_name varchar primary key, window_column varchar, "
-            "window_start date, anchor date, lookback_days integer, built_at timestamp)"
-        )
         mark = self.placeholder
         self.con.execute(f"delete from {table} where relation_name = {mark}", [relation.identifier])
         self.con.execute(

@@ -62,8 +62,9 @@ def run_flags(*names: str):
     """dbt's run flags among ``threads``, ``empty``, ``defer``, ``resource_types``, as click options."""
     flags = {
         "threads": click.option("--threads", type=click.IntRange(min=1), default=None,
-                                help="Accepted as in dbt and recorded in run_results.json; stockx runs nodes one "
-                                     "at a time for now (parallel execution is planned)."),
+                                help="Build up to N independent nodes at once, each on its own connection "
+                                     "(default: the target's threads, else one per CPU core; 1 runs them "
+                                     "one at a time in DAG order)."),
         "empty": click.option("--empty", is_flag=True, help="Build with refs and sources read as zero rows (dbt's --empty)."),
         "defer": click.option("--defer", is_flag=True,
                               help="Refs to unselected nodes missing here read the relations of the --state manifest."),

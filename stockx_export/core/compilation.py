@@ -59,9 +59,10 @@ class Compiler:
         renders it); without it, ``in_window()`` works it out from the database.
         In the target's dialect unless ``translated`` is false (DuckDB's, as written).
         """
-        body, ctes = self._render(node, relations, window)
-        body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
-        sql = inject_ctes(body, self.ctes(ctes, relations))
+        with self.project.renderer.lock:  # the ephemeral models' cache is filled here too
+            body, ctes = self._render(node, relations, window)
+            body = body.rstrip().rstrip(";").rstrip() + "\n"  # a trailing semicolon would end the wrapping DDL
+            sql = inject_ctes(body, self.ctes(ctes, relations))
         return self.for_target(node, sql) if translated else sql
 
     def for_target(self, node: Node, sql: str) -> str:

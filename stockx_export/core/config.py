@@ -57,7 +57,7 @@ class TargetConfig:
     type: str = "duckdb"  # the adapter (stockx_export.adapters.ADAPTERS)
     name: str = "dev"
     schema: str = "main"
-    threads: int = 1
+    threads: int | None = None  # nodes run at once; None: as many as the machine has cores (run_threads)
     extensions: tuple[Any, ...] = ()  # loaded on the connection before a run
     settings: dict[str, Any] = field(default_factory=dict)  # SET on the connection before a run
     origin: str = ""  # where this target is defined, for messages: "profiles.yml: profile 'p' output 'dev'"
@@ -230,6 +230,19 @@ def duckdb_settings(table: Any, root: Path) -> dict[str, Any]:
     return checked
 
 
+def _threads(value: Any, origin: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ProjectError(f"{origin}: threads must be a whole number of at least 1, got {value!r}")
+    return value
+
+
+def run_threads(requested: int | None, target: TargetConfig) -> int:
+    """How many nodes a run builds at once: ``--threads``, else the target's ``threads``, else one per core."""
+    return requested or target.threads or os.cpu_count() or 1
+
+
 def _paths(settings: dict[str, Any], key: str, default: str) -> tuple[str, ...]:
     value = settings.get(key, settings.get(key.replace("-", "_"), [default]))
     if isinstance(value, str):
@@ -252,7 +265,7 @@ def target_from_table(root: Path, name: str, table: Any, origin: str, database: 
         type=kind,
         name=name,
         schema=str(table.get("schema") or "main"),
-        threads=int(table.get("threads") or 1),
+        threads=_threads(table.get("threads"), origin),
         extensions=tuple(table.get("extensions") or ()),
         settings=dict(table.get("settings") or {}),
         origin=origin,

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from stockx_export.core.compilation import Compiler
-from stockx_export.core.config import MEMORY, ProjectConfig
+from stockx_export.core.config import MEMORY, ProjectConfig, run_threads
 from stockx_export.core.dag import DAG
 from stockx_export.core.jinja.render import Renderer
 from stockx_export.core.nodes import Node, SourceTable
@@ -35,7 +35,7 @@ def target_context(config: ProjectConfig) -> dict:
         "type": target.type,
         "path": target.database,
         "database": Path(target.database).stem if target.database != MEMORY else "memory",
-        "threads": target.threads,
+        "threads": run_threads(None, target),
         "profile_name": config.name,
     }
 

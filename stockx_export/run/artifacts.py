@@ -299,7 +299,7 @@ def _dbt_result(r) -> dict[str, Any]:
     return {
         "status": r.status,
         "timing": timing,
-        "thread_id": "Thread-1",
+        "thread_id": r.thread_id,
         "execution_time": round(r.execution_time, 6),
         "adapter_response": {"rows_affected": r.rows} if r.rows is not None else {},
         "message": r.message or None,

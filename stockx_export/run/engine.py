@@ -15,6 +15,7 @@ from typing import Any
 from stockx_export import adapters
 from stockx_export.analysis.checks import run_checks
 from stockx_export.analysis.state import ManifestState
+from stockx_export.core.config import run_threads
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
 from stockx_export.core.project import Project
@@ -87,7 +88,8 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
-                        fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
+                        fail_fast=options.fail_fast, threads=run_threads(options.threads, project.config.target),
+                        before=(run_start_hooks,), after=(run_end_hooks,))
         run = runner.run(order)
         artifacts.write_manifest(project, analyzer.parses)
         artifacts.write_run_results(project, run, options.args())

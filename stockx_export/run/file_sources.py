@@ -23,6 +23,8 @@ the file and line (stockx_export.core.csv_files), instead of DuckDB's message.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,13 +108,18 @@ def read_one(read: FileRead, file: str) -> str:
 class FileSourceChecks:
     """The checks of one run: every source checked at most once, every diagnosis made at most once."""
 
-    def __init__(self, project, adapter) -> None:
+    def __init__(self, project, adapter: Callable[[], Any]) -> None:
         self.project = project
-        self.adapter = adapter
+        self._adapter = adapter  # the asking thread's connection (a parallel run has one per worker)
+        self._lock = threading.RLock()  # workers check one at a time: a source is checked once
         self.by_id = {s.unique_id: s for s in self.project.sources.values()}
         self.seeds = {n.relation: n for n in self.project.nodes.values() if n.resource_type == "seed"}
         self._checked: dict[str, str | None] = {}
         self._diagnosed: dict[str, str | None] = {}
+
+    @property
+    def adapter(self):
+        return self._adapter()
 
     # -- which sources a node reads --------------------------------------------------------
 
@@ -150,6 +157,10 @@ class FileSourceChecks:
 
     def problem(self, node: Node) -> str | None:
         """The first problem with the files of a source ``node`` reads, or None."""
+        with self._lock:
+            return self._problem(node)
+
+    def _problem(self, node: Node) -> str | None:
         for source in self.sources_read(node):
             if source.unique_id not in self._checked:
                 self._checked[source.unique_id] = self._check(source)
@@ -255,7 +266,8 @@ class FileSourceChecks:
         """What made ``node`` fail, said about the files it reads: the first malformed line of
         a CSV file DuckDB's ``error`` names, or a column it reads that the source does not
         declare (a var or macro naming a column no file is checked for); else None."""
-        return self._malformed_line(node, error) or self._undeclared_column(node, error)
+        with self._lock:
+            return self._malformed_line(node, error) or self._undeclared_column(node, error)
 
     def _undeclared_column(self, node: Node, error: str) -> str | None:
         found = UNKNOWN_COLUMN.search(error)

@@ -21,7 +21,7 @@ class RunOptions:
     full_refresh: bool = False
     fail_fast: bool = False
     junit: str | None = None  # write JUnit XML of the run here
-    threads: int | None = None  # --threads: recorded in run_results.json's args; nodes still run one at a time
+    threads: int | None = None  # --threads: nodes built at once (default: the target's threads, else one per core)
     empty: bool = False  # --empty: refs and sources read as zero rows
     target_path: str | None = None  # --target-path: instead of the project's target folder
     resource_types: tuple[str, ...] = ()  # --resource-type: only these kinds of node (build, ls)

@@ -29,6 +29,7 @@ class NodeResult:
     extra: dict[str, Any] = field(default_factory=dict)
     started_at: float | None = None  # epoch seconds; None for nodes that did not execute
     completed_at: float | None = None
+    thread_id: str = "Thread-1"  # the worker that ran it (run_results.json)
 
     @property
     def failed(self) -> bool:

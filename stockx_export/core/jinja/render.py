@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import difflib
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,9 @@ class Renderer:
         strict: bool = True,
     ) -> None:
         self.env = make_environment(strict)
+        # The context is one, and each render sets its frame (this, model, config) in it: in a parallel
+        # run one thread at a time renders (and holds the lock through a unit test's overrides).
+        self.lock = threading.RLock()
         self.resolver = resolver
         self.full_refresh = full_refresh
         self.root = root
@@ -359,15 +363,16 @@ class Renderer:
 
     def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:
         """Render ``source`` (the text of ``frame.path``) for ``frame``; errors name file and line."""
-        template = self.template(source, frame.path)
-        previous = self.frame
-        self._set_frame(frame)
-        try:
-            return template.render({**self.context, **(extra or {})})
-        except Exception as exc:
-            raise located(exc, frame.path) from None
-        finally:
-            self._set_frame(previous)
+        with self.lock:
+            template = self.template(source, frame.path)
+            previous = self.frame
+            self._set_frame(frame)
+            try:
+                return template.render({**self.context, **(extra or {})})
+            except Exception as exc:
+                raise located(exc, frame.path) from None
+            finally:
+                self._set_frame(previous)
 
     def evaluate(self, expression: str, frame: Frame) -> Any:
         """The native value of one Jinja expression (``ref('x')``, ``var('y')``) for ``frame``.
@@ -375,6 +380,10 @@ class Renderer:
         Generic test arguments are evaluated this way, as dbt does, so a list from
         ``var()`` stays a list and ``ref()`` both resolves and records a dependency.
         """
+        with self.lock:
+            return self._evaluate(expression, frame)
+
+    def _evaluate(self, expression: str, frame: Frame) -> Any:
         previous = self.frame
         self._set_frame(frame)
         try:
@@ -395,6 +404,12 @@ class Renderer:
         A macro override is a value the macro returns, e.g. ``is_incremental: true``.
         Macros reach names through the shared context, so they see the overrides too.
         """
+        with self.lock:
+            with self._overrides(vars, macros):
+                yield
+
+    @contextlib.contextmanager
+    def _overrides(self, vars: dict[str, Any] | None, macros: dict[str, Any] | None) -> Iterator[None]:
         saved = dict(self.context)
         if vars:
             current = self.context["var"]
@@ -412,16 +427,17 @@ class Renderer:
         if "{" not in text:
             return text
         frame = Frame(name="", path=where, resource_type="property", config={}, mode="parse")
-        try:
-            template = compile_template(self.env, text, where)
-            previous = self.frame
-            self.frame = frame
+        with self.lock:
             try:
-                return template.render(self.context)
-            finally:
-                self.frame = previous
-        except Exception as exc:
-            raise located(exc, where) from None
+                template = compile_template(self.env, text, where)
+                previous = self.frame
+                self.frame = frame
+                try:
+                    return template.render(self.context)
+                finally:
+                    self.frame = previous
+            except Exception as exc:
+                raise located(exc, where) from None
 
 
 _ABSENT = object()

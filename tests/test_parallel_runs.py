@@ -1,0 +1,262 @@
+"""`--threads N`: independent nodes built at once, with the verdicts, tables and log of a run on one thread."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import REPO, Invoker, node_results, write_project
+
+TIME = re.compile(r"^\d\d:\d\d:\d\d  |\[[^\]]*\]$|in \d+\.\d\ds\.$")
+
+
+def log_lines(output: str) -> list[str]:
+    """The run's lines without clock times and durations."""
+    return [TIME.sub("", line).rstrip(". ") for line in output.splitlines()]
+
+
+def tables(database: Path) -> dict[str, list[tuple]]:
+    """Every table's and view's rows, sorted, with its column types."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables order by all").fetchall()
+        found = {}
+        for schema, name in names:
+            relation = f'"{schema}"."{name}"'
+            types = con.execute(f"describe {relation}").fetchall()
+            # stockx's record of incremental windows says when each was built: not part of the result.
+            columns = ", ".join(f'"{c[0]}"' for c in types if c[0] != "built_at")
+            found[f"{schema}.{name}"] = [tuple(types)] + sorted(
+                con.execute(f"select {columns} from {relation}").fetchall(), key=repr)
+        return found
+
+
+def sample_copy(target: Path) -> Path:
+    target.mkdir(parents=True)
+    for folder in ("models", "macros", "seeds"):
+        shutil.copytree(REPO / folder, target / folder)
+    shutil.copytree(REPO / "tests" / "sql", target / "tests" / "sql")
+    shutil.copy(REPO / "pyproject.toml", target / "pyproject.toml")
+    return target
+
+
+def verdicts(root: Path) -> list[tuple[str, str, str]]:
+    """(name, status, message) of every node of the last run, in the run's order."""
+    return [(r["name"], r["status"], r["message"] or "") for r in node_results(root)]
+
+
+def test_the_sample_builds_the_same_on_four_threads_as_on_one(tmp_path):
+    """Tables (rows and types), every node's verdict and message, and the log lines, in the same order."""
+    runs = {}
+    for threads in ("1", "4"):
+        root = sample_copy(tmp_path / f"threads_{threads}")
+        result = Invoker(root)("build", "--threads", threads)
+        assert result.exit_code == 0, result.output
+        runs[threads] = (log_lines(result.output), verdicts(root), tables(root / "target" / "stockx.duckdb"), root)
+    one, four = runs["1"], runs["4"]
+    assert four[0] == one[0]
+    assert four[1] == one[1]
+    assert four[2] == one[2]
+    assert any(name.endswith(".stock_extra") for name in four[2])
+    threads_used = {r["thread_id"] for r in json.loads((four[3] / "target" / "run_results.json").read_text())["results"]}
+    assert len(threads_used) > 1 and threads_used <= {f"Thread-{i}" for i in range(1, 5)}
+    args = json.loads((four[3] / "target" / "run_results.json").read_text())["args"]
+    assert args["threads"] == 4
+
+
+FAILING = {
+    "seeds/items.csv": "id,qty\n1,5\n2,-1\n3,7\n",
+    "models/broken.sql": "select id, no_such_column from {{ ref('items') }}\n",
+    "models/after_broken.sql": "select * from {{ ref('broken') }}\n",
+    "models/after_after_broken.sql": "select * from {{ ref('after_broken') }}\n",
+    "models/positive.sql": "{{ config(materialized='table') }}\nselect id, qty from {{ ref('items') }}\n",
+    "models/positive_child.sql": "select * from {{ ref('positive') }}\n",
+    "models/independent.sql": "{{ config(materialized='table') }}\nselect 1 as one\n",
+    "models/schema.yml": """
+        models:
+          - name: positive
+            columns:
+              - name: qty
+                data_tests:
+                  - not_null
+                  - accepted_values:
+                      values: [5, 7]
+                      quote: false
+          - name: independent
+            columns:
+              - name: one
+                data_tests: [unique]
+    """,
+}
+
+
+@pytest.mark.parametrize("threads", ["2", "4", "8"])
+def test_failures_skip_the_same_nodes_whatever_the_threads(tmp_path, threads):
+    """A failed model skips what reads it; a failed test skips its model's children, not its sibling tests."""
+    one = write_project(tmp_path / "one", FAILING)
+    many = write_project(tmp_path / "many", FAILING)
+    first = Invoker(one)("build", "--threads", "1")
+    second = Invoker(many)("build", "--threads", threads)
+    assert first.exit_code == second.exit_code == 1
+    assert verdicts(many) == verdicts(one)
+    assert log_lines(second.output) == log_lines(first.output)
+    status = {name: (s, m) for name, s, m in verdicts(many)}
+    assert status["after_broken"] == ("skipped", "skipped: upstream broken failed")
+    assert status["after_after_broken"] == ("skipped", "skipped: upstream broken failed")
+    assert status["positive_child"][0] == "skipped"
+    assert status["independent"][0] == "success"
+    assert status["not_null_positive_qty"][0] == "pass"
+
+
+SLOW = "{{ config(materialized='table') }}\nselect sum(i) as total from range(150000000) t(i)\n"
+
+
+def test_independent_nodes_run_at_the_same_time_on_their_own_connections(tmp_path):
+    root = write_project(tmp_path / "p", {"models/slow_a.sql": SLOW, "models/slow_b.sql": SLOW,
+                                          "models/after.sql": "select * from {{ ref('slow_a') }}, {{ ref('slow_b') }}\n"})
+    result = Invoker(root)("run", "--threads", "2")
+    assert result.exit_code == 0, result.output
+    results = {r["unique_id"].split(".")[-1]: r for r in json.loads(
+        (root / "target" / "run_results.json").read_text())["results"]}
+    a, b, after = (results[n]["timing"][0] for n in ("slow_a", "slow_b", "after"))
+    assert results["slow_a"]["thread_id"] != results["slow_b"]["thread_id"]
+    assert a["started_at"] < b["completed_at"] and b["started_at"] < a["completed_at"]  # they overlapped
+    assert after["started_at"] >= max(a["completed_at"], b["completed_at"])  # and what reads both waited
+
+
+def test_a_node_waits_for_an_unselected_view_between_it_and_its_selected_parent(tmp_path):
+    """`-s first+ -s last` without the middle view: last still starts only once first is built."""
+    root = write_project(tmp_path / "p", {
+        "models/first.sql": SLOW,
+        "models/middle.sql": "select * from {{ ref('first') }}\n",
+        "models/last.sql": "{{ config(materialized='table') }}\nselect * from {{ ref('middle') }}\n",
+    })
+    assert Invoker(root)("run", "--threads", "1").exit_code == 0
+    result = Invoker(root)("run", "--threads", "4", "-s", "first", "last")
+    assert result.exit_code == 0, result.output
+    results = {r["unique_id"].split(".")[-1]: r["timing"][0] for r in json.loads(
+        (root / "target" / "run_results.json").read_text())["results"]}
+    assert set(results) == {"first", "last"}
+    assert results["last"]["started_at"] >= results["first"]["completed_at"]
+
+
+def test_tests_run_once_their_model_is_built_and_a_test_run_fails_nothing_else(tmp_path):
+    root = write_project(tmp_path / "p", FAILING)
+    Invoker(root)("build", "--threads", "1")
+    one = verdicts(root)
+    result = Invoker(root)("test", "--threads", "4")
+    assert result.exit_code == 1
+    tested = {name: s for name, s, _ in verdicts(root)}
+    assert tested["accepted_values_positive_qty__False__5__7"] == "fail"
+    assert tested["not_null_positive_qty"] == tested["unique_independent_one"] == "pass"
+    built_tests = [v for v in one if v[0] in tested]
+    assert verdicts(root) == built_tests
+
+
+def unit_test_project(extra_pyproject: str = "") -> dict[str, str]:
+    """Eight unit tests of one model, each overriding the var the model multiplies by."""
+    files = {"models/scaled.sql": "select {{ var('factor') }} * x as y from {{ ref('base') }}\n",
+             "models/base.sql": "select 1 as x\n",
+             "pyproject.toml": '[tool.stockx]\nname = "demo"\n[tool.stockx.vars]\nfactor = 1\n' + extra_pyproject}
+    tests = []
+    for factor in range(1, 9):
+        tests += [f"  - name: scaled_by_{factor}", "    model: scaled", f"    overrides: {{vars: {{factor: {factor}}}}}",
+                  "    given: [{input: ref('base'), rows: [{x: 3}]}]", f"    expect: {{rows: [{{y: {3 * factor}}}]}}"]
+    files["models/unit.yml"] = "unit_tests:\n" + "\n".join(tests) + "\n"
+    return files
+
+
+def test_unit_tests_in_parallel_see_their_own_overrides(tmp_path):
+    """Unit tests override vars and macros in the one Jinja context: run at once, none sees another's."""
+    root = write_project(tmp_path / "p", unit_test_project())
+    result = Invoker(root)("test", "--threads", "4")
+    assert result.exit_code == 0, result.output
+    assert [s for _, s, _ in verdicts(root)] == ["pass"] * 8
+
+
+def _other_engine_run(tmp_path, target_table: str) -> None:
+    """Unit tests and windowed models at once on another engine: each worker its own connection or
+    the shared session, one schema created once, fixture views that do not collide."""
+    files = unit_test_project(target_table)
+    portable = WINDOWED.split("select")[0] + "select id, day from {{ ref('days') }}\n"
+    files.update({f"models/windowed_{i}.sql": portable for i in range(3)})
+    files["seeds/days.csv"] = "id,day\n" + "".join(f"{i},2026-11-{1 + i % 20:02d}\n" for i in range(200))
+    root = write_project(tmp_path / "p", files)
+    stockx = Invoker(root)
+    for _ in range(2):  # a first build, then the windows replaced at once
+        result = stockx("build", "--target", "other", "--threads", "4")
+        assert result.exit_code == 0, result.output
+    statuses = {name: status for name, status, _ in verdicts(root)}
+    assert [statuses[f"scaled_by_{f}"] for f in range(1, 9)] == ["pass"] * 8
+    assert {statuses[f"windowed_{i}"] for i in range(3)} == {"success"}
+    used = {r["thread_id"] for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    assert len(used) > 1
+
+
+def test_a_parallel_build_on_postgres(tmp_path, postgres_dsn):
+    from conftest import dsn_settings
+
+    settings = dsn_settings(postgres_dsn)
+    schema = f"par_{uuid.uuid4().hex[:8]}"
+    _other_engine_run(tmp_path, f'[tool.stockx.targets.other]\ntype = "postgres"\nhost = "{settings["host"]}"\n'
+                                f'port = {settings["port"]}\nuser = "{settings["user"]}"\ndbname = "postgres"\n'
+                                f'schema = "{schema}"\n')
+
+
+def test_a_parallel_build_on_spark(tmp_path, spark_session):
+    schema = f"par_{uuid.uuid4().hex[:8]}"
+    _other_engine_run(tmp_path, f'[tool.stockx.targets.other]\ntype = "spark"\nschema = "{schema}"\n')
+    assert spark_session.sql("show tables in global_temp").collect() == []
+
+
+def test_threads_come_from_the_flag_then_the_target_then_the_cores(tmp_path):
+    root = write_project(tmp_path / "p", {
+        "pyproject.toml": '[tool.stockx]\nname = "demo"\n[tool.stockx.targets.dev]\ntype = "duckdb"\nthreads = 3\n',
+        **{f"models/m{i}.sql": "select 1 as x\n" for i in range(8)},
+    })
+    assert Invoker(root)("run", "--target", "dev").exit_code == 0
+    used = {r["thread_id"] for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    assert used <= {"Thread-1", "Thread-2", "Thread-3"}
+    assert Invoker(root)("run", "--target", "dev", "--threads", "1").exit_code == 0
+    used = {r["thread_id"] for r in json.loads((root / "target" / "run_results.json").read_text())["results"]}
+    assert used == {"Thread-1"}
+
+
+@pytest.mark.parametrize("value", ['"many"', "0", "true"])
+def test_a_bad_threads_setting_is_named(tmp_path, value):
+    root = write_project(tmp_path / "p", {
+        "pyproject.toml": f'[tool.stockx]\nname = "demo"\n[tool.stockx.targets.dev]\ntype = "duckdb"\nthreads = {value}\n',
+        "models/m.sql": "select 1 as x\n",
+    })
+    result = Invoker(root)("run", "--target", "dev")
+    assert result.exit_code == 2
+    assert "threads must be a whole number of at least 1" in result.output
+    assert "Traceback" not in result.output
+
+
+WINDOWED = """
+{{ config(materialized='incremental', incremental_strategy='replace_window', window_column='day',
+          unique_key=['id', 'day'], lookback_days=3) }}
+select i as id, date '2026-11-01' + cast(i % 20 as integer) as day from range(20000) t(i)
+"""
+
+
+def test_windowed_and_new_schema_models_built_at_once_do_not_conflict(tmp_path):
+    """Six windowed models share stockx's record of windows, and six models one new schema: built at
+    once, on a new database, each would create them in its own transaction and all but one would fail."""
+    files = {f"models/windowed_{i}.sql": WINDOWED for i in range(6)}
+    files.update({f"models/elsewhere_{i}.sql": "{{ config(schema='elsewhere', materialized='table') }}\n"
+                  "select i from range(20000) t(i)\n" for i in range(6)})
+    for attempt in range(3):  # each attempt on a new database
+        root = write_project(tmp_path / f"p{attempt}", files)
+        result = Invoker(root)("run", "--threads", "12")
+        assert result.exit_code == 0, result.output
+        assert "conflict" not in result.output
+        again = Invoker(root)("run", "--threads", "12")  # and the windows replaced at once
+        assert again.exit_code == 0, again.output

@@ -48,7 +48,7 @@ class Timed:
 
 def dbt_fresh_seconds(text: str) -> list[float]:
     """The fresh-run figures of the classic fixture's table in DBT_TIMINGS.md."""
-    section = text.split("## tests/fixtures/dbt_classic", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## tests/fixtures/dbt_classic", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     return [float(m) for m in re.findall(r"^\|\s*\d+\s*\|\s*([\d.]+) s", section, re.M)]
 
 

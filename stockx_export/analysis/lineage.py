@@ -11,6 +11,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from stockx_export.analysis.lineage_memo import Leaf, LineageMemo, MemoEntry, digest
+from stockx_export.analysis.schema import ColumnInfo
 from stockx_export.core.jinja.render import Frame
 from stockx_export.errors import ProjectError
 
@@ -42,12 +44,17 @@ class ColumnLineage:
 class LineageTracer:
     """Traces columns through the models of one analysed project, caching each model's answer."""
 
-    def __init__(self, analyzer) -> None:
+    def __init__(self, analyzer, memo: LineageMemo | None = None) -> None:
+        """``memo`` keeps what tracing learns of each model's SQL between runs (``stockx docs generate``
+        traces every column of a project, mostly unchanged since the last time)."""
         self.analyzer = analyzer
+        self.memo = memo
+        self._entries: dict[str, MemoEntry] = {}  # model id -> its entry, once looked up
         self.project = analyzer.project
         self._scopes: dict[str, object] = {}
         self._steps: dict[str, dict[str, object]] = {}  # model id -> output column -> sqlglot lineage root
         self._traced: dict[tuple[str, str], ColumnLineage] = {}
+        self._step_columns: dict[str, str] = {}  # a leaf step's name ("t"."id") -> the column it names
         self._relations = self._relation_index()
         self._files = self._file_index()
         self._seeds = {
@@ -69,7 +76,7 @@ class LineageTracer:
     def _file_index(self) -> dict[str, object]:
         """A source whose ``external_location`` is set (the ``*_path`` vars) is read as a
         table function such as ``read_csv('...')``, not as its table: the function's
-        text, qualified as a model's is, identifies it."""
+        text, qualified as a model's is, identifies it (by its digest, as the memo keeps it)."""
         import sqlglot
         from sqlglot import exp
         from sqlglot.errors import SqlglotError
@@ -88,7 +95,7 @@ class LineageTracer:
                 continue
             table = query.find(exp.Table)
             if table is not None and isinstance(table.this, exp.Func):
-                index.setdefault(table.this.sql("duckdb"), source)
+                index.setdefault(digest(table.this.sql("duckdb")), source)
         return index
 
     def model(self, name: str):
@@ -102,7 +109,7 @@ class LineageTracer:
 
     def trace(self, node, column: str | None = None) -> list[ColumnLineage]:
         """The lineage of ``column`` of ``node`` (every output column when None), in output order."""
-        columns = self.analyzer.schemas.inferred(node)
+        columns = self._output_columns(node)
         if columns is None:
             raise ProjectError(
                 f"lineage: the columns of {node.name} ({node.path}) cannot be worked out from its SQL "
@@ -131,7 +138,7 @@ class LineageTracer:
             seed = None if reads_files else self._seeds.get(_key(target.relation.schema, target.relation.identifier))
             upstream = (ColumnLineage("seed", seed.name, column),) if seed is not None else ()
             return ColumnLineage("source", f"{target.source_name}.{target.name}", column, upstream)
-        inferred = None if kind == "seed" else self.analyzer.schemas.inferred(target)
+        inferred = None if kind == "seed" else self._output_columns(target)
         if inferred is None:
             return ColumnLineage(kind, target.name, column)
         if kind == "snapshot" and column.lower() not in {c.name.lower() for c in inferred}:
@@ -168,7 +175,26 @@ class LineageTracer:
 
     def _direct(self, node, column: str) -> list[tuple[str, object, str]]:
         """(kind, node or source, column) of each column of a relation ``node`` reads that ``column`` uses."""
-        import sqlglot
+        leaves = self._memo_entry(node).leaves.get(column) if self.memo is not None else None
+        if leaves is None:
+            leaves = self._leaves(node, column)
+        found: list[tuple[str, object, str]] = []
+        for leaf in leaves:
+            if leaf.read_key is not None:
+                source = self._files.get(leaf.read_key)
+                target = ("source", source) if source is not None else None
+            else:
+                target = self._relations.get(_key(leaf.schema or self.project.config.target_schema, leaf.table))
+            if target is None:
+                continue
+            entry = (target[0], target[1], leaf.column)
+            if entry not in found:
+                found.append(entry)
+        # sqlglot's walk order is not stable between runs: sort for a deterministic tree.
+        return sorted(found, key=lambda e: (KIND_ORDER[e[0]], _name(e[1]), e[2]))
+
+    def _leaves(self, node, column: str) -> tuple[Leaf, ...]:
+        """The table columns ``column`` of ``node`` reads, as sqlglot's lineage ends at them."""
         from sqlglot import exp
         from sqlglot.lineage import lineage
 
@@ -178,24 +204,61 @@ class LineageTracer:
             root = lineage(column, self.analyzer.schemas.qualified[node.unique_id],
                            schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
                            scope=self._scope(node), copy=False, trim_selects=False)
-        found: list[tuple[str, object, str]] = []
+        leaves = []
         for step in root.walk():
             if step.downstream or not isinstance(step.expression, exp.Table):
                 continue
             table = step.expression
+            name = self._step_column(step.name)
             if isinstance(table.this, exp.Func):
-                source = self._files.get(table.this.sql("duckdb"))
-                target = ("source", source) if source is not None else None
+                leaves.append(Leaf(name, read_key=digest(table.this.sql("duckdb"))))
             else:
-                target = self._relations.get(_key(table.db or self.project.config.target_schema, table.name))
-            if target is None:
-                continue
-            name = sqlglot.parse_one(step.name, read="duckdb")
-            entry = (target[0], target[1], name.name if isinstance(name, exp.Column) else step.name)
-            if entry not in found:
-                found.append(entry)
-        # sqlglot's walk order is not stable between runs: sort for a deterministic tree.
-        return sorted(found, key=lambda e: (KIND_ORDER[e[0]], _name(e[1]), e[2]))
+                leaves.append(Leaf(name, schema=table.db, table=table.name))
+        return tuple(leaves)
+
+    def _output_columns(self, node) -> tuple[ColumnInfo, ...] | None:
+        """``node``'s columns as its SQL gives them, or None when unknown (from the memo when it has them)."""
+        if self.memo is not None:
+            return self._memo_entry(node).columns
+        return self.analyzer.schemas.inferred(node)
+
+    def _memo_entry(self, node) -> MemoEntry:
+        """What tracing ``node`` needs, from the memo when an earlier run worked it out from the same
+        SQL read over the same upstream columns, else worked out now and given to the memo."""
+        found = self._entries.get(node.unique_id)
+        if found is not None:
+            return found
+        # What it reads first: their columns are part of what its SQL is read with (and of its key).
+        for uid in node.depends_on:
+            upstream = self.project.nodes.get(uid)
+            if upstream is not None and upstream.resource_type in ("model", "snapshot"):
+                self._memo_entry(upstream)
+        schemas = self.analyzer.schemas
+        key = self.memo.key(self.analyzer.compiled(node), schemas.mapping(node))
+        found = self.memo.get(key)
+        if found is None:
+            columns = schemas.inferred(node)
+            leaves = {} if columns is None else {c.name: self._leaves(node, c.name) for c in columns}
+            found = MemoEntry(columns, leaves)
+            self.memo.put(key, found)
+        else:
+            schemas.remember(node, found.columns)
+        self._entries[node.unique_id] = found
+        return found
+
+    def _step_column(self, name: str) -> str:
+        """The column a leaf step's name (``"t"."id"``, qualified as sqlglot writes it) names.
+
+        Parsed once per distinct name: a project's leaves share a handful (every model's
+        ``"t"."id"``), and parsing each of thousands of steps anew was a tenth of lineage's time."""
+        found = self._step_columns.get(name)
+        if found is None:
+            import sqlglot
+            from sqlglot import exp
+
+            parsed = sqlglot.parse_one(name, read="duckdb")
+            found = self._step_columns[name] = parsed.name if isinstance(parsed, exp.Column) else name
+        return found
 
 
 def _name(target) -> str:

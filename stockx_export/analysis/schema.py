@@ -51,6 +51,13 @@ class SchemaInference:
         self.columns(node)
         return self._inferred.get(node.unique_id)
 
+    def remember(self, node, inferred: tuple[ColumnInfo, ...] | None) -> None:
+        """Take ``inferred`` as the columns ``node``'s SQL gives, worked out by an earlier run from the
+        same SQL over the same upstream columns (see analysis.lineage_memo): not parsed again."""
+        if inferred is not None:
+            self._inferred[node.unique_id] = inferred
+        self._columns[node.unique_id] = inferred or _from_yaml(node.columns)
+
     def source_columns(self, source) -> tuple[ColumnInfo, ...] | None:
         if source.unique_id not in self._columns:
             found = _from_yaml(source.columns)

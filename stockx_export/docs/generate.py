@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from stockx_export import adapters
+from stockx_export import __version__, adapters
 from stockx_export.analysis.analyzer import Analyzer
+from stockx_export.analysis.lineage_memo import LineageMemo
 from stockx_export.docs.catalog import build_catalog, relations_of
 from stockx_export.docs.lineage import project_lineage
 from stockx_export.docs.pushes import read_sync
@@ -30,6 +31,7 @@ from stockx_export.tables import plural
 
 CATALOG_FILE = "catalog.json"
 SITE_DIR = "docs"
+LINEAGE_MEMO = "lineage_memo.json"  # what tracing learnt of each model's SQL, for the next generate
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
         analyzer = Analyzer(project, adapter, types=False)  # the catalog has the types
         compiled = {uid: analyzer.compiled(node) for uid, node in sorted(project.nodes.items())
                     if node.resource_type in ("model", "snapshot")}
-        lineage = project_lineage(project, analyzer)
+        lineage = project_lineage(project, analyzer, _lineage_memo(project.config.target_dir))
     target = project.config.target_dir
     sync = read_sync(project.config, state_db=state_db, env=env)
     catalog = build_catalog(project, tables, generated_at, project.renderer.invocation_id)
@@ -78,6 +80,12 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
     _warn_about_gaps(reporter, project, tables, lineage, sync, documented)
     built = sum(1 for relation in relations_of(project).values() if relation in tables)
     return Generated(index, catalog_path, documented, built, clock() - started)
+
+
+def _lineage_memo(target: Path) -> LineageMemo:
+    import sqlglot
+
+    return LineageMemo(target / LINEAGE_MEMO, f"stockx {__version__}, sqlglot {sqlglot.__version__}")
 
 
 def _warn_about_gaps(reporter, project, tables, lineage, sync, documented: int) -> None:

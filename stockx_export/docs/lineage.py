@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stockx_export.analysis.lineage import ColumnLineage, LineageTracer
+from stockx_export.analysis.lineage_memo import LineageMemo
 from stockx_export.errors import StockxError
 
 
@@ -27,11 +28,12 @@ def key(item: ColumnLineage) -> str:
     return f"{item.kind}:{item.name}.{item.column}"
 
 
-def project_lineage(project, analyzer) -> LineageGraph:
-    """The lineage of every column of every model and snapshot of ``project`` (ephemeral models are walked through)."""
+def project_lineage(project, analyzer, memo: LineageMemo | None = None) -> LineageGraph:
+    """The lineage of every column of every model and snapshot of ``project`` (ephemeral models are walked
+    through); what ``memo`` holds of a model whose SQL and upstream columns are unchanged is not worked out again."""
     from sqlglot.errors import SqlglotError
 
-    tracer = LineageTracer(analyzer)
+    tracer = LineageTracer(analyzer, memo)
     edges: dict[str, tuple[str, ...]] = {}
     untraced = []
     columns: dict[str, tuple[str, ...]] = {}
@@ -47,6 +49,8 @@ def project_lineage(project, analyzer) -> LineageGraph:
         columns[uid] = tuple(item.column for item in items)
         for item in items:
             _add(item, edges)
+    if memo is not None:
+        memo.save()
     return LineageGraph(dict(sorted(edges.items())), tuple(untraced), columns)
 
 

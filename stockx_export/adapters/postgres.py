@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
+from stockx_export.adapters.postgres_functions import TRY_CAST_TYPES, try_cast_sql
 from stockx_export.adapters.sql import SqlAdapter
 from stockx_export.core.config import TargetConfig
 from stockx_export.core.csv_files import Dialect
@@ -51,40 +52,6 @@ SESSION = (
     "set datestyle = 'ISO, YMD'",
 )
 SCRATCH_PREFIX = "stockx_unit_"
-# Types whose TRY_CAST gets a function of its own: a static cast is many times faster than the
-# generic function's dynamic SQL, which a model may call for every line.
-TRY_CAST_TYPES = ("bigint", "integer", "smallint", "numeric", "double precision", "real", "boolean", "date",
-                  "timestamp", "timestamptz", "time", "text", "uuid", "interval")
-
-
-def try_cast_sql(schema: str | None = None) -> str:
-    """DuckDB's TRY_CAST for SQL translated from DuckDB (stockx_export.analysis.rewrites):
-    ``stockx_try_cast(value, NULL::T)`` is ``value`` cast to ``T``, or NULL when it does not cast."""
-    name = f"{quote(schema)}.stockx_try_cast" if schema else "stockx_try_cast"
-    functions = [f"""create or replace function {name}(value text, target anyelement) returns anyelement
-language plpgsql stable as $$
-begin
-    if value is null then
-        return null;
-    end if;
-    execute format('select %L::%s', value, pg_typeof(target)) into target;
-    return target;
-exception when others then
-    return null;
-end
-$$;"""]
-    for kind in TRY_CAST_TYPES:
-        functions.append(f"""create or replace function {name}(value text, target {kind}) returns {kind}
-language plpgsql stable as $$
-begin
-    return value::{kind};
-exception when others then
-    return null;
-end
-$$;""")
-    return "\n\n".join(functions) + "\n"
-
-
 def _driver():
     try:
         import psycopg

@@ -18,6 +18,7 @@ from stockx_export.core.config import MEMORY, ProjectConfig
 from stockx_export.core.dag import DAG
 from stockx_export.core.jinja.render import Renderer
 from stockx_export.core.nodes import Node, SourceTable
+from stockx_export.core.parse_cache import ParseCache
 from stockx_export.core.properties import Properties
 from stockx_export.core.resolution import CTE_PREFIX, Resolver
 
@@ -72,6 +73,7 @@ class Project:
             strict=config.layout.strict_undefined,
         )
         self.compiler = Compiler(self)
+        self.parse_cache = ParseCache(config.target_dir, enabled=False)  # loading sets the run's
         self.dag: DAG[str] = DAG(sort_key=self._sort_key, label=self._label)
 
     @property

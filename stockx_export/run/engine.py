@@ -93,6 +93,7 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         artifacts.write_run_results(project, run, options.args())
     finally:
         adapter.close()
+    project.parse_cache.save(project.renderer.codes)  # templates compiled while running (tests, hooks)
     if options.junit:
         write_report(options.junit, run, project.config.name)
     return run
@@ -112,6 +113,7 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
             node = project.nodes[uid]
             written.append((node, project.compiler.write(node, project.compiler.compile(node))))
     artifacts.write_manifest(project, analyzer.parses)
+    project.parse_cache.save(project.renderer.codes)
     return written
 
 

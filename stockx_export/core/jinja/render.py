@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
+import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any, Protocol
 
 from stockx_export.core.config import merge_config, should_full_refresh
 from stockx_export.core.jinja import context as ctx
-from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
+from stockx_export.core.jinja.environment import TemplateCodes, compile_template, make_environment, template_lines
 from stockx_export.core.jinja.adapter import TemplateAdapter
 from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
 from stockx_export.core.jinja.relations import Api, RelationFactory, column_class
@@ -44,6 +45,14 @@ class Frame:
     allowed_refs: frozenset[str] | None = None  # compile mode: what parsing found
     extra: dict[str, Any] = field(default_factory=dict)
     package: str | None = None  # the package the node belongs to; None for the root project
+
+
+@dataclass
+class Seen:
+    """What the renders inside :meth:`Renderer.recording` read besides their text and config."""
+
+    env_vars: dict[str, str | None] = field(default_factory=dict)  # env_var() names -> values (None: unset)
+    volatile: list[str] = field(default_factory=list)  # why they may differ in another run (the clock, the database)
 
 
 class Resolver(Protocol):
@@ -108,7 +117,9 @@ class Renderer:
         cte_prefix: str = "",
         strict: bool = True,
     ) -> None:
-        self.env = make_environment(strict)
+        self.env = make_environment(strict, watch=lambda name: self._saw_volatile(f"reads {name}"))
+        self.codes = TemplateCodes()  # Python generated for each template (kept between runs by the parse cache)
+        self._recordings: list[Seen] = []
         self.resolver = resolver
         self.full_refresh = full_refresh
         self.root = root
@@ -123,7 +134,7 @@ class Renderer:
         self._package: str | None = None  # the package whose macros are laid over the root's
         self._shadowed: dict[str, Any] = {}  # what that overlay replaced
         self.context: dict[str, Any] = {}
-        self.macros = MacroLibrary(self.env, self.context)
+        self.macros = MacroLibrary(self.env, self.context, self.codes)
         self.invocation_id = str(uuid.uuid4())
         self.api = Api(RelationFactory(quote_relations, cte_prefix), column_class(str(target.get("type", "duckdb"))))
         # Jinja's own globals (range, dict, namespace ...): macros render in this context alone.
@@ -133,14 +144,14 @@ class Renderer:
             source=self._source,
             config=_Config(self),
             var=ctx.Var(vars, lambda: self.frame.path or self.frame.name),
-            env_var=ctx.env_var,
+            env_var=self._env_var,
             is_incremental=self._is_incremental,
             in_window=self._in_window,
             window_start=self._window_start,
             target=ctx.Target(target),
             log=self._log_call,
             print=self._log_call,
-            exceptions=ctx.Exceptions(self._warn),
+            exceptions=ctx.Exceptions(self._warned),
             adapter=TemplateAdapter(self, str(target.get("type", "duckdb"))),
             api=self.api,
             run_query=self._run_query,
@@ -169,6 +180,32 @@ class Renderer:
     def introspected(self) -> None:
         """Note that the node being rendered asked the database (its SQL depends on the database's state)."""
         self.frame.extra["introspected"] = True
+        self._saw_volatile("asks the database")
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[Seen]:
+        """Note what the renders inside the block read that their text and config do not say: the
+        environment variables (names and values) and whether they read the clock or the database."""
+        seen = Seen()
+        self._recordings.append(seen)
+        try:
+            yield seen
+        finally:
+            self._recordings.remove(seen)
+
+    def _saw_volatile(self, why: str) -> None:
+        for seen in self._recordings:
+            seen.volatile.append(why)
+
+    def _env_var(self, name: str, default: Any = ctx.MISSING) -> Any:
+        for seen in self._recordings:
+            seen.env_vars[str(name)] = os.environ.get(str(name))
+        return ctx.env_var(name, default)
+
+    def _warned(self, message: str) -> None:
+        # A warning is said while rendering: a render served from a cache would not say it again.
+        self._saw_volatile("warns")
+        self._warn(message)
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -354,7 +391,7 @@ class Renderer:
         # Keyed by the text too: one file may hold several templates (snapshot blocks, YAML snapshots).
         template = self._templates.get((path, source))
         if template is None:
-            template = self._templates[(path, source)] = compile_template(self.env, source, path)
+            template = self._templates[(path, source)] = compile_template(self.env, source, path, self.codes)
         return template
 
     def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:

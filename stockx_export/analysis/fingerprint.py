@@ -73,19 +73,38 @@ def _rendered(project, node, incremental: bool = False) -> str:
         return project.renderer.render(node.raw_code, frame)
 
 
-def _model_content(project, node, cache: FingerprintCache) -> str:
-    plain = cache.normalised_hash(_rendered(project, node))
-    if node.config.get("materialized") != "incremental":
+def model_texts(project) -> dict[str, tuple[str, str | None]]:
+    """unique id -> what each model renders to in parse mode: plainly, and for an incremental model
+    with is_incremental() true too (None when that branch cannot render without a database).
+
+    Rendering needs the project's renderer, which serves one thread at a time: render here,
+    then hand the texts to :func:`fingerprints` (which may run on another thread).
+    """
+    texts: dict[str, tuple[str, str | None]] = {}
+    for uid in project.dag.sorted():
+        node = project.nodes.get(uid)
+        if node is None or node.resource_type != "model":
+            continue
+        plain, incremental = _rendered(project, node), None
+        if node.config.get("materialized") == "incremental":
+            # Without a database is_incremental() is false, which would hide the filter a
+            # daily run applies (and the vars it reads): render that branch too.
+            try:
+                incremental = _rendered(project, node, incremental=True)
+            except StockxError:
+                # e.g. the branch reads run_query() results without an `execute` guard:
+                # parse mode has none, so only the full-refresh text can count.
+                incremental = None
+        texts[uid] = (plain, incremental)
+    return texts
+
+
+def _model_content(node, cache: FingerprintCache, texts: dict[str, tuple[str, str | None]]) -> str:
+    rendered, incremental = texts[node.unique_id]
+    plain = cache.normalised_hash(rendered)
+    if incremental is None:
         return plain
-    # Without a database is_incremental() is false, which would hide the filter a
-    # daily run applies (and the vars it reads): render that branch too.
-    try:
-        incremental = cache.normalised_hash(_rendered(project, node, incremental=True))
-    except StockxError:
-        # e.g. the branch reads run_query() results without an `execute` guard:
-        # parse mode has none, so only the full-refresh text can count.
-        return plain
-    return _digest([plain, incremental])
+    return _digest([plain, cache.normalised_hash(incremental)])
 
 
 def _contract(project, node) -> dict | None:
@@ -103,19 +122,22 @@ def _contract(project, node) -> dict | None:
     }
 
 
-def _content(project, node, cache: FingerprintCache) -> str:
+def _content(project, node, cache: FingerprintCache, texts: dict[str, tuple[str, str | None]]) -> str:
     if node.resource_type == "seed":
         return hashlib.sha256((project.config.root / node.path).read_bytes()).hexdigest()
     if node.resource_type == "model":
-        content = _model_content(project, node, cache)
+        content = _model_content(node, cache, texts)
         contract = _contract(project, node)
         return content if contract is None else _digest({"sql": content, "contract": contract})
     # Tests: their SQL, and their arguments (a generic test's kwargs live in extra).
     return _digest({"code": node.raw_code, "extra": node.extra})
 
 
-def fingerprints(project, parses: SqlParses | None = None) -> dict[str, str]:
-    """unique id -> fingerprint, for every node and source of ``project`` (``parses``: SQL parsed already)."""
+def fingerprints(project, parses: SqlParses | None = None,
+                 texts: dict[str, tuple[str, str | None]] | None = None) -> dict[str, str]:
+    """unique id -> fingerprint, for every node and source of ``project`` (``parses``: SQL parsed already;
+    ``texts``: what :func:`model_texts` returned, rendered already)."""
+    texts = model_texts(project) if texts is None else texts
     cache = FingerprintCache(project.config.target_dir, parses or SqlParses())
     found: dict[str, str] = {}
     for source in project.sources.values():
@@ -132,7 +154,7 @@ def fingerprints(project, parses: SqlParses | None = None) -> dict[str, str]:
             continue
         found[uid] = _digest(
             {
-                "content": _content(project, node, cache),
+                "content": _content(project, node, cache, texts),
                 "config": node.config,
                 "upstream": [found.get(u, u) for u in sorted(node.depends_on)],
             }

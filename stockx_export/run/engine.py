@@ -88,8 +88,13 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
                         fail_fast=options.fail_fast, before=(run_start_hooks,), after=(run_end_hooks,))
-        run = runner.run(order)
-        artifacts.write_manifest(project, analyzer.parses)
+        manifest = artifacts.PendingManifest(project, analyzer.parses)  # written while the nodes run
+        try:
+            run = runner.run(order)
+        except BaseException:
+            manifest.wait(quietly=True)  # the run's own error is the one to report
+            raise
+        manifest.wait()
         artifacts.write_run_results(project, run, options.args())
     finally:
         adapter.close()

@@ -47,7 +47,7 @@ class Frame:
     package: str | None = None  # the package the node belongs to; None for the root project
 
 
-@dataclass
+@dataclass(eq=False)  # one recording is not another that saw the same
 class Seen:
     """What the renders inside :meth:`Renderer.recording` read besides their text and config."""
 
@@ -120,6 +120,7 @@ class Renderer:
         self.env = make_environment(strict, watch=lambda name: self._saw_volatile(f"reads {name}"))
         self.codes = TemplateCodes()  # Python generated for each template (kept between runs by the parse cache)
         self._recordings: list[Seen] = []
+        self.overriding = 0  # how many overridden() blocks are open: renders in them are not the node's own
         self.resolver = resolver
         self.full_refresh = full_refresh
         self.root = root
@@ -301,6 +302,7 @@ class Renderer:
             return False
         if frame.config.get("materialized") != "incremental":
             return False
+        self._saw_volatile("asks the database")
         return self.resolver.relation_exists(self.resolver.this(frame)) == "table"
 
     def _in_window(self, expression: str) -> str:
@@ -316,12 +318,16 @@ class Renderer:
             )
         if not self.context["is_incremental"]():  # read through the context: unit tests override it
             return "true"
-        window = frame.extra.get("window") or self.resolver.incremental_window(frame)
+        window = frame.extra.get("window")
+        if window is None:
+            self._saw_volatile("asks the database")
+            window = self.resolver.incremental_window(frame)
         return window.predicate(str(expression))
 
     def _window_start(self, model: Any) -> str:
         """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
         rebuilt every day. Rows dated before it were kept as they were, by design."""
+        self._saw_volatile("asks the database")
         start = self.resolver.window_start(model)
         return EVERY_DATE if start is None else date_literal(start)
 
@@ -365,6 +371,7 @@ class Renderer:
 
     def _log_call(self, message: Any, info: bool = False) -> str:
         if self.frame.mode == "compile" and info:
+            self._saw_volatile("logs")  # said while rendering: a render reused would not say it again
             self._log(str(message))
         return ""
 
@@ -433,6 +440,7 @@ class Renderer:
         Macros reach names through the shared context, so they see the overrides too.
         """
         saved = dict(self.context)
+        self.overriding += 1
         if vars:
             current = self.context["var"]
             self.context["var"] = ctx.Var({**current.values, **vars}, current.current)
@@ -441,6 +449,7 @@ class Renderer:
         try:
             yield
         finally:
+            self.overriding -= 1
             self.context.clear()
             self.context.update(saved)
 

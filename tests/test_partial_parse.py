@@ -41,10 +41,10 @@ PROJECT = {
 }
 
 
-def kinds(root: Path) -> dict[str, str]:
+def kinds(root: Path, database: str = "stockx.duckdb", names: tuple[str, ...] = ("a", "b")) -> dict[str, str]:
     """Each model's relation kind in the project's database: 'table' or 'view'."""
-    rows = query(root / "target" / "stockx.duckdb", "select table_name, table_type from information_schema.tables")
-    return {name: ("view" if kind == "VIEW" else "table") for name, kind in rows if name in ("a", "b")}
+    rows = query(root / "target" / database, "select table_name, table_type from information_schema.tables")
+    return {name: ("view" if kind == "VIEW" else "table") for name, kind in rows if name in names}
 
 
 def poison(root: Path) -> None:
@@ -165,14 +165,15 @@ def test_the_cache_keeps_no_env_var_value(shop, monkeypatch):
     assert "SHOP_SECRET" in text and "hunter2" not in text
 
 
-def test_a_pyproject_setting_parses_the_models_it_configures_again(shop):
+def test_a_pyproject_setting_parses_every_model_again(shop):
     root, stockx = shop()
     build(stockx)
-    poison(root)
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + '[tool.stockx.models]\ntags = ["nightly"]\n')
-    build(stockx)
-    assert kinds(root) == {"a": "view", "b": "view"}
+    for edit in ('region = "north"', 'region = "east"'), ("[tool.stockx.vars]", '[tool.stockx.models.b]\ntags = ["x"]\n[tool.stockx.vars]'):
+        poison(root)
+        pyproject.write_text(pyproject.read_text().replace(*edit))
+        build(stockx)
+        assert kinds(root) == {"a": "view", "b": "view"}, edit
 
 
 def test_another_target_parses_every_model_again(shop):
@@ -285,3 +286,60 @@ def test_clean_removes_the_cache(shop):
     assert (root / CACHE).is_file()
     assert stockx("clean").exit_code == 0
     assert not (root / CACHE).exists()
+
+
+def test_a_model_whose_ref_now_names_another_relation_is_parsed_again(shop):
+    root, stockx = shop()
+    build(stockx)
+    poison(root)
+    (root / "models" / "a.sql").write_text("{{ config(alias='a_renamed') }}\nselect 1 as id\n")
+    build(stockx)
+    rows = query(root / "target" / "stockx.duckdb", "select table_name, table_type from information_schema.tables")
+    assert ("a_renamed", "VIEW") in rows and ("b", "VIEW") in rows
+
+
+DBT_PROJECT = {
+    "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+    "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+    "profiles.yml": "shop: {target: dev, outputs: {dev: {type: duckdb, path: target/shop.duckdb}}}\n",
+    "packages.yml": """
+        packages:
+          - git: https://github.com/acme/dbt-calendar.git
+            revision: 1.0.0
+    """,
+    "dbt_packages/dbt_calendar/dbt_project.yml": "name: dbt_calendar\nversion: 1.0.0\nconfig-version: 2\n",
+    "dbt_packages/dbt_calendar/macros/year.sql": "{% macro calendar_year() %}2026{% endmacro %}\n",
+    "dbt_packages/dbt_calendar/models/cal.sql": "select 1 as c\n",
+    "models/a.sql": "select {{ dbt_calendar.calendar_year() }} as y\n",
+    "models/b.sql": "select 1 as id\n",
+}
+
+
+def test_a_package_file_edit_parses_again_what_could_see_it(make_project):
+    root, stockx = make_project(DBT_PROJECT)
+    build(stockx)
+    names = ("a", "b", "cal")
+    assert kinds(root, "shop.duckdb", names) == {"a": "view", "b": "view", "cal": "view"}
+    poison(root)
+    build(stockx)
+    assert kinds(root, "shop.duckdb", names) == {"a": "table", "b": "table", "cal": "table"}
+    poison(root)
+    (root / "dbt_packages" / "dbt_calendar" / "models" / "cal.sql").write_text("select 2 as c\n")
+    build(stockx)
+    assert kinds(root, "shop.duckdb", names) == {"a": "table", "b": "table", "cal": "view"}
+    poison(root)
+    (root / "dbt_packages" / "dbt_calendar" / "macros" / "year.sql").write_text(
+        "{% macro calendar_year() %}2027{% endmacro %}\n")
+    build(stockx)
+    assert kinds(root, "shop.duckdb", names) == {"a": "view", "b": "view", "cal": "view"}
+    assert query(root / "target" / "shop.duckdb", "select y from main.a") == [(2027,)]
+
+
+def test_a_model_that_asks_the_database_while_parsing_is_parsed_every_run(shop):
+    root, stockx = shop(**{
+        "models/a.sql": "{% set found = adapter.get_relation(schema='main', identifier='items') %}select 1 as id\n",
+    })
+    build(stockx)
+    poison(root)
+    build(stockx)
+    assert kinds(root) == {"a": "view", "b": "table"}

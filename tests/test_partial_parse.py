@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from conftest import query
 from stockx_export.core import parse_cache
+from stockx_export.core.jinja.render import Renderer
 
 CACHE = Path("target") / "partial_parse.json"
 
@@ -343,3 +345,24 @@ def test_a_model_that_asks_the_database_while_parsing_is_parsed_every_run(shop):
     poison(root)
     build(stockx)
     assert kinds(root) == {"a": "view", "b": "table"}
+
+
+def test_a_build_renders_each_model_once_per_context(shop, monkeypatch):
+    root, stockx = shop()
+    calls: Counter = Counter()
+    original = Renderer.render
+
+    def counting(self, source, frame, extra=None):
+        calls[(frame.path, frame.mode)] += 1
+        return original(self, source, frame, extra)
+
+    monkeypatch.setattr(Renderer, "render", counting)
+    build(stockx)
+    models = {key: n for key, n in calls.items() if key[0].startswith("models/")}
+    # Loading's render is the fingerprint's too; the checks' compile-mode render is the one the run builds.
+    assert models == {("models/a.sql", "parse"): 1, ("models/a.sql", "compile"): 1,
+                      ("models/b.sql", "parse"): 1, ("models/b.sql", "compile"): 1}
+    calls.clear()
+    build(stockx)
+    models = {key: n for key, n in calls.items() if key[0].startswith("models/")}
+    assert models == {("models/a.sql", "compile"): 1, ("models/b.sql", "compile"): 1}

@@ -201,7 +201,9 @@ class ProjectLoader:
         config = merge_config(config, patch.config)
         raw = read_text(path, display)
         frame = Frame(name, display, "model", config, "parse", package=owner.name)
-        self._render_model(raw, frame)
+        found = self._render_model(raw, frame)
+        if found is not None and found.text is not None:
+            project.parse_texts[f"model.{owner.name}.{name}"] = found
         if frame.config.get("enabled") is False:
             return
         if frame.config.get("materialized") == "incremental" and frame.config.get("incremental_strategy") == WINDOW_STRATEGY:
@@ -228,37 +230,71 @@ class ProjectLoader:
         )
 
 
-    def _render_model(self, raw: str, frame: Frame) -> None:
-        """Render a model in parse mode, or take what an earlier run's render found (the parse cache)."""
+    def _render_model(self, raw: str, frame: Frame) -> ModelParse | None:
+        """Render a model in parse mode, or take what an earlier run's render found (the parse cache).
+
+        What the render found, unless it read what may differ the next time (the clock, the database).
+        """
         cache, renderer = self.cache, self.project.renderer
-        if not cache.enabled:
-            renderer.render(raw, frame)
-            return
-        key = cache.model_key(cache.project_key, frame.path, frame.package or "", raw, frame.config)
-        found = cache.model(key)
-        if found is not None and self._still_resolves(found, frame):
+        key = cache.model_key(cache.project_key, frame.path, frame.package or "", raw, frame.config) if cache.enabled else ""
+        found = cache.model(key) if cache.enabled else None
+        if found is not None and still_resolves(self.project, found, frame):
             frame.config = found.config
             frame.refs = [name for name, _ in found.refs]
-            frame.sources = list(found.sources)
-            return
+            frame.sources = [(source, table) for source, table, _ in found.sources]
+            return found
+        start, this = frame.config, this_text(self.project, frame)  # `this` as the template sees it
         with renderer.recording() as seen:
-            renderer.render(raw, frame)
-        if not seen.volatile:
-            refs = tuple((name, self._relation_text(name, frame)) for name in frame.refs)
-            cache.keep_model(key, ModelParse(frame.config, refs, tuple(frame.sources)), seen.env_vars)
-
-    def _relation_text(self, name: str, frame: Frame) -> str:
+            text = renderer.render(raw, frame)
+        if seen.volatile:
+            return None
         project = self.project
-        return str(project.resolver.present(project.resolver.resolve_ref(name, frame)))
+        found = ModelParse(
+            config=frame.config,
+            refs=tuple((name, ref_text(project, name, frame)) for name in frame.refs),
+            sources=tuple((s, t, source_text(project, s, t, frame)) for s, t in frame.sources),
+            this=this,
+            text=text if frame.config == start else None,
+        )
+        cache.keep_model(key, found, seen.env_vars)
+        return found
 
-    def _still_resolves(self, found: ModelParse, frame: Frame) -> bool:
-        """Whether every ref and source a kept parse found still names what it did (a model renamed or
-        removed elsewhere, or one whose relation changed, means rendering again)."""
-        project = self.project
-        names = project.by_name.keys() | project.model_files.keys()
-        if any(name not in names or self._relation_text(name, frame) != text for name, text in found.refs):
-            return False
-        return all(pair in project.sources for pair in found.sources)
+
+def ref_text(project: Project, name: str, frame: Frame) -> str:
+    """What ``ref(name)`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.resolve_ref(name, frame)))
+
+
+def source_text(project: Project, source: str, table: str, frame: Frame) -> str:
+    """What ``source(source, table)`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.resolve_source(source, table, frame)))
+
+
+def this_text(project: Project, frame: Frame) -> str:
+    """What ``this`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.this(frame)))
+
+
+def still_resolves(project: Project, found: ModelParse, frame: Frame) -> bool:
+    """Whether every ref, source and ``this`` a kept render read still renders as it did for ``frame``
+    (a model renamed or removed elsewhere, or one whose relation changed, means rendering again)."""
+    names = project.by_name.keys() | project.model_files.keys()
+    if any(name not in names or ref_text(project, name, frame) != text for name, text in found.refs):
+        return False
+    if any((s, t) not in project.sources or source_text(project, s, t, frame) != text for s, t, text in found.sources):
+        return False
+    return this_text(project, frame) == found.this
+
+
+def parse_text(project: Project, node: Node) -> str | None:
+    """``node``'s SQL rendered in parse mode with its final config, as loading rendered it, when that
+    render's context was the same as now (what it read resolves as it did); None: render it again."""
+    found = project.parse_texts.get(node.unique_id)
+    if found is None:
+        return None
+    frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node},
+                  package=node.package_name)
+    return found.text if still_resolves(project, found, frame) else None
 
 
 def generic_test_paths(config: ProjectConfig) -> tuple[str, ...]:

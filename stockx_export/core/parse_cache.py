@@ -84,7 +84,9 @@ class ModelParse:
 
     config: dict[str, Any]
     refs: tuple[tuple[str, str], ...]  # (name, the relation it resolved to, as text)
-    sources: tuple[tuple[str, str], ...]
+    sources: tuple[tuple[str, str, str], ...]  # (source, table, what it resolved to, as text)
+    this: str  # the model's own relation as the render saw it, as text
+    text: str | None  # the SQL it rendered to; None when its config() calls changed its config
 
 
 class ParseCache:
@@ -132,10 +134,13 @@ class ParseCache:
             names = list(entry["env"])
             if entry["env_digest"] != _env_digest(key, names):
                 return None
+            text = entry["text"]
             found = ModelParse(
                 config=dict(entry["config"]),
                 refs=tuple((str(n), str(r)) for n, r in entry["refs"]),
-                sources=tuple((str(s), str(t)) for s, t in entry["sources"]),
+                sources=tuple((str(s), str(t), str(e)) for s, t, e in entry["sources"]),
+                this=str(entry["this"]),
+                text=None if text is None else str(text),
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
@@ -150,6 +155,9 @@ class ParseCache:
             "config": found.config,
             "refs": [list(r) for r in found.refs],
             "sources": [list(s) for s in found.sources],
+            "this": found.this,
+            # A value read from the environment may be a secret: SQL that holds one is not written.
+            "text": None if env_vars else found.text,
             "env": sorted(env_vars),
             "env_digest": _env_digest(key, sorted(env_vars)),
         }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from stockx_export.analysis.parse import SqlParses
 from stockx_export.core.jinja.render import Frame
+from stockx_export.core.loading import parse_text
 from stockx_export.errors import StockxError
 
 CACHE_FILE = "analysis_cache.json"
@@ -68,7 +69,9 @@ class FingerprintCache:
 def _rendered(project, node, incremental: bool = False) -> str:
     frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node})
     if not incremental:
-        return project.renderer.render(node.raw_code, frame)
+        # Loading rendered it so already, unless its config() calls or what it reads have changed since.
+        kept = parse_text(project, node)
+        return kept if kept is not None else project.renderer.render(node.raw_code, frame)
     with project.renderer.overridden(macros={"is_incremental": True}):
         return project.renderer.render(node.raw_code, frame)
 

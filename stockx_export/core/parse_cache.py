@@ -49,15 +49,39 @@ MAX_TEMPLATES = 20_000  # past this many, only the templates of the latest run a
 @functools.cache
 def tool_versions() -> dict[str, str]:
     """The versions whose change drops the whole cache: stockx, Jinja, sqlglot, DuckDB and Python."""
-    from importlib import metadata
-
     versions = {"stockx": __version__, "python": sys.version}
     for package in ("jinja2", "sqlglot", "duckdb"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = ""
+        versions[package] = installed_version(package)
     return versions
+
+
+def installed_version(package: str) -> str:
+    """The installed version of ``package`` ("" when it is not installed), without importing it.
+
+    Read from the name of its ``<name>-<version>.dist-info`` folder beside it: importing
+    sqlglot and DuckDB, or importlib.metadata, would cost a command like ``stockx ls`` more
+    than the cache saves it.
+    """
+    from importlib.util import find_spec
+
+    spec = find_spec(package)
+    if spec is None or not spec.origin:
+        return ""
+    folder = Path(spec.origin).parent.parent
+    prefix = package.lower().replace("-", "_") + "-"
+    try:
+        names = [entry.name for entry in os.scandir(folder)]
+    except OSError:
+        names = []
+    found = sorted(n for n in names if n.lower().startswith(prefix) and n.endswith(".dist-info"))
+    if len(found) == 1:
+        return found[0][len(prefix):-len(".dist-info")]
+    from importlib import metadata  # not one clear folder: ask the slower, thorough way
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
 
 
 def digest(*parts: Any) -> str:

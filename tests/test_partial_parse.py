@@ -366,3 +366,34 @@ def test_a_build_renders_each_model_once_per_context(shop, monkeypatch):
     build(stockx)
     models = {key: n for key, n in calls.items() if key[0].startswith("models/")}
     assert models == {("models/a.sql", "compile"): 1, ("models/b.sql", "compile"): 1}
+
+
+def fingerprints_of(root: Path) -> dict[str, str]:
+    manifest = json.loads((root / "target" / "manifest.json").read_text(encoding="utf-8"))
+    return {uid: node["meta"]["stockx"]["fingerprint"] for uid, node in manifest["nodes"].items()}
+
+
+def poison_analysis(root: Path) -> None:
+    """Make every normalised-SQL hash kept in analysis_cache.json a wrong one."""
+    path = root / "target" / "analysis_cache.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["entries"] = {key: "0" * 64 for key in data["entries"]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_the_sql_analysis_caches_are_dropped_with_another_tool_version_or_the_flag(shop, monkeypatch):
+    root, stockx = shop()
+    build(stockx)
+    cold = fingerprints_of(root)
+    poison_analysis(root)
+    build(stockx)
+    assert fingerprints_of(root) != cold  # the kept normalisations are read
+    poison_analysis(root)
+    build(stockx, "--no-partial-parse")
+    assert fingerprints_of(root) == cold
+    versions = {**parse_cache.tool_versions(), "sqlglot": "0.0.0"}
+    monkeypatch.setattr(parse_cache, "tool_versions", lambda: versions)
+    build(stockx)
+    assert fingerprints_of(root) == cold
+    checked = json.loads((root / "target" / "check_cache.json").read_text(encoding="utf-8"))
+    assert checked["versions"] == versions and len(checked["clean"]) == 2

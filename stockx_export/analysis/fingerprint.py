@@ -20,6 +20,7 @@ from pathlib import Path
 from stockx_export.analysis.parse import SqlParses
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.loading import parse_text
+from stockx_export.core import parse_cache
 from stockx_export.errors import StockxError
 
 CACHE_FILE = "analysis_cache.json"
@@ -43,14 +44,22 @@ def normalised_sql(sql: str, parses: SqlParses) -> str:
 
 
 class FingerprintCache:
-    """rendered-SQL hash -> normalised-SQL hash, kept in ``target/analysis_cache.json``."""
+    """rendered-SQL hash -> normalised-SQL hash, kept in ``target/analysis_cache.json``.
 
-    def __init__(self, target_dir: Path, parses: SqlParses) -> None:
+    Forgotten when stockx's, sqlglot's (or another tool's) version changes: another sqlglot
+    may print the same SQL otherwise. Not ``enabled`` (``--no-partial-parse``): not read or written.
+    """
+
+    def __init__(self, target_dir: Path, parses: SqlParses, *, enabled: bool = True) -> None:
         self.path = target_dir / CACHE_FILE
         self.parses = parses
+        self.enabled = enabled
+        self.entries: dict[str, str] = {}
         try:
-            self.entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(self.path.read_text(encoding="utf-8")) if enabled else {}
+            if data.get("versions") == parse_cache.tool_versions() and isinstance(data.get("entries"), dict):
+                self.entries = data["entries"]
+        except (OSError, ValueError, AttributeError):
             self.entries = {}
         self.changed = False
 
@@ -62,8 +71,9 @@ class FingerprintCache:
         return self.entries[key]
 
     def save(self) -> None:
-        if self.changed and self.path.parent.is_dir():
-            self.path.write_text(json.dumps(self.entries, sort_keys=True) + "\n", encoding="utf-8")
+        if self.changed and self.enabled and self.path.parent.is_dir():
+            data = {"versions": parse_cache.tool_versions(), "entries": self.entries}
+            self.path.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _rendered(project, node, incremental: bool = False) -> str:
@@ -141,7 +151,7 @@ def fingerprints(project, parses: SqlParses | None = None,
     """unique id -> fingerprint, for every node and source of ``project`` (``parses``: SQL parsed already;
     ``texts``: what :func:`model_texts` returned, rendered already)."""
     texts = model_texts(project) if texts is None else texts
-    cache = FingerprintCache(project.config.target_dir, parses or SqlParses())
+    cache = FingerprintCache(project.config.target_dir, parses or SqlParses(), enabled=project.parse_cache.enabled)
     found: dict[str, str] = {}
     for source in project.sources.values():
         found[source.unique_id] = _digest(

@@ -278,8 +278,7 @@ def this_text(project: Project, frame: Frame) -> str:
 def still_resolves(project: Project, found: ModelParse, frame: Frame) -> bool:
     """Whether every ref, source and ``this`` a kept render read still renders as it did for ``frame``
     (a model renamed or removed elsewhere, or one whose relation changed, means rendering again)."""
-    names = project.by_name.keys() | project.model_files.keys()
-    if any(name not in names or ref_text(project, name, frame) != text for name, text in found.refs):
+    if any(not project.resolver.knows_ref(name) or ref_text(project, name, frame) != text for name, text in found.refs):
         return False
     if any((s, t) not in project.sources or source_text(project, s, t, frame) != text for s, t, text in found.sources):
         return False

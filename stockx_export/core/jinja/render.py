@@ -59,6 +59,7 @@ class Resolver(Protocol):
     """What the renderer asks the project."""
 
     def ref_names(self) -> list[str]: ...
+    def knows_ref(self, name: str) -> bool: ...
     def resolve_ref(self, name: str, frame: Frame) -> Any: ...
     def resolve_source(self, source: str, table: str, frame: Frame) -> Any: ...
     def source_names(self) -> list[tuple[str, str]]: ...
@@ -255,8 +256,8 @@ class Renderer:
             raise CompilationError(f"ref() takes a model name (and optionally a package first), got {args!r}")
         name = args[-1]
         frame = self.frame
-        names = self.resolver.ref_names()
-        if name not in names:
+        if not self.resolver.knows_ref(name):
+            names = self.resolver.ref_names()
             close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "; no model or seed has that name"
             raise CompilationError(f"ref('{name}') not found{hint}")

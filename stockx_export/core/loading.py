@@ -229,7 +229,6 @@ class ProjectLoader:
             )
         )
 
-
     def _render_model(self, raw: str, frame: Frame) -> ModelParse | None:
         """Render a model in parse mode, or take what an earlier run's render found (the parse cache).
 

@@ -121,6 +121,10 @@ class Adapter(ABC):
     def interrupt(self) -> None:
         """Stop the statement running on this connection, from another thread (Ctrl-C in a parallel run)."""
 
+    def interrupted(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the database saying a statement was stopped by Ctrl-C (not a node's error)."""
+        return False
+
     def create_schemas(self, schemas: Sequence[str]) -> None:
         """Create each of ``schemas`` that is missing, before a parallel run's workers build in them
         (two transactions creating one schema at once conflict). Nothing to do where schemas need no care."""

@@ -23,7 +23,7 @@ from stockx_export.errors import ProjectError
 from stockx_export.run import artifacts
 from stockx_export.run.deferral import prepare_refs
 from stockx_export.run.executors import EXECUTORS
-from stockx_export.run.hooks import run_end_hooks, run_start_hooks
+from stockx_export.run.hooks import connection_hooks, run_end_hooks, run_start_hooks
 from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project, options_config
 from stockx_export.run.results import RunResults
@@ -65,7 +65,7 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
-                        fail_fast=options.fail_fast, threads=run_threads(options.threads, project.config.target),
+                        fail_fast=options.fail_fast, threads=threads_for(project, options, order, reporter),
                         before=(run_start_hooks,), after=(run_end_hooks,))
         manifest = artifacts.PendingManifest(project, analyzer.parses)  # written while the nodes run
         try:
@@ -81,6 +81,19 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     if options.junit:
         write_report(options.junit, run, project.config.name)
     return run
+
+
+def threads_for(project: Project, options: RunOptions, order: list[str], reporter) -> int:
+    """How many nodes build at once. Asked for (``--threads``, the target's ``threads``): that many.
+    By default one per core, unless hooks may set the state of a connection (each worker has its
+    own): then one at a time, as the hooks' author saw it, and the log says why."""
+    threads = run_threads(options.threads, project.config.target)
+    if threads > 1 and options.threads is None and project.config.target.threads is None:
+        why = connection_hooks(project, order)
+        if why is not None:
+            reporter.log(f"{why}: nodes run one at a time (--threads N runs N at once, each on its own connection)")
+            return 1
+    return threads
 
 
 def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:

@@ -78,6 +78,8 @@ class Adapter(ABC):
 
     type: ClassVar[str]  # a target's ``type``; ``adapter.dispatch`` looks for ``<type>__<macro>`` first
     dialect: ClassVar[str]  # sqlglot's name for this database's SQL
+    # Whether nodes may build at once: each in its own transaction, so no reader ever sees a relation mid-swap.
+    concurrent_nodes: ClassVar[bool] = True
 
     # -- opening and closing --------------------------------------------------------------------
 

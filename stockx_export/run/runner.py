@@ -120,7 +120,7 @@ class Runner:
         """Each node in a worker thread, so Ctrl-C reaches this thread at once and stops the statements
         running. With one thread, the one worker is the run's own connection (what on-run-start hooks
         set on it, its nodes see), and nodes run one at a time in the run's order."""
-        workers = min(self.threads, len(order))
+        workers = min(self.threads if self.main_adapter.concurrent_nodes else 1, len(order))
         # One worker takes the nodes in the run's order, which is a topological one: nothing to wait for.
         waits = waits_on(self, order) if workers > 1 else {uid: set() for uid in order}
         waiting = {uid: set(parents) for uid, parents in waits.items()}

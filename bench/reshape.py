@@ -105,7 +105,7 @@ def execution_plan(project: Path) -> list[tuple[str, str, str]]:
         visit(uid)
     return [
         (
-            models[uid]["relation"],
+            models[uid]["relation_name"],
             "view" if models[uid]["config"].get("materialized") == "view" else "table",
             str(project / models[uid]["compiled_path"]),
         )

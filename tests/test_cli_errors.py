@@ -37,7 +37,7 @@ def stockx(*args, env=None):
 # command line -> the library function that breaks (each is imported where it is called)
 BUGS = {
     "build": (("build", "-s", "one"), "stockx_export.adapters.duckdb.DuckDBAdapter.relations"),
-    "ls": (("ls",), "stockx_export.run.engine.list_nodes"),
+    "ls": (("ls",), "stockx_export.run.selection.list_nodes"),
     "export --out": (("export", "--out", "payloads"), "stockx_export.export.files.page_file_name"),
     "export --plan": (("export", "--plan"), "stockx_export.sync.push.compute_plan"),
     "runs": (("runs",), "stockx_export.sync.report.runs_text"),

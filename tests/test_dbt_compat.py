@@ -137,7 +137,8 @@ def test_hooks_run_in_order_and_on_run_end_sees_schemas_and_results(builds):
     # with the sorted schemas built, 31 results (no hooks, no ephemeral) and 1 failed.
     assert first["contents"]["main.run_audit.csv"] == (GOLDEN / "main.run_audit.csv").read_text()
     lines = result.output.splitlines()
-    assert lines[:3] == ["OK on-run-start hook 1 of 2", "OK on-run-start hook 2 of 2", "Running 3 seeds, 6 models, 22 tests"]
+    assert lines[0].startswith("the project has on-run-start hooks: nodes run one at a time")
+    assert lines[1:4] == ["OK on-run-start hook 1 of 2", "OK on-run-start hook 2 of 2", "Running 3 seeds, 6 models, 22 tests"]
     assert "OK on-run-end hook 1 of 1" in lines
 
 

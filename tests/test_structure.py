@@ -347,3 +347,25 @@ def test_help_loads_no_database_driver_sql_parser_or_template_engine():
     assert done.returncode == 0, done.stderr
     assert "Commands:" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_a_duckdb_build_imports_neither_other_adapter(tmp_path):
+    """The PostgreSQL and Spark adapters are imported when a target of their type is opened, not before."""
+    import subprocess
+    import sys
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
+    script = (
+        "import sys\n"
+        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
+        "from stockx_export.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('stockx_export.adapters.')), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "PASS=1" in done.stdout, done.stdout + done.stderr
+    loaded = done.stderr.strip().splitlines()[-1]
+    assert "stockx_export.adapters.duckdb" in loaded
+    assert "adapters.postgres'" not in loaded and "adapters.spark'" not in loaded

@@ -22,17 +22,25 @@
 {%- set dims = variant_dimensions() %}
 {#-
   How it stays cheap on millions of lines: the wide line rows pass through once
-  and are joined only to short lists (the duplicates, the overflowing keys). The
-  duplicate pass groups the valid lines by their columns and keeps the groups of
-  two or more; the overflow pass first sums |quantity| per location and day, a
-  bound on every key's sum there, and computes the exact sums (as stock_extra
-  does) only where that bound leaves the range: rarely, and never on more lines
-  than the table has.
+  and are joined only to short lists (the duplicates, the mixed lines, the
+  overflowing keys), and each pass over all lines keeps only what it needs:
+  - duplicates: the valid lines are grouped by four short columns (snapshot
+    instant, SKU, bin, quantity) that copies share, and only the lines sharing
+    them with another line, few in any real export, are grouped by every column;
+  - mixed variants: the products, locations and days of valid variant-less
+    lines (stock's, few) are the short list, and the variant lines are only
+    looked up in it;
+  - overflow: the pass first sums |quantity| per location and day, a bound on
+    every key's sum there, and computes the exact sums (as stock_extra does)
+    only where that bound leaves the range: rarely, and never on more lines
+    than the table has.
 -#}
 {#- The columns two copies of a line share: codes and dimension values normalised, quantity as a number. -#}
 {%- set line_columns = ['snapshot_id', 'snapshot_at', 'warehouse_key', 'sku_key'] %}
 {%- for dim in dims %}{% set _ = line_columns.append('"' ~ dim ~ '_value"') %}{% endfor %}
 {%- set _ = line_columns.extend(['bin_code', 'quantity']) %}
+{#- Some of them, which every copy of a line shares: the duplicate pass groups by these first. -#}
+{%- set prefilter_columns = ['snapshot_at', 'sku_key', 'bin_code', 'quantity'] %}
 
 with lines as (
 
@@ -79,6 +87,32 @@ checked as (
 
 ),
 
+-- Snapshot instants, SKUs, bins and quantities shared by two or more valid lines: a
+-- line's copies share them, and they are few and cheap to group by.
+shared_bins as (
+
+    select {{ prefilter_columns | join(', ') }}
+    from checked
+    where invalid_reason is null
+    group by {{ prefilter_columns | join(', ') }}
+    having count(*) > 1
+
+),
+
+-- The valid lines of those (every copy, and the lines merely sharing a bin with another).
+candidates as (
+
+    select checked.*
+    from checked
+    inner join shared_bins
+        on {% for column in prefilter_columns -%}
+        {{ null_safe_equal('checked.' ~ column, 'shared_bins.' ~ column) }}
+        {% if not loop.last %}and {% endif %}
+        {%- endfor %}
+    where checked.invalid_reason is null
+
+),
+
 -- Valid lines written more than once (equal on every column, NULLs equal), with their first line.
 repeated as (
 
@@ -87,8 +121,7 @@ repeated as (
         {{ column }},
         {%- endfor %}
         min(line_number) as first_line
-    from checked
-    where invalid_reason is null
+    from candidates
     group by {{ line_columns | join(', ') }}
     having count(*) > 1
 
@@ -97,39 +130,50 @@ repeated as (
 -- Every later copy of a repeated line.
 duplicates as (
 
-    select checked.line_number
-    from checked
+    select candidates.line_number
+    from candidates
     inner join repeated
         on {% for column in line_columns -%}
-        {{ null_safe_equal('checked.' ~ column, 'repeated.' ~ column) }}
+        {{ null_safe_equal('candidates.' ~ column, 'repeated.' ~ column) }}
         {% if not loop.last %}and {% endif %}
         {%- endfor %}
-    where checked.invalid_reason is null
-      and checked.line_number > repeated.first_line
+    where candidates.line_number > repeated.first_line
 
 ),
 
--- Products, locations and days with valid variant lines: stock_extra's.
-variant_days as (
+-- Valid variant-less lines (stock's), with the product, location and day they count for.
+variantless as (
 
-    select distinct product_id, location_id, stock_date_at
+    select line_number, product_id, location_id, stock_date_at
     from checked
     where invalid_reason is null
-      and product_variant is not null
+      and product_variant is null
+
+),
+
+-- Of those products, locations and days, the ones that also have valid variant lines (stock_extra's).
+variant_days as (
+
+    select distinct variantless.product_id, variantless.location_id, variantless.stock_date_at
+    from checked
+    inner join variantless
+        on variantless.product_id = checked.product_id
+        and variantless.location_id = checked.location_id
+        and variantless.stock_date_at = checked.stock_date_at
+    where checked.invalid_reason is null
+      and checked.product_variant is not null
 
 ),
 
 -- Valid variant-less lines of such a product, location and day.
 mixed as (
 
-    select checked.line_number
-    from checked
+    select variantless.line_number
+    from variantless
     inner join variant_days
-        on variant_days.product_id = checked.product_id
-        and variant_days.location_id = checked.location_id
-        and variant_days.stock_date_at = checked.stock_date_at
-    where checked.invalid_reason is null
-      and checked.product_variant is null
+        on variant_days.product_id = variantless.product_id
+        and variant_days.location_id = variantless.location_id
+        and variant_days.stock_date_at = variantless.stock_date_at
 
 ),
 

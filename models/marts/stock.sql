@@ -36,29 +36,56 @@ with accepted as (
 
 ),
 
-per_instant as (
+-- Per key: its earliest and latest snapshot instants, and the sum and greatest id of
+-- all its lines, which are the latest instant's own when the key has only one instant.
+keys as (
 
     select
         product_id,
         location_id,
         stock_date_at,
-        snapshot_utc_at,
+        min(snapshot_utc_at) as created_at,
+        max(snapshot_utc_at) as updated_at,
         sum(quantity) as units,
         max(snapshot_key) as snapshot_key
     from accepted
-    group by product_id, location_id, stock_date_at, snapshot_utc_at
+    group by product_id, location_id, stock_date_at
+
+),
+
+-- Keys with lines at more than one instant (few): the sum over bins and the greatest
+-- id of the lines at the latest instant only (max() gives NULL when none has an id).
+latest as (
+
+    select
+        accepted.product_id,
+        accepted.location_id,
+        accepted.stock_date_at,
+        sum(accepted.quantity) as units,
+        max(accepted.snapshot_key) as snapshot_key
+    from accepted
+    inner join keys
+        on keys.product_id = accepted.product_id
+        and keys.location_id = accepted.location_id
+        and keys.stock_date_at = accepted.stock_date_at
+        and keys.updated_at = accepted.snapshot_utc_at
+    where keys.created_at < keys.updated_at
+    group by accepted.product_id, accepted.location_id, accepted.stock_date_at
 
 )
 
 select
-    product_id,
-    location_id,
-    stock_date_at,
-    min(snapshot_utc_at) as created_at,
-    -- As in stock_extra: the latest instant's id, NULL when it has none.
-    nullif(substr(arg_max(coalesce('#' || snapshot_key, ''), snapshot_utc_at), 2), '') as stock_id,
-    cast(greatest(arg_max(units, snapshot_utc_at), 0) as bigint) as stock_units,
-    max(snapshot_utc_at) as updated_at
-from per_instant
-group by product_id, location_id, stock_date_at
-order by product_id, location_id, stock_date_at
+    keys.product_id,
+    keys.location_id,
+    keys.stock_date_at,
+    keys.created_at,
+    -- One instant: the key's own sum and id; more: its latest instant's.
+    case when keys.created_at = keys.updated_at then keys.snapshot_key else latest.snapshot_key end as stock_id,
+    cast(greatest(case when keys.created_at = keys.updated_at then keys.units else latest.units end, 0) as bigint) as stock_units,
+    keys.updated_at
+from keys
+left join latest
+    on latest.product_id = keys.product_id
+    and latest.location_id = keys.location_id
+    and latest.stock_date_at = keys.stock_date_at
+order by keys.product_id, keys.location_id, keys.stock_date_at

@@ -1,24 +1,30 @@
 """Database adapters, one per kind of target, named by the target's ``type`` (see ``base``).
 
-Each adapter module imports its driver (psycopg, pyspark) only when it connects,
-so naming them here costs nothing and a missing driver is reported when used.
+Each adapter module is imported when a target of its type is opened, and imports
+its driver (psycopg, pyspark) only when it connects, so naming them here costs
+nothing and a missing driver is reported when used.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from stockx_export.adapters.base import Adapter
-from stockx_export.adapters.duckdb import DuckDBAdapter
-from stockx_export.adapters.postgres import PostgresAdapter
-from stockx_export.adapters.spark import SparkAdapter
-from stockx_export.core.config import TargetConfig
 from stockx_export.errors import ProjectError
 
-ADAPTERS: Mapping[str, type[Adapter]] = MappingProxyType(
-    {adapter.type: adapter for adapter in (DuckDBAdapter, PostgresAdapter, SparkAdapter)}
-)
+if TYPE_CHECKING:
+    from stockx_export.adapters.base import Adapter
+    from stockx_export.core.config import TargetConfig
+
+# A target's ``type`` -> the module and class of its adapter, imported when a target of that type is opened:
+# a DuckDB build does not pay for importing the PostgreSQL and Spark adapters.
+ADAPTERS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "duckdb": ("stockx_export.adapters.duckdb", "DuckDBAdapter"),
+    "postgres": ("stockx_export.adapters.postgres", "PostgresAdapter"),
+    "spark": ("stockx_export.adapters.spark", "SparkAdapter"),
+})
 
 
 def adapter_class(target: TargetConfig) -> type[Adapter]:
@@ -29,7 +35,8 @@ def adapter_class(target: TargetConfig) -> type[Adapter]:
         raise ProjectError(
             f"{where}target type '{target.type}' is not supported; stockx builds on {', '.join(sorted(ADAPTERS))}"
         )
-    return found
+    module, name = found
+    return getattr(importlib.import_module(module), name)
 
 
 def connect(target: TargetConfig, *, read_only: bool = False) -> Adapter:

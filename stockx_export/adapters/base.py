@@ -78,6 +78,8 @@ class Adapter(ABC):
 
     type: ClassVar[str]  # a target's ``type``; ``adapter.dispatch`` looks for ``<type>__<macro>`` first
     dialect: ClassVar[str]  # sqlglot's name for this database's SQL
+    # Whether nodes may build at once: each in its own transaction, so no reader ever sees a relation mid-swap.
+    concurrent_nodes: ClassVar[bool] = True
 
     # -- opening and closing --------------------------------------------------------------------
 
@@ -120,6 +122,10 @@ class Adapter(ABC):
 
     def interrupt(self) -> None:
         """Stop the statement running on this connection, from another thread (Ctrl-C in a parallel run)."""
+
+    def interrupted(self, exc: BaseException) -> bool:
+        """Whether ``exc`` is the database saying a statement was stopped by Ctrl-C (not a node's error)."""
+        return False
 
     def create_schemas(self, schemas: Sequence[str]) -> None:
         """Create each of ``schemas`` that is missing, before a parallel run's workers build in them

@@ -70,6 +70,9 @@ class DuckDBAdapter(SqlAdapter):
     def interrupt(self) -> None:
         self.con.interrupt()
 
+    def interrupted(self, exc: BaseException) -> bool:
+        return type(exc).__name__ == "InterruptException" or str(exc).startswith("Query interrupted")
+
     def close(self) -> None:
         if self._types_con is not None:
             self._types_con.close()

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
+from stockx_export.adapters.postgres_functions import TRY_CAST_TYPES, try_cast_sql
 from stockx_export.adapters.sql import SqlAdapter
 from stockx_export.core.config import TargetConfig
 from stockx_export.core.csv_files import Dialect
@@ -51,40 +52,6 @@ SESSION = (
     "set datestyle = 'ISO, YMD'",
 )
 SCRATCH_PREFIX = "stockx_unit_"
-# Types whose TRY_CAST gets a function of its own: a static cast is many times faster than the
-# generic function's dynamic SQL, which a model may call for every line.
-TRY_CAST_TYPES = ("bigint", "integer", "smallint", "numeric", "double precision", "real", "boolean", "date",
-                  "timestamp", "timestamptz", "time", "text", "uuid", "interval")
-
-
-def try_cast_sql(schema: str | None = None) -> str:
-    """DuckDB's TRY_CAST for SQL translated from DuckDB (stockx_export.analysis.rewrites):
-    ``stockx_try_cast(value, NULL::T)`` is ``value`` cast to ``T``, or NULL when it does not cast."""
-    name = f"{quote(schema)}.stockx_try_cast" if schema else "stockx_try_cast"
-    functions = [f"""create or replace function {name}(value text, target anyelement) returns anyelement
-language plpgsql stable as $$
-begin
-    if value is null then
-        return null;
-    end if;
-    execute format('select %L::%s', value, pg_typeof(target)) into target;
-    return target;
-exception when others then
-    return null;
-end
-$$;"""]
-    for kind in TRY_CAST_TYPES:
-        functions.append(f"""create or replace function {name}(value text, target {kind}) returns {kind}
-language plpgsql stable as $$
-begin
-    return value::{kind};
-exception when others then
-    return null;
-end
-$$;""")
-    return "\n\n".join(functions) + "\n"
-
-
 def _driver():
     try:
         import psycopg
@@ -199,6 +166,7 @@ class PostgresAdapter(SqlAdapter):
         self._owns_schema = owns_schema  # a scratch schema, dropped on close
         self._local = None  # an in-memory DuckDB: DuckDB's CSV reader for seeds, DuckDB's parser
         self._pending_views: list[tuple[str, str, str]] = []  # dropped with a replaced relation, created again
+        self._holding_views = False  # this transaction holds the catalog's views_lock (see _drop)
 
     # -- opening and closing --------------------------------------------------------------------
 
@@ -312,8 +280,15 @@ class PostgresAdapter(SqlAdapter):
     def literal(value: str) -> str:
         return literal(value)
 
-    def transaction(self):
-        return self.con.transaction()
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        try:
+            with self.con.transaction():
+                yield
+        finally:
+            if self._holding_views:  # see _drop: held until the transaction has ended
+                self._holding_views = False
+                self._catalog.views_lock.release()
 
     @contextmanager
     def rolled_back(self) -> Iterator[None]:
@@ -378,6 +353,12 @@ class PostgresAdapter(SqlAdapter):
 
     def _drop(self, relation: Relation, kind: str | None) -> None:
         # Views over the table go with it (CASCADE) and are created again once the new table is in place.
+        if kind and not self._holding_views and self._has_dependent_views(relation):
+            # Two workers replacing two tables under one view would each drop and create it: a deadlock,
+            # or a view bound to a table the other just dropped. One such replacement at a time, to its
+            # transaction's end. (Asked first without reading a view's definition, which locks the view.)
+            self._catalog.views_lock.acquire()
+            self._holding_views = True
         views = self._dependent_views(relation) if kind else []
         if kind == "table":
             self.con.execute(f"drop table if exists {relation} cascade")
@@ -390,6 +371,12 @@ class PostgresAdapter(SqlAdapter):
         outcome = super()._table_steps(relation, sql, check)
         self._recreate(self._pending_views)
         return outcome
+
+    def _has_dependent_views(self, relation: Relation) -> bool:
+        """Whether a view reads ``relation``: the catalog alone, no lock on any view."""
+        return self.con.execute(
+            "select exists (select 1 from pg_depend d join pg_rewrite r on r.oid = d.objid "
+            "where d.refobjid = %s::regclass and r.ev_class <> d.refobjid)", [str(relation)]).fetchone()[0]
 
     def _dependent_views(self, relation: Relation) -> list[tuple[str, str, str]]:
         """(schema, name, definition) of every view reading ``relation``, directly or through others,

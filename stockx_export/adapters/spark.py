@@ -165,6 +165,10 @@ class SparkAdapter(Adapter):
 
     type = "spark"
     dialect = "spark"
+    # No transactions: a table replaced (written anew, then swapped) is briefly missing to a reader, and a
+    # test may read the shared record of windows while another model rewrites it. Spark runs each
+    # statement in parallel across its executors instead.
+    concurrent_nodes = False
 
     def __init__(self, target: TargetConfig, spark) -> None:
         self.target = target

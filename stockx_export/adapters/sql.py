@@ -48,6 +48,7 @@ class _Catalog:
     def __init__(self) -> None:
         self.relations: dict[tuple[str, str], str] | None = None
         self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
+        self.views_lock = threading.Lock()  # a replacement that drops and recreates dependent views (PostgreSQL)
 
 
 class SqlAdapter(Adapter):

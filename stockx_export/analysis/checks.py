@@ -13,6 +13,7 @@ from pathlib import Path
 from stockx_export.analysis.analyzer import Analyzer
 from stockx_export.analysis.problems import Problem
 from stockx_export.analysis.references import direct_reads, direct_reads_level
+from stockx_export.core import parse_cache
 from stockx_export.errors import CheckError
 
 
@@ -55,15 +56,20 @@ class CleanCache:
     SQL, seed header and declared source columns). A model found clean before is
     not parsed again. (A file source whose header changes without any SQL change
     is the one case a stale key can miss: the run-time contract, checked before
-    the table is replaced, still catches it.)
+    the table is replaced, still catches it.) Keys found by another version of
+    stockx, sqlglot, DuckDB, Jinja or Python are forgotten. Not ``enabled``
+    (``--no-partial-parse``): nothing is read or written.
     """
 
-    def __init__(self, target_dir: Path) -> None:
+    def __init__(self, target_dir: Path, *, enabled: bool = True) -> None:
         self.path = target_dir / CACHE_FILE
+        self.enabled = enabled
+        self.keys: set[str] = set()
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            self.keys = set(data["clean"]) if data.get("version") == CACHE_VERSION else set()
-        except (OSError, ValueError, KeyError, TypeError):
+            data = json.loads(self.path.read_text(encoding="utf-8")) if enabled else {}
+            if data.get("version") == CACHE_VERSION and data.get("versions") == parse_cache.tool_versions():
+                self.keys = set(data["clean"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.keys = set()
         self.seen: set[str] = set()
 
@@ -96,9 +102,10 @@ class CleanCache:
     def save(self) -> None:
         # Keep the keys of models not selected this time; forget them all once stale ones pile up.
         keep = self.keys | self.seen if len(self.keys) < MAX_KEYS else self.seen
-        if keep != self.keys:
+        if keep != self.keys and self.enabled:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps({"version": CACHE_VERSION, "clean": sorted(keep)}) + "\n", encoding="utf-8")
+            data = {"version": CACHE_VERSION, "versions": parse_cache.tool_versions(), "clean": sorted(keep)}
+            self.path.write_text(json.dumps(data) + "\n", encoding="utf-8")
 
 
 def _first_line(path: Path) -> str:
@@ -145,7 +152,7 @@ def run_checks(project, adapter, order: list[str], warn, parses: SqlParses | Non
     run_query); ``parses`` keeps sqlglot's parses for the fingerprints that follow.
     """
     analyzer = Analyzer(project, adapter, parses)
-    cache = CleanCache(project.config.target_dir)
+    cache = CleanCache(project.config.target_dir, enabled=project.parse_cache.enabled)
     problems = check_models(analyzer, analyzer.models(order), cache)
     cache.save()
     for problem in problems:

@@ -39,7 +39,7 @@ Spark, Databricks (Java regular expressions, ANSI SQL):
 
 from __future__ import annotations
 
-from stockx_export.adapters.postgres import try_cast_sql
+from stockx_export.adapters.postgres_functions import try_cast_sql
 
 SUPPORT_FUNCTION = "stockx_try_cast"  # defined by support_sql(), once per Postgres database
 # Functions the rewrites introduce: not DuckDB leftovers, so not reported as untranslatable.

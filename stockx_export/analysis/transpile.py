@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from stockx_export.analysis import rewrites
 from stockx_export.errors import ProjectError
 
+# The rewrites (and, through them, the adapters) are imported where they are used: `stockx --help`
+# imports this module for DIALECTS alone.
 DIALECTS = ("snowflake", "bigquery", "postgres", "spark", "databricks")
 SUPPORT_FILE = "stockx_support.sql"
 
@@ -38,6 +39,8 @@ class Transpiled:
 def _unsupported(expression, dialect: str) -> list[str]:
     """Constructs in ``expression`` that would be written wrongly (or verbatim) in ``dialect``."""
     from sqlglot import exp
+
+    from stockx_export.analysis import rewrites
 
     found: list[str] = []
 
@@ -73,6 +76,8 @@ def transpile_sql(sql: str, dialect: str, database: str | None) -> Transpiled:
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import ErrorLevel, SqlglotError, UnsupportedError
+
+    from stockx_export.analysis import rewrites
 
     if dialect not in DIALECTS:
         raise ProjectError(f"--dialect {dialect} is not supported; use one of {', '.join(DIALECTS)}")

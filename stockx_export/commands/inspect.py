@@ -40,7 +40,7 @@ def _line(node, output: str) -> str:
 @click.option("--output", "-o", type=click.Choice(["name", "path", "json", "selector"]), default="selector", show_default=True)
 def ls(resource_type, output, **params) -> None:
     """List the nodes a selection picks, in DAG order."""
-    from stockx_export.run.engine import list_nodes
+    from stockx_export.run.selection import list_nodes
 
     types = tuple(t for t in resource_type if t != "all") or LISTED
     for node in list_nodes(run_options(**params), TextReporter(out=sys.stderr), types):

@@ -51,6 +51,9 @@ def selection_options(func):
         help="The manifest.json of an earlier run (stockx's or dbt's), or its folder: for state:modified and --defer.",
     )
     @click.option("--target-path", default=None, help="Folder for compiled SQL and artifacts, instead of target/.")
+    @click.option("--no-partial-parse", is_flag=True,
+                  help="Parse every file from scratch: do not read or write target/partial_parse.json "
+                       "(also STOCKX_NO_PARTIAL_PARSE=1).")
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         return func(*args, **kwargs)

@@ -12,6 +12,8 @@ def run_options(**params: Any) -> RunOptions:
     """RunOptions from a command's parameters (``vars_`` is ``--vars``; other names match the fields)."""
     names = RunOptions.__dataclass_fields__
     values = {("vars" if key == "vars_" else key): value for key, value in params.items()}
+    if "no_partial_parse" in values:
+        values["partial_parse"] = not values.pop("no_partial_parse")
     return RunOptions(**{key: value for key, value in values.items() if key in names})
 
 

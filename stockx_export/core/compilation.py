@@ -44,6 +44,10 @@ class Compiler:
     def __init__(self, project: Project) -> None:
         self.project = project
         self._ephemeral: dict[str, tuple[str, tuple[str, ...]]] = {}
+        # unique id -> (SQL, CTEs) of a node's plain render (no redirected inputs, no window), kept when
+        # the render read nothing that can change while the command runs: the static checks render each
+        # model before the run, and the run itself takes that render instead of making it again.
+        self._rendered: dict[str, tuple[str, tuple[str, ...]]] = {}
         self.translate: Translate | None = None
         # Nodes whose SQL asked the database while compiling (run_query, a relation's columns): what
         # they compile to depends on what is built when, so only compiling them as they run is right.
@@ -89,6 +93,9 @@ class Compiler:
 
     def _render(self, node: Node, relations: dict[Any, Any] | None = None,
                 window: Window | None = None) -> tuple[str, tuple[str, ...]]:
+        plain = not relations and window is None and not self.project.renderer.overriding
+        if plain and node.unique_id in self._rendered:
+            return self._rendered[node.unique_id]
         extra: dict[str, Any] = {"node": node}
         if relations:
             extra["relations"] = relations
@@ -104,9 +111,12 @@ class Compiler:
             extra=extra,
             package=node.package_name,
         )
-        sql = self.project.renderer.render(node.raw_code, frame)
+        with self.project.renderer.recording() as seen:
+            sql = self.project.renderer.render(node.raw_code, frame)
         if frame.extra.get("introspected"):
             self.introspective.add(node.unique_id)
+        if plain and not seen.volatile:
+            self._rendered[node.unique_id] = (sql, tuple(frame.ctes))
         return sql, tuple(frame.ctes)
 
     def compiled_path(self, node: Node) -> Path:

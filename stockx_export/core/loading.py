@@ -6,6 +6,9 @@ project's installed packages (``config.packages``) are read the same way, each
 before the root project, their nodes and macros under their own names. The
 project's layout (``config.layout``) adds what its kind of project needs before
 and after the models are parsed.
+
+What rendering each model found is kept between runs (stockx_export.core.parse_cache):
+a model whose inputs are all as they were is not rendered again while loading.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from stockx_export.core.config import ProjectConfig, folder_config, merge_config
 from stockx_export.core.files import read_text
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
+from stockx_export.core.parse_cache import ModelParse, ParseCache, digest, files_digest, tool_versions
 from stockx_export.core.project import Project
 from stockx_export.core.properties import Patch, Properties, read_properties
 from stockx_export.core.snapshots import SnapshotSource, add_snapshot, snapshot_sources
@@ -36,9 +40,10 @@ File = tuple[Path, str, Path]  # (absolute path, path shown to users, the resour
 class ProjectLoader:
     """Reads one project's files into a :class:`Project`."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, cache: ParseCache | None = None) -> None:
         self.project = project
         self.config = project.config
+        self.cache = cache or ParseCache(project.config.target_dir, enabled=False)
 
     def files(self, folders: tuple[str, ...], patterns: tuple[str, ...], owner: ProjectConfig | None = None) -> list[File]:
         """Every file matching ``patterns`` under ``folders`` (relative to ``owner``'s root: the root
@@ -101,6 +106,8 @@ class ProjectLoader:
         project.model_files = {p.stem: f"model.{owner.name}.{p.stem}" for (p, _, _), owner in models}
         project.model_files |= {s.name: f"snapshot.{s.owner.name}.{s.name}" for s in snapshots}
         project.layout.before_models(self)
+        if self.cache.enabled:
+            self.cache.project_key = self.project_key()
         for (path, display, base), owner in models:
             self._parse_model(path, display, base, owner)
         for snapshot in snapshots:
@@ -113,6 +120,20 @@ class ProjectLoader:
         project.dag.sorted()  # raises CycleError naming the cycle
         collect_tests(project)
         return project
+
+    def project_key(self) -> str:
+        """A hash of every input a model's parse-mode render can see besides its own file and config:
+        the tools' versions, the configuration of the project and its packages (vars, target, settings),
+        the full-refresh flag, and every macro, property and docs file of the project and its packages."""
+        files: list[Path] = []
+        for owner in self.project.projects:
+            macros = owner.macro_paths + generic_test_paths(owner)
+            files += [p for p, _, _ in self.files(macros, ("*.sql",), owner)]
+            folders = (*owner.model_paths, *owner.seed_paths, *owner.snapshot_paths, *owner.test_paths, *macros)
+            docs = owner.settings.get("docs-paths") or ()
+            folders += (docs,) if isinstance(docs, str) else tuple(str(d) for d in docs)
+            files += [p for p, _, _ in self.files(tuple(dict.fromkeys(folders)), ("*.yml", "*.yaml", "*.md"), owner)]
+        return digest(tool_versions(), repr(self.config), self.project.full_refresh, files_digest(files))
 
     def _link_seeded_sources(self) -> None:
         """A source whose table a seed of the project loads depends on that seed.
@@ -180,7 +201,9 @@ class ProjectLoader:
         config = merge_config(config, patch.config)
         raw = read_text(path, display)
         frame = Frame(name, display, "model", config, "parse", package=owner.name)
-        project.renderer.render(raw, frame)
+        found = self._render_model(raw, frame)
+        if found is not None and found.text is not None:
+            project.parse_texts[f"model.{owner.name}.{name}"] = found
         if frame.config.get("enabled") is False:
             return
         if frame.config.get("materialized") == "incremental" and frame.config.get("incremental_strategy") == WINDOW_STRATEGY:
@@ -206,6 +229,71 @@ class ProjectLoader:
             )
         )
 
+    def _render_model(self, raw: str, frame: Frame) -> ModelParse | None:
+        """Render a model in parse mode, or take what an earlier run's render found (the parse cache).
+
+        What the render found, unless it read what may differ the next time (the clock, the database).
+        """
+        cache, renderer = self.cache, self.project.renderer
+        key = cache.model_key(cache.project_key, frame.path, frame.package or "", raw, frame.config) if cache.enabled else ""
+        found = cache.model(key) if cache.enabled else None
+        if found is not None and still_resolves(self.project, found, frame):
+            frame.config = found.config
+            frame.refs = [name for name, _ in found.refs]
+            frame.sources = [(source, table) for source, table, _ in found.sources]
+            return found
+        start, this = frame.config, this_text(self.project, frame)  # `this` as the template sees it
+        with renderer.recording() as seen:
+            text = renderer.render(raw, frame)
+        if seen.volatile:
+            return None
+        project = self.project
+        found = ModelParse(
+            config=frame.config,
+            refs=tuple((name, ref_text(project, name, frame)) for name in frame.refs),
+            sources=tuple((s, t, source_text(project, s, t, frame)) for s, t in frame.sources),
+            this=this,
+            text=text if frame.config == start else None,
+        )
+        cache.keep_model(key, found, seen.env_vars)
+        return found
+
+
+def ref_text(project: Project, name: str, frame: Frame) -> str:
+    """What ``ref(name)`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.resolve_ref(name, frame)))
+
+
+def source_text(project: Project, source: str, table: str, frame: Frame) -> str:
+    """What ``source(source, table)`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.resolve_source(source, table, frame)))
+
+
+def this_text(project: Project, frame: Frame) -> str:
+    """What ``this`` renders to for ``frame`` now."""
+    return str(project.resolver.present(project.resolver.this(frame)))
+
+
+def still_resolves(project: Project, found: ModelParse, frame: Frame) -> bool:
+    """Whether every ref, source and ``this`` a kept render read still renders as it did for ``frame``
+    (a model renamed or removed elsewhere, or one whose relation changed, means rendering again)."""
+    if any(not project.resolver.knows_ref(name) or ref_text(project, name, frame) != text for name, text in found.refs):
+        return False
+    if any((s, t) not in project.sources or source_text(project, s, t, frame) != text for s, t, text in found.sources):
+        return False
+    return this_text(project, frame) == found.this
+
+
+def parse_text(project: Project, node: Node) -> str | None:
+    """``node``'s SQL rendered in parse mode with its final config, as loading rendered it, when that
+    render's context was the same as now (what it read resolves as it did); None: render it again."""
+    found = project.parse_texts.get(node.unique_id)
+    if found is None:
+        return None
+    frame = Frame(node.name, node.path, node.resource_type, dict(node.config), "parse", extra={"node": node},
+                  package=node.package_name)
+    return found.text if still_resolves(project, found, frame) else None
+
 
 def generic_test_paths(config: ProjectConfig) -> tuple[str, ...]:
     """Where ``{% test %}`` blocks live besides the macro paths: ``generic/`` in each test path, as in dbt."""
@@ -213,7 +301,17 @@ def generic_test_paths(config: ProjectConfig) -> tuple[str, ...]:
 
 
 def load_project(config: ProjectConfig, *, full_refresh: bool = False, warn=None, log=None,
-                 today: date | None = None) -> Project:
-    """Parse the project ``config`` describes: every node, the DAG, and the tests."""
+                 today: date | None = None, partial_parse: bool = False) -> Project:
+    """Parse the project ``config`` describes: every node, the DAG, and the tests.
+
+    ``partial_parse``: reuse what earlier runs learnt (``target/partial_parse.json``, see
+    stockx_export.core.parse_cache) and keep what this one learns; ``project.parse_cache.save``
+    keeps what the rest of the command adds (templates compiled while running).
+    """
     project = Project(config, full_refresh=full_refresh, warn=warn, log=log, today=today)
-    return ProjectLoader(project).load()
+    cache = ParseCache(config.target_dir, enabled=partial_parse)
+    cache.lend_templates(project.renderer.codes)
+    project.parse_cache = cache
+    ProjectLoader(project, cache).load()
+    cache.save(project.renderer.codes)
+    return project

@@ -18,6 +18,7 @@ from stockx_export.core.config import MEMORY, ProjectConfig, run_threads
 from stockx_export.core.dag import DAG
 from stockx_export.core.jinja.render import Renderer
 from stockx_export.core.nodes import Node, SourceTable
+from stockx_export.core.parse_cache import ModelParse, ParseCache
 from stockx_export.core.properties import Properties
 from stockx_export.core.resolution import CTE_PREFIX, Resolver
 
@@ -72,6 +73,11 @@ class Project:
             strict=config.layout.strict_undefined,
         )
         self.compiler = Compiler(self)
+        self.parse_cache = ParseCache(config.target_dir, enabled=False)  # loading sets the run's
+        # unique id -> what loading's render of a model found, when its config() calls changed nothing:
+        # the SQL is then the model's parse-mode text (its fingerprint's) as long as what it read still
+        # resolves as it did (stockx_export.core.loading.ProjectLoader.parse_text).
+        self.parse_texts: dict[str, ModelParse] = {}
         self.dag: DAG[str] = DAG(sort_key=self._sort_key, label=self._label)
 
     @property

@@ -115,6 +115,10 @@ class Resolver:
     def ref_names(self) -> list[str]:
         return sorted({*self.project.by_name, *self.project.model_files})
 
+    def knows_ref(self, name: str) -> bool:
+        """Whether ``ref(name)`` names a node (asked on every ref: no sorted list of every name)."""
+        return name in self.project.by_name or name in self.project.model_files
+
     def source_names(self) -> list[tuple[str, str]]:
         return list(self.project.sources)
 

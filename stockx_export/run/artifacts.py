@@ -52,11 +52,12 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from stockx_export import __version__
-from stockx_export.analysis.fingerprint import fingerprints
+from stockx_export.analysis.fingerprint import fingerprints, model_texts
 from stockx_export.analysis.parse import SqlParses
 from stockx_export.core.artifacts import (
     DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, SOURCES,
@@ -224,9 +225,10 @@ def source_entry(project, source, fingerprint: str | None) -> dict[str, Any]:
     }
 
 
-def manifest_data(project, parses: SqlParses | None = None) -> dict[str, Any]:
-    """The manifest of ``project`` (manifest v12)."""
-    prints = fingerprints(project, parses)
+def manifest_data(project, parses: SqlParses | None = None,
+                  texts: dict[str, tuple[str, str | None]] | None = None) -> dict[str, Any]:
+    """The manifest of ``project`` (manifest v12; ``texts``: the models rendered for their fingerprints already)."""
+    prints = fingerprints(project, parses, texts)
     nodes, unit_tests = {}, {}
     for uid, node in sorted(project.nodes.items()):
         if node.resource_type in ("model", "seed", "snapshot", "test"):
@@ -259,6 +261,38 @@ def write_manifest(project, parses: SqlParses | None = None) -> Path:
     path = project.config.target_dir / MANIFEST
     write_json(path, manifest_data(project, parses))
     return path
+
+
+class PendingManifest:
+    """``target/manifest.json`` being written on a thread of its own while the run goes on.
+
+    The manifest describes the parsed project, not the run, so it need not wait for
+    the last node: the models are rendered for their fingerprints on the calling
+    thread (the renderer serves one thread), then normalising their SQL, building
+    the JSON and writing it run beside the nodes. :meth:`wait` joins the thread and
+    raises what it raised.
+    """
+
+    def __init__(self, project, parses: SqlParses | None = None) -> None:
+        self.path = project.config.target_dir / MANIFEST
+        self._error: BaseException | None = None
+        texts = model_texts(project)
+        self._thread = threading.Thread(target=self._write, args=(project, parses, texts),
+                                        name="stockx-manifest", daemon=True)
+        self._thread.start()
+
+    def _write(self, project, parses, texts) -> None:
+        try:
+            write_json(self.path, manifest_data(project, parses, texts))
+        except BaseException as exc:  # handed to wait(), on the command's thread
+            self._error = exc
+
+    def wait(self, *, quietly: bool = False) -> Path:
+        """The manifest's path once it is written; raises what writing it raised, unless ``quietly``."""
+        self._thread.join()
+        if self._error is not None and not quietly:
+            raise self._error
+        return self.path
 
 
 def _iso(epoch: float | None) -> str | None:

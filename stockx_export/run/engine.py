@@ -1,7 +1,7 @@
 """The library functions behind the commands: one per command, each called by a thin CLI.
 
     run_command   seed, run, snapshot, build, test: select, check, execute in DAG order, write artifacts
-    compile_project, list_nodes, show, clean
+    compile_project, show, clean (list_nodes: stockx_export.run.selection, which ``ls`` imports alone)
 
 ``check``, ``lineage`` and ``compile --dialect`` are in stockx_export.run.analyse.
 """
@@ -14,22 +14,21 @@ from typing import Any
 
 from stockx_export import adapters
 from stockx_export.analysis.checks import run_checks
-from stockx_export.analysis.state import ManifestState
 from stockx_export.core.config import run_threads
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
 from stockx_export.core.project import Project
-from stockx_export.core.selector import select, unmatched
 from stockx_export.db import first_line
 from stockx_export.errors import ProjectError
 from stockx_export.run import artifacts
 from stockx_export.run.deferral import prepare_refs
 from stockx_export.run.executors import EXECUTORS
-from stockx_export.run.hooks import run_end_hooks, run_start_hooks
+from stockx_export.run.hooks import connection_hooks, run_end_hooks, run_start_hooks
 from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project, options_config
 from stockx_export.run.results import RunResults
 from stockx_export.run.runner import Runner
+from stockx_export.run.selection import list_nodes, selected, warn_unmatched  # noqa: F401 (the commands' names)
 from stockx_export.run.targets import attach
 from stockx_export.run.testing.junit import write_report
 
@@ -40,28 +39,6 @@ RESOURCE_TYPES = {
     "build": ("seed", "snapshot", "model", "test", "unit_test"),
     "test": ("test", "unit_test"),
 }
-
-
-def selected(project: Project, options: RunOptions, resource_types: tuple[str, ...], *, ephemeral: bool = False,
-             reporter=None) -> list[str]:
-    """The unique ids ``options`` select, in DAG order; each term that matches nothing is warned about."""
-    state = ManifestState(project, options.state)
-    order = select(project, options.select, options.exclude, resource_types, ephemeral=ephemeral, state=state)
-    if reporter is not None:
-        warn_unmatched(project, options, order, reporter, state)
-    return order
-
-
-def warn_unmatched(project: Project, options: RunOptions, order: list[str], reporter, state=None) -> None:
-    """Name each --select / --exclude term that matches no node; say so when nothing at all is selected."""
-    if not order and options.select:
-        reporter.warn(f"nothing selected by --select {' '.join(options.select)}: check names, tags and paths (stockx ls)")
-        flags = (("--exclude", options.exclude),)
-    else:
-        flags = (("--select", options.select), ("--exclude", options.exclude))
-    for flag, expressions in flags:
-        for term in unmatched(project, expressions, state):
-            reporter.warn(f"{flag} '{term}' matches no node: check names, tags and paths (stockx ls)")
 
 
 def ensure_target_dir(project: Project) -> None:
@@ -88,16 +65,35 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
         prepare_refs(project, options, order, adapter)
         analyzer = run_checks(project, adapter, order, reporter.warn)
         runner = Runner(project, adapter, reporter, command=command, executors=EXECUTORS,
-                        fail_fast=options.fail_fast, threads=run_threads(options.threads, project.config.target),
+                        fail_fast=options.fail_fast, threads=threads_for(project, options, order, reporter),
                         before=(run_start_hooks,), after=(run_end_hooks,))
-        run = runner.run(order)
-        artifacts.write_manifest(project, analyzer.parses)
+        manifest = artifacts.PendingManifest(project, analyzer.parses)  # written while the nodes run
+        try:
+            run = runner.run(order)
+        except BaseException:
+            manifest.wait(quietly=True)  # the run's own error is the one to report
+            raise
+        manifest.wait()
         artifacts.write_run_results(project, run, options.args())
     finally:
         adapter.close()
+    project.parse_cache.save(project.renderer.codes)  # templates compiled while running (tests, hooks)
     if options.junit:
         write_report(options.junit, run, project.config.name)
     return run
+
+
+def threads_for(project: Project, options: RunOptions, order: list[str], reporter) -> int:
+    """How many nodes build at once. Asked for (``--threads``, the target's ``threads``): that many.
+    By default one per core, unless hooks may set the state of a connection (each worker has its
+    own): then one at a time, as the hooks' author saw it, and the log says why."""
+    threads = run_threads(options.threads, project.config.target)
+    if threads > 1 and options.threads is None and project.config.target.threads is None:
+        why = connection_hooks(project, order)
+        if why is not None:
+            reporter.log(f"{why}: nodes run one at a time (--threads N runs N at once, each on its own connection)")
+            return 1
+    return threads
 
 
 def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
@@ -114,13 +110,8 @@ def compile_project(options: RunOptions, reporter) -> list[tuple[Node, Path]]:
             node = project.nodes[uid]
             written.append((node, project.compiler.write(node, project.compiler.compile(node))))
     artifacts.write_manifest(project, analyzer.parses)
+    project.parse_cache.save(project.renderer.codes)
     return written
-
-
-def list_nodes(options: RunOptions, reporter, resource_types: tuple[str, ...]) -> list[Node]:
-    """The nodes ``options`` select, in DAG order (unmatched terms are warned about on the reporter)."""
-    project = open_project(options, reporter)
-    return [project.nodes[u] for u in selected(project, options, resource_types, ephemeral=True, reporter=reporter)]
 
 
 def show(options: RunOptions, reporter, inline: str | None, limit: int) -> tuple[list[str], list[tuple[Any, ...]]]:

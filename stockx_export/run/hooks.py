@@ -65,6 +65,20 @@ def _run_node_hook(runner, node: Node, event: str, index: int, sql: str) -> str 
     return None
 
 
+def connection_hooks(project, order: list[str]) -> str | None:
+    """Why the run's nodes should share one connection, or None: hooks may set a connection's state
+    (``SET`` of a session option, a temporary table) that every later node then sees on one thread."""
+    if project.config.on_run_start:
+        return "the project has on-run-start hooks"
+    layout = project.layout
+    for uid in order:
+        node = project.nodes[uid]
+        if node.resource_type in ("model", "seed", "snapshot") and (
+                layout.node_hooks(node, "pre") or layout.node_hooks(node, "post")):
+            return f"{node.resource_type} {node.name} has pre- or post-hooks"
+    return None
+
+
 def run_start_hooks(runner, order: list[str]) -> None:
     """Run on-run-start; a failing hook stops the run before any node, as in dbt."""
     hooks = runner.project.config.on_run_start
@@ -137,7 +151,7 @@ def hook_result(result: NodeResult, database: str) -> Target:
         failures=result.failures,
         execution_time=result.execution_time,
         adapter_response={"rows_affected": result.rows} if result.rows is not None else {},
-        thread_id="Thread-1",
+        thread_id=result.thread_id,
         timing=[],
         node=Target(
             unique_id=node.unique_id,

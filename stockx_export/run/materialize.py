@@ -55,7 +55,8 @@ def run_model(runner, node: Node) -> NodeResult:
     window = None
     if kind == "incremental" and node.config.get("incremental_strategy") == WINDOW_STRATEGY:
         # One window per build: the model's in_window() filter and the strategy's delete are written from it.
-        settings = window_config(node.path, node.name, node.config, project.renderer.context["var"])
+        with project.renderer.lock:  # not while a unit test running at the same time has its vars overridden
+            settings = window_config(node.path, node.name, node.config, project.renderer.context["var"])
         rebuild = adapter.relation_kind(relation) != "table" or full_refresh
         try:
             newest = None if rebuild else adapter.newest_date(relation, settings.column)

@@ -26,6 +26,7 @@ class RunOptions:
     target_path: str | None = None  # --target-path: instead of the project's target folder
     resource_types: tuple[str, ...] = ()  # --resource-type: only these kinds of node (build, ls)
     defer: bool = False  # --defer: refs to unselected nodes read the --state manifest's relations
+    partial_parse: bool = True  # False: --no-partial-parse (or STOCKX_NO_PARTIAL_PARSE=1): parse from scratch
 
     def args(self) -> dict[str, Any]:
         """The options as run_results.json's ``args`` record them (dbt's names), so a run can be repeated."""

@@ -38,10 +38,21 @@ def options_config(options: RunOptions) -> ProjectConfig:
     return dataclasses.replace(config, target_path=options.target_path) if options.target_path else config
 
 
+NO_PARTIAL_PARSE = "STOCKX_NO_PARTIAL_PARSE"
+
+
+def partial_parse(options: RunOptions) -> bool:
+    """Whether parsing may reuse what earlier runs learnt: not with --no-partial-parse, nor when
+    STOCKX_NO_PARTIAL_PARSE is set to anything but empty, 0, false or no."""
+    off = os.environ.get(NO_PARTIAL_PARSE, "").strip().lower() not in ("", "0", "false", "no")
+    return options.partial_parse and not off
+
+
 def open_project(options: RunOptions, reporter) -> Project:
     """Load and parse the project ``options`` name; its load warnings go to ``reporter``."""
     config = options_config(options)
-    project = load_project(config, full_refresh=options.full_refresh, warn=reporter.warn, log=reporter.log)
+    project = load_project(config, full_refresh=options.full_refresh, warn=reporter.warn, log=reporter.log,
+                           partial_parse=partial_parse(options))
     for warning in project.warnings:
         reporter.warn(warning)
     return project

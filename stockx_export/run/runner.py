@@ -69,6 +69,7 @@ class Runner:
         self._opened: list[Adapter] = []  # the workers' adapters and every scratch database, closed after the run
         self._opened_lock = threading.Lock()
         self._stop = threading.Event()  # a node failed under --fail-fast: workers start nothing more
+        self._busy: list[Adapter] = []  # the workers' connections, stopped on Ctrl-C
 
     @property
     def adapter(self) -> Adapter:
@@ -106,13 +107,8 @@ class Runner:
             step(self, order)
         self.reporter.start(self.command, [self.project.nodes[u] for u in order])
         progress = _Progress(self, order)
-        if self.threads > 1 and len(order) > 1:
-            self._run_parallel(order, progress)
-        else:
-            for uid in order:
-                progress.ready(uid)
-                if not progress.skipped(uid):
-                    progress.finished(uid, self.execute(self.project.nodes[uid]))
+        if order:
+            self._run_nodes(order, progress)
         results = [self.results[uid] for uid in order]
         run = RunResults(self.command, results, time.time() - started, started, progress.stopped)
         for step in self.after:
@@ -120,8 +116,13 @@ class Runner:
         self.reporter.finish(run)
         return run
 
-    def _run_parallel(self, order: list[str], progress: _Progress) -> None:
-        waits = waits_on(self, order)
+    def _run_nodes(self, order: list[str], progress: _Progress) -> None:
+        """Each node in a worker thread, so Ctrl-C reaches this thread at once and stops the statements
+        running. With one thread, the one worker is the run's own connection (what on-run-start hooks
+        set on it, its nodes see), and nodes run one at a time in the run's order."""
+        workers = min(self.threads if self.main_adapter.concurrent_nodes else 1, len(order))
+        # One worker takes the nodes in the run's order, which is a topological one: nothing to wait for.
+        waits = waits_on(self, order) if workers > 1 else {uid: set() for uid in order}
         waiting = {uid: set(parents) for uid, parents in waits.items()}
         released: dict[str, list[str]] = {uid: [] for uid in order}
         for uid, parents in waits.items():
@@ -129,11 +130,15 @@ class Runner:
                 released[parent].append(uid)
         position = {uid: i for i, uid in enumerate(order)}
         ready = [(position[uid], uid) for uid in order if not waiting[uid]]  # a heap: the run's order first
-        self.main_adapter.create_schemas(self._schemas(order))
-        # Opened here, before any node runs: a connection the database refuses stops the run cleanly.
-        idle = [self._keep(self.main_adapter.worker()) for _ in range(min(self.threads, len(order)))]
+        if workers == 1:
+            idle = [self.main_adapter]
+        else:
+            self.main_adapter.create_schemas(self._schemas(order))
+            # Opened here, before any node runs: a connection the database refuses stops the run cleanly.
+            idle = [self._keep(self.main_adapter.worker()) for _ in range(workers)]
+        self._busy = list(idle)
         names = {id(adapter): f"Thread-{i}" for i, adapter in enumerate(idle, 1)}
-        pool = ThreadPoolExecutor(len(idle), thread_name_prefix="stockx",
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="stockx",
                                   initializer=lambda: self._start_worker(idle.pop(), names))
         running: dict[Future, str] = {}
 
@@ -143,7 +148,6 @@ class Runner:
                 if not waiting[child]:
                     heapq.heappush(ready, (position[child], child))
 
-        workers = len(idle)
         try:
             while ready or running:
                 # No more at once than there are workers: a node waiting in the pool's queue could not be held back
@@ -163,7 +167,7 @@ class Runner:
                         done(uid)
         except BaseException:
             # Ctrl-C (or a bug): stop what runs, start nothing more, and let the workers roll back.
-            for adapter in self._workers():
+            for adapter in self._busy:
                 adapter.interrupt()
             raise
         finally:
@@ -183,10 +187,6 @@ class Runner:
     def _start_worker(self, adapter: Adapter, names: dict[int, str]) -> None:
         self._local.adapter = adapter
         self._local.name = names[id(adapter)]
-
-    def _workers(self) -> list[Adapter]:
-        with self._opened_lock:
-            return list(self._opened)
 
     def descendants_to_block(self, node: Node, descendants: Callable[[str], set[str]] | None = None) -> set[str]:
         """What a failure of ``node`` skips.
@@ -233,7 +233,11 @@ class Runner:
             result = executor(self, node)
         except StockxError as exc:
             result = NodeResult(node, "error", str(exc))
-        except self.adapter.error_types as exc:
+        except (*self.adapter.error_types, RuntimeError) as exc:
+            if self.adapter.interrupted(exc):  # Ctrl-C reached DuckDB first: the run stops, as it does between nodes
+                raise KeyboardInterrupt from None
+            if isinstance(exc, RuntimeError) and not isinstance(exc, self.adapter.error_types):
+                raise
             result = NodeResult(node, "error", first_line(str(exc)), detail=rest_lines(str(exc)))
         if result.failed and self.fail_fast:
             self._stop.set()  # before its completion time is taken: no node starts after a failure's end

@@ -13,7 +13,7 @@ from typing import Any
 
 from stockx_export.errors import CompilationError
 
-_MISSING = object()
+MISSING = object()  # an argument not given (None may be a default someone gives)
 
 
 class Var:
@@ -31,10 +31,10 @@ class Var:
     def current(self) -> Callable[[], str]:
         return self._current
 
-    def __call__(self, name: str, default: Any = _MISSING) -> Any:
+    def __call__(self, name: str, default: Any = MISSING) -> Any:
         if name in self._values:
             return self._values[name]
-        if default is not _MISSING:
+        if default is not MISSING:
             return default
         raise CompilationError(
             f"var('{name}') is not set and has no default: set it in [tool.stockx.vars] or pass "
@@ -45,10 +45,10 @@ class Var:
         return name in self._values
 
 
-def env_var(name: str, default: Any = _MISSING) -> Any:
+def env_var(name: str, default: Any = MISSING) -> Any:
     if name in os.environ:
         return os.environ[name]
-    if default is not _MISSING:
+    if default is not MISSING:
         return default
     raise CompilationError(f"env_var('{name}') is not set in the environment and has no default")
 

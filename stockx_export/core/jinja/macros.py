@@ -16,7 +16,7 @@ from typing import Any
 
 from stockx_export.errors import ProjectError
 from stockx_export.core.files import read_text
-from stockx_export.core.jinja.environment import compile_template
+from stockx_export.core.jinja.environment import TemplateCodes, compile_template
 
 _BLOCK_START = re.compile(r"\{%-?\s*(macro|test|materialization|docs|snapshot)\s+([A-Za-z_][\w]*)", re.S)
 _BLOCK_END = {
@@ -117,9 +117,10 @@ class MacroLibrary:
     reachable by bare name from another package's nodes.
     """
 
-    def __init__(self, env, context: dict[str, Any]) -> None:
+    def __init__(self, env, context: dict[str, Any], codes: TemplateCodes | None = None) -> None:
         self.env = env
         self.context = context
+        self.codes = codes
         self.macros: dict[str, MacroFunction] = {}  # by bare name, as the root project's nodes see them
         self.docs: dict[str, Block] = {}
         self.unsupported: list[Block] = []
@@ -146,7 +147,7 @@ class MacroLibrary:
             functions[name] = MacroFunction(self, block, name)
 
     def compile_block(self, block: Block, name: str):
-        template = compile_template(self.env, block.source, block.path)
+        template = compile_template(self.env, block.source, block.path, self.codes)
         # Run the file's top level in the shared context and take the macro from its variables:
         # a module exports no name starting with "_", and packages have such macros (dbt_utils._is_relation).
         context = template.new_context(self.context, shared=True)

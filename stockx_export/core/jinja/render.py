@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
+import os
 import sys
 import threading
 import uuid
@@ -21,7 +22,7 @@ from typing import Any, Protocol
 
 from stockx_export.core.config import merge_config, should_full_refresh
 from stockx_export.core.jinja import context as ctx
-from stockx_export.core.jinja.environment import compile_template, make_environment, template_lines
+from stockx_export.core.jinja.environment import TemplateCodes, compile_template, make_environment, template_lines
 from stockx_export.core.jinja.adapter import TemplateAdapter
 from stockx_export.core.jinja.macros import MacroLibrary, MacroReturn
 from stockx_export.core.jinja.relations import Api, RelationFactory, column_class
@@ -47,10 +48,19 @@ class Frame:
     package: str | None = None  # the package the node belongs to; None for the root project
 
 
+@dataclass(eq=False)  # one recording is not another that saw the same
+class Seen:
+    """What the renders inside :meth:`Renderer.recording` read besides their text and config."""
+
+    env_vars: dict[str, str | None] = field(default_factory=dict)  # env_var() names -> values (None: unset)
+    volatile: list[str] = field(default_factory=list)  # why they may differ in another run (the clock, the database)
+
+
 class Resolver(Protocol):
     """What the renderer asks the project."""
 
     def ref_names(self) -> list[str]: ...
+    def knows_ref(self, name: str) -> bool: ...
     def resolve_ref(self, name: str, frame: Frame) -> Any: ...
     def resolve_source(self, source: str, table: str, frame: Frame) -> Any: ...
     def source_names(self) -> list[tuple[str, str]]: ...
@@ -109,10 +119,13 @@ class Renderer:
         cte_prefix: str = "",
         strict: bool = True,
     ) -> None:
-        self.env = make_environment(strict)
+        self.env = make_environment(strict, watch=lambda name: self._saw_volatile(f"reads {name}"))
         # The context is one, and each render sets its frame (this, model, config) in it: in a parallel
         # run one thread at a time renders (and holds the lock through a unit test's overrides).
         self.lock = threading.RLock()
+        self.codes = TemplateCodes()  # Python generated for each template (kept between runs by the parse cache)
+        self._recordings: list[Seen] = []
+        self.overriding = 0  # how many overridden() blocks are open: renders in them are not the node's own
         self.resolver = resolver
         self.full_refresh = full_refresh
         self.root = root
@@ -127,7 +140,7 @@ class Renderer:
         self._package: str | None = None  # the package whose macros are laid over the root's
         self._shadowed: dict[str, Any] = {}  # what that overlay replaced
         self.context: dict[str, Any] = {}
-        self.macros = MacroLibrary(self.env, self.context)
+        self.macros = MacroLibrary(self.env, self.context, self.codes)
         self.invocation_id = str(uuid.uuid4())
         self.api = Api(RelationFactory(quote_relations, cte_prefix), column_class(str(target.get("type", "duckdb"))))
         # Jinja's own globals (range, dict, namespace ...): macros render in this context alone.
@@ -137,14 +150,14 @@ class Renderer:
             source=self._source,
             config=_Config(self),
             var=ctx.Var(vars, lambda: self.frame.path or self.frame.name),
-            env_var=ctx.env_var,
+            env_var=self._env_var,
             is_incremental=self._is_incremental,
             in_window=self._in_window,
             window_start=self._window_start,
             target=ctx.Target(target),
             log=self._log_call,
             print=self._log_call,
-            exceptions=ctx.Exceptions(self._warn),
+            exceptions=ctx.Exceptions(self._warned),
             adapter=TemplateAdapter(self, str(target.get("type", "duckdb"))),
             api=self.api,
             run_query=self._run_query,
@@ -173,6 +186,32 @@ class Renderer:
     def introspected(self) -> None:
         """Note that the node being rendered asked the database (its SQL depends on the database's state)."""
         self.frame.extra["introspected"] = True
+        self._saw_volatile("asks the database")
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[Seen]:
+        """Note what the renders inside the block read that their text and config do not say: the
+        environment variables (names and values) and whether they read the clock or the database."""
+        seen = Seen()
+        self._recordings.append(seen)
+        try:
+            yield seen
+        finally:
+            self._recordings.remove(seen)
+
+    def _saw_volatile(self, why: str) -> None:
+        for seen in self._recordings:
+            seen.volatile.append(why)
+
+    def _env_var(self, name: str, default: Any = ctx.MISSING) -> Any:
+        for seen in self._recordings:
+            seen.env_vars[str(name)] = os.environ.get(str(name))
+        return ctx.env_var(name, default)
+
+    def _warned(self, message: str) -> None:
+        # A warning is said while rendering: a render served from a cache would not say it again.
+        self._saw_volatile("warns")
+        self._warn(message)
 
     # -- packages ------------------------------------------------------------------------------
 
@@ -221,8 +260,8 @@ class Renderer:
             raise CompilationError(f"ref() takes a model name (and optionally a package first), got {args!r}")
         name = args[-1]
         frame = self.frame
-        names = self.resolver.ref_names()
-        if name not in names:
+        if not self.resolver.knows_ref(name):
+            names = self.resolver.ref_names()
             close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else "; no model or seed has that name"
             raise CompilationError(f"ref('{name}') not found{hint}")
@@ -268,6 +307,7 @@ class Renderer:
             return False
         if frame.config.get("materialized") != "incremental":
             return False
+        self._saw_volatile("asks the database")
         return self.resolver.relation_exists(self.resolver.this(frame)) == "table"
 
     def _in_window(self, expression: str) -> str:
@@ -283,12 +323,16 @@ class Renderer:
             )
         if not self.context["is_incremental"]():  # read through the context: unit tests override it
             return "true"
-        window = frame.extra.get("window") or self.resolver.incremental_window(frame)
+        window = frame.extra.get("window")
+        if window is None:
+            self._saw_volatile("asks the database")
+            window = self.resolver.incremental_window(frame)
         return window.predicate(str(expression))
 
     def _window_start(self, model: Any) -> str:
         """A SQL date: the first day the last build of ``model`` replaced, or minus infinity when it
         rebuilt every day. Rows dated before it were kept as they were, by design."""
+        self._saw_volatile("asks the database")
         start = self.resolver.window_start(model)
         return EVERY_DATE if start is None else date_literal(start)
 
@@ -332,6 +376,7 @@ class Renderer:
 
     def _log_call(self, message: Any, info: bool = False) -> str:
         if self.frame.mode == "compile" and info:
+            self._saw_volatile("logs")  # said while rendering: a render reused would not say it again
             self._log(str(message))
         return ""
 
@@ -358,7 +403,7 @@ class Renderer:
         # Keyed by the text too: one file may hold several templates (snapshot blocks, YAML snapshots).
         template = self._templates.get((path, source))
         if template is None:
-            template = self._templates[(path, source)] = compile_template(self.env, source, path)
+            template = self._templates[(path, source)] = compile_template(self.env, source, path, self.codes)
         return template
 
     def render(self, source: str, frame: Frame, extra: dict[str, Any] | None = None) -> str:
@@ -411,6 +456,7 @@ class Renderer:
     @contextlib.contextmanager
     def _overrides(self, vars: dict[str, Any] | None, macros: dict[str, Any] | None) -> Iterator[None]:
         saved = dict(self.context)
+        self.overriding += 1
         if vars:
             current = self.context["var"]
             self.context["var"] = ctx.Var({**current.values, **vars}, current.current)
@@ -419,6 +465,7 @@ class Renderer:
         try:
             yield
         finally:
+            self.overriding -= 1
             self.context.clear()
             self.context.update(saved)
 

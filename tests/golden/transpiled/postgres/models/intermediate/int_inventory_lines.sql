@@ -55,6 +55,33 @@ WITH lines AS MATERIALIZED (
     ON warehouses.warehouse_key = lines.warehouse_key
   LEFT JOIN products
     ON products.sku_key = lines.sku_key
+), shared_bins /* Snapshot instants, SKUs, bins and quantities shared by two or more valid lines: a */ /* line's copies share them, and they are few and cheap to group by. */ AS MATERIALIZED (
+  SELECT
+    snapshot_at,
+    sku_key,
+    bin_code,
+    quantity
+  FROM checked
+  WHERE
+    invalid_reason IS NULL
+  GROUP BY
+    snapshot_at,
+    sku_key,
+    bin_code,
+    quantity
+  HAVING
+    COUNT(*) > 1
+), candidates /* The valid lines of those (every copy, and the lines merely sharing a bin with another). */ AS MATERIALIZED (
+  SELECT
+    checked.*
+  FROM checked
+  INNER JOIN shared_bins
+    ON checked.snapshot_at IS NOT DISTINCT FROM shared_bins.snapshot_at
+    AND checked.sku_key IS NOT DISTINCT FROM shared_bins.sku_key
+    AND checked.bin_code IS NOT DISTINCT FROM shared_bins.bin_code
+    AND checked.quantity IS NOT DISTINCT FROM shared_bins.quantity
+  WHERE
+    checked.invalid_reason IS NULL
 ), repeated /* Valid lines written more than once (equal on every column, NULLs equal), with their first line. */ AS MATERIALIZED (
   SELECT
     snapshot_id,
@@ -67,9 +94,7 @@ WITH lines AS MATERIALIZED (
     bin_code,
     quantity,
     MIN(line_number) AS first_line
-  FROM checked
-  WHERE
-    invalid_reason IS NULL
+  FROM candidates
   GROUP BY
     snapshot_id,
     snapshot_at,
@@ -84,38 +109,49 @@ WITH lines AS MATERIALIZED (
     COUNT(*) > 1
 ), duplicates /* Every later copy of a repeated line. */ AS MATERIALIZED (
   SELECT
-    checked.line_number
-  FROM checked
+    candidates.line_number
+  FROM candidates
   INNER JOIN repeated
-    ON checked.snapshot_id IS NOT DISTINCT FROM repeated.snapshot_id
-    AND checked.snapshot_at IS NOT DISTINCT FROM repeated.snapshot_at
-    AND checked.warehouse_key IS NOT DISTINCT FROM repeated.warehouse_key
-    AND checked.sku_key IS NOT DISTINCT FROM repeated.sku_key
-    AND checked."size_value" IS NOT DISTINCT FROM repeated."size_value"
-    AND checked."colour_value" IS NOT DISTINCT FROM repeated."colour_value"
-    AND checked."pack_value" IS NOT DISTINCT FROM repeated."pack_value"
-    AND checked.bin_code IS NOT DISTINCT FROM repeated.bin_code
-    AND checked.quantity IS NOT DISTINCT FROM repeated.quantity
+    ON candidates.snapshot_id IS NOT DISTINCT FROM repeated.snapshot_id
+    AND candidates.snapshot_at IS NOT DISTINCT FROM repeated.snapshot_at
+    AND candidates.warehouse_key IS NOT DISTINCT FROM repeated.warehouse_key
+    AND candidates.sku_key IS NOT DISTINCT FROM repeated.sku_key
+    AND candidates."size_value" IS NOT DISTINCT FROM repeated."size_value"
+    AND candidates."colour_value" IS NOT DISTINCT FROM repeated."colour_value"
+    AND candidates."pack_value" IS NOT DISTINCT FROM repeated."pack_value"
+    AND candidates.bin_code IS NOT DISTINCT FROM repeated.bin_code
+    AND candidates.quantity IS NOT DISTINCT FROM repeated.quantity
   WHERE
-    checked.invalid_reason IS NULL AND checked.line_number > repeated.first_line
-), variant_days /* Products, locations and days with valid variant lines: stock_extra's. */ AS MATERIALIZED (
-  SELECT DISTINCT
+    candidates.line_number > repeated.first_line
+), variantless /* Valid variant-less lines (stock's), with the product, location and day they count for. */ AS MATERIALIZED (
+  SELECT
+    line_number,
     product_id,
     location_id,
     stock_date_at
   FROM checked
   WHERE
-    invalid_reason IS NULL AND NOT product_variant IS NULL
+    invalid_reason IS NULL AND product_variant IS NULL
+), variant_days /* Of those products, locations and days, the ones that also have valid variant lines (stock_extra's). */ AS MATERIALIZED (
+  SELECT DISTINCT
+    variantless.product_id,
+    variantless.location_id,
+    variantless.stock_date_at
+  FROM checked
+  INNER JOIN variantless
+    ON variantless.product_id = checked.product_id
+    AND variantless.location_id = checked.location_id
+    AND variantless.stock_date_at = checked.stock_date_at
+  WHERE
+    checked.invalid_reason IS NULL AND NOT checked.product_variant IS NULL
 ), mixed /* Valid variant-less lines of such a product, location and day. */ AS MATERIALIZED (
   SELECT
-    checked.line_number
-  FROM checked
+    variantless.line_number
+  FROM variantless
   INNER JOIN variant_days
-    ON variant_days.product_id = checked.product_id
-    AND variant_days.location_id = checked.location_id
-    AND variant_days.stock_date_at = checked.stock_date_at
-  WHERE
-    checked.invalid_reason IS NULL AND checked.product_variant IS NULL
+    ON variant_days.product_id = variantless.product_id
+    AND variant_days.location_id = variantless.location_id
+    AND variant_days.stock_date_at = variantless.stock_date_at
 ), crowded /* Locations and days whose valid lines' |quantity| sum past stock_units' range. Every key */ /* lies in one location and day, and |a sum over some of the lines| <= the sum of their */ /* |quantity|, so no key elsewhere can overflow. */ AS MATERIALIZED (
   SELECT
     location_id,

@@ -10,13 +10,14 @@ WITH accepted AS MATERIALIZED (
   FROM stockx.main.int_inventory_lines
   WHERE
     reject_reason IS NULL AND NOT product_variant IS NULL AND TRUE
-), per_instant AS MATERIALIZED (
+), keys /* Per key: its earliest and latest snapshot instants, and the sum and greatest id of */ /* all its lines, which are the latest instant's own when the key has only one instant. */ AS MATERIALIZED (
   SELECT
     product_id,
     location_id,
     product_variant,
     stock_date_at,
-    snapshot_utc_at,
+    MIN(snapshot_utc_at) AS created_at,
+    MAX(snapshot_utc_at) AS updated_at,
     SUM(quantity) AS units,
     MAX(snapshot_key) AS snapshot_key
   FROM accepted
@@ -24,38 +25,54 @@ WITH accepted AS MATERIALIZED (
     product_id,
     location_id,
     product_variant,
-    stock_date_at,
-    snapshot_utc_at
+    stock_date_at
+), latest /* Keys with lines at more than one instant (few): the sum over bins and the greatest */ /* id of the lines at the latest instant only (max() gives NULL when none has an id). */ AS MATERIALIZED (
+  SELECT
+    accepted.product_id,
+    accepted.location_id,
+    accepted.product_variant,
+    accepted.stock_date_at,
+    SUM(accepted.quantity) AS units,
+    MAX(accepted.snapshot_key) AS snapshot_key
+  FROM accepted
+  INNER JOIN keys
+    ON keys.product_id = accepted.product_id
+    AND keys.location_id = accepted.location_id
+    AND keys.product_variant = accepted.product_variant
+    AND keys.stock_date_at = accepted.stock_date_at
+    AND keys.updated_at = accepted.snapshot_utc_at
+  WHERE
+    keys.created_at < keys.updated_at
+  GROUP BY
+    accepted.product_id,
+    accepted.location_id,
+    accepted.product_variant,
+    accepted.stock_date_at
 )
 SELECT
-  product_id,
-  location_id,
-  product_variant,
-  stock_date_at,
-  MIN(snapshot_utc_at) AS created_at,
-  NULLIF(
-    SUBSTRING((
-      ARRAY_AGG(COALESCE('#' || snapshot_key, '') ORDER BY snapshot_utc_at DESC) FILTER(WHERE
-        snapshot_utc_at IS NOT NULL AND COALESCE('#' || snapshot_key, '') IS NOT NULL)
-    )[1] FROM 2),
-    ''
-  ) AS stock_id, /* The latest instant's id, and NULL when it has none, rather than an older */ /* snapshot's id: arg_max skips NULL values, so each id is marked with '#' and a */ /* missing one is '' (never NULL), then the mark is taken off again. */
+  keys.product_id,
+  keys.location_id,
+  keys.product_variant,
+  keys.stock_date_at,
+  keys.created_at,
+  CASE
+    WHEN keys.created_at = keys.updated_at
+    THEN keys.snapshot_key
+    ELSE latest.snapshot_key
+  END AS stock_id, /* One instant: the key's own sum and id; more: its latest instant's. */
   CAST(GREATEST(
-    (
-      ARRAY_AGG(units ORDER BY snapshot_utc_at DESC) FILTER(WHERE
-        snapshot_utc_at IS NOT NULL AND units IS NOT NULL)
-    )[1],
+    CASE WHEN keys.created_at = keys.updated_at THEN keys.units ELSE latest.units END,
     0
   ) AS BIGINT) AS stock_units,
-  MAX(snapshot_utc_at) AS updated_at
-FROM per_instant
-GROUP BY
-  product_id,
-  location_id,
-  product_variant,
-  stock_date_at
+  keys.updated_at
+FROM keys
+LEFT JOIN latest
+  ON latest.product_id = keys.product_id
+  AND latest.location_id = keys.location_id
+  AND latest.product_variant = keys.product_variant
+  AND latest.stock_date_at = keys.stock_date_at
 ORDER BY
-  product_id,
-  location_id,
-  product_variant,
-  stock_date_at
+  keys.product_id,
+  keys.location_id,
+  keys.product_variant,
+  keys.stock_date_at

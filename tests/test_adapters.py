@@ -73,3 +73,16 @@ def test_the_catalog_gives_each_existing_relations_kind_and_columns_as_describe_
         }
         # DuckDB's one read of its catalog says what asking each relation in turn says.
         assert found == Adapter.catalog(adapter, wanted)
+
+
+def test_type_names_are_read_safely_from_many_threads_at_once():
+    """A parallel PostgreSQL run's workers all ask DuckDB for canonical type names on one shared connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stockx_export.adapters import types
+
+    declared = [f"decimal({p}, {s})" for p in range(2, 38) for s in range(0, p, 3)] + [
+        f"varchar({n})" for n in range(1, 200)]
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(types.canonical, declared))
+    assert found[:2] == ["DECIMAL(2,0)", "DECIMAL(3,0)"] and set(found[-199:]) == {"VARCHAR"}

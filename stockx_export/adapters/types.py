@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 
 # Postgres type OIDs (pg_type.oid, fixed by the server) -> DuckDB's name.
 POSTGRES_OIDS = {
@@ -57,6 +58,9 @@ WIDER = {"HUGEINT": "DECIMAL(38,0)", "UBIGINT": "DECIMAL(20,0)", "UINTEGER": "BI
 _DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$", re.I)
 
 
+_TYPES_LOCK = threading.Lock()
+
+
 @functools.cache
 def _types_connection():
     from stockx_export import db
@@ -70,7 +74,8 @@ def canonical(declared: str) -> str:
     from stockx_export.db import database_error_types, first_line
 
     try:
-        return _types_connection().execute(f"select typeof(cast(null as {declared}))").fetchone()[0]
+        with _TYPES_LOCK:  # one DuckDB connection for the process: a parallel run's workers take turns on it
+            return _types_connection().execute(f"select typeof(cast(null as {declared}))").fetchone()[0]
     except database_error_types() as exc:
         raise ValueError(first_line(str(exc))) from None
 

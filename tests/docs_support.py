@@ -28,8 +28,8 @@ def stockx(*args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
-def built_sample(root: Path, *build_args: str) -> Path:
-    """The repository's sample project (with its SQL tests) copied to ``root`` and built."""
+def sample_copy(root: Path) -> Path:
+    """The repository's sample project (with its SQL tests) copied to ``root``, not built."""
     root.mkdir(parents=True)
     for part in SAMPLE_PARTS:
         source = REPO / part
@@ -37,6 +37,12 @@ def built_sample(root: Path, *build_args: str) -> Path:
             shutil.copytree(source, root / part)
         else:
             shutil.copy(source, root / part)
+    return root
+
+
+def built_sample(root: Path, *build_args: str) -> Path:
+    """The repository's sample project (with its SQL tests) copied to ``root`` and built."""
+    sample_copy(root)
     done = stockx("build", "--quiet", "--project-dir", str(root), *build_args)
     assert done.exit_code == 0, done.output
     return root

@@ -6,26 +6,13 @@ shape or version is ignored."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from docs_support import REPO, SAMPLE_PARTS, generate, site_data
+from docs_support import generate, sample_copy, site_data
 
 from conftest import write_project
 
 MEMO = Path("target") / "lineage_memo.json"
-
-
-def sample_copy(root: Path) -> Path:
-    """The repository's sample project, not built (lineage reads the SQL and the seed files)."""
-    root.mkdir(parents=True)
-    for part in SAMPLE_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, root / part)
-        else:
-            shutil.copy(source, root / part)
-    return root
 
 
 def generated(root: Path, *args: str) -> dict:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import REPO, Invoker, node_results, write_project
+from conftest import Invoker, node_results, write_project
+from test_stock_extra import copy_project
 
 TIME = re.compile(r"^\d\d:\d\d:\d\d  |\[[^\]]*\]$|in \d+\.\d\ds\.$")
 
@@ -37,15 +37,6 @@ def tables(database: Path) -> dict[str, list[tuple]]:
         return found
 
 
-def sample_copy(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for folder in ("models", "macros", "seeds"):
-        shutil.copytree(REPO / folder, target / folder)
-    shutil.copytree(REPO / "tests" / "sql", target / "tests" / "sql")
-    shutil.copy(REPO / "pyproject.toml", target / "pyproject.toml")
-    return target
-
-
 def verdicts(root: Path) -> list[tuple[str, str, str]]:
     """(name, status, message) of every node of the last run, in the run's order."""
     return [(r["name"], r["status"], r["message"] or "") for r in node_results(root)]
@@ -55,7 +46,7 @@ def test_the_sample_builds_the_same_on_four_threads_as_on_one(tmp_path):
     """Tables (rows and types), every node's verdict and message, and the log lines, in the same order."""
     runs = {}
     for threads in ("1", "4"):
-        root = sample_copy(tmp_path / f"threads_{threads}")
+        root = copy_project(tmp_path / f"threads_{threads}")
         result = Invoker(root)("build", "--threads", threads)
         assert result.exit_code == 0, result.output
         runs[threads] = (log_lines(result.output), verdicts(root), tables(root / "target" / "stockx.duckdb"), root)

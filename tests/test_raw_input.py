@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from stockx_export.cli import cli
 from conftest import node_results
+from test_stock_extra import copy_project  # noqa: F401 (test_export_preflight imports it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADER = "snapshot_id,snapshot_at,warehouse_code,sku,size,colour,pack,bin_code,qty_on_hand"
@@ -27,15 +28,6 @@ GOOD = "S1,2026-11-20T08:00:00Z,WH-A,TEE-1,M,red,,B1,5"
 WAREHOUSES = "warehouse_code,location_id,location_name,country\nWH-A,LOC-A,Site A,GB\n"
 PRODUCTS = "sku,product_id,product_name,category\nTEE-1,P-1,Tee,Apparel\n"
 SOURCES = "models/staging/warehouse/_warehouse__sources.yml"
-
-
-def copy_project(target: Path) -> Path:
-    target.mkdir(parents=True)
-    for folder in ("models", "macros", "seeds"):
-        shutil.copytree(ROOT / folder, target / folder)
-    shutil.copytree(ROOT / "tests" / "sql", target / "tests" / "sql")
-    shutil.copy(ROOT / "pyproject.toml", target / "pyproject.toml")
-    return target
 
 
 def run_stockx(project: Path, database: Path, *args: str, vars_: dict | None = None):

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
+from stockx_export.adapters.local import LocalDuckDB
 from stockx_export.adapters.postgres_functions import TRY_CAST_TYPES, try_cast_sql
 from stockx_export.adapters.sql import SqlAdapter
 from stockx_export.core.config import TargetConfig
@@ -153,7 +154,7 @@ def _reason(message: str) -> str:
     return message.strip()
 
 
-class PostgresAdapter(SqlAdapter):
+class PostgresAdapter(LocalDuckDB, SqlAdapter):
     """A schema of a PostgreSQL database, through one psycopg connection."""
 
     type = "postgres"
@@ -164,7 +165,6 @@ class PostgresAdapter(SqlAdapter):
     def __init__(self, target: TargetConfig, con, owns_schema: bool = False) -> None:
         super().__init__(target, con)
         self._owns_schema = owns_schema  # a scratch schema, dropped on close
-        self._local = None  # an in-memory DuckDB: DuckDB's CSV reader for seeds, DuckDB's parser
         self._pending_views: list[tuple[str, str, str]] = []  # dropped with a replaced relation, created again
         self._holding_views = False  # this transaction holds the catalog's views_lock (see _drop)
 
@@ -256,14 +256,6 @@ class PostgresAdapter(SqlAdapter):
     def _search_path(self) -> None:
         # Translated SQL calls stockx_try_cast() unqualified: it lives in the target's schema.
         self.con.execute(f"set search_path to {quote(self.target.schema)}, public")
-
-    def local(self):
-        """An in-memory DuckDB adapter: DuckDB's CSV reader and parser, for what is read as DuckDB reads it."""
-        if self._local is None:
-            from stockx_export.adapters.duckdb import DuckDBAdapter
-
-            self._local = DuckDBAdapter.in_memory()
-        return self._local
 
     # -- SQL text and errors --------------------------------------------------------------------------
 

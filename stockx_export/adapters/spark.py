@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from stockx_export.adapters import transfer, types
+from stockx_export.adapters.local import LocalDuckDB
 from stockx_export.adapters.base import INCREMENTAL_STRATEGIES, SCHEMA_CHANGE_MODES, WINDOW_STRATEGY, Adapter, Outcome, Rows
 from stockx_export.core.config import TargetConfig
 from stockx_export.core.csv_files import Dialect
@@ -160,7 +161,7 @@ def _remote_session(sql, target: TargetConfig, settings: SparkSettings):
     return spark
 
 
-class SparkAdapter(Adapter):
+class SparkAdapter(LocalDuckDB, Adapter):
     """Tables of a SparkSession's catalog, one database per schema."""
 
     type = "spark"
@@ -176,7 +177,6 @@ class SparkAdapter(Adapter):
         self.settings = SparkSettings.of(target)
         self._relations: dict[str, dict[str, str]] = {}  # schema -> name -> kind, each schema listed once
         self._windows_lock = threading.Lock()  # the record of windows is rewritten whole: one build at a time
-        self._local = None
 
     # -- opening and closing --------------------------------------------------------------------
 
@@ -223,14 +223,6 @@ class SparkAdapter(Adapter):
 
     def apply_target_settings(self) -> None:
         self._ensure_schema(self.target.schema)
-
-    def local(self):
-        """An in-memory DuckDB adapter: DuckDB's CSV reader and parser."""
-        if self._local is None:
-            from stockx_export.adapters.duckdb import DuckDBAdapter
-
-            self._local = DuckDBAdapter.in_memory()
-        return self._local
 
     # -- SQL text and errors ----------------------------------------------------------------------------
 

@@ -123,11 +123,11 @@ class Runner:
         workers = min(self.threads if self.main_adapter.concurrent_nodes else 1, len(order))
         # One worker takes the nodes in the run's order, which is a topological one: nothing to wait for.
         waits = waits_on(self, order) if workers > 1 else {uid: set() for uid in order}
-        waiting = {uid: set(parents) for uid, parents in waits.items()}
         released: dict[str, list[str]] = {uid: [] for uid in order}
         for uid, parents in waits.items():
             for parent in parents:
                 released[parent].append(uid)
+        waiting = waits  # emptied as parents finish
         position = {uid: i for i, uid in enumerate(order)}
         ready = [(position[uid], uid) for uid in order if not waiting[uid]]  # a heap: the run's order first
         if workers == 1:
@@ -233,10 +233,10 @@ class Runner:
             result = executor(self, node)
         except StockxError as exc:
             result = NodeResult(node, "error", str(exc))
-        except (*self.adapter.error_types, RuntimeError) as exc:
+        except Exception as exc:
             if self.adapter.interrupted(exc):  # Ctrl-C reached DuckDB first: the run stops, as it does between nodes
                 raise KeyboardInterrupt from None
-            if isinstance(exc, RuntimeError) and not isinstance(exc, self.adapter.error_types):
+            if not isinstance(exc, self.adapter.error_types):
                 raise
             result = NodeResult(node, "error", first_line(str(exc)), detail=rest_lines(str(exc)))
         if result.failed and self.fail_fast:

@@ -32,6 +32,9 @@ import textwrap
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bytecode  # noqa: E402  (bench/bytecode.py)
+
 STOCKX = [sys.executable, "-m", "stockx_export.cli"]
 
 BASELINE = textwrap.dedent(
@@ -109,6 +112,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args()
+    print(f"(stockx byte-compiled first, as an install does: {bytecode.compile_package()})")
     load_before = f"{os.getloadavg()[0]:.2f}"
     work = Path(tempfile.mkdtemp(prefix="stockx-bench-build-"))
     try:

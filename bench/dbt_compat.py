@@ -33,6 +33,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bytecode  # noqa: E402  (bench/bytecode.py)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "dbt_classic"
 TIMINGS = REPO / "tests" / "fixtures" / "dbt_classic_golden" / "DBT_TIMINGS.md"
@@ -102,6 +105,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dbt", help="the dbt executable (dbt-duckdb 1.10) to compare with live")
     args = parser.parse_args()
+    print(f"(stockx byte-compiled first, as an install does: {bytecode.compile_package()})")
     dbt = find_dbt(args.dbt)
     stockx_command = [str(STOCKX), "build", "--quiet"]
     dbt_command = [str(dbt), "build", "--profiles-dir", "."] if dbt else None

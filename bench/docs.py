@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+import bytecode  # noqa: E402  (bench/bytecode.py)
 from build import generate  # noqa: E402  (bench/build.py: the shared generated project)
 
 STOCKX = [sys.executable, "-m", "stockx_export.cli"]
@@ -110,6 +111,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    print(f"(stockx byte-compiled first, as an install does: {bytecode.compile_package()})")
     work = Path(tempfile.mkdtemp(prefix="stockx-bench-docs-"))
     try:
         root = work / "project"

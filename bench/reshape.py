@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "bench" / "baseline_reshape"
 sys.path.insert(0, str(ROOT / "bench"))
+import bytecode  # noqa: E402  (bench/bytecode.py)
 
 import gen_raw  # noqa: E402  (a sibling script, not a package)
 
@@ -265,6 +266,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/stockx-bench"), help="where files and databases go")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each side, alternated; the best counts")
     args = parser.parse_args()
+    print(f"(stockx byte-compiled first, as an install does: {bytecode.compile_package()})")
     for n in args.lines:
         result = bench(n, args.workdir / f"{n}", args.parquet, args.repeat)
         print(json.dumps(result), flush=True)

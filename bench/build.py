@@ -6,14 +6,24 @@ Generates a project of a few hundred models (3 seeds, layered views and tables
 that ref one to three earlier models, a macro in every model), then in the same
 run and on the same machine measures:
 
-* ``stockx build --threads N`` wall time for each N (a fresh process, as a user
-  runs it; ``--threads 1`` builds one node at a time in DAG order);
+* ``stockx build --threads N`` wall time for each N, in a fresh process as a user
+  runs it (``--threads 1`` builds one node at a time in DAG order), twice per round:
+  *fresh* (no target/: a full parse, render and check of every model) and *warm*
+  (target/ kept from the build before, so the parse and check caches answer, but a
+  new database: the same database work as the fresh build and the baseline);
 * the baseline: a fresh Python process that executes the very statements
-  stockx compiled (target/compiled/**) on DuckDB in the same order, one at a time;
+  stockx compiled (target/compiled/**) on DuckDB in the same order, one at a time,
+  on a new database;
 * each build's ratio to the baseline (issue 17's targets: at most 1.05x with one
   thread, at most 0.8x with four);
 * the cold-start time of ``stockx ls`` and of ``stockx --help``.
 
+The sides alternate within each round, so drifting load hits each alike. The
+database work of this project varies by 15-30% from run to run on a shared
+2-core machine (the same statements, the same process), far more than the
+difference being measured, so the figure a target is judged on is each side's
+**fastest** run of the K (the least disturbed one, as ``timeit`` advises and as
+bench/reshape.py does); the medians are printed beside them.
 Absolute times drift on shared machines; the ratios are the figures to compare.
 """
 
@@ -109,7 +119,7 @@ def baseline_plan(root: Path) -> list[list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 4])
     args = parser.parse_args()
     print(f"(stockx byte-compiled first, as an install does: {bytecode.compile_package()})")
@@ -118,30 +128,38 @@ def main() -> None:
     try:
         root = work / "project"
         generate(root, args.models)
-        builds: dict[int, list[float]] = {n: [] for n in args.threads}
+        modes = [(threads, warm) for threads in args.threads for warm in (False, True)]
+        builds: dict[tuple[int, bool], list[float]] = {mode: [] for mode in modes}
         baselines, lss, helps = [], [], []
         for _ in range(args.repeat):
-            for threads in args.threads:  # alternating with the baseline, so drifting load hits each side alike
-                shutil.rmtree(root / "target", ignore_errors=True)
-                builds[threads].append(timed([*STOCKX, "build", "--quiet", "--threads", str(threads)], root))
+            for threads, warm in modes:
+                if warm:  # the caches of the build before stay; the database goes
+                    for name in ("stockx.duckdb", "stockx.duckdb.wal"):
+                        (root / "target" / name).unlink(missing_ok=True)
+                else:
+                    shutil.rmtree(root / "target", ignore_errors=True)
+                builds[(threads, warm)].append(timed([*STOCKX, "build", "--quiet", "--threads", str(threads)], root))
             plan_file = work / "plan.json"
             plan_file.write_text(json.dumps(baseline_plan(root)))
             script = work / "baseline.py"
             script.write_text(BASELINE)
             db = work / "baseline.duckdb"
             db.unlink(missing_ok=True)
+            Path(f"{db}.wal").unlink(missing_ok=True)
             baselines.append(timed([sys.executable, str(script), str(plan_file), str(db)], work))
             lss.append(timed([*STOCKX, "ls"], root))
             helps.append(timed([*STOCKX, "--help"], root))
-        base = statistics.median(baselines)
-        print(f"project: 3 seeds, {args.models} models; median of {args.repeat} runs; {os.cpu_count()} cores; "
-              f"load average before: {load_before}, after: {os.getloadavg()[0]:.2f}")
-        print(f"same compiled SQL on DuckDB directly   {base:7.3f} s")
-        for threads, times in builds.items():
-            build = statistics.median(times)
-            print(f"stockx build --threads {threads:<2} (fresh)   {build:7.3f} s   {build / base:5.2f}x the direct run")
-        print(f"cold start: stockx ls                  {statistics.median(lss):7.3f} s")
-        print(f"cold start: stockx --help              {statistics.median(helps):7.3f} s")
+        base, base_median = min(baselines), statistics.median(baselines)
+        print(f"project: 3 seeds, {args.models} models; fastest (and median) of {args.repeat} runs; "
+              f"{os.cpu_count()} cores; load average before: {load_before}, after: {os.getloadavg()[0]:.2f}")
+        print(f"same compiled SQL on DuckDB directly      {base:7.3f} s  (median {base_median:6.3f} s)")
+        for (threads, warm), times in builds.items():
+            fastest, median = min(times), statistics.median(times)
+            label = f"stockx build --threads {threads:<2} ({'warm' if warm else 'fresh'})"
+            print(f"{label:<40} {fastest:7.3f} s  {fastest / base:5.2f}x the direct run  "
+                  f"(median {median:6.3f} s, {median / base_median:5.2f}x)")
+        print(f"cold start: stockx ls                    {min(lss):7.3f} s")
+        print(f"cold start: stockx --help                {min(helps):7.3f} s")
         analysis = Path(__file__).with_name("analysis.py")
         if analysis.exists():
             print(f"(analysis share of the build: python {analysis.relative_to(Path.cwd()) if analysis.is_relative_to(Path.cwd()) else analysis})")

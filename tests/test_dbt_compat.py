@@ -518,6 +518,27 @@ def test_pre_and_post_hooks_run_around_their_node_with_this(make_project):
     ) in result.output
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_a_hook_that_drops_a_schema_the_run_created_does_not_break_the_nodes_after_it(make_project, threads):
+    # A run creates its schemas once, up front, and its nodes skip `create schema`: SQL a hook runs may drop
+    # one, and the nodes after it must create it again rather than fail.
+    root, stockx = dbt_project(
+        make_project,
+        None,
+        {
+            "models/marts/totals.sql": "select 1 as id\n",
+            "models/marts/second.sql": "{{ config(pre_hook='drop schema if exists main_marts cascade') }}\n"
+                                       "-- depends_on: {{ ref('totals') }}\nselect 2 as id\n",
+            "models/marts/third.sql": "select id from {{ ref('second') }}\n",
+        },
+    )
+    result = stockx("run", "--threads", threads)
+    assert result.exit_code == 0, result.output
+    db = root / "target" / "shop.duckdb"
+    assert query(db, "select id from main_marts.third") == [(2,)]
+    assert query(db, "select count(*) from information_schema.tables where table_name = 'totals'") == [(0,)]
+
+
 def test_a_failing_post_hook_fails_its_node_and_skips_what_depends_on_it(make_project):
     _, stockx = dbt_project(
         make_project,

@@ -514,3 +514,33 @@ def test_any_source_reading_a_list_of_files_gets_the_same_checks(make_project, t
     (tmp_path / "b.csv").write_text("qty;sku\n2;B\n")
     assert stockx("run").exit_code == 0
     assert query(root / "target" / "stockx.duckdb", "select * from stock order by sku") == [("A", "1"), ("B", "2")]
+
+
+def test_a_column_no_source_declares_is_named_through_layers_of_views(make_project, tmp_path):
+    # What a node reads through views is remembered per view as the run goes (issue 17): the table two
+    # views below the source still finds the source its unknown column should have been declared in.
+    (tmp_path / "a.csv").write_text("sku,qty\nA,1\n")
+    root, stockx = make_project(
+        {
+            "models/sources.yml": f"""
+                version: 2
+                sources:
+                  - name: wms
+                    tables:
+                      - name: stock
+                        external_location: "read_csv('{tmp_path}/a.csv')"
+                        columns: [{{name: sku}}, {{name: qty}}]
+            """,
+            "models/v1.sql": "select * from {{ source('wms', 'stock') }}\n",
+            "models/v2.sql": "select * from {{ ref('v1') }}\n",
+            "models/v3.sql": "select * from {{ ref('v2') }}\n",
+            "models/t.sql": "{{ config(materialized='table') }}\nselect sku, qtty from {{ ref('v3') }}\n",
+        }
+    )
+    result = stockx("run")
+    assert result.exit_code == 1
+    assert failure_line(result) == (
+        "models/t.sql: reads column 'qtty', which source wms.stock (models/sources.yml) does not declare "
+        "(it declares sku, qty): add it under the source's columns, so that every file is checked for it, "
+        "or fix the var or macro that names it"
+    )

@@ -49,6 +49,9 @@ class _Catalog:
         self.relations: dict[tuple[str, str], str] | None = None
         self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
         self.views_lock = threading.Lock()  # a replacement that drops and recreates dependent views (PostgreSQL)
+        # Schemas this run created and committed (create_schemas): a node in one of them does not create it again.
+        # Forgotten when arbitrary SQL runs (a hook may drop a schema) and on refresh().
+        self.schemas: set[str] = set()
 
 
 class SqlAdapter(Adapter):
@@ -89,6 +92,7 @@ class SqlAdapter(Adapter):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.con.execute(sql, list(params) if params else None)
+        self._catalog.schemas.clear()  # a hook's or run_query's SQL: it may have dropped a schema
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         cursor = self.con.execute(sql, list(params) if params else None)
@@ -110,6 +114,7 @@ class SqlAdapter(Adapter):
 
     def refresh(self) -> None:
         self._catalog.relations = None
+        self._catalog.schemas.clear()
 
     def _shares_catalog_with(self, other: SqlAdapter) -> SqlAdapter:
         """This adapter, made to share ``other``'s catalog (a worker of ``other``)."""
@@ -126,12 +131,17 @@ class SqlAdapter(Adapter):
             return steps()
 
     def _ensure_schema(self, schema: str) -> None:
-        self.con.execute(f"create schema if not exists {self.quote(schema)}")
+        if schema not in self._catalog.schemas:
+            self.con.execute(f"create schema if not exists {self.quote(schema)}")
 
     def create_schemas(self, schemas: Sequence[str]) -> None:
+        """Create the schemas a run builds in, up front and committed: its nodes need not create them."""
+        if not schemas:
+            return
         with self.transaction():
             for schema in schemas:
-                self._ensure_schema(schema)
+                self.con.execute(f"create schema if not exists {self.quote(schema)}")
+        self._catalog.schemas.update(schemas)
 
     def _drop(self, relation: Relation, kind: str | None) -> None:
         if kind == "table":
@@ -148,6 +158,11 @@ class SqlAdapter(Adapter):
 
     def build_view(self, relation: Relation, sql: str, check: Check | None = None) -> Outcome:
         existing = self.relation_kind(relation)
+        if existing != "table" and check is None and relation.schema in self._catalog.schemas:
+            # One statement, atomic on its own: no transaction to open and commit around it.
+            self.con.execute(f"create or replace view {relation} as ({sql}\n)")
+            self._built(relation, "view")
+            return Outcome("created view")
 
         def steps() -> Outcome:
             self._ensure_schema(relation.schema)
@@ -172,7 +187,8 @@ class SqlAdapter(Adapter):
         existing = self.relation_kind(relation)
         tmp = Relation(relation.schema, relation.identifier + TMP_SUFFIX)
         self._ensure_schema(relation.schema)
-        self.con.execute(f"drop table if exists {tmp}")
+        if self.relation_kind(tmp) is not None:  # left by a run that died before it could roll back
+            self.con.execute(f"drop table if exists {tmp}")
         rows = self._affected(f"create table {tmp} as ({sql}\n)")
         if check:
             check(self, str(tmp))

@@ -52,6 +52,7 @@ class Compiler:
         # Nodes whose SQL asked the database while compiling (run_query, a relation's columns): what
         # they compile to depends on what is built when, so only compiling them as they run is right.
         self.introspective: set[str] = set()
+        self._folders: set[Path] = set()  # folders of target/compiled this command has made ready
 
     def compile(self, node: Node, relations: dict[Any, Any] | None = None, window: Window | None = None, *,
                 translated: bool = True) -> str:
@@ -131,10 +132,12 @@ class Compiler:
     def write(self, node: Node, sql: str) -> Path:
         """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
         path = self.compiled_path(node)
-        base = self.project.config.target_dir / "compiled"
-        for folder in reversed(path.relative_to(base).parents):
-            if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
-                (base / folder).unlink()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in self._folders:
+            base = self.project.config.target_dir / "compiled"
+            for folder in reversed(path.relative_to(base).parents):
+                if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
+                    (base / folder).unlink()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
         path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
         return path

@@ -116,6 +116,7 @@ class FileSourceChecks:
         self.seeds = {n.relation: n for n in self.project.nodes.values() if n.resource_type == "seed"}
         self._checked: dict[str, str | None] = {}
         self._diagnosed: dict[str, str | None] = {}
+        self._reads: dict[str, list[SourceTable]] = {}  # view / ephemeral model -> the sources read through it
 
     @property
     def adapter(self):
@@ -125,21 +126,29 @@ class FileSourceChecks:
 
     def sources_read(self, node: Node) -> list[SourceTable]:
         """Sources ``node`` reads when it runs: directly, or through views and ephemeral models."""
+        if not self.by_id:
+            return []
         found: dict[str, SourceTable] = {}
         seen: set[str] = set()
         pending = list(node.depends_on)
         while pending:
-            uid = pending.pop(0)
+            uid = pending.pop()
             if uid in seen:
                 continue
             seen.add(uid)
             if uid in self.by_id:
                 found.setdefault(uid, self.by_id[uid])
                 continue
+            if uid in self._reads:  # a view or ephemeral model walked before: what it reads, at once
+                found.update((s.unique_id, s) for s in self._reads[uid])
+                continue
             upstream = self.project.nodes.get(uid)
             if upstream is not None and upstream.resource_type == "model" and upstream.materialized in PASS_THROUGH:
                 pending.extend(upstream.depends_on)
-        return [found[uid] for uid in sorted(found)]
+        reads = [found[uid] for uid in sorted(found)]
+        if node.resource_type == "model" and node.materialized in PASS_THROUGH:
+            self._reads[node.unique_id] = reads  # what its own readers then read through it
+        return reads
 
     def _resolved(self, source: SourceTable) -> Any:
         """What ``source('...')`` renders to: a relation, or the text of its ``external_location``."""

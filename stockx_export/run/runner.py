@@ -130,10 +130,11 @@ class Runner:
         waiting = waits  # emptied as parents finish
         position = {uid: i for i, uid in enumerate(order)}
         ready = [(position[uid], uid) for uid in order if not waiting[uid]]  # a heap: the run's order first
+        # Up front, committed: concurrent workers would conflict creating one schema, and no node need create its own.
+        self.main_adapter.create_schemas(self._schemas(order))
         if workers == 1:
             idle = [self.main_adapter]
         else:
-            self.main_adapter.create_schemas(self._schemas(order))
             # Opened here, before any node runs: a connection the database refuses stops the run cleanly.
             idle = [self._keep(self.main_adapter.worker()) for _ in range(workers)]
         self._busy = list(idle)

@@ -18,7 +18,9 @@ The machine is shared, so the CPU time of each process (user + system) is
 printed too: it moves much less than wall time when other work competes. The
 ratio the target is judged on is that of each tool's fastest run of the K (the
 least disturbed, as ``timeit`` advises; bench/build.py and bench/reshape.py do
-the same); the medians' ratio is printed beside it.
+the same); the medians' ratio is printed beside it. The fastest run flatters
+whichever tool's times vary more under load: a target met by the fastest runs
+but not by the medians was measured on a busy machine; measure again when idle.
 The target (issue 17): stockx at most 0.10x dbt's time.
 """
 

@@ -518,8 +518,17 @@ def test_pre_and_post_hooks_run_around_their_node_with_this(make_project):
     ) in result.output
 
 
+DROP_MARTS = "drop schema if exists main_marts cascade"
+
+
+@pytest.mark.parametrize("hook", [
+    DROP_MARTS,
+    # SQL run while the hook renders, through run_query() or statement(fetch_result=True): not the hook's own
+    f"{{% do run_query('{DROP_MARTS}') %}}",
+    f"{{% call statement('drop', fetch_result=True) %}}{DROP_MARTS}{{% endcall %}}",
+], ids=["hook", "run_query", "statement"])
 @pytest.mark.parametrize("threads", ["1", "2"])
-def test_a_hook_that_drops_a_schema_the_run_created_does_not_break_the_nodes_after_it(make_project, threads):
+def test_a_hook_that_drops_a_schema_the_run_created_does_not_break_the_nodes_after_it(make_project, threads, hook):
     # A run creates its schemas once, up front, and its nodes skip `create schema`: SQL a hook runs may drop
     # one, and the nodes after it must create it again rather than fail.
     root, stockx = dbt_project(
@@ -527,7 +536,7 @@ def test_a_hook_that_drops_a_schema_the_run_created_does_not_break_the_nodes_aft
         None,
         {
             "models/marts/totals.sql": "select 1 as id\n",
-            "models/marts/second.sql": "{{ config(pre_hook='drop schema if exists main_marts cascade') }}\n"
+            "models/marts/second.sql": f"{{{{ config(pre_hook=\"{hook}\") }}}}\n"
                                        "-- depends_on: {{ ref('totals') }}\nselect 2 as id\n",
             "models/marts/third.sql": "select id from {{ ref('second') }}\n",
         },
@@ -537,6 +546,27 @@ def test_a_hook_that_drops_a_schema_the_run_created_does_not_break_the_nodes_aft
     db = root / "target" / "shop.duckdb"
     assert query(db, "select id from main_marts.third") == [(2,)]
     assert query(db, "select count(*) from information_schema.tables where table_name = 'totals'") == [(0,)]
+
+
+def test_a_failing_hook_that_dropped_a_schema_first_leaves_the_other_nodes_able_to_build_in_it(make_project):
+    # The hook's text drops the schema, then fails: its node fails, and a node that does not depend on it
+    # must still find (or make again) the schema it builds in.
+    root, stockx = dbt_project(
+        make_project,
+        None,
+        {
+            "models/marts/totals.sql": "select 1 as id\n",
+            "models/marts/second.sql": f"{{{{ config(pre_hook=\"{DROP_MARTS}; select * from no_such_table\") }}}}\n"
+                                       "-- depends_on: {{ ref('totals') }}\nselect 2 as id\n",
+            "models/marts/third.sql": "{{ config(materialized='view') }}\n-- depends_on: {{ ref('totals') }}\n"
+                                      "select 3 as id\n",  # runs after second
+        },
+    )
+    result = stockx("run", "--threads", "1")
+    assert result.exit_code == 1
+    assert "models/marts/second.sql: pre-hook 1: Catalog Error: Table with name no_such_table does not exist!" in result.output
+    assert "3 of 3 OK created view main_marts.third" in result.output, result.output
+    assert query(root / "target" / "shop.duckdb", "select id from main_marts.third") == [(3,)]
 
 
 def test_a_failing_post_hook_fails_its_node_and_skips_what_depends_on_it(make_project):

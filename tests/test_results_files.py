@@ -219,3 +219,25 @@ def test_junit_stays_well_formed_when_failing_rows_hold_control_characters(make_
     assert result.exit_code == 1
     failure = ET.parse(report).getroot().find("testsuite/testcase/failure")  # raises if not XML
     assert "| \\x01bad\\x1b |" in failure.text
+
+
+def test_compiled_sql_is_written_even_when_its_folder_went_during_the_command(make_project):
+    # A command prepares each folder of target/compiled once; if the folder goes meanwhile (`stockx clean`
+    # or `rm -r target` while a long build runs), the next node's SQL must still be written, not crash the run.
+    from stockx_export.core.loading import load_project
+    from stockx_export.run.projects import load_config
+
+    root, _ = make_project({
+        "models/marts/first.sql": "select 1 as id\n",
+        "models/marts/second.sql": "select 2 as id\n",
+    })
+    project = load_project(load_config(root))
+    first, second = (next(n for n in project.nodes.values() if n.name == name) for name in ("first", "second"))
+    written = project.compiler.write(first, "select 1 as id")
+    shutil.rmtree(root / "target" / "compiled")
+    assert project.compiler.write(second, "select 2 as id") == written.parent / "second.sql"
+    assert (written.parent / "second.sql").read_text() == "select 2 as id\n"
+    # a file where its folder was (an earlier layout's, made meanwhile) goes too, as at the first write
+    shutil.rmtree(root / "target" / "compiled" / "models" / "marts")
+    (root / "target" / "compiled" / "models" / "marts").write_text("old\n")
+    assert project.compiler.write(first, "select 1 as id").read_text() == "select 1 as id\n"

@@ -112,3 +112,30 @@ def test_spark_rebuilds_the_keys_of_an_incremental_model_and_swaps_the_table_in(
     tables = {row.tableName for row in spark_session.sql(f"show tables in {schema}").collect()}
     assert tables == {"raw_orders", "orders", "orders_view"}  # no __stockx_new / __stockx_tmp left behind
     assert spark_session.sql("show tables in global_temp").collect() == []  # unit-test fixtures dropped
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_postgres_nodes_after_a_hook_that_drops_their_schema_create_it_again(make_project, postgres_dsn, threads):
+    import psycopg
+
+    # The run creates its schemas up front and its nodes skip `create schema`: a hook's SQL may drop one,
+    # and on PostgreSQL as on DuckDB the nodes after it must create it again rather than fail.
+    settings = dsn_settings(postgres_dsn)
+    schema = f"h_{uuid.uuid4().hex[:8]}"
+    _, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+        "profiles.yml": (f"shop:\n  target: pg\n  outputs:\n    pg: {{type: postgres, host: '{settings['host']}', "
+                         f"port: {settings['port']}, user: {settings['user']}, dbname: postgres, schema: {schema}}}\n"),
+        "models/totals.sql": "{{ config(schema='m') }}\nselect 1 as id\n",
+        "models/second.sql": (f"{{{{ config(schema='m', pre_hook='drop schema if exists {schema}_m cascade') }}}}\n"
+                              "-- depends_on: {{ ref('totals') }}\nselect 2 as id\n"),
+        "models/third.sql": "{{ config(schema='m') }}\nselect id from {{ ref('second') }}\n",
+    })
+    result = stockx("run", "--threads", threads)
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(postgres_dsn + " dbname=postgres") as con:
+        assert con.execute(f"select id from {schema}_m.third").fetchall() == [(2,)]
+        # totals went with the schema; second and third were built in it again
+        assert con.execute("select table_name from information_schema.tables where table_schema = %s "
+                           "order by table_name", [f"{schema}_m"]).fetchall() == [("second",), ("third",)]

@@ -287,9 +287,6 @@ class PostgresAdapter(LocalDuckDB, SqlAdapter):
         with self.con.transaction(force_rollback=True):
             yield
 
-    def execute(self, sql: str, params=()) -> None:
-        self.con.execute(sql, list(params) if params else None)
-
     # -- the catalog ----------------------------------------------------------------------------------
 
     def _list_relations(self) -> dict[tuple[str, str], str]:

@@ -50,7 +50,8 @@ class _Catalog:
         self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
         self.views_lock = threading.Lock()  # a replacement that drops and recreates dependent views (PostgreSQL)
         # Schemas this run created and committed (create_schemas): a node in one of them does not create it again.
-        # Forgotten when arbitrary SQL runs (a hook may drop a schema) and on refresh().
+        # Forgotten whenever SQL stockx did not write runs (execute, query: a hook, run_query, statement()
+        # may drop a schema; subclasses must not bypass them) and on refresh().
         self.schemas: set[str] = set()
 
 
@@ -91,10 +92,13 @@ class SqlAdapter(Adapter):
             self.con.execute("rollback")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        # A hook's or statement()'s SQL may drop a schema: forgotten first, as a failing statement after
+        # a 'drop schema' in the same text may have dropped it too.
+        self._catalog.schemas.clear()
         self.con.execute(sql, list(params) if params else None)
-        self._catalog.schemas.clear()  # a hook's or run_query's SQL: it may have dropped a schema
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        self._catalog.schemas.clear()  # run_query()'s SQL, as execute()'s, may drop a schema
         cursor = self.con.execute(sql, list(params) if params else None)
         names = [d[0] for d in cursor.description or []]
         return Rows(names, cursor.fetchall() if names else [])

@@ -132,12 +132,21 @@ class Compiler:
     def write(self, node: Node, sql: str) -> Path:
         """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
         path = self.compiled_path(node)
+        text = sql if sql.endswith("\n") else sql + "\n"
         if path.parent not in self._folders:
-            base = self.project.config.target_dir / "compiled"
-            for folder in reversed(path.relative_to(base).parents):
-                if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
-                    (base / folder).unlink()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(path.parent)
-        path.write_text(sql if sql.endswith("\n") else sql + "\n", encoding="utf-8")
+            self._prepare_folder(path)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except (FileNotFoundError, NotADirectoryError):  # the folder went since (target/ cleaned while this ran)
+            self._prepare_folder(path)
+            path.write_text(text, encoding="utf-8")
         return path
+
+    def _prepare_folder(self, path: Path) -> None:
+        """Create the folders of ``path`` under target/compiled, and remember them for the rest of the command."""
+        base = self.project.config.target_dir / "compiled"
+        for folder in reversed(path.relative_to(base).parents):
+            if (base / folder).is_file():  # compiled SQL of an earlier layout (a snapshot file's) where a folder goes now
+                (base / folder).unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._folders.add(path.parent)

@@ -172,6 +172,11 @@ class Adapter(ABC):
     def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         """Run a query; its column names and every row."""
 
+    def user_query(self, sql: str) -> Rows:
+        """A query a project's template wrote (run_query, statement() fetching rows): as :meth:`query`, but it
+        may change the database too (a schema dropped), so what the adapter remembers of it is forgotten first."""
+        return self.query(sql)
+
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first value of the first row of a query (None when it returns no row)."""
         rows = self.query(sql, params).rows

@@ -50,8 +50,9 @@ class _Catalog:
         self.lock = threading.RLock()  # one worker lists the catalog (or creates a shared table); the others wait
         self.views_lock = threading.Lock()  # a replacement that drops and recreates dependent views (PostgreSQL)
         # Schemas this run created and committed (create_schemas): a node in one of them does not create it again.
-        # Forgotten whenever SQL stockx did not write runs (execute, query: a hook, run_query, statement()
-        # may drop a schema; subclasses must not bypass them) and on refresh().
+        # Forgotten whenever SQL stockx did not write runs (execute, user_query: a hook, run_query, statement()
+        # may drop a schema; subclasses must not bypass them) and on refresh(). stockx's own queries (data
+        # tests, contract checks) keep them.
         self.schemas: set[str] = set()
 
 
@@ -97,8 +98,11 @@ class SqlAdapter(Adapter):
         self._catalog.schemas.clear()
         self.con.execute(sql, list(params) if params else None)
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+    def user_query(self, sql: str) -> Rows:
         self._catalog.schemas.clear()  # run_query()'s SQL, as execute()'s, may drop a schema
+        return self.query(sql)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         cursor = self.con.execute(sql, list(params) if params else None)
         names = [d[0] for d in cursor.description or []]
         return Rows(names, cursor.fetchall() if names else [])

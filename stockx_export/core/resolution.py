@@ -71,7 +71,7 @@ class Resolver:
     def run_query(self, sql: str) -> QueryResult:
         if self.database is None:
             raise CompilationError("run_query needs a database: it is not available in this command")
-        result = self.database.query(sql)
+        result = self.database.user_query(sql)
         return QueryResult(result.names, result.rows)
 
     def columns(self, relation: Any) -> list[tuple[str, str]]:
@@ -89,7 +89,7 @@ class Resolver:
         if self.database is None:
             raise CompilationError("statement() needs a database: it is not available in this command")
         if fetch:
-            result = self.database.query(sql)
+            result = self.database.user_query(sql)
             return Target(message="OK", code="OK", rows_affected=len(result.rows)), QueryResult(result.names, result.rows)
         self.database.execute(sql)
         self.database.refresh()

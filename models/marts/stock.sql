@@ -17,11 +17,12 @@
   created_at / updated_at the earliest / latest snapshot instant in UTC; the
   same replace_window incremental build. A product, location and day with
   variant lines is stock_extra's alone: its variant-less lines are rejected
-  (mixed_variants), so nothing is counted twice.
+  (mixed_variants), so nothing is counted twice. Stored in no particular
+  order, as stock_extra is.
 -#}
 
-with accepted as (
-
+{#- The accepted variant-less lines in the window, read by two CTEs as in stock_extra. -#}
+{%- set accepted_lines %}
     select
         product_id,
         location_id,
@@ -33,6 +34,16 @@ with accepted as (
     where reject_reason is null
       and product_variant is null
       and {{ in_window('stock_date_at') }}
+{%- endset %}
+
+with accepted as (
+{{ accepted_lines }}
+
+),
+
+-- The same lines again, for the keys with more than one instant.
+accepted_again as (
+{{ accepted_lines }}
 
 ),
 
@@ -63,7 +74,7 @@ latest as (
         accepted.stock_date_at,
         sum(accepted.quantity) as units,
         max(accepted.snapshot_key) as snapshot_key
-    from accepted
+    from accepted_again as accepted
     inner join keys
         on keys.product_id = accepted.product_id
         and keys.location_id = accepted.location_id
@@ -88,4 +99,3 @@ left join latest
     on latest.product_id = keys.product_id
     and latest.location_id = keys.location_id
     and latest.stock_date_at = keys.stock_date_at
-order by keys.product_id, keys.location_id, keys.stock_date_at

@@ -10,6 +10,18 @@ WITH accepted AS (
   FROM stockx.main.int_inventory_lines
   WHERE
     reject_reason IS NULL AND NOT product_variant IS NULL AND TRUE
+), accepted_again /* The same lines again, for the keys with more than one instant. */ AS (
+  SELECT
+    product_id,
+    location_id,
+    product_variant,
+    stock_date_at,
+    snapshot_utc_at,
+    snapshot_key,
+    quantity
+  FROM stockx.main.int_inventory_lines
+  WHERE
+    reject_reason IS NULL AND NOT product_variant IS NULL AND TRUE
 ), keys /* Per key: its earliest and latest snapshot instants, and the sum and greatest id of */ /* all its lines, which are the latest instant's own when the key has only one instant. */ AS (
   SELECT
     product_id,
@@ -34,7 +46,7 @@ WITH accepted AS (
     accepted.stock_date_at,
     SUM(accepted.quantity) AS units,
     MAX(accepted.snapshot_key) AS snapshot_key
-  FROM accepted
+  FROM accepted_again AS accepted
   INNER JOIN keys
     ON keys.product_id = accepted.product_id
     AND keys.location_id = accepted.location_id
@@ -71,8 +83,3 @@ LEFT JOIN latest
   AND latest.location_id = keys.location_id
   AND latest.product_variant = keys.product_variant
   AND latest.stock_date_at = keys.stock_date_at
-ORDER BY
-  keys.product_id NULLS LAST,
-  keys.location_id NULLS LAST,
-  keys.product_variant NULLS LAST,
-  keys.stock_date_at NULLS LAST

@@ -14,15 +14,17 @@ from stockx_export.errors import CompilationError
 class Analyzer:
     """Parses the models of ``project`` (compiled against ``adapter``'s database) and infers their columns."""
 
-    def __init__(self, project, adapter, parses: SqlParses | None = None, *, types: bool = True) -> None:
+    def __init__(self, project, adapter, parses: SqlParses | None = None, *, types: bool = True,
+                 in_place: bool = False) -> None:
         """``types=False``: infer column names only (lineage needs no types; annotating them is
-        about half the cost of inference)."""
+        about half the cost of inference). ``in_place``: the parses are read once, to infer
+        columns, by nothing else (no ``parses`` shared): qualified without a copy first."""
         self.project = project
         self.adapter = adapter
         self.parses = parses or SqlParses()
         self._parsed: dict[str, Parsed] = {}
         self._compiled: dict[str, str] = {}
-        self.schemas = SchemaInference(self, types=types)
+        self.schemas = SchemaInference(self, types=types, in_place=in_place and parses is None)
 
     def compiled_path(self, node) -> str:
         path = self.project.compiler.compiled_path(node)

@@ -166,7 +166,7 @@ class LineageTracer:
         if node.unique_id not in self._steps:
             try:
                 steps = lineage(None, self.analyzer.schemas.qualified[node.unique_id],
-                                schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                                schema=self.analyzer.schemas.sqlglot_schemas[node.unique_id], dialect="duckdb",
                                 scope=self._scope(node), copy=False, trim_selects=False)
             except SqlglotError:  # an unnamed projection: each column is traced alone
                 steps = {}
@@ -202,7 +202,7 @@ class LineageTracer:
         if root is None:
             # Not among the names of the all-columns pass: this column alone, as sqlglot names it.
             root = lineage(column, self.analyzer.schemas.qualified[node.unique_id],
-                           schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                           schema=self.analyzer.schemas.sqlglot_schemas[node.unique_id], dialect="duckdb",
                            scope=self._scope(node), copy=False, trim_selects=False)
         leaves = []
         for step in root.walk():

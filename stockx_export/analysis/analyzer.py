@@ -49,6 +49,10 @@ class Analyzer:
                 self._compiled[node.unique_id] = ""
         return self._compiled[node.unique_id]
 
+    def compiled_known(self, node) -> str | None:
+        """``node``'s SQL when it has been rendered already (None when not: nothing is rendered)."""
+        return self._compiled.get(node.unique_id)
+
     def parsed(self, node) -> Parsed:
         """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""
         if node.unique_id not in self._parsed:

@@ -62,7 +62,7 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
         analyzer = Analyzer(project, adapter, types=False, in_place=True)
         compiled = {uid: analyzer.compiled(node) for uid, node in sorted(project.nodes.items())
                     if node.resource_type in ("model", "snapshot")}
-        lineage = project_lineage(project, analyzer, _lineage_memo(project.config.target_dir))
+        lineage = project_lineage(project, analyzer, _lineage_memo(project.config.target_dir), tables)
     target = project.config.target_dir
     sync = read_sync(project.config, state_db=state_db, env=env)
     catalog = build_catalog(project, tables, generated_at, project.renderer.invocation_id)

@@ -82,7 +82,7 @@ class LineageMemo:
         return key in self._stored or key in self._used
 
     def offer(self, key: str, entry: MemoEntry) -> None:
-        """An entry worked out ahead of need: ``get`` hands it out (and ``save`` keeps it) once asked for."""
+        """An entry worked out ahead of need: kept once ``take_offer`` takes it (``get`` never hands it out)."""
         self._offered.setdefault(key, entry)
 
     def is_offered(self, key: str) -> bool:

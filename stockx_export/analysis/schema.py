@@ -149,9 +149,9 @@ class SchemaInference:
 
         if expression is None or not isinstance(expression, exp.Query):
             return None
-        # One sqlglot schema for qualifying, typing and tracing: each would build its own from the mapping.
-        schema = MappingSchema(mapping, dialect="duckdb")
         try:
+            # One sqlglot schema for qualifying, typing and tracing: each would build its own from the mapping.
+            schema = MappingSchema(mapping, dialect="duckdb")
             qualified = qualify(expression, schema=schema, dialect="duckdb", validate_qualify_columns=False)
             if self.types:
                 annotate_types(qualified, schema=schema, dialect="duckdb")

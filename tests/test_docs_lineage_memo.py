@@ -103,3 +103,17 @@ def test_the_memo_holds_no_sql_and_no_secret_the_sql_reads(tmp_path):
     assert done.exit_code == 0, done.output
     text = (root / MEMO).read_text()
     assert password not in text and "select" not in text.lower()
+
+
+def test_a_star_over_reordered_columns_is_traced_again_in_the_new_order(tmp_path):
+    """The order of what a model reads is part of its memo key: a SELECT * gives the columns in it."""
+    root = write_project(tmp_path / "p", {
+        "models/a.sql": "select 1 as x, 2 as y\n",
+        "models/b.sql": "select * from {{ ref('a') }}\n",
+    })
+    first = generated(root)
+    assert [c["name"] for c in next(n for n in first["nodes"] if n["name"] == "b")["columns"]] == ["x", "y"]
+    (root / "models" / "a.sql").write_text("select 2 as y, 1 as x\n")
+    again = generated(root)
+    assert [c["name"] for c in next(n for n in again["nodes"] if n["name"] == "b")["columns"]] == ["y", "x"]
+    assert again["lineage"]["edges"]["model:b.y"] == ["model:a.y"]

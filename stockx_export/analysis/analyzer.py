@@ -14,15 +14,17 @@ from stockx_export.errors import CompilationError
 class Analyzer:
     """Parses the models of ``project`` (compiled against ``adapter``'s database) and infers their columns."""
 
-    def __init__(self, project, adapter, parses: SqlParses | None = None, *, types: bool = True) -> None:
+    def __init__(self, project, adapter, parses: SqlParses | None = None, *, types: bool = True,
+                 in_place: bool = False) -> None:
         """``types=False``: infer column names only (lineage needs no types; annotating them is
-        about half the cost of inference)."""
+        about half the cost of inference). ``in_place``: the parses are read once, to infer
+        columns, by nothing else (no ``parses`` shared): qualified without a copy first."""
         self.project = project
         self.adapter = adapter
         self.parses = parses or SqlParses()
         self._parsed: dict[str, Parsed] = {}
         self._compiled: dict[str, str] = {}
-        self.schemas = SchemaInference(self, types=types)
+        self.schemas = SchemaInference(self, types=types, in_place=in_place and parses is None)
 
     def compiled_path(self, node) -> str:
         path = self.project.compiler.compiled_path(node)
@@ -46,6 +48,10 @@ class Analyzer:
                 # table this run rebuilds, or has not built yet): checked at run time instead.
                 self._compiled[node.unique_id] = ""
         return self._compiled[node.unique_id]
+
+    def compiled_known(self, node) -> str | None:
+        """``node``'s SQL when it has been rendered already (None when not: nothing is rendered)."""
+        return self._compiled.get(node.unique_id)
 
     def parsed(self, node) -> Parsed:
         """``node``'s compiled SQL parsed (DuckDB dialect); a syntax error is in ``.problem``."""

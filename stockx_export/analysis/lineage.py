@@ -49,6 +49,7 @@ class LineageTracer:
         traces every column of a project, mostly unchanged since the last time)."""
         self.analyzer = analyzer
         self.memo = memo
+        self.ahead = None  # a TracingAhead (analysis.lineage_ahead) offering entries to the memo, if any
         self._entries: dict[str, MemoEntry] = {}  # model id -> its entry, once looked up
         self.project = analyzer.project
         self._scopes: dict[str, object] = {}
@@ -166,7 +167,7 @@ class LineageTracer:
         if node.unique_id not in self._steps:
             try:
                 steps = lineage(None, self.analyzer.schemas.qualified[node.unique_id],
-                                schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                                schema=self.analyzer.schemas.sqlglot_schemas[node.unique_id], dialect="duckdb",
                                 scope=self._scope(node), copy=False, trim_selects=False)
             except SqlglotError:  # an unnamed projection: each column is traced alone
                 steps = {}
@@ -177,7 +178,7 @@ class LineageTracer:
         """(kind, node or source, column) of each column of a relation ``node`` reads that ``column`` uses."""
         leaves = self._memo_entry(node).leaves.get(column) if self.memo is not None else None
         if leaves is None:
-            leaves = self._leaves(node, column)
+            leaves = self.leaves(node, column)
         found: list[tuple[str, object, str]] = []
         for leaf in leaves:
             if leaf.read_key is not None:
@@ -193,7 +194,7 @@ class LineageTracer:
         # sqlglot's walk order is not stable between runs: sort for a deterministic tree.
         return sorted(found, key=lambda e: (KIND_ORDER[e[0]], _name(e[1]), e[2]))
 
-    def _leaves(self, node, column: str) -> tuple[Leaf, ...]:
+    def leaves(self, node, column: str) -> tuple[Leaf, ...]:
         """The table columns ``column`` of ``node`` reads, as sqlglot's lineage ends at them."""
         from sqlglot import exp
         from sqlglot.lineage import lineage
@@ -202,7 +203,7 @@ class LineageTracer:
         if root is None:
             # Not among the names of the all-columns pass: this column alone, as sqlglot names it.
             root = lineage(column, self.analyzer.schemas.qualified[node.unique_id],
-                           schema=self.analyzer.schemas.mapping(node), dialect="duckdb",
+                           schema=self.analyzer.schemas.sqlglot_schemas[node.unique_id], dialect="duckdb",
                            scope=self._scope(node), copy=False, trim_selects=False)
         leaves = []
         for step in root.walk():
@@ -234,11 +235,18 @@ class LineageTracer:
             if upstream is not None and upstream.resource_type in ("model", "snapshot"):
                 self._memo_entry(upstream)
         schemas = self.analyzer.schemas
-        key = self.memo.key(self.analyzer.compiled(node), schemas.mapping(node))
+        sql = self.analyzer.compiled(node)
+        key = self.memo.key(sql, schemas.mapping(node))
         found = self.memo.get(key)
+        if found is None and self.ahead is not None:
+            self.ahead.drain(self.memo)
+            # Worked out ahead over the same SQL and upstream columns; the helper leaves judging the
+            # syntax to the database (a model it refuses has no columns, as analyzer.parsed says).
+            if self.memo.is_offered(key) and self.analyzer.adapter.syntax_error(sql) is None:
+                found = self.memo.take_offer(key)
         if found is None:
             columns = schemas.inferred(node)
-            leaves = {} if columns is None else {c.name: self._leaves(node, c.name) for c in columns}
+            leaves = {} if columns is None else {c.name: self.leaves(node, c.name) for c in columns}
             found = MemoEntry(columns, leaves)
             self.memo.put(key, found)
         else:

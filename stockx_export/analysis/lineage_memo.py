@@ -60,6 +60,7 @@ class LineageMemo:
         self.versions = f"{versions}/{FORMAT}"
         self._stored = self._read()
         self._used: dict[str, MemoEntry] = {}
+        self._offered: dict[str, MemoEntry] = {}  # worked out ahead (analysis.lineage_ahead), not used yet
 
     def _read(self) -> dict[str, Any]:
         try:
@@ -73,7 +74,24 @@ class LineageMemo:
 
     def key(self, sql: str, schema: dict[str, Any]) -> str:
         """The key of a model whose compiled SQL is ``sql``, read over ``schema`` (sqlglot's mapping)."""
-        return digest(json.dumps([self.versions, sql, schema], sort_keys=True, ensure_ascii=True))
+        # Not sort_keys: the order of a table's columns is part of what SQL reads (a SELECT * gives them in it).
+        return digest(json.dumps([self.versions, sql, schema], ensure_ascii=True))
+
+    def stored(self, key: str) -> bool:
+        """Whether the file holds an entry for ``key`` (read or not)."""
+        return key in self._stored or key in self._used
+
+    def offer(self, key: str, entry: MemoEntry) -> None:
+        """An entry worked out ahead of need: kept once ``take_offer`` takes it (``get`` never hands it out)."""
+        self._offered.setdefault(key, entry)
+
+    def is_offered(self, key: str) -> bool:
+        return key in self._offered
+
+    def take_offer(self, key: str) -> MemoEntry:
+        """The entry offered for ``key``, from now on used."""
+        entry = self._used[key] = self._offered.pop(key)
+        return entry
 
     def get(self, key: str) -> MemoEntry | None:
         if key in self._used:

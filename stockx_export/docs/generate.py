@@ -58,10 +58,11 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
     with adapters.for_reading(project.config.target) as adapter:
         project.resolver.attach(adapter)
         tables = adapter.catalog(list(relations_of(project).values()))
-        analyzer = Analyzer(project, adapter, types=False)  # the catalog has the types
+        # The catalog has the types; nothing but lineage reads the parses, so they are qualified in place.
+        analyzer = Analyzer(project, adapter, types=False, in_place=True)
         compiled = {uid: analyzer.compiled(node) for uid, node in sorted(project.nodes.items())
                     if node.resource_type in ("model", "snapshot")}
-        lineage = project_lineage(project, analyzer, _lineage_memo(project.config.target_dir))
+        lineage = project_lineage(project, analyzer, _lineage_memo(project.config.target_dir), tables)
     target = project.config.target_dir
     sync = read_sync(project.config, state_db=state_db, env=env)
     catalog = build_catalog(project, tables, generated_at, project.renderer.invocation_id)

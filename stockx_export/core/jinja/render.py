@@ -419,16 +419,19 @@ class Renderer:
             finally:
                 self._set_frame(previous)
 
-    def evaluate(self, expression: str, frame: Frame) -> Any:
-        """The native value of one Jinja expression (``ref('x')``, ``var('y')``) for ``frame``.
+    def evaluate(self, expression: str, frame: Frame, values: dict[str, Any] | None = None) -> Any:
+        """The native value of one Jinja expression (``ref('x')``, ``var('y')``) for ``frame``,
+        with ``values`` as names it may use besides the context's.
 
         Generic test arguments are evaluated this way, as dbt does, so a list from
         ``var()`` stays a list and ``ref()`` both resolves and records a dependency.
+        Each distinct text is compiled once (about a millisecond each): an expression
+        that differs only by a name is better written once with the name in ``values``.
         """
         with self.lock:
-            return self._evaluate(expression, frame)
+            return self._evaluate(expression, frame, values)
 
-    def _evaluate(self, expression: str, frame: Frame) -> Any:
+    def _evaluate(self, expression: str, frame: Frame, values: dict[str, Any] | None = None) -> Any:
         previous = self.frame
         self._set_frame(frame)
         try:
@@ -436,7 +439,7 @@ class Renderer:
             if compiled is None:
                 compiled = self._expressions[expression] = self.env.compile_expression(expression,
                                                                                         undefined_to_none=False)
-            return compiled(**self.context)
+            return compiled(**self.context, **values) if values else compiled(**self.context)
         except Exception as exc:
             raise located(exc, frame.path) from None
         finally:

@@ -148,7 +148,7 @@ class SqlAdapter(Adapter):
             return
         with self.transaction():
             for schema in schemas:
-                self.con.execute(f"create schema if not exists {self.quote(schema)}")
+                self._ensure_schema(schema)
         self._catalog.schemas.update(schemas)
 
     def _drop(self, relation: Relation, kind: str | None) -> None:

@@ -33,14 +33,20 @@
   - overflow: the pass first sums |quantity| per location and day, a bound on
     every key's sum there, and computes the exact sums (as stock_extra does)
     only where that bound leaves the range: rarely, and never on more lines
-    than the table has.
+    than the table has;
+  - the verdicts these passes give (duplicate, mixed, overflow) come to one short
+    list of line numbers, which the lines meet in one join on line_number.
 -#}
 {#- The columns two copies of a line share: codes and dimension values normalised, quantity as a number. -#}
 {%- set line_columns = ['snapshot_id', 'snapshot_at', 'warehouse_key', 'sku_key'] %}
 {%- for dim in dims %}{% set _ = line_columns.append('"' ~ dim ~ '_value"') %}{% endfor %}
 {%- set _ = line_columns.extend(['bin_code', 'quantity']) %}
-{#- Some of them, which every copy of a line shares: the duplicate pass groups by these first. -#}
-{%- set prefilter_columns = ['snapshot_at', 'sku_key', 'bin_code', 'quantity'] %}
+{#-
+  Some of them, or what they fix, which every copy of a line shares: the duplicate pass groups
+  by these first. The snapshot instant (a timestamp) stands for the raw text it is read from:
+  cheaper to group by, and equal for copies.
+-#}
+{%- set prefilter_columns = ['snapshot_utc_at', 'sku_key', 'bin_code', 'quantity'] %}
 
 with lines as (
 
@@ -195,6 +201,7 @@ crowded as (
 counted as (
 
     select
+        checked.line_number,
         checked.product_id,
         checked.location_id,
         checked.product_variant,
@@ -239,23 +246,46 @@ overflowing as (
     group by product_id, location_id, product_variant, stock_date_at
     having arg_max(units, snapshot_utc_at) not between {{ stock_units_min() }} and {{ stock_units_max() }}
 
+),
+
+-- The lines of those keys that no earlier reason rejects: the counted ones, at every instant.
+overflowed as (
+
+    select counted.line_number
+    from counted
+    inner join overflowing
+        on overflowing.product_id = counted.product_id
+        and overflowing.location_id = counted.location_id
+        and {{ null_safe_equal('overflowing.product_variant', 'counted.product_variant') }}
+        and overflowing.stock_date_at = counted.stock_date_at
+
+),
+
+-- Every valid line rejected after all, with the first reason that applies to it: a copy,
+-- else a mixed variant-less line, else a line of an overflowing key (counted lines are neither).
+later_rejects as (
+
+    select line_number, 'duplicate_line' as reject_reason
+    from duplicates
+
+    union all
+
+    select mixed.line_number, 'mixed_variants' as reject_reason
+    from mixed
+    left join duplicates
+        on duplicates.line_number = mixed.line_number
+    where duplicates.line_number is null
+
+    union all
+
+    select line_number, 'quantity_overflow' as reject_reason
+    from overflowed
+
 )
 
 select
     checked.*,
-    case
-        when checked.invalid_reason is not null then checked.invalid_reason
-        when duplicates.line_number is not null then 'duplicate_line'
-        when mixed.line_number is not null then 'mixed_variants'
-        when overflowing.product_id is not null then 'quantity_overflow'
-    end as reject_reason
+    coalesce(checked.invalid_reason, later_rejects.reject_reason) as reject_reason
 from checked
-left join duplicates
-    on duplicates.line_number = checked.line_number
-left join mixed
-    on mixed.line_number = checked.line_number
-left join overflowing
-    on overflowing.product_id = checked.product_id
-    and overflowing.location_id = checked.location_id
-    and {{ null_safe_equal('overflowing.product_variant', 'checked.product_variant') }}
-    and overflowing.stock_date_at = checked.stock_date_at
+left join later_rejects
+    on later_rejects.line_number = checked.line_number

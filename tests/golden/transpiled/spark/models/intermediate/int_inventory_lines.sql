@@ -57,7 +57,7 @@ WITH lines AS (
     ON products.sku_key = lines.sku_key
 ), shared_bins /* Snapshot instants, SKUs, bins and quantities shared by two or more valid lines: a */ /* line's copies share them, and they are few and cheap to group by. */ AS (
   SELECT
-    snapshot_at,
+    snapshot_utc_at,
     sku_key,
     bin_code,
     quantity
@@ -65,7 +65,7 @@ WITH lines AS (
   WHERE
     invalid_reason IS NULL
   GROUP BY
-    snapshot_at,
+    snapshot_utc_at,
     sku_key,
     bin_code,
     quantity
@@ -76,7 +76,7 @@ WITH lines AS (
     checked.*
   FROM checked
   INNER JOIN shared_bins
-    ON checked.snapshot_at IS NOT DISTINCT FROM shared_bins.snapshot_at
+    ON checked.snapshot_utc_at IS NOT DISTINCT FROM shared_bins.snapshot_utc_at
     AND checked.sku_key IS NOT DISTINCT FROM shared_bins.sku_key
     AND checked.bin_code IS NOT DISTINCT FROM shared_bins.bin_code
     AND checked.quantity IS NOT DISTINCT FROM shared_bins.quantity
@@ -166,6 +166,7 @@ WITH lines AS (
     SUM(ABS(quantity)) > 2147483647
 ), counted /* The valid lines of crowded locations and days, each once (later copies and mixed */ /* variant-less lines left out), with what stock and stock_extra sum them by. */ AS (
   SELECT
+    checked.line_number,
     checked.product_id,
     checked.location_id,
     checked.product_variant,
@@ -214,26 +215,38 @@ WITH lines AS (
   HAVING
     NOT MAX_BY(units, snapshot_utc_at) FILTER(WHERE
       NOT units IS NULL) BETWEEN -2147483648 AND 2147483647
+), overflowed /* The lines of those keys that no earlier reason rejects: the counted ones, at every instant. */ AS (
+  SELECT
+    counted.line_number
+  FROM counted
+  INNER JOIN overflowing
+    ON overflowing.product_id = counted.product_id
+    AND overflowing.location_id = counted.location_id
+    AND overflowing.product_variant IS NOT DISTINCT FROM counted.product_variant
+    AND overflowing.stock_date_at = counted.stock_date_at
+), later_rejects /* Every valid line rejected after all, with the first reason that applies to it: a copy, */ /* else a mixed variant-less line, else a line of an overflowing key (counted lines are neither). */ AS (
+  SELECT
+    line_number,
+    'duplicate_line' AS reject_reason
+  FROM duplicates
+  UNION ALL
+  SELECT
+    mixed.line_number,
+    'mixed_variants' AS reject_reason
+  FROM mixed
+  LEFT JOIN duplicates
+    ON duplicates.line_number = mixed.line_number
+  WHERE
+    duplicates.line_number IS NULL
+  UNION ALL
+  SELECT
+    line_number,
+    'quantity_overflow' AS reject_reason
+  FROM overflowed
 )
 SELECT
   checked.*,
-  CASE
-    WHEN NOT checked.invalid_reason IS NULL
-    THEN checked.invalid_reason
-    WHEN NOT duplicates.line_number IS NULL
-    THEN 'duplicate_line'
-    WHEN NOT mixed.line_number IS NULL
-    THEN 'mixed_variants'
-    WHEN NOT overflowing.product_id IS NULL
-    THEN 'quantity_overflow'
-  END AS reject_reason
+  COALESCE(checked.invalid_reason, later_rejects.reject_reason) AS reject_reason
 FROM checked
-LEFT JOIN duplicates
-  ON duplicates.line_number = checked.line_number
-LEFT JOIN mixed
-  ON mixed.line_number = checked.line_number
-LEFT JOIN overflowing
-  ON overflowing.product_id = checked.product_id
-  AND overflowing.location_id = checked.location_id
-  AND overflowing.product_variant IS NOT DISTINCT FROM checked.product_variant
-  AND overflowing.stock_date_at = checked.stock_date_at
+LEFT JOIN later_rejects
+  ON later_rejects.line_number = checked.line_number

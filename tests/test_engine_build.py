@@ -143,6 +143,25 @@ def test_failed_table_build_leaves_the_previous_table_intact(make_project):
     assert not any(t.endswith("__stockx_tmp") for t in tables)
 
 
+def test_failed_first_build_of_a_table_leaves_no_table(make_project):
+    # Nothing under the name yet: the table is built in place by one statement; failing after some rows, it
+    # must leave nothing behind, neither the table nor a temporary one, and the next build makes it whole.
+    files = dict(SHOP)
+    files["models/marts/customer_totals.sql"] = (
+        "select id, case when id = 2 then error('boom') else 1 end as total from {{ ref('customers') }}\n"
+    )
+    root, stockx = make_project(files)
+    result = stockx("build")
+    assert result.exit_code == 1 and "boom" in result.output
+    db = root / "target/stockx.duckdb"
+    tables = [r[0] for r in query(db, "select table_name from duckdb_tables()")]
+    assert "customer_totals" not in tables and not any(t.endswith("__stockx_tmp") for t in tables)
+    (root / "models/marts/customer_totals.sql").write_text("select id, 1 as total from {{ ref('customers') }}\n")
+    result = stockx("run", "-s", "customer_totals")
+    assert result.exit_code == 0 and "OK created table marts.customer_totals" in result.output
+    assert query(db, "select id, total from marts.customer_totals order by id") == [(1, 1), (2, 1), (3, 1)]
+
+
 def test_fail_fast_stops_at_the_first_failure(make_project):
     files = dict(SHOP)
     files["models/staging/aaa_broken.sql"] = "select nope\n"

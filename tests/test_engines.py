@@ -1,6 +1,6 @@
 """The same project on PostgreSQL and on Spark gives what it gives on DuckDB.
 
-The sample project reading a generated 100k-line raw file (bench/gen_raw.py,
+The sample project reading a generated 20k-line raw file (bench/gen_raw.py,
 messy lines included) is built and exported with ``--target postgres`` on a
 real throwaway PostgreSQL cluster (one per test session) and with ``--target
 spark`` on a real local Spark (one shared session); stock_extra and

@@ -397,3 +397,76 @@ def test_the_sql_analysis_caches_are_dropped_with_another_tool_version_or_the_fl
     assert fingerprints_of(root) == cold
     checked = json.loads((root / "target" / "check_cache.json").read_text(encoding="utf-8"))
     assert checked["versions"] == versions and len(checked["clean"]) == 2
+
+
+# -- the templates' bytecode (target/partial_parse.marshal) ----------------------------------------------------
+
+BYTECODE = Path("target") / parse_cache.BYTECODE_FILE
+
+
+def poison_bytecode(root: Path) -> None:
+    """Make the kept bytecode of models/a.sql's template that of ``select 99 as id``."""
+    import marshal
+
+    from stockx_export.core.jinja.environment import make_environment
+
+    path = root / BYTECODE
+    data = path.read_bytes()
+    size = len(parse_cache.MAGIC_NUMBER) + 32
+    objects = marshal.loads(data[size:])
+    key = next(k for k, code in objects.items() if code.co_filename.endswith("a.sql"))
+    source = make_environment().compile("select 99 as id\n", name="a.sql", filename="a.sql", raw=True)
+    objects[key] = compile(source, objects[key].co_filename, "exec")
+    path.write_bytes(data[:size] + marshal.dumps(objects))
+
+
+def rows_of_a(root: Path) -> list[tuple]:
+    return query(root / "target" / "stockx.duckdb", "select id from a order by id")
+
+
+def test_the_templates_bytecode_is_served_from_the_cache_and_never_stale(shop):
+    root, stockx = shop()
+    build(stockx)
+    poison_bytecode(root)
+    build(stockx)
+    assert rows_of_a(root) == [(99,)]  # the kept bytecode was used
+    (root / "models" / "a.sql").write_text(PROJECT["models/a.sql"] + "-- edited\n")
+    build(stockx)
+    assert rows_of_a(root) == [(1,), (2,)]  # another text, another key: compiled again
+
+
+@pytest.mark.parametrize("change", ["python", "tools"])
+def test_bytecode_of_another_python_or_tool_version_is_ignored(shop, monkeypatch, change):
+    root, stockx = shop()
+    build(stockx)
+    poison_bytecode(root)
+    if change == "python":
+        monkeypatch.setattr(parse_cache, "MAGIC_NUMBER", b"\x00\x00\r\n")
+    else:
+        versions = {**parse_cache.tool_versions(), "jinja2": "0.0.0"}
+        monkeypatch.setattr(parse_cache, "tool_versions", lambda: versions)
+    build(stockx)
+    assert rows_of_a(root) == [(1,), (2,)]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a list", "not code"])
+def test_a_damaged_bytecode_file_is_ignored_and_rewritten(shop, damage):
+    import marshal
+
+    root, stockx = shop()
+    build(stockx)
+    path = root / BYTECODE
+    data = path.read_bytes()
+    size = len(parse_cache.MAGIC_NUMBER) + 32
+    path.write_bytes({
+        "garbage": b"\x00not marshal at all" * 10,
+        "truncated": data[: len(data) // 2],
+        "empty": b"",
+        "a list": data[:size] + marshal.dumps([1, 2]),
+        "not code": data[:size] + marshal.dumps({key: "print('x')" for key in marshal.loads(data[size:])}),
+    }[damage])
+    (root / "models" / "b.sql").write_text(PROJECT["models/b.sql"] + "-- edited: the cache is written again\n")
+    result = build(stockx)
+    assert "Warning" not in result.output
+    assert rows_of_a(root) == [(1,), (2,)]
+    assert path.read_bytes()[:size] == data[:size] and len(marshal.loads(path.read_bytes()[size:])) > 1

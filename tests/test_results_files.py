@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -241,3 +242,29 @@ def test_compiled_sql_is_written_even_when_its_folder_went_during_the_command(ma
     shutil.rmtree(root / "target" / "compiled" / "models" / "marts")
     (root / "target" / "compiled" / "models" / "marts").write_text("old\n")
     assert project.compiler.write(first, "select 1 as id").read_text() == "select 1 as id\n"
+
+
+def test_a_rebuild_rewrites_only_compiled_sql_that_differs(make_project):
+    # An unchanged model's compiled file is left as it is (a rebuild writes nothing new); one that differs from
+    # what the model compiles to now, edited by hand or stale, is written again, whole.
+    root, invoke = make_project({
+        "models/marts/kept.sql": "select 1 as id\n",
+        "models/marts/edited.sql": "select 2 as id\n",
+        "models/marts/changed.sql": "select 3 as id\n",
+    })
+    assert invoke("run").exit_code == 0
+    compiled = root / "target" / "compiled" / "models" / "marts"
+    old = 1_000_000_000
+    for name in ("kept", "edited", "changed"):
+        os.utime(compiled / f"{name}.sql", ns=(old, old))
+    (compiled / "edited.sql").write_text("select 2 as id\n-- edited by hand, longer than the model's SQL\n")
+    os.utime(compiled / "edited.sql", ns=(old, old))
+    (compiled / "changed.sql").write_text("select 3")  # a prefix of the new SQL: the whole file is compared
+    os.utime(compiled / "changed.sql", ns=(old, old))
+    (root / "models" / "marts" / "kept.sql").touch()
+    assert invoke("run").exit_code == 0
+    assert (compiled / "kept.sql").read_text() == "select 1 as id\n"
+    assert (compiled / "kept.sql").stat().st_mtime_ns == old
+    assert (compiled / "edited.sql").read_text() == "select 2 as id\n"
+    assert (compiled / "changed.sql").read_text() == "select 3 as id\n"
+    assert (compiled / "edited.sql").stat().st_mtime_ns != old

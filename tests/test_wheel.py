@@ -61,6 +61,11 @@ def package_data_files() -> set[str]:
     return found
 
 
+# One wheel built and installed per test run: under pytest-xdist each worker has its own session, so the
+# module's tests go to one worker (a second build and install cost ~30 s).
+pytestmark = pytest.mark.xdist_group("wheel")
+
+
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory) -> Installed:
     base = tmp_path_factory.mktemp("wheel")

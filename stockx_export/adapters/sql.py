@@ -186,9 +186,20 @@ class SqlAdapter(Adapter):
         return outcome
 
     def build_table(self, relation: Relation, sql: str, check: Check | None = None) -> Outcome:
-        outcome = self._in_transaction(lambda: self._table_steps(relation, sql, check))
+        if check is None and self._vacant(relation):
+            # Nothing to replace and nothing to check: one statement, atomic on its own, builds it in place
+            # (a failure or Ctrl-C leaves no table), without a temporary name, a rename or a transaction.
+            outcome = Outcome("created table", self._affected(f"create table {relation} as ({sql}\n)"))
+        else:
+            outcome = self._in_transaction(lambda: self._table_steps(relation, sql, check))
         self._built(relation, "table")
         return outcome
+
+    def _vacant(self, relation: Relation) -> bool:
+        """Whether nothing is under ``relation``'s name or its temporary one, in a schema this run created."""
+        tmp = Relation(relation.schema, relation.identifier + TMP_SUFFIX)
+        return (relation.schema in self._catalog.schemas and self.relation_kind(relation) is None
+                and self.relation_kind(tmp) is None)
 
     def _table_steps(self, relation: Relation, sql: str, check: Check | None) -> Outcome:
         """Build under a temporary name, check, swap in; the caller holds the transaction."""

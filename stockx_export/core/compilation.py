@@ -130,11 +130,17 @@ class Compiler:
         return base / node.path
 
     def write(self, node: Node, sql: str) -> Path:
-        """Write ``sql`` to ``node``'s compiled path (folders created); the path."""
+        """Write ``sql`` to ``node``'s compiled path (folders created); the path.
+
+        A file that already holds exactly this SQL is left as it is: reading it costs a
+        tenth of rewriting it, and a rebuild of an unchanged project writes nothing new.
+        """
         path = self.compiled_path(node)
         text = sql if sql.endswith("\n") else sql + "\n"
         if path.parent not in self._folders:
             self._prepare_folder(path)
+        if _holds(path, text.encode("utf-8")):
+            return path
         try:
             path.write_text(text, encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError):  # the folder went since (target/ cleaned while this ran)
@@ -150,3 +156,12 @@ class Compiler:
                 (base / folder).unlink()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._folders.add(path.parent)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file at ``path`` holds exactly ``data`` (False when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(data) + 1) == data
+    except OSError:
+        return False

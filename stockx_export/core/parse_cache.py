@@ -15,6 +15,10 @@ Two things are kept:
   clock (``run_started_at``, ``modules``, ``invocation_id``), asked the database or
   warned is not kept at all.
 
+The templates' bytecode (``objects``, what compiling that Python gives) is kept beside it in
+``target/partial_parse.marshal``, as Python keeps a module's in ``__pycache__``: marshal, headed by
+Python's bytecode magic number and a hash of the versions below; any other file is ignored.
+
 The whole file is dropped when stockx's, Jinja's, sqlglot's, DuckDB's or Python's
 version differs from the run that wrote it. A file that cannot be read or is not
 what it should be is ignored and rewritten, never an error: the cache only saves time.
@@ -33,15 +37,19 @@ import contextlib
 import functools
 import hashlib
 import json
+import marshal
 import os
 import sys
 from dataclasses import dataclass
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from stockx_export import __version__
 
 FILE = "partial_parse.json"
+BYTECODE_FILE = "partial_parse.marshal"
 FORMAT = 1
 MAX_TEMPLATES = 20_000  # past this many, only the templates of the latest run are kept
 
@@ -196,9 +204,42 @@ class ParseCache:
     # -- templates -----------------------------------------------------------------------------
 
     def lend_templates(self, codes) -> None:
-        """Give ``codes`` (a TemplateCodes) the templates kept from earlier runs."""
+        """Give ``codes`` (a TemplateCodes) the templates kept from earlier runs, and their bytecode."""
         if self.enabled:
             codes.entries.update(self.templates)
+            codes.objects.update(self._read_objects())
+
+    def _bytecode_header(self) -> bytes:
+        return MAGIC_NUMBER + hashlib.sha256(json.dumps(tool_versions(), sort_keys=True).encode()).digest()
+
+    def _read_objects(self) -> dict[str, CodeType]:
+        header = self._bytecode_header()
+        try:
+            data = (self.path.parent / BYTECODE_FILE).read_bytes()
+            if not data.startswith(header):
+                return {}
+            objects = marshal.loads(data[len(header):])
+        except (OSError, ValueError, EOFError, TypeError):
+            return {}  # none yet, or damaged: compiled again and written anew
+        if not isinstance(objects, dict):
+            return {}
+        return {k: v for k, v in objects.items() if isinstance(k, str) and isinstance(v, CodeType)}
+
+    def _save_objects(self, codes) -> None:
+        """Write the bytecode of the templates the cache keeps, whole or not at all."""
+        objects = {k: v for k, v in codes.objects.items() if k in codes.entries}
+        if len(codes.entries) > MAX_TEMPLATES:
+            objects = {}
+        path = self.path.parent / BYTECODE_FILE
+        tmp = path.with_name(f"{BYTECODE_FILE}.{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(self._bytecode_header() + marshal.dumps(objects))
+            os.replace(tmp, path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return
+        codes.objects_added = False
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -209,6 +250,10 @@ class ParseCache:
         """
         if not self.enabled:
             return
+        if codes.objects_added:
+            with contextlib.suppress(OSError):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._save_objects(codes)
         if not self._changed and not codes.added and self._kept_models.keys() == self._models.keys():
             return
         templates = dict(codes.entries) if len(codes.entries) <= MAX_TEMPLATES else {}

@@ -74,10 +74,14 @@ def _now() -> str:
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` to ``path`` whole or not at all: readers never see half a file."""
+    """Write ``data`` to ``path`` whole or not at all: readers never see half a file.
+
+    On one line, as dbt writes its artifacts: Python's JSON encoder in C serves only output without
+    indentation, five times faster than the pure-Python one on a manifest (``jq .`` shows it indented).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(data, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

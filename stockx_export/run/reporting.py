@@ -85,12 +85,14 @@ class TextReporter:
         pass
 
     def node_finished(self, index: int, total: int, result) -> None:
+        shown = result.failed or result.status == "warn"
+        if self.quiet and not shown:
+            return
         now = datetime.datetime.now().strftime("%H:%M:%S")
         head = f"{now}  {index} of {total} {describe(result)} "
         tail = f" {timing(result)}"
         line = head + "." * max(3, WIDTH - len(head)) + tail
         word = STATUS_WORD.get(result.status, "")
-        shown = result.failed or result.status == "warn"
         self._print(line, COLORS.get(word), force=shown)
         if shown and result.extra.get("preview"):
             self._print(result.extra["preview"], force=True)

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import traceback
 from collections.abc import Callable
+from types import CodeType
 
 from stockx_export.errors import CompilationError
 
@@ -52,16 +53,19 @@ def _watching_context():
 
 
 class TemplateCodes:
-    """Python source Jinja generated for each template, by a hash of (Jinja's version, path, text).
+    """Python source Jinja generated for each template, and its bytecode, by a hash of (Jinja's version, path, text).
 
-    Turning a template into Python is most of what compiling it costs; the result depends on
-    nothing but the template's text, its path (it names the file in tracebacks) and Jinja, so
-    it can be kept between runs (stockx_export.core.parse_cache stores ``entries``).
+    Turning a template into Python is most of what compiling it costs, and compiling that Python
+    most of the rest; both depend on nothing but the template's text, its path (it names the file
+    in tracebacks), Jinja and Python, so they can be kept between runs
+    (stockx_export.core.parse_cache stores ``entries`` and ``objects``).
     """
 
     def __init__(self) -> None:
         self.entries: dict[str, str] = {}
+        self.objects: dict[str, CodeType] = {}  # bytecode of entries, by the same keys
         self.added = False
+        self.objects_added = False
 
     @staticmethod
     def key(source: str, path: str) -> str:
@@ -78,6 +82,15 @@ class TemplateCodes:
             self.added = True
         return code
 
+    def code(self, env, source: str, path: str) -> CodeType:
+        """The bytecode of ``source``'s Python (raises jinja2's TemplateSyntaxError)."""
+        key = self.key(source, path)
+        found = self.objects.get(key)
+        if found is None:
+            found = self.objects[key] = compile(self.generate(env, source, path), path, "exec")
+            self.objects_added = True
+        return found
+
 
 def compile_template(env, source: str, path: str, codes: TemplateCodes | None = None):
     """Compile ``source`` as a template whose errors name ``path`` and its line (``codes``: Python
@@ -85,10 +98,7 @@ def compile_template(env, source: str, path: str, codes: TemplateCodes | None = 
     import jinja2
 
     try:
-        if codes is None:
-            code = env.compile(source, name=path, filename=path)
-        else:
-            code = compile(codes.generate(env, source, path), path, "exec")
+        code = env.compile(source, name=path, filename=path) if codes is None else codes.code(env, source, path)
     except jinja2.TemplateSyntaxError as exc:
         raise CompilationError(f"{path}:{exc.lineno}: Jinja syntax error: {exc.message}") from None
     return env.template_class.from_code(env, code, env.make_globals(None))

@@ -417,7 +417,16 @@ def poison_bytecode(root: Path) -> None:
     key = next(k for k, code in objects.items() if code.co_filename.endswith("a.sql"))
     source = make_environment().compile("select 99 as id\n", name="a.sql", filename="a.sql", raw=True)
     objects[key] = compile(source, objects[key].co_filename, "exec")
-    path.write_bytes(data[:size] + marshal.dumps(objects))
+    write_bytecode(path, data[:size], objects)
+
+
+def write_bytecode(path: Path, header: bytes, objects) -> None:
+    """Write ``objects`` as a bytecode file the cache reads: header, marshal, and the hash of both."""
+    import hashlib
+    import marshal
+
+    body = header + marshal.dumps(objects)
+    path.write_bytes(body + hashlib.sha256(body).digest())
 
 
 def rows_of_a(root: Path) -> list[tuple]:
@@ -458,15 +467,30 @@ def test_a_damaged_bytecode_file_is_ignored_and_rewritten(shop, damage):
     path = root / BYTECODE
     data = path.read_bytes()
     size = len(parse_cache.MAGIC_NUMBER) + 32
-    path.write_bytes({
-        "garbage": b"\x00not marshal at all" * 10,
-        "truncated": data[: len(data) // 2],
-        "empty": b"",
-        "a list": data[:size] + marshal.dumps([1, 2]),
-        "not code": data[:size] + marshal.dumps({key: "print('x')" for key in marshal.loads(data[size:])}),
-    }[damage])
+    if damage in ("a list", "not code"):  # whole files, hash and all, holding the wrong things
+        write_bytecode(path, data[:size], [1, 2] if damage == "a list" else
+                       {key: "print('x')" for key in marshal.loads(data[size:])})
+    else:
+        path.write_bytes({"garbage": b"\x00not marshal at all" * 10, "truncated": data[: len(data) // 2],
+                          "empty": b""}[damage])
     (root / "models" / "b.sql").write_text(PROJECT["models/b.sql"] + "-- edited: the cache is written again\n")
     result = build(stockx)
     assert "Warning" not in result.output
     assert rows_of_a(root) == [(1,), (2,)]
     assert path.read_bytes()[:size] == data[:size] and len(marshal.loads(path.read_bytes()[size:])) > 1
+
+
+def test_a_bytecode_file_damaged_inside_is_ignored_not_run(shop):
+    # Damage that leaves the header and the marshal format whole (a changed byte in a string the
+    # template writes) must not reach the SQL: the file is ignored, the template compiled again.
+    root, stockx = shop()
+    build(stockx)
+    path = root / BYTECODE
+    data = path.read_bytes()
+    assert data.count(b"' as region from ") == 1
+    path.write_bytes(data.replace(b"' as region from ", b"' as damage from "))
+    build(stockx)
+    compiled = (root / "target" / "compiled" / "models" / "a.sql").read_text(encoding="utf-8")
+    assert "as region from" in compiled and "damage" not in compiled
+    assert query(root / "target" / "stockx.duckdb", "select distinct region from a") == [("north",)]
+    assert path.read_bytes().count(b"' as region from ") == 1  # written anew

@@ -17,7 +17,8 @@ Two things are kept:
 
 The templates' bytecode (``objects``, what compiling that Python gives) is kept beside it in
 ``target/partial_parse.marshal``, as Python keeps a module's in ``__pycache__``: marshal, headed by
-Python's bytecode magic number and a hash of the versions below; any other file is ignored.
+Python's bytecode magic number and a hash of the versions below, and ended by a hash of all that
+comes before it; any other file, or one damaged inside, is ignored.
 
 The whole file is dropped when stockx's, Jinja's, sqlglot's, DuckDB's or Python's
 version differs from the run that wrote it. A file that cannot be read or is not
@@ -52,6 +53,7 @@ FILE = "partial_parse.json"
 BYTECODE_FILE = "partial_parse.marshal"
 FORMAT = 1
 MAX_TEMPLATES = 20_000  # past this many, only the templates of the latest run are kept
+_CHECK_SIZE = 32  # the sha256 of the rest of partial_parse.marshal, at its end
 
 
 @functools.cache
@@ -216,9 +218,12 @@ class ParseCache:
         header = self._bytecode_header()
         try:
             data = (self.path.parent / BYTECODE_FILE).read_bytes()
-            if not data.startswith(header):
+            body, check = data[:-_CHECK_SIZE], data[-_CHECK_SIZE:]
+            # marshal reads damaged bytes without a word (a changed string that a template writes into
+            # the SQL, changed bytecode): only a file whose hash still holds is run.
+            if not body.startswith(header) or hashlib.sha256(body).digest() != check:
                 return {}
-            objects = marshal.loads(data[len(header):])
+            objects = marshal.loads(body[len(header):])
         except (OSError, ValueError, EOFError, TypeError):
             return {}  # none yet, or damaged: compiled again and written anew
         if not isinstance(objects, dict):
@@ -233,7 +238,8 @@ class ParseCache:
         path = self.path.parent / BYTECODE_FILE
         tmp = path.with_name(f"{BYTECODE_FILE}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(self._bytecode_header() + marshal.dumps(objects))
+            body = self._bytecode_header() + marshal.dumps(objects)
+            tmp.write_bytes(body + hashlib.sha256(body).digest())
             os.replace(tmp, path)
         except (OSError, ValueError):
             with contextlib.suppress(OSError):

@@ -494,3 +494,27 @@ def test_a_bytecode_file_damaged_inside_is_ignored_not_run(shop):
     assert "as region from" in compiled and "damage" not in compiled
     assert query(root / "target" / "stockx.duckdb", "select distinct region from a") == [("north",)]
     assert path.read_bytes().count(b"' as region from ") == 1  # written anew
+
+
+def test_no_secret_reaches_the_cache_files_through_a_hook_or_a_var(make_project, monkeypatch):
+    # A hook written from env_var()'s value is a template holding the secret, and a var rendered from
+    # env_var() in dbt_project.yml puts it in a model's config and SQL with no env_var() call there:
+    # neither the templates' Python and bytecode nor the models' entries may keep it.
+    monkeypatch.setenv("SHOP_SECRET", "hunter2-secret-value")
+    monkeypatch.setenv("SHOP_PASSWORD", "pa55-word-value")
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": ("name: shop\nprofile: shop\nconfig-version: 2\n"
+                            "vars:\n  pw: \"{{ env_var('SHOP_PASSWORD') }}\"\n"),
+        "profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: target/shop.duckdb}\n",
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_SECRET') ~ \"' as s, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+        "models/b.sql": "{{ config(post_hook=\"select '\" ~ var('pw') ~ \"' as p\") }}\nselect '{{ var('pw') }}' as p\n",
+    })
+    for _ in range(2):  # cold, then served from the cache
+        result = stockx("build", "--profiles-dir", str(root))
+        assert result.exit_code == 0, result.output
+        assert query(root / "target" / "shop.duckdb", "select p from b") == [("pa55-word-value",)]
+        for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+            data = (root / "target" / name).read_bytes()
+            assert b"hunter2" not in data and b"pa55" not in data, name

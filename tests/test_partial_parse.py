@@ -518,3 +518,29 @@ def test_no_secret_reaches_the_cache_files_through_a_hook_or_a_var(make_project,
         for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
             data = (root / "target" / name).read_bytes()
             assert b"hunter2" not in data and b"pa55" not in data, name
+
+
+def test_no_database_password_reaches_the_cache_files_whatever_its_variable_is_named(make_project, postgres_dsn,
+                                                                                      monkeypatch):
+    # The variable profiles.yml reads the password from holds a secret whatever its name, from loading on:
+    # a model's config and a hook written from it are not kept either.
+    import uuid
+
+    from conftest import dsn_settings
+
+    settings = dsn_settings(postgres_dsn)
+    monkeypatch.setenv("SHOP_PW", "pa55-word-value")
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+        "profiles.yml": (f"shop:\n  target: pg\n  outputs:\n    pg: {{type: postgres, host: '{settings['host']}', "
+                         f"port: {settings['port']}, user: {settings['user']}, dbname: postgres, "
+                         f"schema: pp_{uuid.uuid4().hex[:8]}, password: \"{{{{ env_var('SHOP_PW') }}}}\"}}\n"),
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_PW') ~ \"' as p, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+    })
+    for _ in range(2):  # cold, then served from the cache
+        result = stockx("build", "--profiles-dir", str(root))
+        assert result.exit_code == 0, result.output
+        for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+            assert b"pa55" not in (root / "target" / name).read_bytes(), name

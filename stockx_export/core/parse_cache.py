@@ -140,7 +140,6 @@ class ParseCache:
         self._kept_models: dict[str, dict[str, Any]] = {}  # the entries of this run (what is written)
         self._used_templates: set[str] = set()
         self._changed = False
-        self._redactor: Redactor | None = None  # of the secrets last seen (see _holds_secret)
         if enabled:
             self._read()
 
@@ -223,13 +222,13 @@ class ParseCache:
 
     def _holds_secret(self, value: Any) -> bool:
         """Whether ``value`` (text, or a config's values) holds a secret of the environment, in any encoding."""
-        # Asked each time: a database password is noted as a secret only once the target is opened.
-        secrets = tuple(secret_values(os.environ))
-        if not secrets or value is None:
+        if not self._redactor.secrets or value is None:
             return False
-        if self._redactor is None or self._redactor.secrets != secrets:
-            self._redactor = Redactor.of(*secrets)
         return self._redactor.scrub_value(value) != value
+
+    @functools.cached_property
+    def _redactor(self) -> Redactor:
+        return Redactor.of(*secret_values(os.environ))
 
     def _bytecode_header(self) -> bytes:
         return MAGIC_NUMBER + hashlib.sha256(json.dumps(tool_versions(), sort_keys=True).encode()).digest()

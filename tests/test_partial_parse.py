@@ -544,3 +544,30 @@ def test_no_database_password_reaches_the_cache_files_whatever_its_variable_is_n
         assert result.exit_code == 0, result.output
         for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
             assert b"pa55" not in (root / "target" / name).read_bytes(), name
+
+
+def test_a_cache_written_before_secrets_were_left_out_is_not_carried_over(make_project, monkeypatch):
+    # A cache of format 1 may hold a hook's template written from a secret: it is dropped whole, so neither
+    # it nor its bytecode is kept on.
+    from stockx_export.core.jinja.environment import TemplateCodes, make_environment
+
+    monkeypatch.setenv("SHOP_SECRET", "hunter2-secret-value")
+    hook = "select 'hunter2-secret-value' as s, {{ 1 }} as n"
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+        "profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: target/shop.duckdb}\n",
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_SECRET') ~ \"' as s, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+    })
+    assert stockx("build", "--profiles-dir", str(root)).exit_code == 0
+    data = json.loads((root / CACHE).read_text(encoding="utf-8"))
+    path = "models/a.sql#pre-hook-0"
+    data["templates"][TemplateCodes.key(hook, path)] = make_environment().compile(hook, name=path, filename=path,
+                                                                                   raw=True)
+    data["format"] = 1
+    (root / CACHE).write_text(json.dumps(data), encoding="utf-8")
+    (root / BYTECODE).unlink()  # that version's bytecode file has no hash at its end: it is not read either
+    assert stockx("build", "--profiles-dir", str(root)).exit_code == 0
+    for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+        assert b"hunter2" not in (root / "target" / name).read_bytes(), name

@@ -56,7 +56,7 @@ from stockx_export.redact import Redactor, secret_values
 
 FILE = "partial_parse.json"
 BYTECODE_FILE = "partial_parse.marshal"
-FORMAT = 1
+FORMAT = 2  # 2: nothing holding a secret is kept (a cache of format 1 may hold some: dropped whole)
 MAX_TEMPLATES = 20_000  # past this many, only the templates of the latest run are kept
 _CHECK_SIZE = 32  # the sha256 of the rest of partial_parse.marshal, at its end
 
@@ -231,7 +231,7 @@ class ParseCache:
         return Redactor.of(*secret_values(os.environ))
 
     def _bytecode_header(self) -> bytes:
-        return MAGIC_NUMBER + hashlib.sha256(json.dumps(tool_versions(), sort_keys=True).encode()).digest()
+        return MAGIC_NUMBER + hashlib.sha256(json.dumps([FORMAT, tool_versions()], sort_keys=True).encode()).digest()
 
     def _read_objects(self) -> dict[str, CodeType]:
         header = self._bytecode_header()

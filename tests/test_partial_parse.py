@@ -417,7 +417,16 @@ def poison_bytecode(root: Path) -> None:
     key = next(k for k, code in objects.items() if code.co_filename.endswith("a.sql"))
     source = make_environment().compile("select 99 as id\n", name="a.sql", filename="a.sql", raw=True)
     objects[key] = compile(source, objects[key].co_filename, "exec")
-    path.write_bytes(data[:size] + marshal.dumps(objects))
+    write_bytecode(path, data[:size], objects)
+
+
+def write_bytecode(path: Path, header: bytes, objects) -> None:
+    """Write ``objects`` as a bytecode file the cache reads: header, marshal, and the hash of both."""
+    import hashlib
+    import marshal
+
+    body = header + marshal.dumps(objects)
+    path.write_bytes(body + hashlib.sha256(body).digest())
 
 
 def rows_of_a(root: Path) -> list[tuple]:
@@ -458,15 +467,107 @@ def test_a_damaged_bytecode_file_is_ignored_and_rewritten(shop, damage):
     path = root / BYTECODE
     data = path.read_bytes()
     size = len(parse_cache.MAGIC_NUMBER) + 32
-    path.write_bytes({
-        "garbage": b"\x00not marshal at all" * 10,
-        "truncated": data[: len(data) // 2],
-        "empty": b"",
-        "a list": data[:size] + marshal.dumps([1, 2]),
-        "not code": data[:size] + marshal.dumps({key: "print('x')" for key in marshal.loads(data[size:])}),
-    }[damage])
+    if damage in ("a list", "not code"):  # whole files, hash and all, holding the wrong things
+        write_bytecode(path, data[:size], [1, 2] if damage == "a list" else
+                       {key: "print('x')" for key in marshal.loads(data[size:])})
+    else:
+        path.write_bytes({"garbage": b"\x00not marshal at all" * 10, "truncated": data[: len(data) // 2],
+                          "empty": b""}[damage])
     (root / "models" / "b.sql").write_text(PROJECT["models/b.sql"] + "-- edited: the cache is written again\n")
     result = build(stockx)
     assert "Warning" not in result.output
     assert rows_of_a(root) == [(1,), (2,)]
     assert path.read_bytes()[:size] == data[:size] and len(marshal.loads(path.read_bytes()[size:])) > 1
+
+
+def test_a_bytecode_file_damaged_inside_is_ignored_not_run(shop):
+    # Damage that leaves the header and the marshal format whole (a changed byte in a string the
+    # template writes) must not reach the SQL: the file is ignored, the template compiled again.
+    root, stockx = shop()
+    build(stockx)
+    path = root / BYTECODE
+    data = path.read_bytes()
+    assert data.count(b"' as region from ") == 1
+    path.write_bytes(data.replace(b"' as region from ", b"' as damage from "))
+    build(stockx)
+    compiled = (root / "target" / "compiled" / "models" / "a.sql").read_text(encoding="utf-8")
+    assert "as region from" in compiled and "damage" not in compiled
+    assert query(root / "target" / "stockx.duckdb", "select distinct region from a") == [("north",)]
+    assert path.read_bytes().count(b"' as region from ") == 1  # written anew
+
+
+def test_no_secret_reaches_the_cache_files_through_a_hook_or_a_var(make_project, monkeypatch):
+    # A hook written from env_var()'s value is a template holding the secret, and a var rendered from
+    # env_var() in dbt_project.yml puts it in a model's config and SQL with no env_var() call there:
+    # neither the templates' Python and bytecode nor the models' entries may keep it.
+    monkeypatch.setenv("SHOP_SECRET", "hunter2-secret-value")
+    monkeypatch.setenv("SHOP_PASSWORD", "pa55-word-value")
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": ("name: shop\nprofile: shop\nconfig-version: 2\n"
+                            "vars:\n  pw: \"{{ env_var('SHOP_PASSWORD') }}\"\n"),
+        "profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: target/shop.duckdb}\n",
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_SECRET') ~ \"' as s, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+        "models/b.sql": "{{ config(post_hook=\"select '\" ~ var('pw') ~ \"' as p\") }}\nselect '{{ var('pw') }}' as p\n",
+    })
+    for _ in range(2):  # cold, then served from the cache
+        result = stockx("build", "--profiles-dir", str(root))
+        assert result.exit_code == 0, result.output
+        assert query(root / "target" / "shop.duckdb", "select p from b") == [("pa55-word-value",)]
+        for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+            data = (root / "target" / name).read_bytes()
+            assert b"hunter2" not in data and b"pa55" not in data, name
+
+
+def test_no_database_password_reaches_the_cache_files_whatever_its_variable_is_named(make_project, postgres_dsn,
+                                                                                      monkeypatch):
+    # The variable profiles.yml reads the password from holds a secret whatever its name, from loading on:
+    # a model's config and a hook written from it are not kept either.
+    import uuid
+
+    from conftest import dsn_settings
+
+    settings = dsn_settings(postgres_dsn)
+    monkeypatch.setenv("SHOP_PW", "pa55-word-value")
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+        "profiles.yml": (f"shop:\n  target: pg\n  outputs:\n    pg: {{type: postgres, host: '{settings['host']}', "
+                         f"port: {settings['port']}, user: {settings['user']}, dbname: postgres, "
+                         f"schema: pp_{uuid.uuid4().hex[:8]}, password: \"{{{{ env_var('SHOP_PW') }}}}\"}}\n"),
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_PW') ~ \"' as p, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+    })
+    for _ in range(2):  # cold, then served from the cache
+        result = stockx("build", "--profiles-dir", str(root))
+        assert result.exit_code == 0, result.output
+        for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+            assert b"pa55" not in (root / "target" / name).read_bytes(), name
+
+
+def test_a_cache_written_before_secrets_were_left_out_is_not_carried_over(make_project, monkeypatch):
+    # A cache of format 1 may hold a hook's template written from a secret: it is dropped whole, so neither
+    # it nor its bytecode is kept on.
+    from stockx_export.core.jinja.environment import TemplateCodes, make_environment
+
+    monkeypatch.setenv("SHOP_SECRET", "hunter2-secret-value")
+    hook = "select 'hunter2-secret-value' as s, {{ 1 }} as n"
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+        "profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: target/shop.duckdb}\n",
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"select '\" ~ env_var('SHOP_SECRET') ~ \"' as s, "
+                         "{{ 1 }} as n\") }}\nselect 1 as id\n"),
+    })
+    assert stockx("build", "--profiles-dir", str(root)).exit_code == 0
+    data = json.loads((root / CACHE).read_text(encoding="utf-8"))
+    path = "models/a.sql#pre-hook-0"
+    data["templates"][TemplateCodes.key(hook, path)] = make_environment().compile(hook, name=path, filename=path,
+                                                                                   raw=True)
+    data["format"] = 1
+    (root / CACHE).write_text(json.dumps(data), encoding="utf-8")
+    (root / BYTECODE).unlink()  # that version's bytecode file has no hash at its end: it is not read either
+    assert stockx("build", "--profiles-dir", str(root)).exit_code == 0
+    for name in (parse_cache.FILE, parse_cache.BYTECODE_FILE):
+        assert b"hunter2" not in (root / "target" / name).read_bytes(), name

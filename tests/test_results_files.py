@@ -268,3 +268,15 @@ def test_a_rebuild_rewrites_only_compiled_sql_that_differs(make_project):
     assert (compiled / "edited.sql").read_text() == "select 2 as id\n"
     assert (compiled / "changed.sql").read_text() == "select 3 as id\n"
     assert (compiled / "edited.sql").stat().st_mtime_ns != old
+
+
+def test_a_folder_where_a_compiled_file_goes_is_replaced_by_the_file(make_project):
+    # A folder of an earlier layout where a model's compiled file goes now (a snapshot file's compiled SQL is
+    # a folder of one file per snapshot block) is stockx's own output: replaced, not an internal error.
+    root, invoke = make_project({"models/marts/kept.sql": "select 1 as id\n"})
+    compiled = root / "target" / "compiled" / "models" / "marts" / "kept.sql"
+    compiled.mkdir(parents=True)
+    (compiled / "kept_snapshot.sql").write_text("select 0 as id\n")
+    result = invoke("run")
+    assert result.exit_code == 0, result.output
+    assert compiled.read_text() == "select 1 as id\n"

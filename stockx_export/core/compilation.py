@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,6 +143,12 @@ class Compiler:
         if _holds(path, text.encode("utf-8")):
             return path
         try:
+            path.write_text(text, encoding="utf-8")
+        except IsADirectoryError:  # compiled SQL of an earlier layout (a snapshot file's folder) where a file goes now
+            if path.is_symlink():
+                path.unlink()
+            else:
+                shutil.rmtree(path)
             path.write_text(text, encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError):  # the folder went since (target/ cleaned while this ran)
             self._prepare_folder(path)

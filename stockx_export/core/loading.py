@@ -30,6 +30,7 @@ from stockx_export.core.testdefs.collect import GENERIC_TESTS_FOLDER, collect_te
 from stockx_export.core.window import STRATEGY as WINDOW_STRATEGY
 from stockx_export.core.window import window_config
 from stockx_export.errors import ProjectError
+from stockx_export.redact import note_secret
 
 BUILTIN_MACROS = Path(__file__).parent / "macros"
 BUILTIN_NAMESPACE = "dbt"  # built-in macros answer to dbt's package name: {{ dbt.some_macro() }}
@@ -309,6 +310,11 @@ def load_project(config: ProjectConfig, *, full_refresh: bool = False, warn=None
     keeps what the rest of the command adds (templates compiled while running).
     """
     project = Project(config, full_refresh=full_refresh, warn=warn, log=log, today=today)
+    # The variable the target's password is read from holds a secret whatever its name: one from loading
+    # on (a config or hook written from it is not kept in the parse cache), not only once the target opens.
+    password_env = config.target.options.get("password_env")
+    if password_env and os.environ.get(str(password_env)):
+        note_secret(os.environ[str(password_env)])
     cache = ParseCache(config.target_dir, enabled=partial_parse)
     cache.lend_templates(project.renderer.codes)
     project.parse_cache = cache

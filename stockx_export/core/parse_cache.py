@@ -17,7 +17,12 @@ Two things are kept:
 
 The templates' bytecode (``objects``, what compiling that Python gives) is kept beside it in
 ``target/partial_parse.marshal``, as Python keeps a module's in ``__pycache__``: marshal, headed by
-Python's bytecode magic number and a hash of the versions below; any other file is ignored.
+Python's bytecode magic number and a hash of the versions below, and ended by a hash of all that
+comes before it; any other file, or one damaged inside, is ignored.
+
+Nothing holding a secret of the environment (stockx_export.redact.secret_values) is kept: not a
+template whose text holds one (a hook written from ``env_var()``'s value), nor a model's config or
+SQL that does (a var rendered from ``env_var()`` in dbt_project.yml).
 
 The whole file is dropped when stockx's, Jinja's, sqlglot's, DuckDB's or Python's
 version differs from the run that wrote it. A file that cannot be read or is not
@@ -47,11 +52,13 @@ from types import CodeType
 from typing import Any
 
 from stockx_export import __version__
+from stockx_export.redact import Redactor, secret_values
 
 FILE = "partial_parse.json"
 BYTECODE_FILE = "partial_parse.marshal"
-FORMAT = 1
+FORMAT = 2  # 2: nothing holding a secret is kept (a cache of format 1 may hold some: dropped whole)
 MAX_TEMPLATES = 20_000  # past this many, only the templates of the latest run are kept
+_CHECK_SIZE = 32  # the sha256 of the rest of partial_parse.marshal, at its end
 
 
 @functools.cache
@@ -183,13 +190,15 @@ class ParseCache:
         """Keep what a render found, unless its config would not come back from JSON as it is."""
         if not self.enabled:
             return
+        if self._holds_secret(found.config):
+            return  # a hook or setting written from a secret (env_var(), or a var rendered from one)
         entry = {
             "config": found.config,
             "refs": [list(r) for r in found.refs],
             "sources": [list(s) for s in found.sources],
             "this": found.this,
             # A value read from the environment may be a secret: SQL that holds one is not written.
-            "text": None if env_vars else found.text,
+            "text": None if env_vars or self._holds_secret(found.text) else found.text,
             "env": sorted(env_vars),
             "env_digest": _env_digest(key, sorted(env_vars)),
         }
@@ -204,21 +213,36 @@ class ParseCache:
     # -- templates -----------------------------------------------------------------------------
 
     def lend_templates(self, codes) -> None:
-        """Give ``codes`` (a TemplateCodes) the templates kept from earlier runs, and their bytecode."""
+        """Give ``codes`` (a TemplateCodes) the templates kept from earlier runs, and their bytecode;
+        it keeps no template whose text holds a secret of the environment."""
         if self.enabled:
             codes.entries.update(self.templates)
             codes.objects.update(self._read_objects())
+            codes.keeps = lambda source: not self._holds_secret(source)
+
+    def _holds_secret(self, value: Any) -> bool:
+        """Whether ``value`` (text, or a config's values) holds a secret of the environment, in any encoding."""
+        if not self._redactor.secrets or value is None:
+            return False
+        return self._redactor.scrub_value(value) != value
+
+    @functools.cached_property
+    def _redactor(self) -> Redactor:
+        return Redactor.of(*secret_values(os.environ))
 
     def _bytecode_header(self) -> bytes:
-        return MAGIC_NUMBER + hashlib.sha256(json.dumps(tool_versions(), sort_keys=True).encode()).digest()
+        return MAGIC_NUMBER + hashlib.sha256(json.dumps([FORMAT, tool_versions()], sort_keys=True).encode()).digest()
 
     def _read_objects(self) -> dict[str, CodeType]:
         header = self._bytecode_header()
         try:
             data = (self.path.parent / BYTECODE_FILE).read_bytes()
-            if not data.startswith(header):
+            body, check = data[:-_CHECK_SIZE], data[-_CHECK_SIZE:]
+            # marshal reads damaged bytes without a word (a changed string that a template writes into
+            # the SQL, changed bytecode): only a file whose hash still holds is run.
+            if not body.startswith(header) or hashlib.sha256(body).digest() != check:
                 return {}
-            objects = marshal.loads(data[len(header):])
+            objects = marshal.loads(body[len(header):])
         except (OSError, ValueError, EOFError, TypeError):
             return {}  # none yet, or damaged: compiled again and written anew
         if not isinstance(objects, dict):
@@ -233,7 +257,8 @@ class ParseCache:
         path = self.path.parent / BYTECODE_FILE
         tmp = path.with_name(f"{BYTECODE_FILE}.{os.getpid()}.tmp")
         try:
-            tmp.write_bytes(self._bytecode_header() + marshal.dumps(objects))
+            body = self._bytecode_header() + marshal.dumps(objects)
+            tmp.write_bytes(body + hashlib.sha256(body).digest())
             os.replace(tmp, path)
         except (OSError, ValueError):
             with contextlib.suppress(OSError):

@@ -66,6 +66,9 @@ class TemplateCodes:
         self.objects: dict[str, CodeType] = {}  # bytecode of entries, by the same keys
         self.added = False
         self.objects_added = False
+        # Whether a template's Python may be kept between runs: the parse cache keeps none whose text
+        # holds a secret (a hook written from env_var()'s value); one it does not keep is compiled each run.
+        self.keeps: Callable[[str], bool] = lambda source: True
 
     @staticmethod
     def key(source: str, path: str) -> str:
@@ -78,8 +81,10 @@ class TemplateCodes:
         key = self.key(source, path)
         code = self.entries.get(key)
         if code is None:
-            code = self.entries[key] = env.compile(source, name=path, filename=path, raw=True)
-            self.added = True
+            code = env.compile(source, name=path, filename=path, raw=True)
+            if self.keeps(source):
+                self.entries[key] = code
+                self.added = True
         return code
 
     def code(self, env, source: str, path: str) -> CodeType:
@@ -87,8 +92,10 @@ class TemplateCodes:
         key = self.key(source, path)
         found = self.objects.get(key)
         if found is None:
-            found = self.objects[key] = compile(self.generate(env, source, path), path, "exec")
-            self.objects_added = True
+            found = compile(self.generate(env, source, path), path, "exec")
+            if key in self.entries:  # kept only beside its Python
+                self.objects[key] = found
+                self.objects_added = True
         return found
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Invoker, node_results
+from conftest import Invoker, node_results, query
 from stockx_export.core.artifacts import read_last_run, read_manifest
 from stockx_export.run import artifacts
 
@@ -280,3 +280,27 @@ def test_a_folder_where_a_compiled_file_goes_is_replaced_by_the_file(make_projec
     result = invoke("run")
     assert result.exit_code == 0, result.output
     assert compiled.read_text() == "select 1 as id\n"
+
+
+def test_no_secret_of_the_environment_reaches_the_manifest(make_project, monkeypatch):
+    # A hook written from env_var()'s value, and a var rendered from one, put the secret in a model's config;
+    # the manifest (an artifact CI keeps and docs sites publish) holds neither and stays readable, while the
+    # build still ran the hook with the real value.
+    monkeypatch.setenv("SHOP_SECRET", "hunter2-secret-value")
+    monkeypatch.setenv("SHOP_PASSWORD", "pa55-word-value")
+    root, stockx = make_project({
+        "pyproject.toml": "[project]\nname = 'not-stockx'\n",
+        "dbt_project.yml": ("name: shop\nprofile: shop\nconfig-version: 2\n"
+                            "vars:\n  pw: \"{{ env_var('SHOP_PASSWORD') }}\"\n"),
+        "profiles.yml": "shop:\n  target: dev\n  outputs:\n    dev: {type: duckdb, path: target/shop.duckdb}\n",
+        "models/a.sql": ("{{ config(materialized='table', pre_hook=\"create table seen as select '\" ~ "
+                         "env_var('SHOP_SECRET') ~ \"' as s\") }}\nselect 1 as id\n"),
+        "models/b.sql": "{{ config(post_hook=\"select '\" ~ var('pw') ~ \"' as p\") }}\nselect 1 as id\n",
+    })
+    result = stockx("build", "--profiles-dir", str(root))
+    assert result.exit_code == 0, result.output
+    text = (root / "target" / "manifest.json").read_text(encoding="utf-8")
+    manifest = json.loads(text)
+    assert "hunter2" not in text and "pa55" not in text
+    assert "***" in manifest["nodes"]["model.shop.a"]["config"]["pre-hook"][0]["sql"]
+    assert query(root / "target" / "shop.duckdb", "select s from seen") == [("hunter2-secret-value",)]

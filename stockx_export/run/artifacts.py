@@ -53,6 +53,7 @@ import datetime
 import json
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -263,7 +264,7 @@ def manifest_data(project, parses: SqlParses | None = None,
 def write_manifest(project, parses: SqlParses | None = None) -> Path:
     """``target/manifest.json``; ``parses`` are the run's SQL parsed already (for the fingerprints)."""
     path = project.config.target_dir / MANIFEST
-    write_json(path, manifest_data(project, parses))
+    write_json(path, without_secrets(manifest_data(project, parses)))
     return path
 
 
@@ -287,7 +288,7 @@ class PendingManifest:
 
     def _write(self, project, parses, texts) -> None:
         try:
-            write_json(self.path, manifest_data(project, parses, texts))
+            write_json(self.path, without_secrets(manifest_data(project, parses, texts)))
         except BaseException as exc:  # handed to wait(), on the command's thread
             self._error = exc
 
@@ -348,14 +349,30 @@ def _dbt_result(r) -> dict[str, Any]:
     }
 
 
-def _scrubbed(value: Any, redactor: Redactor) -> Any:
-    """``value`` with every secret of the environment removed from its strings (``--vars`` are recorded)."""
+def without_secrets(value: Any) -> Any:
+    """``value`` (JSON-like) with every secret of the environment removed from its strings (not its keys):
+    recorded ``--vars``, and configs and hooks rendered from ``env_var()`` (the manifest holds those)."""
+    redactor = Redactor.of(*secret_values(os.environ))
+    if not redactor.secrets:
+        return value
+    scrubbed: dict[str, str] = {}  # a manifest says the same few strings thousands of times
+
+    def scrub(text: str) -> str:
+        found = scrubbed.get(text)
+        if found is None:
+            found = scrubbed[text] = redactor.scrub(text)
+        return found
+
+    return _scrubbed(value, scrub)
+
+
+def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, str):
-        return redactor.scrub(value)
+        return scrub(value)
     if isinstance(value, dict):
-        return {k: _scrubbed(v, redactor) for k, v in value.items()}
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_scrubbed(v, redactor) for v in value]
+        return [_scrubbed(v, scrub) for v in value]
     return value
 
 
@@ -366,7 +383,7 @@ def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:
         "metadata": metadata(project, RUN_RESULTS_SCHEMA),
         "results": [_dbt_result(r) for r in run.results],
         "elapsed_time": round(run.elapsed, 6),
-        "args": _scrubbed({"which": run.command, **(args or {})}, Redactor.of(*secret_values(os.environ))),
+        "args": without_secrets({"which": run.command, **(args or {})}),
     }
     path = project.config.target_dir / RUN_RESULTS
     write_json(path, data)

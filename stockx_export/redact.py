@@ -355,13 +355,20 @@ class Redactor:
         return found
 
     def scrub_value(self, value: Any) -> Any:
-        """A parsed JSON value with every string in it (keys included) scrubbed."""
+        """A parsed JSON value (tuples too) with every string in it (keys included) scrubbed: each
+        distinct string once, since a manifest or catalog says the same few strings thousands of times."""
+        return self._scrub_value(value, {})
+
+    def _scrub_value(self, value: Any, scrubbed: dict[str, str]) -> Any:
         if isinstance(value, str):
-            return self.scrub(value)
+            found = scrubbed.get(value)
+            if found is None:
+                found = scrubbed[value] = self.scrub(value)
+            return found
         if isinstance(value, dict):
-            return {self.scrub(k) if isinstance(k, str) else k: self.scrub_value(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.scrub_value(item) for item in value]
+            return {self._scrub_value(k, scrubbed): self._scrub_value(v, scrubbed) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._scrub_value(item, scrubbed) for item in value)
         return value
 
 

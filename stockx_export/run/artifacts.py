@@ -53,7 +53,6 @@ import datetime
 import json
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -350,30 +349,10 @@ def _dbt_result(r) -> dict[str, Any]:
 
 
 def without_secrets(value: Any) -> Any:
-    """``value`` (JSON-like) with every secret of the environment removed from its strings (not its keys):
+    """``value`` (JSON-like) with every secret of the environment removed from its strings, keys included:
     recorded ``--vars``, and configs and hooks rendered from ``env_var()`` (the manifest holds those)."""
     redactor = Redactor.of(*secret_values(os.environ))
-    if not redactor.secrets:
-        return value
-    scrubbed: dict[str, str] = {}  # a manifest says the same few strings thousands of times
-
-    def scrub(text: str) -> str:
-        found = scrubbed.get(text)
-        if found is None:
-            found = scrubbed[text] = redactor.scrub(text)
-        return found
-
-    return _scrubbed(value, scrub)
-
-
-def _scrubbed(value: Any, scrub: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, dict):
-        return {k: _scrubbed(v, scrub) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_scrubbed(v, scrub) for v in value]
-    return value
+    return redactor.scrub_value(value) if redactor.secrets else value
 
 
 def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:

@@ -9,6 +9,7 @@ opens here too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -18,10 +19,30 @@ from typing import Any
 from stockx_export.errors import ProjectError
 
 
-def connect(path: str, read_only: bool = False):
-    """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
+@functools.cache
+def engine() -> Any:
+    """DuckDB's engine: the ``_duckdb`` extension module that the ``duckdb`` package re-exports.
+
+    Its connections, cursors and errors are the very objects ``duckdb.connect`` and
+    ``duckdb.Error`` give. Importing it alone skips what the package adds in Python (the
+    relational API, which stockx does not use, and a version lookup through
+    importlib.metadata): about 0.1 s of every command that opens a database. A DuckDB
+    whose package is laid out otherwise is imported whole.
+    """
+    try:
+        import _duckdb
+    except ImportError:
+        _duckdb = None
+    if _duckdb is not None and hasattr(_duckdb, "connect") and hasattr(_duckdb, "Error"):
+        return _duckdb
     import duckdb
 
+    return duckdb
+
+
+def connect(path: str, read_only: bool = False):
+    """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
+    duckdb = engine()
     if path != ":memory:":
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -70,9 +91,7 @@ def transaction(con) -> Iterator[Any]:
 
 
 def database_error_types() -> tuple[type[BaseException], ...]:
-    import duckdb
-
-    return (duckdb.Error,)
+    return (engine().Error,)
 
 
 def first_line(message: str) -> str:

@@ -4,7 +4,7 @@
   Every raw line with its verdict: reject_reason is NULL for a line that feeds
   stock_extra, else the first reason that applies, in this order:
     bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku,
-    ambiguous_variant (a dimension value holding ':' or the separator),
+    ambiguous_variant (stg_warehouse__inventory's variant_is_ambiguous),
     value_too_long (a product_variant, snapshot_id, product_id or location_id
     longer than max_value_chars(): its row could not fit a Peak payload),
     then duplicate_line for a valid line equal to an earlier valid line (all
@@ -37,6 +37,13 @@
   - the verdicts these passes give (duplicate, mixed, overflow) come to one short
     list of line numbers, which the lines meet in one join on line_number.
 -#}
+{#- The line's columns this model keeps: every one of stg_warehouse__inventory's but variant_is_ambiguous, which the verdict has read. -#}
+{%- set stored_line_columns = ['line_number', 'snapshot_id', 'snapshot_at', 'warehouse_code', 'sku'] %}
+{%- for dim in dims %}{% set _ = stored_line_columns.append('"' ~ dim ~ '"') %}{% endfor %}
+{%- set _ = stored_line_columns.extend(['bin_code', 'qty_on_hand', 'warehouse_key', 'sku_key']) %}
+{%- for dim in dims %}{% set _ = stored_line_columns.append('"' ~ dim ~ '_value"') %}{% endfor %}
+{%- set _ = stored_line_columns.extend(['product_variant', 'snapshot_key', 'snapshot_local_at', 'snapshot_utc_at',
+                                        'stock_date_at', 'quantity']) %}
 {#- The columns two copies of a line share: codes and dimension values normalised, quantity as a number. -#}
 {%- set line_columns = ['snapshot_id', 'snapshot_at', 'warehouse_key', 'sku_key'] %}
 {%- for dim in dims %}{% set _ = line_columns.append('"' ~ dim ~ '_value"') %}{% endfor %}
@@ -69,7 +76,9 @@ products as (
 checked as (
 
     select
-        lines.*,
+        {%- for column in stored_line_columns %}
+        lines.{{ column }},
+        {%- endfor %}
         warehouses.location_id,
         products.product_id,
         case
@@ -77,11 +86,7 @@ checked as (
             when lines.quantity is null then 'bad_quantity'
             when warehouses.location_id is null then 'unknown_warehouse'
             when products.product_id is null then 'unknown_sku'
-            when
-                {%- for dim in dims %}
-                {{ variant_value_is_ambiguous('lines."' ~ dim ~ '_value"') }}{% if not loop.last %} or{% endif %}
-                {%- endfor %}
-                then 'ambiguous_variant'
+            when lines.variant_is_ambiguous then 'ambiguous_variant'
             -- coalesce: greatest() is NULL when any argument is, in Snowflake and BigQuery.
             when greatest(coalesce(length(lines.product_variant), 0), coalesce(length(lines.snapshot_key), 0),
                           length(products.product_id), length(warehouses.location_id)) > {{ max_value_chars() }}

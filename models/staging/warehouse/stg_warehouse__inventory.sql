@@ -59,13 +59,24 @@ quantities as (
 
 variants as (
 
+    -- Whether a value makes its variant ambiguous is decided here too, once per
+    -- distinct combination (a regular expression per line cost more than the lookup).
     select
-        {%- for dim in dims %}
-        "{{ dim }}",
-        {{ normalise_dimension_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
-        {%- endfor %}
-        {{ product_variant() }} as product_variant
-    from (select distinct {% for dim in dims %}"{{ dim }}"{% if not loop.last %}, {% endif %}{% endfor %} from raw) as distinct_values
+        normalised.*,
+        coalesce(
+            {%- for dim in dims %}
+            {{ variant_value_is_ambiguous('normalised."' ~ dim ~ '_value"') }}{% if not loop.last %} or{% endif %}
+            {%- endfor %},
+            false) as variant_is_ambiguous
+    from (
+        select
+            {%- for dim in dims %}
+            "{{ dim }}",
+            {{ normalise_dimension_value('"' ~ dim ~ '"') }} as "{{ dim }}_value",
+            {%- endfor %}
+            {{ product_variant() }} as product_variant
+        from (select distinct {% for dim in dims %}"{{ dim }}"{% if not loop.last %}, {% endif %}{% endfor %} from raw) as distinct_values
+    ) as normalised
 
 ),
 
@@ -128,6 +139,7 @@ select
     variants."{{ dim }}_value",
     {%- endfor %}
     variants.product_variant,
+    variants.variant_is_ambiguous,
     snapshot_ids.snapshot_key,
     snapshots.snapshot_local_at,
     snapshots.snapshot_utc_at,

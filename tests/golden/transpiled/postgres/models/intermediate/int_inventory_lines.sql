@@ -14,7 +14,27 @@ WITH lines AS MATERIALIZED (
   FROM stockx.main.stg_warehouse__products
 ), checked AS MATERIALIZED (
   SELECT
-    lines.*,
+    lines.line_number,
+    lines.snapshot_id,
+    lines.snapshot_at,
+    lines.warehouse_code,
+    lines.sku,
+    lines."size",
+    lines."colour",
+    lines."pack",
+    lines.bin_code,
+    lines.qty_on_hand,
+    lines.warehouse_key,
+    lines.sku_key,
+    lines."size_value",
+    lines."colour_value",
+    lines."pack_value",
+    lines.product_variant,
+    lines.snapshot_key,
+    lines.snapshot_local_at,
+    lines.snapshot_utc_at,
+    lines.stock_date_at,
+    lines.quantity,
     warehouses.location_id,
     products.product_id,
     CASE
@@ -26,21 +46,7 @@ WITH lines AS MATERIALIZED (
       THEN 'unknown_warehouse'
       WHEN products.product_id IS NULL
       THEN 'unknown_sku'
-      WHEN (
-        POSITION(':' IN lines."size_value") > 0
-        OR POSITION('|' IN lines."size_value") > 0
-        OR lines."size_value" ~ '[\x00-\x1f\x7f-\x9f]'
-      )
-      OR (
-        POSITION(':' IN lines."colour_value") > 0
-        OR POSITION('|' IN lines."colour_value") > 0
-        OR lines."colour_value" ~ '[\x00-\x1f\x7f-\x9f]'
-      )
-      OR (
-        POSITION(':' IN lines."pack_value") > 0
-        OR POSITION('|' IN lines."pack_value") > 0
-        OR lines."pack_value" ~ '[\x00-\x1f\x7f-\x9f]'
-      )
+      WHEN lines.variant_is_ambiguous
       THEN 'ambiguous_variant'
       WHEN GREATEST(
         COALESCE(LENGTH(lines.product_variant), 0),

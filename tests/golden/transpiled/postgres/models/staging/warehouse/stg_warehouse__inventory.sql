@@ -64,63 +64,87 @@ WITH raw AS MATERIALIZED (
     FROM raw
   ) AS distinct_values
 ), variants AS MATERIALIZED (
+  /* Whether a value makes its variant ambiguous is decided here too, once per */
+  /* distinct combination (a regular expression per line cost more than the lookup). */
   SELECT
-    "size",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+    normalised.*,
+    COALESCE(
+      (
+        POSITION(':' IN normalised."size_value") > 0
+        OR POSITION('|' IN normalised."size_value") > 0
+        OR normalised."size_value" ~ '[\x00-\x1f\x7f-\x9f]'
+      )
+      OR (
+        POSITION(':' IN normalised."colour_value") > 0
+        OR POSITION('|' IN normalised."colour_value") > 0
+        OR normalised."colour_value" ~ '[\x00-\x1f\x7f-\x9f]'
+      )
+      OR (
+        POSITION(':' IN normalised."pack_value") > 0
+        OR POSITION('|' IN normalised."pack_value") > 0
+        OR normalised."pack_value" ~ '[\x00-\x1f\x7f-\x9f]'
       ),
-      ''
-    ) AS "size_value",
-    "colour",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
-      ),
-      ''
-    ) AS "colour_value",
-    "pack",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
-      ),
-      ''
-    ) AS "pack_value",
-    NULLIF(
-      SUBSTRING(COALESCE(
-        '|' || 'size:' || NULLIF(
-          TRIM(
-            REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
-          ),
-          ''
-        ),
-        ''
-      ) || COALESCE(
-        '|' || 'colour:' || NULLIF(
-          TRIM(
-            REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
-          ),
-          ''
-        ),
-        ''
-      ) || COALESCE(
-        '|' || 'pack:' || NULLIF(
-          TRIM(
-            REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
-          ),
-          ''
-        ),
-        ''
-      ) FROM 2),
-      ''
-    ) AS product_variant
+      FALSE
+    ) AS variant_is_ambiguous
   FROM (
-    SELECT DISTINCT
+    SELECT
       "size",
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+        ),
+        ''
+      ) AS "size_value",
       "colour",
-      "pack"
-    FROM raw
-  ) AS distinct_values
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+        ),
+        ''
+      ) AS "colour_value",
+      "pack",
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+        ),
+        ''
+      ) AS "pack_value",
+      NULLIF(
+        SUBSTRING(COALESCE(
+          '|' || 'size:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+            ),
+            ''
+          ),
+          ''
+        ) || COALESCE(
+          '|' || 'colour:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+            ),
+            ''
+          ),
+          ''
+        ) || COALESCE(
+          '|' || 'pack:' || NULLIF(
+            TRIM(
+              REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', '', 'g'), '[\s   -     　]+', ' ', 'g')
+            ),
+            ''
+          ),
+          ''
+        ) FROM 2),
+        ''
+      ) AS product_variant
+    FROM (
+      SELECT DISTINCT
+        "size",
+        "colour",
+        "pack"
+      FROM raw
+    ) AS distinct_values
+  ) AS normalised
 ), snapshot_forms AS MATERIALIZED (
   SELECT
     snapshot_at,
@@ -208,6 +232,7 @@ SELECT
   variants."colour_value",
   variants."pack_value",
   variants.product_variant,
+  variants.variant_is_ambiguous,
   snapshot_ids.snapshot_key,
   snapshots.snapshot_local_at,
   snapshots.snapshot_utc_at,

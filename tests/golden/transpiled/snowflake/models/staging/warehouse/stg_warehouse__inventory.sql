@@ -69,66 +69,90 @@ WITH raw AS (
     FROM raw
   ) AS distinct_values
 ), variants AS (
+  /* Whether a value makes its variant ambiguous is decided here too, once per */
+  /* distinct combination (a regular expression per line cost more than the lookup). */
   SELECT
-    "size",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+    normalised.*,
+    COALESCE(
+      (
+        CHARINDEX(':', normalised."size_value") > 0
+        OR CHARINDEX('|', normalised."size_value") > 0
+        OR REGEXP_LIKE(normalised."size_value", '[\\x00-\\x1f\\x7f-\\x9f]')
+      )
+      OR (
+        CHARINDEX(':', normalised."colour_value") > 0
+        OR CHARINDEX('|', normalised."colour_value") > 0
+        OR REGEXP_LIKE(normalised."colour_value", '[\\x00-\\x1f\\x7f-\\x9f]')
+      )
+      OR (
+        CHARINDEX(':', normalised."pack_value") > 0
+        OR CHARINDEX('|', normalised."pack_value") > 0
+        OR REGEXP_LIKE(normalised."pack_value", '[\\x00-\\x1f\\x7f-\\x9f]')
       ),
-      ''
-    ) AS "size_value",
-    "colour",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
-      ),
-      ''
-    ) AS "colour_value",
-    "pack",
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
-      ),
-      ''
-    ) AS "pack_value",
-    NULLIF(
-      SUBSTRING(
-        COALESCE(
-          '|' || 'size:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ) || COALESCE(
-          '|' || 'colour:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ) || COALESCE(
-          '|' || 'pack:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ),
-        2
-      ),
-      ''
-    ) AS product_variant
+      FALSE
+    ) AS variant_is_ambiguous
   FROM (
-    SELECT DISTINCT
+    SELECT
       "size",
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+        ),
+        ''
+      ) AS "size_value",
       "colour",
-      "pack"
-    FROM raw
-  ) AS distinct_values
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+        ),
+        ''
+      ) AS "colour_value",
+      "pack",
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+        ),
+        ''
+      ) AS "pack_value",
+      NULLIF(
+        SUBSTRING(
+          COALESCE(
+            '|' || 'size:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE("size", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ) || COALESCE(
+            '|' || 'colour:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE("colour", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ) || COALESCE(
+            '|' || 'pack:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE("pack", '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\x0b   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ),
+          2
+        ),
+        ''
+      ) AS product_variant
+    FROM (
+      SELECT DISTINCT
+        "size",
+        "colour",
+        "pack"
+      FROM raw
+    ) AS distinct_values
+  ) AS normalised
 ), snapshot_forms AS (
   SELECT
     snapshot_at,
@@ -216,6 +240,7 @@ SELECT
   variants."colour_value",
   variants."pack_value",
   variants.product_variant,
+  variants.variant_is_ambiguous,
   snapshot_ids.snapshot_key,
   snapshots.snapshot_local_at,
   snapshots.snapshot_utc_at,

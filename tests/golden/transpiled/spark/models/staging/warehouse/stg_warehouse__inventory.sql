@@ -66,66 +66,90 @@ WITH raw AS (
     FROM raw
   ) AS distinct_values
 ), variants AS (
+  /* Whether a value makes its variant ambiguous is decided here too, once per */
+  /* distinct combination (a regular expression per line cost more than the lookup). */
   SELECT
-    `size`,
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+    normalised.*,
+    COALESCE(
+      (
+        LOCATE(':', normalised.`size_value`) > 0
+        OR LOCATE('|', normalised.`size_value`) > 0
+        OR normalised.`size_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
+      )
+      OR (
+        LOCATE(':', normalised.`colour_value`) > 0
+        OR LOCATE('|', normalised.`colour_value`) > 0
+        OR normalised.`colour_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
+      )
+      OR (
+        LOCATE(':', normalised.`pack_value`) > 0
+        OR LOCATE('|', normalised.`pack_value`) > 0
+        OR normalised.`pack_value` RLIKE '[\\x00-\\x1f\\x7f-\\x9f]'
       ),
-      ''
-    ) AS `size_value`,
-    `colour`,
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
-      ),
-      ''
-    ) AS `colour_value`,
-    `pack`,
-    NULLIF(
-      TRIM(
-        REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
-      ),
-      ''
-    ) AS `pack_value`,
-    NULLIF(
-      SUBSTRING(
-        COALESCE(
-          '|' || 'size:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ) || COALESCE(
-          '|' || 'colour:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ) || COALESCE(
-          '|' || 'pack:' || NULLIF(
-            TRIM(
-              REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
-            ),
-            ''
-          ),
-          ''
-        ),
-        2
-      ),
-      ''
-    ) AS product_variant
+      FALSE
+    ) AS variant_is_ambiguous
   FROM (
-    SELECT DISTINCT
+    SELECT
       `size`,
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+        ),
+        ''
+      ) AS `size_value`,
       `colour`,
-      `pack`
-    FROM raw
-  ) AS distinct_values
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+        ),
+        ''
+      ) AS `colour_value`,
+      `pack`,
+      NULLIF(
+        TRIM(
+          REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+        ),
+        ''
+      ) AS `pack_value`,
+      NULLIF(
+        SUBSTRING(
+          COALESCE(
+            '|' || 'size:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE(`size`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ) || COALESCE(
+            '|' || 'colour:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE(`colour`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ) || COALESCE(
+            '|' || 'pack:' || NULLIF(
+              TRIM(
+                REGEXP_REPLACE(REGEXP_REPLACE(`pack`, '[­​-‏‪-‮⁠-⁤﻿]', ''), '[\\s\013   -     　]+', ' ')
+              ),
+              ''
+            ),
+            ''
+          ),
+          2
+        ),
+        ''
+      ) AS product_variant
+    FROM (
+      SELECT DISTINCT
+        `size`,
+        `colour`,
+        `pack`
+      FROM raw
+    ) AS distinct_values
+  ) AS normalised
 ), snapshot_forms AS (
   SELECT
     snapshot_at,
@@ -210,6 +234,7 @@ SELECT
   variants.`colour_value`,
   variants.`pack_value`,
   variants.product_variant,
+  variants.variant_is_ambiguous,
   snapshot_ids.snapshot_key,
   snapshots.snapshot_local_at,
   snapshots.snapshot_utc_at,

@@ -369,3 +369,25 @@ def test_a_duckdb_build_imports_neither_other_adapter(tmp_path):
     loaded = done.stderr.strip().splitlines()[-1]
     assert "stockx_export.adapters.duckdb" in loaded
     assert "adapters.postgres'" not in loaded and "adapters.spark'" not in loaded
+
+
+def test_a_duckdb_build_opens_the_engine_without_the_duckdb_package(tmp_path):
+    """The build reaches DuckDB through its engine module (``_duckdb``): the ``duckdb`` package's
+    Python layer (its relational API and importlib.metadata version lookup) costs every command
+    about 0.1 s and is not used; an ``import duckdb`` creeping back in would bring it back."""
+    import subprocess
+    import sys
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
+    script = (
+        "import sys\n"
+        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
+        "from stockx_export.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('_duckdb', 'duckdb') if m in sys.modules), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "PASS=1" in done.stdout, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "['_duckdb']"

@@ -40,6 +40,17 @@ def engine() -> Any:
     return duckdb
 
 
+def enable_python_scans() -> None:
+    """Let SQL on any connection read Python objects (an Arrow table given to ``register``).
+
+    The duckdb package sets this up on its engine when it is imported; ``engine()`` alone
+    skips that, so a scan of an Arrow batch fails there with "Python Arrow objects cannot be
+    scanned". Only what hands DuckDB Python objects (the export's copy of another target's
+    table) pays for the package.
+    """
+    import duckdb  # noqa: F401  (importing it registers the Arrow sources with the engine)
+
+
 def connect(path: str, read_only: bool = False):
     """Open (creating on demand, with its folder) the DuckDB database at ``path``."""
     duckdb = engine()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -215,6 +216,32 @@ def test_export_judges_the_build_of_the_target_it_reads_not_another_targets(tmp_
             "run `stockx build --select +stock_extra`") in refused.output
     assert "(with the same --target) before exporting" in refused.output
     assert stockx("export", "--target", "pg", "--out", str(tmp_path / "pages")).exit_code == 0
+
+
+def test_the_console_script_exports_a_postgres_build(tmp_path, postgres_dsn):
+    """The export copies the target's table into a local DuckDB file through Arrow. The console
+    script opens DuckDB through its engine module alone (db.engine()), and a process that never
+    imports the duckdb package cannot scan an Arrow batch: in-process runs (where the tests
+    imported duckdb) would not show it."""
+    import subprocess
+
+    from analysis_sample import copy_sample
+
+    settings = dsn_settings(postgres_dsn)
+    root = copy_sample(tmp_path / "sample")
+    with (root / "pyproject.toml").open("a", encoding="utf-8") as pyproject:
+        pyproject.write(f'\n[tool.stockx.targets.pg]\ntype = "postgres"\nhost = "{settings["host"]}"\n'
+                        f'port = {settings["port"]}\nuser = "{settings["user"]}"\ndbname = "postgres"\n'
+                        'schema = "console_export"\n')
+    built = Invoker(root)("build", "--target", "pg", "--exclude", "resource_type:snapshot")
+    assert built.exit_code == 0, built.output
+    out = tmp_path / "pages"
+    exported = subprocess.run(
+        [str(Path(sys.executable).parent / "stockx"), "export", "--project-dir", str(root), "--target", "pg",
+         "--out", str(out)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert "Arrow" not in exported.stdout + exported.stderr
+    assert len(list((out / "stock_extra").glob("page-*.json"))) >= 1
 
 
 def test_a_spark_connect_target_keeps_the_clusters_warehouse_unless_one_is_named(make_project):

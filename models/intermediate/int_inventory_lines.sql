@@ -4,7 +4,7 @@
   Every raw line with its verdict: reject_reason is NULL for a line that feeds
   stock_extra, else the first reason that applies, in this order:
     bad_timestamp, bad_quantity, unknown_warehouse, unknown_sku,
-    ambiguous_variant (stg_warehouse__inventory's variant_is_ambiguous),
+    ambiguous_variant (stg_warehouse__inventory's variant_is_ambiguous, which unit tests give),
     value_too_long (a product_variant, snapshot_id, product_id or location_id
     longer than max_value_chars(): its row could not fit a Peak payload),
     then duplicate_line for a valid line equal to an earlier valid line (all

@@ -78,6 +78,7 @@ def append_batches(duck, relation: Relation, names: Sequence[str], row_batches: 
     """Insert each batch of row tuples into ``relation`` (values cast to its column types); the row count."""
     import pyarrow
 
+    db.enable_python_scans()
     total = 0
     listed = ", ".join(quote(name) for name in names)
     for batch in row_batches:

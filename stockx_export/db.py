@@ -145,6 +145,11 @@ class Relation(Mapping):
     limit: int | None = field(default=None, compare=False)  # 0: read as no rows (dbt's --empty)
 
     def render(self) -> str:
+        return self._rendered
+
+    @functools.cached_property
+    def _rendered(self) -> str:
+        # Once per relation: a build renders each ref a dozen times (SQL, logs, artifacts).
         parts = [p for p in (self.database, self.schema, self.identifier) if p]
         if self.quote_all or not all(_is_plain(p) for p in parts):
             name = ".".join(quote(p) for p in parts)
@@ -153,7 +158,7 @@ class Relation(Mapping):
         return name if self.limit is None else limited(name, self.limit)
 
     def __str__(self) -> str:
-        return self.render()
+        return self._rendered
 
     @property
     def name(self) -> str:

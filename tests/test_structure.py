@@ -391,3 +391,28 @@ def test_a_duckdb_build_opens_the_engine_without_the_duckdb_package(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "PASS=1" in done.stdout, done.stdout + done.stderr
     assert done.stderr.strip().splitlines()[-1] == "['_duckdb']"
+
+
+def test_sqlglot_loads_on_a_first_build_and_not_on_a_rebuild_whose_checks_are_cached(tmp_path):
+    """A first build parses every model, so sqlglot is loaded (ahead, while the database opens); a
+    rebuild of unchanged models finds them in target/check_cache.json and never imports it."""
+    import subprocess
+    import sys
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
+    script = (
+        "import sys\n"
+        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
+        "from stockx_export.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('sqlglot' in sys.modules, file=sys.stderr)\n"
+    )
+    loaded = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        assert "PASS=1" in done.stdout, done.stdout + done.stderr
+        loaded.append(done.stderr.strip().splitlines()[-1])
+    assert loaded == ["True", "False"]
+    assert (tmp_path / "target" / "check_cache.json").exists()

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export import adapters
-from stockx_export.analysis.checks import run_checks
+from stockx_export.analysis.checks import CACHE_FILE, run_checks
+from stockx_export.analysis.parse import load_parser_ahead
 from stockx_export.core.config import run_threads
 from stockx_export.core.jinja.render import Frame
 from stockx_export.core.nodes import Node
@@ -58,7 +59,14 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     types = tuple(t for t in RESOURCE_TYPES[command] if not options.resource_types or t in options.resource_types)
     order = selected(project, options, types, reporter=reporter)
     ensure_target_dir(project)
-    adapter = adapters.connect(project.config.target)
+    # Nothing checked before (a first build, a CI job's clean clone): the checks will parse every model.
+    first_checks = not (project.config.target_dir / CACHE_FILE).exists() and bool(order)
+    loaded = load_parser_ahead() if first_checks else None
+    try:
+        adapter = adapters.connect(project.config.target)
+    finally:
+        if loaded is not None:
+            loaded()
     try:
         adapter.apply_target_settings()
         attach(project, adapter)  # is_incremental() renders in the checks as it will at run time

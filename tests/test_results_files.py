@@ -304,3 +304,22 @@ def test_no_secret_of_the_environment_reaches_the_manifest(make_project, monkeyp
     assert "hunter2" not in text and "pa55" not in text
     assert "***" in manifest["nodes"]["model.shop.a"]["config"]["pre-hook"][0]["sql"]
     assert query(root / "target" / "shop.duckdb", "select s from seen") == [("hunter2-secret-value",)]
+
+
+def test_a_named_pipe_where_a_compiled_file_goes_is_replaced_without_waiting(make_project):
+    # Opening a named pipe to read (or write) waits for the other end, which never comes: a pipe left under
+    # target/compiled (stockx's own output folder) must be replaced by the file, not hang an unattended build.
+    import subprocess
+    import sys
+
+    root, invoke = make_project({"models/one.sql": "select 1 as id\n"})
+    assert invoke("run").exit_code == 0
+    compiled = root / "target" / "compiled" / "models" / "one.sql"
+    compiled.unlink()
+    os.mkfifo(compiled)
+    script = Path(sys.executable).parent / "stockx"
+    # the timeout only stops a run that waits on the pipe forever
+    done = subprocess.run([str(script), "run", "--project-dir", str(root)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert compiled.is_file() and compiled.read_text() == "select 1 as id\n"

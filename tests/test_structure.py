@@ -416,3 +416,34 @@ def test_sqlglot_loads_on_a_first_build_and_not_on_a_rebuild_whose_checks_are_ca
         loaded.append(done.stderr.strip().splitlines()[-1])
     assert loaded == ["True", "False"]
     assert (tmp_path / "target" / "check_cache.json").exists()
+
+
+
+@pytest.mark.parametrize("command", ["seed", "test"])
+def test_a_run_without_models_does_not_load_sqlglot_once_their_fingerprints_are_kept(tmp_path, command):
+    """The checks parse models only: a seed or test run leaves no check cache behind, so loading sqlglot
+    ahead "on a first build" would load it on every such run; the models' fingerprints (the one use a
+    first run has for it) are kept from the first run."""
+    import subprocess
+    import sys
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "codes.csv").write_text("code,label\n1,one\n")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "one.sql").write_text("select * from {{ ref('codes') }}\n")
+    (tmp_path / "tests" / "sql").mkdir(parents=True)
+    (tmp_path / "tests" / "sql" / "no_rows.sql").write_text("select * from {{ ref('codes') }} where code > 1\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
+    script = (
+        "import sys\n"
+        f"sys.argv = ['stockx', {command!r}, '--project-dir', {str(tmp_path)!r}]\n"
+        "from stockx_export.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('sqlglot' in sys.modules, file=sys.stderr)\n"
+    )
+    seeded = subprocess.run([sys.executable, "-c", script.replace(repr(command), "'seed'")],
+                            capture_output=True, text=True, timeout=120)
+    assert "PASS=1" in seeded.stdout, seeded.stdout + seeded.stderr
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert "PASS=1" in done.stdout, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,6 +144,7 @@ class Compiler:
             self._prepare_folder(path)
         if _holds(path, text.encode("utf-8")):
             return path
+        _remove_special(path)
         try:
             path.write_text(text, encoding="utf-8")
         except IsADirectoryError:  # compiled SQL of an earlier layout (a snapshot file's folder) where a file goes now
@@ -173,12 +175,24 @@ def _holds(path: Path, data: bytes) -> bool:
     300-model build paid 300 times (0.035 s, against 0.005 s).
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # O_NONBLOCK: a named pipe opens at once rather than waiting for a writer that never comes
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return False
     try:
-        return os.read(fd, len(data) + 1) == data
+        return stat.S_ISREG(os.fstat(fd).st_mode) and os.read(fd, len(data) + 1) == data
     except OSError:
         return False
     finally:
         os.close(fd)
+
+
+def _remove_special(path: Path) -> None:
+    """Remove what is at ``path`` when it is neither a file nor a folder (a named pipe, a socket, a device):
+    writing to it would wait for a reader, or write nowhere, instead of leaving the compiled SQL."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        path.unlink()

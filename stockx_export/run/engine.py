@@ -60,7 +60,9 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     order = selected(project, options, types, reporter=reporter)
     ensure_target_dir(project)
     # Nothing checked before (a first build, a CI job's clean clone): the checks will parse every model.
-    first_checks = not (project.config.target_dir / CACHE_FILE).exists() and bool(order)
+    # They parse models only, so a run without any (``stockx seed``) has no use for sqlglot.
+    first_checks = (any(project.nodes[u].resource_type == "model" for u in order if u in project.nodes)
+                    and not (project.config.target_dir / CACHE_FILE).exists())
     loaded = load_parser_ahead() if first_checks else None
     try:
         adapter = adapters.connect(project.config.target)

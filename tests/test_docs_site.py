@@ -403,6 +403,29 @@ def test_serve_without_a_site_says_to_generate_first(tmp_path):
     assert done.stderr == f"Error: no docs site in {root}/target/docs; run `stockx docs generate` first\n"
 
 
+def test_serve_prints_nothing_when_a_browser_leaves_mid_answer_but_a_bug_still_shows(tmp_path, capsys):
+    # A reload or a cancelled download closes the connection while the server writes: not an error.
+    from stockx_export.docs.serve import open_server
+
+    root = write_project(tmp_path / "p", SMALL)
+    assert generate(root).exit_code == 0
+    server = open_server(root / "target" / "docs", port=0)
+    try:
+        for gone in (BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "Connection reset by peer")):
+            try:
+                raise gone
+            except ConnectionError:
+                server.handle_error(None, ("127.0.0.1", 50000))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a bug in the handler")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 50000))
+        assert "ValueError: a bug in the handler" in capsys.readouterr().err
+    finally:
+        server.server_close()
+
+
 def test_serve_on_a_port_in_use_says_so(tmp_path):
     root = write_project(tmp_path / "p", SMALL)
     assert generate(root).exit_code == 0

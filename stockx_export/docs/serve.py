@@ -11,6 +11,7 @@ import errno
 import functools
 import ipaddress
 import socket
+import sys
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,7 +33,15 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         pass  # one line per request would bury the URL the command prints
 
 
-class _Server6(ThreadingHTTPServer):
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A browser that goes away mid-answer (a reload, a cancelled download) is no error to print.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
@@ -55,7 +64,7 @@ def open_server(site_dir: Path, host: str = "127.0.0.1", port: int = 8080) -> Th
                         hint="run `stockx docs generate` first")
     handler = functools.partial(_SiteHandler, directory=str(site_dir))
     try:
-        server_class = _Server6 if ":" in host else ThreadingHTTPServer
+        server_class = _Server6 if ":" in host else _Server
         return server_class((host, port), handler)
     except OSError as exc:
         hint = "pass another --port (0 picks a free one)" if exc.errno == errno.EADDRINUSE else "check --host"

@@ -50,6 +50,8 @@ def test_searching_stock_extra_opens_its_page_with_its_eight_columns_and_their_t
     assert first.locator("span").nth(1).inner_text() == "stock_extra"
     page.keyboard.press("Enter")
     page.wait_for_url("**#/node/model.stockx.stock_extra")
+    # The page is drawn on the hash change, after the URL has changed: wait for its heading.
+    page.locator("main h1", has_text="stock_extra").wait_for()
     assert page.locator("main h1").inner_text().split("\n")[0] == "stock_extra"
     rows = page.locator("table.columns tr[data-column]")
     assert rows.evaluate_all("rows => rows.map(r => r.dataset.column)") == STOCK_EXTRA_COLUMNS

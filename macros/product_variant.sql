@@ -40,6 +40,16 @@ nullif(substr(
 {%- if dims | unique | list | length != dims | length -%}
 {{ exceptions.raise_compiler_error("var('variant_dimensions') names a dimension twice: " ~ dims | join(', ')) }}
 {%- endif -%}
+{#- The inventory models' own columns: a dimension of that name would be two columns in one. -#}
+{%- set taken = ['line_number', 'snapshot_id', 'snapshot_at', 'warehouse_code', 'sku', 'bin_code', 'qty_on_hand',
+                 'warehouse_key', 'sku_key', 'product_variant', 'variant_is_ambiguous', 'snapshot_key',
+                 'snapshot_local_at', 'snapshot_utc_at', 'stock_date_at', 'quantity', 'location_id', 'product_id',
+                 'invalid_reason', 'reject_reason'] -%}
+{%- for dim in dims if dim in taken or (dim.endswith('_value') and dim[:-6] in dims) -%}
+{%- if loop.first -%}
+{{ exceptions.raise_compiler_error("var('variant_dimensions'): '" ~ dim ~ "' is a column the inventory models make themselves, not a dimension of the raw file: name the raw file's own variant columns") }}
+{%- endif -%}
+{%- endfor -%}
 {{ return(dims | list) }}
 {%- endmacro %}
 

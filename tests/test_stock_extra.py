@@ -377,6 +377,19 @@ def test_a_bad_dimension_name_stops_the_build(project, raw_files, tmp_path):
     )
 
 
+@pytest.mark.parametrize("taken", ["product_variant", "variant_is_ambiguous", "sku", "size_value"])
+def test_a_dimension_named_like_a_column_the_models_make_stops_the_build(project, raw_files, tmp_path, taken):
+    # A dimension 'size_value' beside 'size' would be 'size''s normalised column too.
+    result = run_stockx(project, tmp_path / "taken.duckdb", "build",
+                        vars_={**raw_files, "variant_dimensions": ["size", "colour", taken]})
+    assert result.exit_code == 2
+    assert result.output.startswith(
+        f"Error: models/intermediate/int_inventory_lines.sql:22: var('variant_dimensions'): '{taken}' is a column "
+        "the inventory models make themselves, not a dimension of the raw file: name the raw file's own variant "
+        "columns (in macros/product_variant.sql:"), result.output
+    assert not (tmp_path / "taken.duckdb").exists()  # stopped before anything was built
+
+
 # --- file formats ----------------------------------------------------------------------------
 
 

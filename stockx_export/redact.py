@@ -277,6 +277,11 @@ class Redactor:
         return cls(tuple(sorted({s for s in secrets if s}, key=lambda s: (-len(s), s))))
 
     @classmethod
+    def of_environment(cls, env: Mapping[str, str]) -> "Redactor":
+        """Every secret ``env`` holds (secret_values: the token, passwords, and what note_secret was given)."""
+        return cls.of(*secret_values(env))
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str], names: Iterable[str]) -> "Redactor":
         """The secrets held by the environment variables ``names`` (unset ones skipped)."""
         return cls.of(*(env.get(name, "").strip() for name in names))
@@ -356,7 +361,10 @@ class Redactor:
 
     def scrub_value(self, value: Any) -> Any:
         """A parsed JSON value (tuples too) with every string in it (keys included) scrubbed: each
-        distinct string once, since a manifest or catalog says the same few strings thousands of times."""
+        distinct string once, since a manifest or catalog says the same few strings thousands of times.
+        With no secret to remove, ``value`` itself."""
+        if not self.secrets:
+            return value
         return self._scrub_value(value, {})
 
     def _scrub_value(self, value: Any, scrubbed: dict[str, str]) -> Any:

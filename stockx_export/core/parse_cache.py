@@ -52,7 +52,7 @@ from types import CodeType
 from typing import Any
 
 from stockx_export import __version__
-from stockx_export.redact import Redactor, secret_values
+from stockx_export.redact import Redactor
 
 FILE = "partial_parse.json"
 BYTECODE_FILE = "partial_parse.marshal"
@@ -222,13 +222,11 @@ class ParseCache:
 
     def _holds_secret(self, value: Any) -> bool:
         """Whether ``value`` (text, or a config's values) holds a secret of the environment, in any encoding."""
-        if not self._redactor.secrets or value is None:
-            return False
-        return self._redactor.scrub_value(value) != value
+        return value is not None and self._redactor.scrub_value(value) != value
 
     @functools.cached_property
     def _redactor(self) -> Redactor:
-        return Redactor.of(*secret_values(os.environ))
+        return Redactor.of_environment(os.environ)
 
     def _bytecode_header(self) -> bytes:
         return MAGIC_NUMBER + hashlib.sha256(json.dumps([FORMAT, tool_versions()], sort_keys=True).encode()).digest()

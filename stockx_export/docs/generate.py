@@ -24,7 +24,7 @@ from stockx_export.docs.lineage import project_lineage
 from stockx_export.docs.pushes import read_sync
 from stockx_export.docs.results import read_last_run, read_verdicts
 from stockx_export.docs.site import site_data, write_json, write_site
-from stockx_export.redact import Redactor, secret_values
+from stockx_export.redact import Redactor
 from stockx_export.run.options import RunOptions
 from stockx_export.run.projects import open_project
 from stockx_export.tables import plural
@@ -71,9 +71,8 @@ def generate(options: RunOptions, reporter, *, state_db: str | None = None,
                      verdicts=verdicts, sync=sync, generated_at=generated_at, inferred=lineage.columns)
     # SQL compiled with env_var('DB_PASSWORD'), an error message quoting it: every secret in the
     # environment is replaced, in any encoding, as the command line's output is.
-    redactor = Redactor.of(*secret_values(env))
-    if redactor.secrets:
-        catalog, data = redactor.scrub_value(catalog), redactor.scrub_value(data)
+    redactor = Redactor.of_environment(env)
+    catalog, data = redactor.scrub_value(catalog), redactor.scrub_value(data)
     catalog_path = target / CATALOG_FILE
     write_json(catalog_path, catalog)
     index = write_site(target / SITE_DIR, data)

@@ -63,7 +63,7 @@ from stockx_export.core.artifacts import (
     DBT_VERSION, ENV_DATABASE, ENV_VERSION, MANIFEST, MANIFEST_SCHEMA, RUN_RESULTS, RUN_RESULTS_SCHEMA, SOURCES,
     LAST_RESULTS, SOURCES_SCHEMA, STOCKX_META, database_key, file_checksum, read_last_results_file,
 )
-from stockx_export.redact import Redactor, secret_values
+from stockx_export.redact import Redactor
 
 EMPTY_SECTIONS = ("macros", "docs", "exposures", "metrics", "groups", "selectors", "disabled", "group_map",
                   "saved_queries", "semantic_models")
@@ -351,8 +351,7 @@ def _dbt_result(r) -> dict[str, Any]:
 def without_secrets(value: Any) -> Any:
     """``value`` (JSON-like) with every secret of the environment removed from its strings, keys included:
     recorded ``--vars``, and configs and hooks rendered from ``env_var()`` (the manifest holds those)."""
-    redactor = Redactor.of(*secret_values(os.environ))
-    return redactor.scrub_value(value) if redactor.secrets else value
+    return Redactor.of_environment(os.environ).scrub_value(value)
 
 
 def write_run_results(project, run, args: dict[str, Any] | None = None) -> Path:

@@ -47,6 +47,14 @@ CACHE_VERSION = "2"
 MAX_KEYS = 20_000
 
 
+def first_checks(project, order: list[str]) -> bool:
+    """Whether the checks of a run of ``order`` will parse models with nothing checked before (no
+    check cache: a first build, a CI job's clean clone). They parse models only, so a run without
+    any (``stockx seed``) has nothing to parse."""
+    return (any(project.nodes[uid].resource_type == "model" for uid in order)
+            and not (project.config.target_dir / CACHE_FILE).exists())
+
+
 class CleanCache:
     """Keys of models that passed every check, in ``target/check_cache.json``.
 

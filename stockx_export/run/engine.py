@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from stockx_export import adapters
-from stockx_export.analysis.checks import CACHE_FILE, run_checks
+from stockx_export.analysis.checks import first_checks, run_checks
 from stockx_export.analysis.parse import load_parser_ahead
 from stockx_export.core.config import run_threads
 from stockx_export.core.jinja.render import Frame
@@ -59,11 +59,7 @@ def run_command(command: str, options: RunOptions, reporter) -> RunResults:
     types = tuple(t for t in RESOURCE_TYPES[command] if not options.resource_types or t in options.resource_types)
     order = selected(project, options, types, reporter=reporter)
     ensure_target_dir(project)
-    # Nothing checked before (a first build, a CI job's clean clone): the checks will parse every model.
-    # They parse models only, so a run without any (``stockx seed``) has no use for sqlglot.
-    first_checks = (any(project.nodes[u].resource_type == "model" for u in order if u in project.nodes)
-                    and not (project.config.target_dir / CACHE_FILE).exists())
-    loaded = load_parser_ahead() if first_checks else None
+    loaded = load_parser_ahead() if first_checks(project, order) else None
     try:
         adapter = adapters.connect(project.config.target)
     finally:

@@ -331,42 +331,50 @@ def test_the_import_reader_sees_nested_relative_and_type_only_imports(tmp_path, 
 # -- what a start costs ---------------------------------------------------------------------------
 
 
-def test_help_loads_no_database_driver_sql_parser_or_template_engine():
-    """``stockx --help`` lists every command (importing each command module) and stays instant."""
+def _stockx_in_a_process(args: list[str], probe: str, timeout: int = 120):
+    """Run ``stockx *args`` in a new Python process, then print ``probe`` (an expression over ``sys``)
+    there: the finished process, and what the probe printed (the last line of its stderr)."""
     import subprocess
     import sys
 
     script = (
         "import sys\n"
-        "sys.argv = ['stockx', '--help']\n"
+        f"sys.argv = ['stockx', *{args!r}]\n"
         "from stockx_export.cli import main\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('duckdb', 'sqlglot', 'jinja2', 'yaml', 'httpx', 'psycopg', 'pyspark', 'pyarrow') if m in sys.modules), file=sys.stderr)\n"
+        f"print({probe}, file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout)
+    return done, (done.stderr.strip().splitlines() or [""])[-1]
+
+
+def _one_model(root: Path) -> Path:
+    (root / "models").mkdir()
+    (root / "models" / "one.sql").write_text("select 1 as x\n")
+    (root / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
+    return root
+
+
+def test_help_loads_no_database_driver_sql_parser_or_template_engine():
+    """``stockx --help`` lists every command (importing each command module) and stays instant."""
+    done, loaded = _stockx_in_a_process(
+        ["--help"],
+        "sorted(m for m in ('duckdb', 'sqlglot', 'jinja2', 'yaml', 'httpx', 'psycopg', 'pyspark', 'pyarrow') "
+        "if m in sys.modules)",
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "Commands:" in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == "[]"
 
 
 def test_a_duckdb_build_imports_neither_other_adapter(tmp_path):
     """The PostgreSQL and Spark adapters are imported when a target of their type is opened, not before."""
-    import subprocess
-    import sys
-
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
-    script = (
-        "import sys\n"
-        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
-        "from stockx_export.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in sys.modules if m.startswith('stockx_export.adapters.')), file=sys.stderr)\n"
+    done, loaded = _stockx_in_a_process(
+        ["build", "--project-dir", str(_one_model(tmp_path))],
+        "sorted(m for m in sys.modules if m.startswith('stockx_export.adapters.'))",
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "PASS=1" in done.stdout, done.stdout + done.stderr
-    loaded = done.stderr.strip().splitlines()[-1]
     assert "stockx_export.adapters.duckdb" in loaded
     assert "adapters.postgres'" not in loaded and "adapters.spark'" not in loaded
 
@@ -375,48 +383,23 @@ def test_a_duckdb_build_opens_the_engine_without_the_duckdb_package(tmp_path):
     """The build reaches DuckDB through its engine module (``_duckdb``): the ``duckdb`` package's
     Python layer (its relational API and importlib.metadata version lookup) costs every command
     about 0.1 s and is not used; an ``import duckdb`` creeping back in would bring it back."""
-    import subprocess
-    import sys
-
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
-    script = (
-        "import sys\n"
-        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
-        "from stockx_export.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('_duckdb', 'duckdb') if m in sys.modules), file=sys.stderr)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done, loaded = _stockx_in_a_process(["build", "--project-dir", str(_one_model(tmp_path))],
+                                        "sorted(m for m in ('_duckdb', 'duckdb') if m in sys.modules)")
     assert "PASS=1" in done.stdout, done.stdout + done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "['_duckdb']"
+    assert loaded == "['_duckdb']"
 
 
 def test_sqlglot_loads_on_a_first_build_and_not_on_a_rebuild_whose_checks_are_cached(tmp_path):
     """A first build parses every model, so sqlglot is loaded (ahead, while the database opens); a
     rebuild of unchanged models finds them in target/check_cache.json and never imports it."""
-    import subprocess
-    import sys
-
-    (tmp_path / "models").mkdir()
-    (tmp_path / "models" / "one.sql").write_text("select 1 as x\n")
-    (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
-    script = (
-        "import sys\n"
-        f"sys.argv = ['stockx', 'build', '--project-dir', {str(tmp_path)!r}]\n"
-        "from stockx_export.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('sqlglot' in sys.modules, file=sys.stderr)\n"
-    )
+    root = _one_model(tmp_path)
     loaded = []
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+        done, found = _stockx_in_a_process(["build", "--project-dir", str(root)], "'sqlglot' in sys.modules")
         assert "PASS=1" in done.stdout, done.stdout + done.stderr
-        loaded.append(done.stderr.strip().splitlines()[-1])
+        loaded.append(found)
     assert loaded == ["True", "False"]
     assert (tmp_path / "target" / "check_cache.json").exists()
-
 
 
 @pytest.mark.parametrize("command", ["seed", "test"])
@@ -424,9 +407,6 @@ def test_a_run_without_models_does_not_load_sqlglot_once_their_fingerprints_are_
     """The checks parse models only: a seed or test run leaves no check cache behind, so loading sqlglot
     ahead "on a first build" would load it on every such run; the models' fingerprints (the one use a
     first run has for it) are kept from the first run."""
-    import subprocess
-    import sys
-
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "codes.csv").write_text("code,label\n1,one\n")
     (tmp_path / "models").mkdir()
@@ -434,16 +414,8 @@ def test_a_run_without_models_does_not_load_sqlglot_once_their_fingerprints_are_
     (tmp_path / "tests" / "sql").mkdir(parents=True)
     (tmp_path / "tests" / "sql" / "no_rows.sql").write_text("select * from {{ ref('codes') }} where code > 1\n")
     (tmp_path / "pyproject.toml").write_text('[tool.stockx]\nname = "demo"\n')
-    script = (
-        "import sys\n"
-        f"sys.argv = ['stockx', {command!r}, '--project-dir', {str(tmp_path)!r}]\n"
-        "from stockx_export.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "print('sqlglot' in sys.modules, file=sys.stderr)\n"
-    )
-    seeded = subprocess.run([sys.executable, "-c", script.replace(repr(command), "'seed'")],
-                            capture_output=True, text=True, timeout=120)
+    seeded, _ = _stockx_in_a_process(["seed", "--project-dir", str(tmp_path)], "'sqlglot' in sys.modules")
     assert "PASS=1" in seeded.stdout, seeded.stdout + seeded.stderr
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done, loaded = _stockx_in_a_process([command, "--project-dir", str(tmp_path)], "'sqlglot' in sys.modules")
     assert "PASS=1" in done.stdout, done.stdout + done.stderr
-    assert done.stderr.strip().splitlines()[-1] == "False"
+    assert loaded == "False"
